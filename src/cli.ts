@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+/**
+ * mwl-bridge command line: start | import | map. Thin: parses flags, builds the config, calls modules.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { resolveMappingPath, startBridge } from './app.js';
+import { loadConfig } from './config/load.js';
+import { configFileEnvVar, envVarFor, settingsSchema, type BridgeConfig, type SettingKey, type SettingSpec } from './config/schema.js';
+import { importWorklistFiles } from './dicom/import.js';
+import { errorMessage } from './errors.js';
+import { ackErrorFor, ackFor, runOrderPipeline } from './hl7/order-handler.js';
+import { createLogger, type LogFormat, type LogLevel } from './log.js';
+import { loadMappingFile } from './mapping/load.js';
+import { WorklistStore } from './store/items.js';
+
+const USAGE = `Usage: mwl-bridge <command> [options]
+
+Commands:
+  start [--config FILE] [--db PATH] [--mllp-port N] [--dicom-port N] [--ae-title AE] [--mapping FILE]
+        Start the MLLP listener and the DICOM worklist SCP (--mllp-port 0: no HL7 listener).
+  import [--db PATH] FILE.wl|FOLDER...
+        Load DICOM worklist files (as served by wlmscpfs or Orthanc) into the store.
+  map [--mapping FILE] MESSAGE.hl7
+        Show the worklist item a message would produce, and its ACK, without storing anything.
+
+Every setting can also come from a YAML config file (--config or ${configFileEnvVar}) and from
+environment variables; run "mwl-bridge help settings" for the list.`;
+
+type Flags = Record<string, string | boolean | undefined>;
+
+const settingFlags = Object.entries(settingsSchema as Record<SettingKey, SettingSpec>).filter(([, s]) => s.flag);
+const parseOptions = {
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  ...Object.fromEntries(settingFlags.map(([, s]) => [s.flag!, { type: 'string' }])),
+} as const;
+
+function buildConfig(flags: Flags): BridgeConfig {
+  const fromFlags: Partial<Record<SettingKey, string>> = {};
+  for (const [key, spec] of settingFlags) {
+    const value = flags[spec.flag!];
+    if (typeof value === 'string') fromFlags[key as SettingKey] = value;
+  }
+  const file = typeof flags.config === 'string' ? flags.config : process.env[configFileEnvVar];
+  return loadConfig({ file, env: process.env, flags: fromFlags });
+}
+
+function settingsHelp(): string {
+  const lines = ['Settings (config file key / environment variable / flag; default):', ''];
+  for (const [key, spec] of Object.entries(settingsSchema as Record<SettingKey, SettingSpec>)) {
+    lines.push(`  ${key}  ${envVarFor(key)}${spec.flag ? `  --${spec.flag}` : ''}  (default ${spec.default})`);
+    lines.push(`      ${spec.doc}`);
+  }
+  return lines.join('\n');
+}
+
+async function commandStart(flags: Flags): Promise<number> {
+  const config = buildConfig(flags);
+  const logger = createLogger({ level: config['log.level'] as LogLevel, format: config['log.format'] as LogFormat });
+  const bridge = await startBridge(config, logger);
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string): void => {
+      logger.info('bridge.stopping', { signal });
+      bridge.stop().then(resolve, (err: unknown) => {
+        logger.error('bridge.stop_failed', { error: errorMessage(err) });
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  logger.info('bridge.stopped');
+  return 0;
+}
+
+function commandImport(flags: Flags, files: string[]): number {
+  if (files.length === 0) {
+    process.stderr.write('mwl-bridge import: give one or more .wl files or folders\n');
+    return 2;
+  }
+  const config = buildConfig(flags);
+  const store = WorklistStore.open(config['db.path']);
+  try {
+    const report = importWorklistFiles(store, files);
+    for (const f of report.failed) process.stderr.write(`FAILED ${f.file}: ${f.error}\n`);
+    process.stdout.write(`imported ${report.imported.length} item(s) into ${config['db.path']}` + (report.failed.length ? `, ${report.failed.length} file(s) failed\n` : '\n'));
+    return report.failed.length ? 1 : 0;
+  } finally {
+    store.close();
+  }
+}
+
+function commandMap(flags: Flags, files: string[]): number {
+  if (files.length !== 1) {
+    process.stderr.write('mwl-bridge map: give exactly one HL7 message file\n');
+    return 2;
+  }
+  const config = buildConfig(flags);
+  const mappingFile = resolveMappingPath(config['mapping.file']);
+  const mapping = loadMappingFile(mappingFile);
+  const bytes = readFileSync(files[0]!);
+  const bridgeApplication = config['dicom.aeTitle'];
+  const result = runOrderPipeline(bytes, { mapping: () => mapping, uidRoot: config['uid.root'], bridgeApplication });
+  const out: string[] = [`mapping: ${mapping.name} (${mappingFile})`];
+  if (result.order) {
+    out.push(`order control: ${result.order.orderControl}`, '', 'worklist item:');
+    const width = Math.max(...result.order.trace.map((t) => t.attribute.length));
+    for (const t of result.order.trace) out.push(`  ${t.attribute.padEnd(width)}  ${JSON.stringify(t.value)}  <- ${t.source}`);
+    out.push('', 'ACK that would be sent:', ackFor(result, 'AA', undefined, bridgeApplication).replace(/\r/g, '\n'));
+    process.stdout.write(out.join('\n'));
+    return 0;
+  }
+  const { code, error } = ackErrorFor(result.error!);
+  out.push(`rejected: ${result.error!.describe()}`, '', 'ACK that would be sent:', ackFor(result, code, error, bridgeApplication).replace(/\r/g, '\n'));
+  process.stdout.write(out.join('\n'));
+  return 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write((rest[0] === 'settings' ? settingsHelp() : USAGE) + '\n');
+    return 0;
+  }
+  let parsed: { values: Flags; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: rest, options: parseOptions, allowPositionals: true, strict: true }) as typeof parsed;
+  } catch (err) {
+    process.stderr.write(`mwl-bridge ${command}: ${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  switch (command) {
+    case 'start':
+      return commandStart(parsed.values);
+    case 'import':
+      return commandImport(parsed.values, parsed.positionals);
+    case 'map':
+      return commandMap(parsed.values, parsed.positionals);
+    default:
+      process.stderr.write(`mwl-bridge: unknown command "${command}"\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`mwl-bridge: ${errorMessage(err)}\n`);
+    process.exitCode = 1;
+  },
+);

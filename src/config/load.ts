@@ -1,0 +1,140 @@
+/**
+ * Builds the configuration from defaults, a YAML file, MWL_BRIDGE_* environment variables and
+ * CLI flags (later sources win). Unknown keys and bad values are all reported at once, each with
+ * its source, and the bridge refuses to start on any of them.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { BridgeError } from '../errors.js';
+import {
+  settingsSchema,
+  envVarFor,
+  type BridgeConfig,
+  type SettingKey,
+  type SettingSpec,
+  type SettingType,
+} from './schema.js';
+
+export interface ConfigSources {
+  /** Path of a YAML config file, if any. */
+  file?: string | undefined;
+  env?: Record<string, string | undefined>;
+  /** Values given as CLI flags, keyed by setting key. */
+  flags?: Partial<Record<SettingKey, string>>;
+}
+
+const keys = Object.keys(settingsSchema) as SettingKey[];
+
+export function loadConfig(sources: ConfigSources): BridgeConfig {
+  const problems: string[] = [];
+  const raw: Partial<Record<SettingKey, { value: unknown; source: string }>> = {};
+
+  if (sources.file) {
+    for (const [key, value] of Object.entries(readConfigFile(sources.file, problems))) {
+      if (isSettingKey(key)) raw[key] = { value, source: `${sources.file}: ${key}` };
+      else problems.push(`${sources.file}: unknown setting "${key}"${suggest(key)}`);
+    }
+  }
+  const env = sources.env ?? {};
+  for (const key of keys) {
+    const name = envVarFor(key);
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[key] = { value, source: `environment ${name}` };
+  }
+  for (const [key, value] of Object.entries(sources.flags ?? {})) {
+    const spec = settingsSchema[key as SettingKey] as SettingSpec;
+    if (value !== undefined) raw[key as SettingKey] = { value, source: `flag --${spec.flag ?? key}` };
+  }
+
+  const config: Record<string, string | number> = {};
+  for (const key of keys) {
+    const spec: SettingSpec = settingsSchema[key];
+    const given = raw[key];
+    if (!given) {
+      config[key] = spec.default;
+      continue;
+    }
+    const result = coerce(spec.type, given.value);
+    if (typeof result === 'object') problems.push(`${given.source}: ${result.problem}`);
+    else config[key] = result;
+  }
+  if (problems.length > 0) {
+    throw new BridgeError('CONFIG_INVALID', `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
+      hint: 'see the settings table in README.md',
+    });
+  }
+  return Object.freeze(config) as BridgeConfig;
+}
+
+function isSettingKey(key: string): key is SettingKey {
+  return Object.prototype.hasOwnProperty.call(settingsSchema, key);
+}
+
+/** Reads a YAML file of nested sections (`dicom: { port: 104 }`) into flat keys (`dicom.port`). */
+function readConfigFile(path: string, problems: string[]): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    problems.push(`config file ${path} cannot be read: ${(err as Error).message}`);
+    return {};
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    problems.push(...doc.errors.map((e) => `${path}: ${e.message}`));
+    return {};
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    problems.push(`${path}: expected sections like "dicom:" and "mllp:" at the top level`);
+    return {};
+  }
+  const flat: Record<string, unknown> = {};
+  const walk = (prefix: string, obj: Record<string, unknown>): void => {
+    for (const [k, v] of Object.entries(obj)) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && !isSettingKey(key)) {
+        walk(key, v as Record<string, unknown>);
+      } else flat[key] = v;
+    }
+  };
+  walk('', data as Record<string, unknown>);
+  return flat;
+}
+
+function suggest(key: string): string {
+  const lower = key.toLowerCase();
+  const near = keys.find((k) => k.toLowerCase() === lower || k.split('.').pop()?.toLowerCase() === lower.split('.').pop());
+  return near ? ` (did you mean "${near}"?)` : ` (known settings: ${keys.join(', ')})`;
+}
+
+function coerce(type: SettingType, value: unknown): string | number | { problem: string } {
+  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : undefined;
+  if (text === undefined) return { problem: `expected a ${type.kind}, got ${JSON.stringify(value)}` };
+  switch (type.kind) {
+    case 'string':
+    case 'path':
+      return text.length > 0 ? text : { problem: 'must not be empty' };
+    case 'port':
+      return integer(text, 0, 65535);
+    case 'integer':
+      return integer(text, type.min, type.max);
+    case 'enum':
+      return type.values.includes(text) ? text : { problem: `"${text}" is not one of ${type.values.join(', ')}` };
+    case 'aeTitle':
+      return /^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(text) && text.trim().length > 0
+        ? text
+        : { problem: `"${text}" is not an AE title: 1-16 printable ASCII characters, no backslash` };
+    case 'uidRoot':
+      return /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/.test(text) && text.length <= 24
+        ? text
+        : { problem: `"${text}" is not a UID root: digits separated by dots, no leading zeros, at most 24 characters` };
+  }
+}
+
+function integer(text: string, min: number, max: number): number | { problem: string } {
+  if (!/^-?[0-9]+$/.test(text)) return { problem: `"${text}" is not a whole number` };
+  const n = Number(text);
+  return n >= min && n <= max ? n : { problem: `${n} is outside ${min}..${max}` };
+}

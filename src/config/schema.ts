@@ -1,0 +1,98 @@
+/**
+ * Every setting of the bridge, declared once: its type, default and documentation. The loader,
+ * the CLI flags, the environment variables and the README table are all derived from this list.
+ */
+
+export type SettingType =
+  | { kind: 'string' }
+  | { kind: 'path' }
+  | { kind: 'port' }
+  | { kind: 'integer'; min: number; max: number }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'aeTitle' }
+  | { kind: 'uidRoot' };
+
+export interface SettingSpec {
+  type: SettingType;
+  default: string | number;
+  /** CLI flag without the leading dashes, for the settings that have one. */
+  flag?: string;
+  doc: string;
+}
+
+export const settingsSchema = {
+  'db.path': {
+    type: { kind: 'path' },
+    default: './data/worklist.db',
+    flag: 'db',
+    doc: 'SQLite database file holding worklist items and the message log. Its folder is created when missing.',
+  },
+  'mllp.port': {
+    type: { kind: 'port' },
+    default: 2575,
+    flag: 'mllp-port',
+    doc: 'TCP port of the HL7 MLLP listener; 0 runs the bridge without an HL7 listener.',
+  },
+  'mllp.host': {
+    type: { kind: 'string' },
+    default: '0.0.0.0',
+    flag: 'mllp-host',
+    doc: 'Address the MLLP listener binds to (0.0.0.0 = every IPv4 interface, 127.0.0.1 = this host only).',
+  },
+  'mllp.maxFrameBytes': {
+    type: { kind: 'integer', min: 1024, max: 64 * 1024 * 1024 },
+    default: 1024 * 1024,
+    doc: 'Largest MLLP frame accepted, in bytes. A longer frame is refused and its connection closed.',
+  },
+  'dicom.port': {
+    type: { kind: 'port' },
+    default: 11112,
+    flag: 'dicom-port',
+    doc: 'TCP port of the DICOM Modality Worklist SCP (C-FIND and C-ECHO).',
+  },
+  'dicom.aeTitle': {
+    type: { kind: 'aeTitle' },
+    default: 'MWL_BRIDGE',
+    flag: 'ae-title',
+    doc: 'Application Entity title of the worklist SCP, as configured on the modalities (1-16 characters, no backslash).',
+  },
+  'mapping.file': {
+    type: { kind: 'path' },
+    default: 'mappings/default.yaml',
+    flag: 'mapping',
+    doc: 'Mapping file that turns HL7 orders into worklist items. A relative path is looked up in the working folder, then in the bridge installation.',
+  },
+  'uid.root': {
+    type: { kind: 'uidRoot' },
+    default: '2.25',
+    flag: 'uid-root',
+    doc: 'Root for Study Instance UIDs generated when an order carries none. 2.25 makes UUID-derived UIDs that need no registration; use your organisation root otherwise.',
+  },
+  'log.level': {
+    type: { kind: 'enum', values: ['debug', 'info', 'warn', 'error'] },
+    default: 'info',
+    flag: 'log-level',
+    doc: 'Least severe log level written to stderr.',
+  },
+  'log.format': {
+    type: { kind: 'enum', values: ['text', 'json'] },
+    default: 'text',
+    flag: 'log-format',
+    doc: 'Log line format: text for people, json for log shippers.',
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingKey = keyof typeof settingsSchema;
+
+type ValueOf<K extends SettingKey> = (typeof settingsSchema)[K]['default'] extends number ? number : string;
+
+/** The validated, frozen configuration the bridge runs with. */
+export type BridgeConfig = { readonly [K in SettingKey]: ValueOf<K> };
+
+/** MWL_BRIDGE_ + the key in upper snake case: dicom.aeTitle -> MWL_BRIDGE_DICOM_AE_TITLE. */
+export function envVarFor(key: string): string {
+  return 'MWL_BRIDGE_' + key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
+}
+
+/** Environment variable naming the config file. */
+export const configFileEnvVar = 'MWL_BRIDGE_CONFIG';

@@ -1,0 +1,26 @@
+/**
+ * The worklist C-FIND service, independent of the network: identifier in, answers out. The store's
+ * indexes narrow the candidates; the exact matcher confirms each; the projection builds answers.
+ */
+import type { WorklistStore } from '../store/items.js';
+import type { DicomJson } from '../worklist/item.js';
+import type { WorklistQuery } from '../worklist/query.js';
+import { matchWorklistQuery } from './match.js';
+import { projectAnswer } from './project.js';
+
+export interface FindResult {
+  answers: DicomJson[];
+  /** Items read from the store before exact matching (how selective the indexes were). */
+  candidates: number;
+}
+
+export function findWorklistItems(store: WorklistStore, identifier: DicomJson, opts: { personNameCaseInsensitive: boolean }): FindResult {
+  const query: WorklistQuery = { identifier, personNameCaseInsensitive: opts.personNameCaseInsensitive };
+  const answers: DicomJson[] = [];
+  let candidates = 0;
+  for (const item of store.findCandidates(query)) {
+    candidates++;
+    if (matchWorklistQuery(item.dataset, query)) answers.push(projectAnswer(item.dataset, identifier, opts));
+  }
+  return { answers, candidates };
+}

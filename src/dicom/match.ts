@@ -1,0 +1,194 @@
+/**
+ * C-FIND matching per DICOM PS3.4 C.2.2.2, as pure functions over a query and an item (both DICOM
+ * JSON). Single value, universal, wildcard (* and ?), range (DA, TM, DT, open ends too), combined
+ * date-time range for SPS start date + time, UID list, and sequence matching (an item matches when
+ * one of its sequence items matches every key of the query's sequence item).
+ */
+import type { DicomJson, DicomJsonElement } from '../worklist/item.js';
+import { elementStrings, itemsOf } from '../worklist/item.js';
+import { matchingValues, type WorklistQuery } from '../worklist/query.js';
+
+const WILDCARD_VRS = new Set(['AE', 'CS', 'LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UR', 'UT']);
+
+/** Date and time attribute pairs matched as one date-time range when both carry a range (C.2.2.2.5.1). */
+const COMBINED_DATE_TIME: ReadonlyArray<readonly [string, string]> = [
+  ['00400002', '00400003'], // ScheduledProcedureStepStartDate + Time
+  ['00080020', '00080030'], // StudyDate + StudyTime
+];
+
+export interface MatchOptions {
+  personNameCaseInsensitive: boolean;
+}
+
+export function matchWorklistQuery(item: DicomJson, query: WorklistQuery): boolean {
+  return matchDataset(item, query.identifier, { personNameCaseInsensitive: query.personNameCaseInsensitive });
+}
+
+export function matchDataset(item: DicomJson, query: DicomJson, opts: MatchOptions): boolean {
+  const combined = new Set<string>();
+  for (const [dateTag, timeTag] of COMBINED_DATE_TIME) {
+    const date = matchingValues(query[dateTag]);
+    const time = matchingValues(query[timeTag]);
+    if (date.length === 1 && time.length === 1 && date[0]!.includes('-') && time[0]!.includes('-')) {
+      if (!matchCombinedRange(item, dateTag, timeTag, date[0]!, time[0]!)) return false;
+      combined.add(dateTag).add(timeTag);
+    }
+  }
+  for (const [tag, queryElement] of Object.entries(query)) {
+    if (combined.has(tag) || isGroupLength(tag) || isPrivateTag(tag) || tag === '00080005') continue;
+    if (!matchElement(item[tag], queryElement, opts)) return false;
+  }
+  return true;
+}
+
+function matchElement(itemElement: DicomJsonElement | undefined, queryElement: DicomJsonElement, opts: MatchOptions): boolean {
+  if (queryElement.vr === 'SQ') return matchSequence(itemElement, queryElement, opts);
+  const wanted = matchingValues(queryElement);
+  if (wanted.length === 0) return true; // universal matching
+  const have = elementStrings(itemElement).map(trimPadding);
+  if (have.length === 0) return false;
+  const vr = queryElement.vr;
+  // Several query values: UID list matching (and, leniently, "any of" for other VRs).
+  return wanted.some((w) => have.some((h) => matchValue(h, trimPadding(w), vr, opts)));
+}
+
+function matchSequence(itemElement: DicomJsonElement | undefined, queryElement: DicomJsonElement, opts: MatchOptions): boolean {
+  const queryItems = itemsOf(queryElement);
+  const keyed = queryItems.filter((qi) => !isUniversalDataset(qi));
+  if (keyed.length === 0) return true;
+  const itemItems = itemsOf(itemElement);
+  return keyed.every((qi) => itemItems.some((ii) => matchDataset(ii, qi, opts)));
+}
+
+function isUniversalDataset(query: DicomJson): boolean {
+  return Object.entries(query).every(([tag, el]) =>
+    isPrivateTag(tag) || tag === '00080005' ? true : el.vr === 'SQ' ? isUniversalSequenceElement(el) : matchingValues(el).length === 0,
+  );
+}
+
+function isUniversalSequenceElement(el: DicomJsonElement): boolean {
+  return itemsOf(el).every(isUniversalDataset);
+}
+
+export function matchValue(have: string, want: string, vr: string, opts: MatchOptions): boolean {
+  switch (vr) {
+    case 'DA':
+      return want.includes('-') ? inRange(normalizeDate(have), want, normalizeDate, 'date') : normalizeDate(have) === normalizeDate(want);
+    case 'TM':
+      return want.includes('-') ? inRange(normalizeTime(have), want, normalizeTime, 'time') : normalizeTime(have) === normalizeTime(want);
+    case 'DT':
+      return isDateTimeRange(want) ? inRange(normalizeDateTime(have), want, normalizeDateTime, 'datetime') : normalizeDateTime(have) === normalizeDateTime(want);
+    case 'UI':
+      return have === want;
+    default: {
+      const caseless = vr === 'PN' && opts.personNameCaseInsensitive;
+      if (WILDCARD_VRS.has(vr) && /[*?]/.test(want)) return wildcardRegExp(want, caseless).test(have);
+      return caseless ? have.toUpperCase() === want.toUpperCase() : have === want;
+    }
+  }
+}
+
+const regexCache = new Map<string, RegExp>();
+
+export function wildcardRegExp(pattern: string, caseless: boolean): RegExp {
+  const key = (caseless ? 'i:' : 's:') + pattern;
+  let re = regexCache.get(key);
+  if (!re) {
+    const body = Array.from(pattern)
+      .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+      .join('');
+    re = new RegExp(`^${body}$`, caseless ? 'isu' : 'su');
+    if (regexCache.size > 1000) regexCache.clear();
+    regexCache.set(key, re);
+  }
+  return re;
+}
+
+type Kind = 'date' | 'time' | 'datetime';
+
+function inRange(value: string, range: string, normalize: (s: string) => string, kind: Kind): boolean {
+  if (value === '') return false;
+  const dash = kind === 'datetime' ? dateTimeRangeDash(range) : range.indexOf('-');
+  const lo = range.slice(0, dash).trim();
+  const hi = range.slice(dash + 1).trim();
+  if (lo && value < normalize(lo)) return false;
+  if (hi && value > upperBound(hi, kind)) return false;
+  return true;
+}
+
+/** The last moment a partial upper bound stands for: TM "12" is up to 12:59:59.999999. */
+function upperBound(bound: string, kind: Kind): string {
+  if (kind === 'date') return normalizeDate(bound);
+  if (kind === 'time') return padTime(bound.replace(/:/g, ''), '995959.999999');
+  const digits = bound.replace(/[+-]\d{4}$/, '');
+  const date = digits.slice(0, 8).padEnd(8, '9');
+  return date + padTime(digits.slice(8), '995959.999999');
+}
+
+function matchCombinedRange(item: DicomJson, dateTag: string, timeTag: string, dateRange: string, timeRange: string): boolean {
+  // The date-time pair lives in one dataset; the query's pair applies to the item's own pair.
+  const date = elementStrings(item[dateTag])[0];
+  if (!date) return false;
+  const time = elementStrings(item[timeTag])[0] ?? '';
+  const value = normalizeDate(date) + normalizeTime(time);
+  const [dLo = '', dHi = ''] = splitOnce(dateRange);
+  const [tLo = '', tHi = ''] = splitOnce(timeRange);
+  if (dLo && value < normalizeDate(dLo) + (tLo ? normalizeTime(tLo) : '000000.000000')) return false;
+  if (dHi && value > normalizeDate(dHi) + (tHi ? padTime(tHi.replace(/:/g, ''), '995959.999999') : '235959.999999')) return false;
+  // Open date ends: the time bound still applies on its own.
+  if (!dLo && tLo && normalizeTime(time) < normalizeTime(tLo)) return false;
+  if (!dHi && tHi && normalizeTime(time) > padTime(tHi.replace(/:/g, ''), '995959.999999')) return false;
+  return true;
+}
+
+function splitOnce(range: string): [string, string] {
+  const i = range.indexOf('-');
+  return [range.slice(0, i).trim(), range.slice(i + 1).trim()];
+}
+
+function trimPadding(s: string): string {
+  return s.replace(/[ \0]+$/, '');
+}
+
+export function normalizeDate(s: string): string {
+  return s.trim().replace(/[.\-/]/g, '');
+}
+
+/** HHMMSS.FFFFFF, padding missing parts with zeros; accepts the old HH:MM:SS form. */
+export function normalizeTime(s: string): string {
+  return padTime(s.trim().replace(/:/g, ''), '000000.000000');
+}
+
+function padTime(t: string, pad: string): string {
+  const [whole = '', frac = ''] = t.split('.');
+  const w = whole + pad.slice(whole.length, 6);
+  const f = frac + pad.slice(7 + frac.length);
+  return `${w}.${f}`.slice(0, 13);
+}
+
+function normalizeDateTime(s: string): string {
+  const digits = s.trim().replace(/[+-]\d{4}$/, '');
+  return digits.slice(0, 8).padEnd(8, '0') + padTime(digits.slice(8), '000000.000000');
+}
+
+function isDateTimeRange(s: string): boolean {
+  return dateTimeRangeDash(s) >= 0;
+}
+
+/** The dash separating a DT range, not one starting a UTC offset (&ZZXX). */
+function dateTimeRangeDash(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] !== '-') continue;
+    const isOffset = /^\d{4}($|-)/.test(s.slice(i + 1)) && i >= 8 && !/^\d{8}/.test(s.slice(i + 1));
+    if (!isOffset) return i;
+  }
+  return -1;
+}
+
+function isGroupLength(tag: string): boolean {
+  return tag.endsWith('0000');
+}
+
+export function isPrivateTag(tag: string): boolean {
+  return parseInt(tag.slice(3, 4), 16) % 2 === 1;
+}

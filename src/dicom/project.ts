@@ -1,0 +1,55 @@
+/**
+ * Builds a C-FIND answer: the matched item projected onto the requested keys (PS3.4 C.2.2.1.2).
+ * Every requested key is present; a key the item lacks is returned zero-length, as wlmscpfs does.
+ * A requested sequence with an empty item (or no item) gets the item's whole sequence; one with
+ * keys gets the item's matching sequence items, each projected onto those keys.
+ */
+import { itemsOf, type DicomJson, type DicomJsonElement } from '../worklist/item.js';
+import { matchDataset, isPrivateTag, type MatchOptions } from './match.js';
+
+export function projectAnswer(item: DicomJson, identifier: DicomJson, opts: MatchOptions): DicomJson {
+  const answer = projectDataset(item, identifier, opts);
+  if (hasNonAscii(answer)) answer['00080005'] = { vr: 'CS', Value: ['ISO_IR 192'] };
+  return answer;
+}
+
+function projectDataset(item: DicomJson, identifier: DicomJson, opts: MatchOptions): DicomJson {
+  const out: DicomJson = {};
+  for (const [tag, requested] of Object.entries(identifier)) {
+    if (tag === '00080005' || tag.endsWith('0000') || isPrivateTag(tag)) continue;
+    const have = item[tag];
+    if (requested.vr !== 'SQ') {
+      out[tag] = have && have.vr !== 'SQ' ? have : { vr: requested.vr, Value: [] };
+      continue;
+    }
+    if (!have || have.vr !== 'SQ') {
+      out[tag] = { vr: 'SQ', Value: [] };
+      continue;
+    }
+    const queryItems = itemsOf(requested).filter((q) => Object.keys(q).length > 0);
+    if (queryItems.length === 0) {
+      out[tag] = have;
+      continue;
+    }
+    const projected: DicomJson[] = [];
+    for (const haveItem of itemsOf(have)) {
+      const queryItem = queryItems.find((q) => matchDataset(haveItem, q, opts));
+      if (queryItem) projected.push(projectDataset(haveItem, queryItem, opts));
+    }
+    out[tag] = { vr: 'SQ', Value: projected };
+  }
+  return out;
+}
+
+function hasNonAscii(dataset: DicomJson): boolean {
+  return Object.values(dataset).some((el: DicomJsonElement) =>
+    (el.Value ?? []).some((v) => {
+      if (typeof v === 'string') return /[^\x00-\x7f]/.test(v);
+      if (v && typeof v === 'object') {
+        if (el.vr === 'PN') return Object.values(v).some((s) => typeof s === 'string' && /[^\x00-\x7f]/.test(s));
+        if (el.vr === 'SQ') return hasNonAscii(v as DicomJson);
+      }
+      return false;
+    }),
+  );
+}

@@ -1,0 +1,85 @@
+/**
+ * Typed errors with stable codes. Each error says what went wrong, where (HL7 field or DICOM tag)
+ * and, where there is one, how to fix it. They are logged once, where they are handled.
+ */
+
+/** Stable error codes. Never renumber: integrators grep logs and message logs for them. */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'MAPPING_INVALID'
+  | 'HL7_DECODE'
+  | 'HL7_PARSE'
+  | 'HL7_MISSING_MSH'
+  | 'HL7_UNSUPPORTED_MESSAGE'
+  | 'HL7_UNSUPPORTED_ORDER_CONTROL'
+  | 'HL7_REQUIRED_FIELD_MISSING'
+  | 'HL7_BAD_VALUE'
+  | 'STORE_UNAVAILABLE'
+  | 'STORE_WRITE'
+  | 'DICOM_FILE_INVALID'
+  | 'DICOM_QUERY_INVALID';
+
+export class BridgeError extends Error {
+  readonly code: ErrorCode;
+  /** What the error is about: an HL7 location like "PID-3.1" or a DICOM tag like "(0010,0020)". */
+  readonly location: string | undefined;
+  /** A short hint saying how to fix it. */
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: { location?: string; hint?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'BridgeError';
+    this.code = code;
+    this.location = opts.location;
+    this.hint = opts.hint;
+  }
+
+  /** One line for logs and ERR segments: "CODE at LOCATION: message (hint)". */
+  describe(): string {
+    const where = this.location ? ` at ${this.location}` : '';
+    const hint = this.hint ? ` (${this.hint})` : '';
+    return `${this.code}${where}: ${this.message}${hint}`;
+  }
+}
+
+/** HL7 v2 table 0357 message error condition codes used in ERR segments. */
+export const Hl7ErrorCondition = {
+  segmentSequenceError: { code: '100', text: 'Segment sequence error' },
+  requiredFieldMissing: { code: '101', text: 'Required field missing' },
+  dataTypeError: { code: '102', text: 'Data type error' },
+  tableValueNotFound: { code: '103', text: 'Table value not found' },
+  unsupportedMessageType: { code: '200', text: 'Unsupported message type' },
+  unsupportedEventCode: { code: '201', text: 'Unsupported event code' },
+  unsupportedProcessingId: { code: '202', text: 'Unsupported processing id' },
+  unsupportedVersionId: { code: '203', text: 'Unsupported version id' },
+  unknownKeyIdentifier: { code: '204', text: 'Unknown key identifier' },
+  applicationInternalError: { code: '207', text: 'Application internal error' },
+} as const;
+
+export type Hl7ErrorConditionCode = (typeof Hl7ErrorCondition)[keyof typeof Hl7ErrorCondition];
+
+/** Which 0357 condition and which acknowledgment code (AE or AR) an error maps to. */
+export function hl7ConditionFor(code: ErrorCode): { condition: Hl7ErrorConditionCode; ack: 'AE' | 'AR' } {
+  switch (code) {
+    case 'HL7_UNSUPPORTED_MESSAGE':
+      return { condition: Hl7ErrorCondition.unsupportedMessageType, ack: 'AR' };
+    case 'HL7_UNSUPPORTED_ORDER_CONTROL':
+      return { condition: Hl7ErrorCondition.tableValueNotFound, ack: 'AR' };
+    case 'HL7_REQUIRED_FIELD_MISSING':
+      return { condition: Hl7ErrorCondition.requiredFieldMissing, ack: 'AE' };
+    case 'HL7_BAD_VALUE':
+      return { condition: Hl7ErrorCondition.dataTypeError, ack: 'AE' };
+    case 'HL7_DECODE':
+    case 'HL7_PARSE':
+    case 'HL7_MISSING_MSH':
+      return { condition: Hl7ErrorCondition.segmentSequenceError, ack: 'AR' };
+    default:
+      return { condition: Hl7ErrorCondition.applicationInternalError, ack: 'AE' };
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof BridgeError) return err.describe();
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,140 @@
+/**
+ * Handles one inbound HL7 message end to end: decode, map, store, then ACK. The ACK is built
+ * from the outcome; AA only once the store transaction has committed. Any failure becomes an
+ * AE/AR with an ERR segment naming the problem, and nothing is stored for that message.
+ */
+import { BridgeError, hl7ConditionFor, Hl7ErrorCondition } from '../errors.js';
+import type { Logger } from '../log.js';
+import { evaluateMapping, type MappedOrder } from '../mapping/evaluate.js';
+import type { Mapping } from '../mapping/load.js';
+import { messageHeader, type MessageHeader } from '../mapping/message.js';
+import type { OrderService } from '../worklist/orders.js';
+import { buildAck, type AckCode, type AckError, type AckHeaderSource } from './ack.js';
+import { encodeText } from './charset.js';
+import { decodeHl7Message, readHeaderLeniently } from './message.js';
+import type { MllpMessageHandler, PeerInfo } from './mllp.js';
+
+export interface OrderPipelineOptions {
+  mapping: () => Mapping;
+  uidRoot: string;
+  bridgeApplication: string;
+}
+
+export interface PipelineResult {
+  header: AckHeaderSource & { messageType: string };
+  charset: string;
+  order?: MappedOrder;
+  error?: BridgeError;
+}
+
+/** Decodes and maps a message without storing anything (also the `map` dry run). */
+export function runOrderPipeline(bytes: Buffer, opts: OrderPipelineOptions, orders?: Pick<OrderService, 'check'>): PipelineResult {
+  let header = lenientHeader(bytes);
+  let charset = 'utf-8';
+  try {
+    const { message } = decodeHl7Message(bytes);
+    charset = message.charset;
+    header = ackSource(messageHeader(message));
+    const order = evaluateMapping(opts.mapping(), message, { uidRoot: opts.uidRoot });
+    orders?.check(order);
+    return { header, charset, order };
+  } catch (err) {
+    const error = err instanceof BridgeError ? err : new BridgeError('HL7_PARSE', (err as Error).message, { cause: err });
+    return { header, charset, error };
+  }
+}
+
+export function ackFor(result: Pick<PipelineResult, 'header'>, code: AckCode, error: AckError | undefined, bridgeApplication: string): string {
+  return buildAck(result.header, code, error, { bridgeApplication });
+}
+
+export function ackErrorFor(error: BridgeError): { code: AckCode; error: AckError } {
+  const { condition, ack } = hl7ConditionFor(error.code);
+  return { code: ack, error: { condition, location: error.location, message: error.describe() } };
+}
+
+export function createOrderMessageHandler(opts: OrderPipelineOptions & { orders: OrderService; logger: Logger }): MllpMessageHandler {
+  const { orders, logger, bridgeApplication } = opts;
+  return async (bytes: Buffer, peer: PeerInfo) => {
+    const receivedAt = new Date().toISOString();
+    const result = runOrderPipeline(bytes, opts, orders);
+    const logBase = {
+      receivedAt,
+      remote: `${peer.remoteAddress}:${peer.remotePort}`,
+      sendingApplication: result.header.sendingApplication || null,
+      sendingFacility: result.header.sendingFacility || null,
+      controlId: result.header.controlId || null,
+      messageType: result.header.messageType || null,
+      raw: bytes,
+    };
+    if (result.order) {
+      const ack = ackFor(result, 'AA', undefined, bridgeApplication);
+      try {
+        const outcome = orders.apply(result.order, { ...logBase, ackCode: 'AA', error: null, ack });
+        logger.info('hl7.order_stored', {
+          control_id: result.header.controlId,
+          sender: result.header.sendingApplication,
+          order_control: result.order.orderControl,
+          items: outcome.itemIds.join(','),
+        });
+        return encodeText(ack, result.charset);
+      } catch (err) {
+        const error = err instanceof BridgeError ? err : new BridgeError('STORE_WRITE', (err as Error).message, { cause: err });
+        return reject(error, 'error');
+      }
+    }
+    return reject(result.error ?? new BridgeError('HL7_PARSE', 'unknown failure'), 'rejected');
+
+    function reject(error: BridgeError, outcome: 'rejected' | 'error'): Buffer {
+      const { code, error: ackError } =
+        outcome === 'error'
+          ? { code: 'AE' as const, error: { condition: Hl7ErrorCondition.applicationInternalError, message: error.describe() } }
+          : ackErrorFor(error);
+      const ack = ackFor(result, code, ackError, bridgeApplication);
+      logger.warn('hl7.message_rejected', {
+        control_id: result.header.controlId,
+        sender: result.header.sendingApplication,
+        ack: code,
+        code: error.code,
+        location: error.location,
+        reason: error.message,
+      });
+      try {
+        orders.logRejected({ ...logBase, ackCode: code, error: error.describe(), ack }, outcome);
+      } catch (logErr) {
+        logger.error('hl7.message_log_failed', { control_id: result.header.controlId, error: (logErr as Error).message });
+      }
+      return encodeText(ack, result.charset);
+    }
+  };
+}
+
+function ackSource(h: MessageHeader): AckHeaderSource & { messageType: string } {
+  return {
+    messageType: [h.messageCode, h.triggerEvent].filter(Boolean).join('^'),
+    sendingApplication: h.sendingApplication,
+    sendingFacility: h.sendingFacility,
+    receivingApplication: h.receivingApplication,
+    receivingFacility: h.receivingFacility,
+    controlId: h.controlId,
+    triggerEvent: h.triggerEvent,
+    processingId: h.processingId,
+    version: h.version,
+  };
+}
+
+function lenientHeader(bytes: Buffer): AckHeaderSource & { messageType: string } {
+  const fields = readHeaderLeniently(bytes).fields;
+  const f = (n: number, comp = 0): string => fields[n]?.split('^')[comp] ?? '';
+  return {
+    sendingApplication: f(3),
+    sendingFacility: f(4),
+    receivingApplication: f(5),
+    receivingFacility: f(6),
+    triggerEvent: f(9, 1),
+    controlId: f(10),
+    processingId: f(11),
+    version: f(12),
+    messageType: [f(9), f(9, 1)].filter(Boolean).join('^'),
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Opens the SQLite database (better-sqlite3) and brings its schema up to date.
+ *
+ * Durability: WAL journal with synchronous=FULL, so a transaction is on disk (WAL fsynced) when
+ * commit returns; the ACK is written only after that. NORMAL would be faster but could lose the
+ * last acknowledged orders on power loss.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import { BridgeError } from '../errors.js';
+import { migrations } from './schema.js';
+
+export type Database = BetterSqlite3.Database;
+
+const require = createRequire(import.meta.url);
+
+function loadDriver(): typeof BetterSqlite3 {
+  try {
+    return require('better-sqlite3') as typeof BetterSqlite3;
+  } catch (err) {
+    throw new BridgeError('STORE_UNAVAILABLE', `the SQLite driver better-sqlite3 cannot be loaded: ${(err as Error).message}`, {
+      hint: 'its native module was not built; run "npm rebuild better-sqlite3" (needs python3, make and g++)',
+      cause: err,
+    });
+  }
+}
+
+export function openDatabase(path: string): Database {
+  const Driver = loadDriver();
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  let db: Database;
+  try {
+    db = new Driver(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+  } catch (err) {
+    throw new BridgeError('STORE_UNAVAILABLE', `cannot open the database ${path}: ${(err as Error).message}`, {
+      hint: 'check the path (db.path / --db) and that the folder is writable',
+      cause: err,
+    });
+  }
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new BridgeError('STORE_UNAVAILABLE', `the database has schema version ${current}, newer than this bridge knows (${migrations.length})`, {
+      hint: 'run the newer mwl-bridge version that wrote it, or restore a backup',
+    });
+  }
+  for (let version = current; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

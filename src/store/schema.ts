@@ -1,0 +1,55 @@
+/**
+ * Schema migrations, applied in order; the database's user_version says how many ran. Never edit
+ * a released migration: add a new one.
+ */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE items (
+    id INTEGER PRIMARY KEY,
+    status TEXT NOT NULL DEFAULT 'SCHEDULED',
+    source TEXT NOT NULL,
+    -- matching keys: '' = no value, NULL = several values (the exact matcher decides)
+    patient_id TEXT,
+    accession_number TEXT,
+    patient_name TEXT,
+    modality TEXT,
+    station_ae_title TEXT,
+    sps_start_date TEXT,
+    sps_start_time TEXT,
+    placer_order_number TEXT,
+    filler_order_number TEXT,
+    study_instance_uid TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    -- the full item, DICOM JSON (PS3.18 F.2)
+    dataset TEXT NOT NULL
+  );
+  CREATE INDEX items_patient_id ON items (patient_id);
+  CREATE INDEX items_accession_number ON items (accession_number);
+  CREATE INDEX items_patient_name ON items (patient_name);
+  CREATE INDEX items_modality_date ON items (modality, sps_start_date);
+  CREATE INDEX items_station_date ON items (station_ae_title, sps_start_date);
+  CREATE INDEX items_sps_start_date ON items (sps_start_date, sps_start_time);
+  CREATE INDEX items_status ON items (status);
+  CREATE INDEX items_placer_order ON items (placer_order_number);
+  CREATE INDEX items_filler_order ON items (filler_order_number);
+
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    remote TEXT,
+    sending_application TEXT,
+    sending_facility TEXT,
+    control_id TEXT,
+    message_type TEXT,
+    outcome TEXT NOT NULL,
+    ack_code TEXT NOT NULL,
+    error TEXT,
+    item_ids TEXT,
+    raw BLOB NOT NULL,
+    ack TEXT
+  );
+  CREATE INDEX messages_received_at ON messages (received_at);
+  CREATE INDEX messages_control_id ON messages (sending_application, control_id);
+  `,
+];

@@ -1,0 +1,51 @@
+/**
+ * The matching keys the store indexes, pulled from an item. A key is '' when the item has no
+ * value (so an SQL equality can rule the item out) and null when the item holds several values
+ * (multi-valued attribute or several scheduled steps): the SQL filter then keeps the item and the
+ * exact matcher decides.
+ */
+import { Tags, elementStrings, sequenceItems, type DicomJson } from './item.js';
+
+export interface IndexKeys {
+  patientId: string | null;
+  accessionNumber: string | null;
+  /** Upper-cased alphabetic name, for case-insensitive person name matching. */
+  patientName: string | null;
+  modality: string | null;
+  stationAeTitle: string | null;
+  /** YYYYMMDD, or null when the date is missing a clean 8-digit form. */
+  spsStartDate: string | null;
+  spsStartTime: string | null;
+  placerOrderNumber: string | null;
+  fillerOrderNumber: string | null;
+  studyInstanceUid: string | null;
+}
+
+export function indexKeysOf(item: DicomJson): IndexKeys {
+  const steps = sequenceItems(item, Tags.ScheduledProcedureStepSequence);
+  const fromStep = (tag: string): string | null => {
+    if (steps.length === 0) return '';
+    if (steps.length > 1) return null;
+    return single(elementStrings(steps[0]![tag]));
+  };
+  const date = fromStep(Tags.ScheduledProcedureStepStartDate);
+  const name = single(elementStrings(item[Tags.PatientName]));
+  return {
+    patientId: single(elementStrings(item[Tags.PatientID])),
+    accessionNumber: single(elementStrings(item[Tags.AccessionNumber])),
+    patientName: name === null ? null : name.toUpperCase(),
+    modality: fromStep(Tags.Modality),
+    stationAeTitle: fromStep(Tags.ScheduledStationAETitle),
+    spsStartDate: date === null || date === '' || /^\d{8}$/.test(date) ? date : null,
+    spsStartTime: fromStep(Tags.ScheduledProcedureStepStartTime),
+    placerOrderNumber: single(elementStrings(item[Tags.PlacerOrderNumberImagingServiceRequest])),
+    fillerOrderNumber: single(elementStrings(item[Tags.FillerOrderNumberImagingServiceRequest])),
+    studyInstanceUid: single(elementStrings(item[Tags.StudyInstanceUID])),
+  };
+}
+
+function single(values: string[]): string | null {
+  if (values.length === 0) return '';
+  if (values.length > 1) return null;
+  return values[0]!.replace(/[ \0]+$/, '');
+}
