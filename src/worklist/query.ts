@@ -13,8 +13,15 @@ export interface WorklistQuery {
   personNameCaseInsensitive: boolean;
 }
 
+/**
+ * Binary numeric VRs are never matching keys (none is one in PS3.4 Table K.6-1), and dcmjs reads a
+ * zero-length US as 0, so a requested PregnancyStatus would otherwise turn into "match 0".
+ */
+const RETURN_ONLY_VRS = new Set(['US', 'SS', 'UL', 'SL', 'UV', 'SV', 'FL', 'FD', 'AT']);
+
 /** The non-empty query values of an element; none means universal matching. "*" alone is universal too. */
 export function matchingValues(element: DicomJsonElement | undefined): string[] {
+  if (!element || RETURN_ONLY_VRS.has(element.vr)) return [];
   const values = elementStrings(element).filter((v) => v.trim() !== '');
   if (values.length === 0 || values.some((v) => v.trim() === '*')) return [];
   return values;
