@@ -1,0 +1,219 @@
+/**
+ * Test helpers that drive the real peers: the bridge's own CLI (as a child process), mllp_send
+ * (python3-hl7), findscu / echoscu / dcmdump / dump2dcm (dcmtk). Ports are chosen free at run time.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const projectDir = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..');
+export const cliPath = join(projectDir, 'dist', 'cli.js');
+
+/** Whether a command is on PATH. */
+export function hasCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).status === 0;
+}
+
+/**
+ * The reason to skip a real-peer test when its tools are missing, or false to run it. In CI
+ * (CI=true) missing tools are a failure, not a skip: .ci/run installs them.
+ */
+export function skipWithout(...commands: string[]): string | false {
+  const missing = commands.filter((c) => !hasCommand(c));
+  if (missing.length === 0) return false;
+  if (process.env.CI === 'true') throw new Error(`CI needs ${missing.join(', ')} (apt-get install -y dcmtk python3-hl7)`);
+  return `needs ${missing.join(', ')} on PATH (Debian: apt-get install dcmtk python3-hl7)`;
+}
+
+export function tempDir(prefix = 'mwl-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cliPath, ...args], {
+    encoding: 'utf8',
+    cwd: opts.cwd ?? projectDir,
+    env: { ...process.env, ...opts.env },
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface RunningBridge {
+  mllpPort: number;
+  dicomPort: number;
+  aeTitle: string;
+  dbPath: string;
+  dir: string;
+  process: ChildProcess;
+  log(): string;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `mwl-bridge start` on free ports with a fresh database and waits until both listeners are ready. */
+export async function startBridge(extraArgs: string[] = [], opts: { dir?: string; mllp?: boolean } = {}): Promise<RunningBridge> {
+  const dir = opts.dir ?? tempDir();
+  const dbPath = join(dir, 'worklist.db');
+  const mllpPort = opts.mllp === false ? 0 : await freePort();
+  const dicomPort = await freePort();
+  const aeTitle = 'MWL_TEST';
+  const child = spawn(
+    process.execPath,
+    [cliPath, 'start', '--db', dbPath, '--mllp-port', String(mllpPort), '--mllp-host', '127.0.0.1', '--dicom-port', String(dicomPort), '--ae-title', aeTitle, ...extraArgs],
+    { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const deadline = Date.now() + 15000;
+  const readyMarker = opts.mllp === false ? 'mllp.disabled' : 'mllp.ready';
+  while (!(output.includes('dicom.ready') && output.includes(readyMarker))) {
+    if (child.exitCode !== null) throw new Error(`bridge exited early:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`bridge not ready within 15 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    mllpPort,
+    dicomPort,
+    aeTitle,
+    dbPath,
+    dir,
+    process: child,
+    log: () => output,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      const code = await exited;
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+/** Sends the messages of a file with mllp_send (one connection), returns the ACKs (segments split on CR). */
+export function mllpSend(port: number, file: string): string[][] {
+  const r = spawnSync('mllp_send', ['--loose', '-p', String(port), '-f', file, '127.0.0.1'], { encoding: 'utf8', timeout: 20000 });
+  if (r.status !== 0) throw new Error(`mllp_send failed (${r.status}): ${r.stderr}`);
+  return parseAcks(r.stdout);
+}
+
+/** mllp_send without blocking the event loop, for listeners running in the test process itself. */
+export async function mllpSendTextAsync(port: number, text: string): Promise<string[][]> {
+  const dir = tempDir('mwl-hl7-');
+  const file = join(dir, 'msg.hl7');
+  writeFileSync(file, text);
+  try {
+    const child = spawn('mllp_send', ['--loose', '-p', String(port), '-f', file, '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    clearTimeout(timer);
+    if (code !== 0) throw new Error(`mllp_send failed (${code}): ${stderr}`);
+    return parseAcks(stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function parseAcks(stdout: string): string[][] {
+  return stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('MSH'))
+    .map((ack) => ack.split('\r').filter(Boolean));
+}
+
+/** Sends HL7 text (messages separated as in a file) through mllp_send. */
+export function mllpSendText(port: number, text: string): string[][] {
+  const dir = tempDir('mwl-hl7-');
+  const file = join(dir, 'msg.hl7');
+  writeFileSync(file, text);
+  try {
+    return mllpSend(port, file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Field n (1-based, MSH-n counting the separator) of an HL7 segment string. */
+export function hl7Field(segment: string, n: number): string {
+  const parts = segment.split('|');
+  return segment.startsWith('MSH') ? (n === 1 ? '|' : parts[n - 1] ?? '') : parts[n] ?? '';
+}
+
+export interface DicomAnswer {
+  /** "(0010,0020)" -> value for top-level elements; "(0040,0100)>(0008,0060)" for nested ones. */
+  values: Record<string, string>;
+  raw: string;
+}
+
+/** Runs findscu -W with -k keys (and an optional query file); returns the answers read with dcmdump. */
+export function findscu(port: number, aeTitle: string, keys: string[], opts: { queryFile?: string; extra?: string[] } = {}): { answers: DicomAnswer[]; status: number; stderr: string } {
+  const out = tempDir('mwl-find-');
+  try {
+    const args = ['-W', '-to', '10', '-aec', aeTitle, '-X', '-od', out, ...(opts.extra ?? []), '127.0.0.1', String(port), ...(opts.queryFile ? [opts.queryFile] : []), ...keys.flatMap((k) => ['-k', k])];
+    const r = spawnSync('findscu', args, { encoding: 'utf8', timeout: 30000 });
+    const files = readdirSync(out).sort();
+    const answers = files.map((f) => readDicomFile(join(out, f)));
+    return { answers, status: r.status ?? -1, stderr: r.stderr };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** Reads a DICOM file with dcmdump (text converted to UTF-8) into tag -> value. */
+export function readDicomFile(path: string): DicomAnswer {
+  const r = spawnSync('dcmdump', ['+U8', '-q', path], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`dcmdump failed: ${r.stderr}`);
+  const values: Record<string, string> = {};
+  const stack: string[] = [];
+  for (const line of r.stdout.split('\n')) {
+    const m = /^(\s*)\(([0-9a-f]{4},[0-9a-f]{4})\) (\w\w) (.*)$/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 2;
+    const tag = `(${m[2]})`;
+    const vr = m[3]!;
+    const rest = m[4]!;
+    if (tag === '(fffe,e000)' || tag === '(fffe,e00d)' || tag === '(fffe,e0dd)') continue;
+    // Items indent by one level, their elements by another: two levels per sequence.
+    stack.length = Math.floor(depth / 2);
+    const key = [...stack, tag].join('>');
+    if (vr === 'SQ') {
+      values[key] = '<SQ>';
+      stack.push(tag);
+      continue;
+    }
+    const bracket = /^\[(.*)\]\s+#/.exec(rest);
+    values[key] = bracket ? bracket[1]!.replace(/\s+$/, '') : /^\(no value available\)/.test(rest) ? '' : rest.replace(/\s+#.*$/, '').trim();
+  }
+  return { values, raw: r.stdout };
+}
+
+export function echoscu(port: number, aeTitle: string): number {
+  return spawnSync('echoscu', ['-to', '5', '-aec', aeTitle, '127.0.0.1', String(port)]).status ?? -1;
+}
+
+/** dump2dcm a DCMTK text dump into a DICOM file. */
+export function dump2dcm(dump: string, out: string): void {
+  const r = spawnSync('dump2dcm', ['--write-xfer-little', dump, out], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`dump2dcm ${dump} failed: ${r.stderr}`);
+}
