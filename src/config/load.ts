@@ -105,8 +105,21 @@ function readConfigFile(path: string, problems: string[]): Record<string, unknow
 
 function suggest(key: string): string {
   const lower = key.toLowerCase();
-  const near = keys.find((k) => k.toLowerCase() === lower || k.split('.').pop()?.toLowerCase() === lower.split('.').pop());
+  const near = keys.find((k) => editDistance(k.toLowerCase(), lower) <= 2);
   return near ? ` (did you mean "${near}"?)` : ` (known settings: ${keys.join(', ')})`;
+}
+
+/** Levenshtein distance, for "did you mean" hints on misspelt settings. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 function coerce(type: SettingType, value: unknown): string | number | { problem: string } {
@@ -127,9 +140,9 @@ function coerce(type: SettingType, value: unknown): string | number | { problem:
         ? text
         : { problem: `"${text}" is not an AE title: 1-16 printable ASCII characters, no backslash` };
     case 'uidRoot':
-      return /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/.test(text) && text.length <= 24
+      return /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/.test(text) && text.length <= 40
         ? text
-        : { problem: `"${text}" is not a UID root: digits separated by dots, no leading zeros, at most 24 characters` };
+        : { problem: `"${text}" is not a UID root: digits separated by dots, no leading zeros, at most 40 characters` };
   }
 }
 

@@ -45,7 +45,8 @@ export function parseHl7Text(text: string, charset = 'utf-8'): Hl7Message {
       hint: 'the bridge reads the standard delimiters |^~\\&',
     });
   }
-  const parser = new HL7(normalized, { lineEndings: '\r' });
+  // hl7-standard needs at least one segment terminator, even for a lone MSH.
+  const parser = new HL7(normalized + '\r', { lineEndings: '\r' });
   try {
     parser.transform();
   } catch (err) {

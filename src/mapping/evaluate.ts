@@ -109,8 +109,9 @@ export function deterministicUid(message: Hl7Message, root: string): string {
   const pick = (seg: string, field: number, comp = 1): string =>
     message.segments.find((s) => s.name === seg)?.fields[field]?.[0]?.[comp - 1]?.[0] ?? '';
   const identity = [h.sendingApplication, h.sendingFacility, pick('ORC', 2), pick('ORC', 3), pick('OBR', 18), pick('PID', 3)].join('|');
-  const digest = createHash('sha256').update(identity).digest('hex');
-  const bits = root === '2.25' ? 128 : 96;
-  const number = BigInt('0x' + digest.slice(0, bits / 4)).toString(10);
-  return `${root}.${number}`.slice(0, 64);
+  const digest = BigInt('0x' + createHash('sha256').update(identity).digest('hex').slice(0, 32));
+  // As many decimal digits of the 128-bit digest as fit in 64 characters after the root.
+  const digits = Math.min(39, 64 - root.length - 1);
+  const number = (digest % 10n ** BigInt(digits)).toString(10);
+  return `${root}.${number}`;
 }

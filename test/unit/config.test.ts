@@ -1,0 +1,64 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import { envVarFor, settingsSchema } from '../../src/config/schema.js';
+import { BridgeError } from '../../src/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mwl-config-'));
+const file = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+describe('configuration', () => {
+  it('uses the documented defaults', () => {
+    const c = loadConfig({ env: {} });
+    assert.equal(c['db.path'], './data/worklist.db');
+    assert.equal(c['mllp.port'], 2575);
+    assert.equal(c['dicom.port'], 11112);
+    assert.equal(c['dicom.aeTitle'], 'MWL_BRIDGE');
+    assert.equal(c['mapping.file'], 'mappings/default.yaml');
+    assert.ok(Object.isFrozen(c));
+  });
+
+  it('takes file < environment < flags', () => {
+    const path = file('a.yaml', 'dicom:\n  port: 104\n  aeTitle: FROM_FILE\nmllp:\n  port: 3000\n');
+    const c = loadConfig({
+      file: path,
+      env: { MWL_BRIDGE_DICOM_AE_TITLE: 'FROM_ENV', MWL_BRIDGE_MLLP_PORT: '4000' },
+      flags: { 'mllp.port': '5000' },
+    });
+    assert.equal(c['dicom.port'], 104);
+    assert.equal(c['dicom.aeTitle'], 'FROM_ENV');
+    assert.equal(c['mllp.port'], 5000);
+  });
+
+  it('reports every problem at once, each with its source', () => {
+    const path = file('b.yaml', 'dicom:\n  prot: 104\nlog:\n  level: loud\n');
+    try {
+      loadConfig({ file: path, env: { MWL_BRIDGE_DICOM_PORT: 'abc' }, flags: { 'dicom.aeTitle': 'THIS_AE_TITLE_IS_TOO_LONG' } });
+      assert.fail('expected an error');
+    } catch (e) {
+      assert.ok(e instanceof BridgeError && e.code === 'CONFIG_INVALID');
+      assert.match(e.message, /unknown setting "dicom\.prot" \(did you mean "dicom\.port"\?\)/);
+      assert.match(e.message, /log\.level: "loud" is not one of debug, info, warn, error/);
+      assert.match(e.message, /environment MWL_BRIDGE_DICOM_PORT: "abc" is not a whole number/);
+      assert.match(e.message, /flag --ae-title: .* is not an AE title/);
+    }
+  });
+
+  it('names an environment variable for every setting, and documents each', () => {
+    assert.equal(envVarFor('dicom.aeTitle'), 'MWL_BRIDGE_DICOM_AE_TITLE');
+    assert.equal(envVarFor('mllp.maxFrameBytes'), 'MWL_BRIDGE_MLLP_MAX_FRAME_BYTES');
+    for (const [key, spec] of Object.entries(settingsSchema)) assert.ok(spec.doc.length > 20, key);
+  });
+
+  it('rejects a UID root that is not one', () => {
+    assert.throws(() => loadConfig({ env: { MWL_BRIDGE_UID_ROOT: '1.02.3' } }), /not a UID root/);
+    assert.equal(loadConfig({ env: { MWL_BRIDGE_UID_ROOT: '1.2.826.0.1.3680043.10.543' } })['uid.root'], '1.2.826.0.1.3680043.10.543');
+  });
+});

@@ -1,0 +1,97 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorklistStore } from '../../src/store/items.js';
+import { findWorklistItems } from '../../src/dicom/find.js';
+import { projectAnswer } from '../../src/dicom/project.js';
+import type { DicomJson } from '../../src/worklist/item.js';
+
+const makeItem = (i: number, modality: string, date: string, aets: string[] = [`STATION${i % 3}`]): DicomJson => ({
+  '00100010': { vr: 'PN', Value: [{ Alphabetic: `PATIENT${i}^TEST` }] },
+  '00100020': { vr: 'LO', Value: [`P${i}`] },
+  '00080050': { vr: 'SH', Value: [`A${i}`] },
+  '00400100': {
+    vr: 'SQ',
+    Value: [{ '00080060': { vr: 'CS', Value: [modality] }, '00400001': { vr: 'AE', Value: aets }, '00400002': { vr: 'DA', Value: [date] } }],
+  },
+});
+
+function openStore(): WorklistStore {
+  return WorklistStore.open(join(mkdtempSync(join(tmpdir(), 'mwl-store-')), 'wl.db'));
+}
+
+describe('WorklistStore', () => {
+  it('opens SQLite in WAL mode with synchronous=FULL', () => {
+    const store = openStore();
+    assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(store.db.pragma('synchronous', { simple: true }), 2);
+    store.close();
+  });
+
+  it('narrows candidates with indexes and matches exactly', () => {
+    const store = openStore();
+    store.transaction(() => {
+      for (let i = 0; i < 300; i++) store.insertItem({ dataset: makeItem(i, i % 2 ? 'MR' : 'CT', `202611${String(10 + (i % 20)).padStart(2, '0')}`), source: 'import' });
+    });
+    const q = (identifier: DicomJson) => findWorklistItems(store, identifier, { personNameCaseInsensitive: true });
+    const byId = q({ '00100020': { vr: 'LO', Value: ['P42'] } });
+    assert.equal(byId.answers.length, 1);
+    assert.equal(byId.candidates, 1, 'the PatientID index picks the one row');
+
+    const byName = q({ '00100010': { vr: 'PN', Value: [{ Alphabetic: 'patient4*' }] } });
+    assert.equal(byName.answers.length, 11); // PATIENT4, PATIENT40..49
+    assert.equal(byName.candidates, 11);
+
+    const mrDay = q({ '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['MR'] }, '00400002': { vr: 'DA', Value: ['20261111-20261111'] } }] } });
+    assert.equal(mrDay.answers.length, 15);
+    assert.equal(mrDay.candidates, 15);
+    store.close();
+  });
+
+  it('uses an index for selective queries (query plan)', () => {
+    const store = openStore();
+    const plan = (identifier: DicomJson) => store.explainQuery({ identifier, personNameCaseInsensitive: true }).join(' ');
+    assert.match(plan({ '00100020': { vr: 'LO', Value: ['P1'] } }), /SEARCH items USING (COVERING )?INDEX items_patient_id/);
+    assert.match(plan({ '00080050': { vr: 'SH', Value: ['A1'] } }), /SEARCH items USING (COVERING )?INDEX items_accession_number/);
+    store.close();
+  });
+
+  it('keeps items with several station AE titles findable by any of them', () => {
+    const store = openStore();
+    store.transaction(() => store.insertItem({ dataset: makeItem(1, 'MR', '20261123', ['AA32', 'AA33']), source: 'import' }));
+    const r = findWorklistItems(store, { '00400100': { vr: 'SQ', Value: [{ '00400001': { vr: 'AE', Value: ['AA33'] } }] } }, { personNameCaseInsensitive: true });
+    assert.equal(r.answers.length, 1);
+    store.close();
+  });
+
+  it('treats % and _ in values as literal characters, * and ? as wildcards', () => {
+    const store = openStore();
+    store.transaction(() => store.insertItem({ dataset: { '00100020': { vr: 'LO', Value: ['50%_OFF'] } }, source: 'import' }));
+    const q = (v: string) => findWorklistItems(store, { '00100020': { vr: 'LO', Value: [v] } }, { personNameCaseInsensitive: true }).answers.length;
+    assert.equal(q('50%*'), 1);
+    assert.equal(q('5_%*'), 0);
+    store.close();
+  });
+});
+
+describe('projectAnswer', () => {
+  it('returns every requested key, zero-length when missing, and expands an empty requested sequence', () => {
+    const item = makeItem(7, 'CT', '20261123');
+    const answer = projectAnswer(item, { '00100020': { vr: 'LO' }, '00100030': { vr: 'DA' }, '00400100': { vr: 'SQ', Value: [{}] }, '00081110': { vr: 'SQ', Value: [] } }, { personNameCaseInsensitive: true });
+    assert.deepEqual(answer['00100020'], { vr: 'LO', Value: ['P7'] });
+    assert.deepEqual(answer['00100030'], { vr: 'DA', Value: [] });
+    assert.deepEqual(answer['00400100'], item['00400100']);
+    assert.deepEqual(answer['00081110'], { vr: 'SQ', Value: [] });
+    assert.equal(answer['00100010'], undefined, 'keys not requested are not returned');
+    assert.equal(answer['00080005'], undefined, 'ASCII answers carry no Specific Character Set');
+  });
+
+  it('projects sequence items onto the requested sub-keys and flags non-ASCII text', () => {
+    const item = { ...makeItem(1, 'MR', '20261123'), '00100010': { vr: 'PN', Value: [{ Alphabetic: 'Ünal^Ça' }] } };
+    const answer = projectAnswer(item, { '00100010': { vr: 'PN' }, '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS' } }] } }, { personNameCaseInsensitive: true });
+    assert.deepEqual(answer['00400100'], { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['MR'] } }] });
+    assert.deepEqual(answer['00080005'], { vr: 'CS', Value: ['ISO_IR 192'] });
+  });
+});
