@@ -15,8 +15,8 @@ export type SettingType =
 export interface SettingSpec {
   type: SettingType;
   default: string | number;
-  /** CLI flag without the leading dashes, for the settings that have one. */
-  flag?: string;
+  /** CLI flag without the leading dashes. */
+  flag: string;
   doc: string;
 }
 
@@ -42,6 +42,7 @@ export const settingsSchema = {
   'mllp.maxFrameBytes': {
     type: { kind: 'integer', min: 1024, max: 64 * 1024 * 1024 },
     default: 1024 * 1024,
+    flag: 'mllp-max-frame-bytes',
     doc: 'Largest MLLP frame accepted, in bytes. A longer frame is refused and its connection closed.',
   },
   'dicom.port': {

@@ -62,3 +62,17 @@ describe('configuration', () => {
     assert.equal(loadConfig({ env: { MWL_BRIDGE_UID_ROOT: '1.2.826.0.1.3680043.10.543' } })['uid.root'], '1.2.826.0.1.3680043.10.543');
   });
 });
+
+describe('documentation', () => {
+  it('README documents every setting with its environment variable, flag and default', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    for (const [key, spec] of Object.entries(settingsSchema)) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${key}\``));
+      assert.ok(row, `README settings table lacks ${key}`);
+      assert.ok(row.includes(`\`${envVarFor(key)}\``), `${key}: env var`);
+      assert.ok(row.includes(`\`--${spec.flag}\``), `${key}: flag`);
+      assert.ok(row.includes(`\`${spec.default}\``), `${key}: default`);
+    }
+  });
+});
