@@ -10,7 +10,8 @@ import { WorklistScp } from './dicom/scp.js';
 import { createOrderMessageHandler } from './hl7/order-handler.js';
 import { MllpListener } from './hl7/mllp.js';
 import type { Logger } from './log.js';
-import { loadMappingFile, type Mapping } from './mapping/load.js';
+import { MappingSet } from './mapping/select.js';
+import { errorMessage } from './errors.js';
 import { WorklistStore } from './store/items.js';
 import { OrderService } from './worklist/orders.js';
 
@@ -24,18 +25,29 @@ export function resolveMappingPath(path: string): string {
   return existsSync(installed) ? installed : resolve(path);
 }
 
+/** The mapping files named by mapping.files (comma-separated), resolved. */
+export function mappingFiles(config: BridgeConfig): string[] {
+  return config['mapping.files']
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean)
+    .map(resolveMappingPath);
+}
+
 export interface RunningBridge {
   mllpPort: number | undefined;
   dicomPort: number;
+  /** Loads the mapping files again; an invalid set keeps the current one (and says why). */
+  reloadMappings(): boolean;
   stop(): Promise<void>;
 }
 
 export async function startBridge(config: BridgeConfig, logger: Logger): Promise<RunningBridge> {
-  const mappingFile = resolveMappingPath(config['mapping.file']);
-  const mapping: Mapping = loadMappingFile(mappingFile);
+  const files = mappingFiles(config);
+  let mappings = MappingSet.load(files);
   const store = WorklistStore.open(config['db.path']);
   logger.info('store.opened', { path: config['db.path'], items: store.countItems() });
-  logger.info('mapping.loaded', { file: mappingFile, name: mapping.name, messages: mapping.messages.join(',') });
+  logger.info('mapping.loaded', { mappings: mappings.describe() });
 
   let mllp: MllpListener | undefined;
   let scp: WorklistScp | undefined;
@@ -57,7 +69,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         maxFrameBytes: config['mllp.maxFrameBytes'],
         logger,
         onMessage: createOrderMessageHandler({
-          mapping: () => mapping,
+          mappings: () => mappings,
           uidRoot: config['uid.root'],
           bridgeApplication: config['dicom.aeTitle'],
           orders: new OrderService(store),
@@ -72,6 +84,16 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     return {
       mllpPort,
       dicomPort,
+      reloadMappings() {
+        try {
+          mappings = MappingSet.load(files);
+          logger.info('mapping.reloaded', { mappings: mappings.describe() });
+          return true;
+        } catch (err) {
+          logger.error('mapping.reload_failed', { error: errorMessage(err), kept: mappings.describe() });
+          return false;
+        }
+      },
       async stop() {
         await mllp?.stop();
         scp?.stop();

@@ -4,15 +4,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { resolveMappingPath, startBridge } from './app.js';
+import { mappingFiles, startBridge } from './app.js';
 import { loadConfig } from './config/load.js';
 import { configFileEnvVar, envVarFor, settingsSchema, type BridgeConfig, type SettingKey, type SettingSpec } from './config/schema.js';
 import { importWorklistFiles } from './dicom/import.js';
 import { errorMessage } from './errors.js';
 import { ackErrorFor, ackFor, runOrderPipeline } from './hl7/order-handler.js';
 import { createLogger, type LogFormat, type LogLevel } from './log.js';
-import { loadMappingFile } from './mapping/load.js';
+import { MappingSet } from './mapping/select.js';
 import { WorklistStore } from './store/items.js';
+import { checkOrderSupported } from './worklist/orders.js';
 
 const USAGE = `Usage: mwl-bridge <command> [options]
 
@@ -69,6 +70,7 @@ async function commandStart(flags: Flags): Promise<number> {
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGHUP', () => bridge.reloadMappings());
   });
   logger.info('bridge.stopped');
   return 0;
@@ -97,16 +99,18 @@ function commandMap(flags: Flags, files: string[]): number {
     return 2;
   }
   const config = buildConfig(flags);
-  const mappingFile = resolveMappingPath(config['mapping.file']);
-  const mapping = loadMappingFile(mappingFile);
+  const mappings = MappingSet.load(mappingFiles(config));
   const bytes = readFileSync(files[0]!);
   const bridgeApplication = config['dicom.aeTitle'];
-  const result = runOrderPipeline(bytes, { mapping: () => mapping, uidRoot: config['uid.root'], bridgeApplication });
-  const out: string[] = [`mapping: ${mapping.name} (${mappingFile})`];
+  const result = runOrderPipeline(bytes, { mappings: () => mappings, uidRoot: config['uid.root'], bridgeApplication }, { check: checkOrderSupported });
+  const out: string[] = [`mapping: ${result.mapping ? `${result.mapping.name} (${result.mapping.file})` : 'none applied'}`];
   if (result.order) {
-    out.push(`order control: ${result.order.orderControl}`, '', 'worklist item:');
-    const width = Math.max(...result.order.trace.map((t) => t.attribute.length));
-    for (const t of result.order.trace) out.push(`  ${t.attribute.padEnd(width)}  ${JSON.stringify(t.value)}  <- ${t.source}`);
+    const procedures = result.order.procedures;
+    for (const [i, p] of procedures.entries()) {
+      out.push('', `worklist item ${i + 1} of ${procedures.length}: order control ${p.orderControl}${p.orderStatus ? `, order status ${p.orderStatus}` : ''}`);
+      const width = Math.min(70, Math.max(...p.trace.map((t) => t.attribute.length)));
+      for (const t of p.trace) out.push(`  ${t.attribute.padEnd(width)}  ${JSON.stringify(t.value)}  <- ${t.source}`);
+    }
     out.push('', 'ACK that would be sent:', ackFor(result, 'AA', undefined, bridgeApplication).replace(/\r/g, '\n'));
     process.stdout.write(out.join('\n'));
     return 0;

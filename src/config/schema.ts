@@ -57,11 +57,11 @@ export const settingsSchema = {
     flag: 'ae-title',
     doc: 'Application Entity title of the worklist SCP, as configured on the modalities (1-16 characters, no backslash).',
   },
-  'mapping.file': {
-    type: { kind: 'path' },
-    default: 'mappings/default.yaml',
+  'mapping.files': {
+    type: { kind: 'string' },
+    default: 'mappings/default.yaml,mappings/omi-o23.yaml,mappings/omg-o19.yaml',
     flag: 'mapping',
-    doc: 'Mapping file that turns HL7 orders into worklist items. A relative path is looked up in the working folder, then in the bridge installation.',
+    doc: 'Mapping files (comma-separated) that turn HL7 orders into worklist items; for each message the most specific one applies. A relative path is looked up in the working folder, then in the bridge installation. Reloaded on SIGHUP.',
   },
   'uid.root': {
     type: { kind: 'uidRoot' },

@@ -69,7 +69,7 @@ function errSegment(error: AckError, version: string): string {
 }
 
 function parseLocation(location: string | undefined): { segment: string; field: string; component: string } {
-  const m = location ? /^([A-Z][A-Z0-9]{2})(?:-(\d+))?(?:\[\d+\])?(?:\.(\d+))?/.exec(location) : null;
+  const m = location ? /^([A-Z][A-Z0-9]{2})(?:\[\d+\])?(?:-(\d+))?(?:\[[^\]]*\])?(?:\.(\d+))?/.exec(location) : null;
   return { segment: m?.[1] ?? '', field: m?.[2] ?? '', component: m?.[3] ?? '' };
 }
 

@@ -6,7 +6,7 @@
 import { BridgeError, hl7ConditionFor, Hl7ErrorCondition } from '../errors.js';
 import type { Logger } from '../log.js';
 import { evaluateMapping, type MappedOrder } from '../mapping/evaluate.js';
-import type { Mapping } from '../mapping/load.js';
+import type { MappingSet } from '../mapping/select.js';
 import { messageHeader, type MessageHeader } from '../mapping/message.js';
 import type { OrderService } from '../worklist/orders.js';
 import { buildAck, type AckCode, type AckError, type AckHeaderSource } from './ack.js';
@@ -15,7 +15,8 @@ import { decodeHl7Message, readHeaderLeniently } from './message.js';
 import type { MllpMessageHandler, PeerInfo } from './mllp.js';
 
 export interface OrderPipelineOptions {
-  mapping: () => Mapping;
+  /** The active mappings; a function so that a reload (SIGHUP) takes effect for the next message. */
+  mappings: () => MappingSet;
   uidRoot: string;
   bridgeApplication: string;
 }
@@ -23,6 +24,8 @@ export interface OrderPipelineOptions {
 export interface PipelineResult {
   header: AckHeaderSource & { messageType: string };
   charset: string;
+  /** Name and file of the mapping that applied. */
+  mapping?: { name: string; file: string };
   order?: MappedOrder;
   error?: BridgeError;
 }
@@ -31,16 +34,21 @@ export interface PipelineResult {
 export function runOrderPipeline(bytes: Buffer, opts: OrderPipelineOptions, orders?: Pick<OrderService, 'check'>): PipelineResult {
   let header = lenientHeader(bytes);
   let charset = 'utf-8';
+  let mapping: PipelineResult['mapping'];
   try {
     const { message } = decodeHl7Message(bytes);
     charset = message.charset;
-    header = ackSource(messageHeader(message));
-    const order = evaluateMapping(opts.mapping(), message, { uidRoot: opts.uidRoot });
+    const parsedHeader = messageHeader(message);
+    header = ackSource(parsedHeader);
+    const selected = opts.mappings().select(parsedHeader);
+    mapping = { name: selected.name, file: selected.file };
+    const order = evaluateMapping(selected, message, { uidRoot: opts.uidRoot });
     orders?.check(order);
-    return { header, charset, order };
+    return { header, charset, mapping, order };
   } catch (err) {
-    const error = err instanceof BridgeError ? err : new BridgeError('HL7_PARSE', (err as Error).message, { cause: err });
-    return { header, charset, error };
+    // Anything else escaping the decoder or mapper is still answered, as an internal error.
+    const error = err instanceof BridgeError ? err : new BridgeError('HL7_PARSE', `unexpected failure: ${(err as Error).message}`, { cause: err });
+    return { header, charset, mapping, error };
   }
 }
 
@@ -74,7 +82,8 @@ export function createOrderMessageHandler(opts: OrderPipelineOptions & { orders:
         logger.info('hl7.order_stored', {
           control_id: result.header.controlId,
           sender: result.header.sendingApplication,
-          order_control: result.order.orderControl,
+          mapping: result.mapping?.name,
+          order_control: result.order.procedures.map((p) => p.orderControl).join(','),
           items: outcome.itemIds.join(','),
         });
         return encodeText(ack, result.charset);

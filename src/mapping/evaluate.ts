@@ -1,30 +1,39 @@
 /**
- * Evaluates a compiled mapping against a parsed message: Hl7Message -> MappedOrder (the worklist
- * item as DICOM JSON, the order control code, and a trace of where every value came from).
- * Pure: no I/O, so the same code serves the listener and `mwl-bridge map`.
+ * Evaluates a compiled mapping against a parsed message: Hl7Message -> MappedOrder, one worklist
+ * item (DICOM JSON) per order group (per ORC, or per IPC), each with its order control code and a
+ * trace of where every value came from. Pure: no I/O, so the listener and `mwl-bridge map` share it.
  */
 import { createHash } from 'node:crypto';
 import { BridgeError } from '../errors.js';
-import type { DicomJson, DicomJsonElement } from '../worklist/item.js';
-import type { AttributeRule, Mapping, ValueRule } from './load.js';
+import { elementStrings, type DicomJson, type DicomJsonElement } from '../worklist/item.js';
+import { missingType1 } from '../worklist/type1.js';
+import type { AttributeRule, Condition, Mapping, TemplatePart, ValueRule } from './load.js';
 import { messageHeader, unescapeHl7, type Hl7Message } from './message.js';
-import { resolveRepetition, type FieldPath } from './path.js';
-import { converters } from './transforms.js';
+import { resolveRepetition, type FieldPath, type GroupScope } from './path.js';
+import { applySteps, converters, type ConverterName } from './transforms.js';
 
 export interface TraceEntry {
   /** Keyword path, e.g. "ScheduledProcedureStepSequence[1].Modality". */
   attribute: string;
-  /** The HL7 path the value came from, or "default" / "generated". */
+  /** The HL7 path the value came from, or "template", "value", "default", "generated". */
   source: string;
   value: string;
 }
 
-export interface MappedOrder {
-  mapping: string;
-  /** ORC-1 as received (e.g. "NW"). */
+/** One requested procedure / scheduled step: what becomes one worklist item. */
+export interface MappedProcedure {
+  /** ORC-1 of its group as received (e.g. "NW"). */
   orderControl: string;
+  /** ORC-5 (or the mapping's orderStatus path), often empty. */
+  orderStatus: string;
   item: DicomJson;
   trace: TraceEntry[];
+}
+
+export interface MappedOrder {
+  mapping: string;
+  messageType: string;
+  procedures: MappedProcedure[];
 }
 
 export interface EvaluationContext {
@@ -33,82 +42,223 @@ export interface EvaluationContext {
 
 export function evaluateMapping(mapping: Mapping, message: Hl7Message, ctx: EvaluationContext): MappedOrder {
   const header = messageHeader(message);
-  const type = `${header.messageCode}^${header.triggerEvent}`;
-  if (!mapping.messages.includes(type)) {
-    throw new BridgeError('HL7_UNSUPPORTED_MESSAGE', `message type ${type || '(empty)'} is not handled`, {
+  const messageType = `${header.messageCode}^${header.triggerEvent}`;
+  if (!mapping.appliesTo.messages.includes(messageType)) {
+    throw new BridgeError('HL7_UNSUPPORTED_MESSAGE', `message type ${messageType} is not handled`, {
       location: 'MSH-9',
-      hint: `mapping "${mapping.name}" handles ${mapping.messages.join(', ')}`,
+      hint: `mapping "${mapping.name}" handles ${mapping.appliesTo.messages.join(', ')}`,
     });
   }
-  const trace: TraceEntry[] = [];
-  const orderControl = readPath(message, mapping.orderControl, 'text').toUpperCase();
-  const item = evaluateRules(mapping.attributes, message, ctx, '', trace);
-  return { mapping: mapping.name, orderControl, item, trace };
+  const scopes = orderGroups(message, mapping.itemPer);
+  if (scopes.length === 0) {
+    throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', `the message has no ${mapping.itemPer} segment`, {
+      location: mapping.itemPer,
+      hint: `mapping "${mapping.name}" makes one worklist item per ${mapping.itemPer}`,
+    });
+  }
+  const procedures = scopes.map((scope, i) => {
+    const ev = new Evaluator(message, scope, ctx, scopes.length > 1 ? i : undefined);
+    const procedure: MappedProcedure = {
+      orderControl: ev.read(mapping.orderControl, 'text').toUpperCase(),
+      orderStatus: mapping.orderStatus ? ev.read(mapping.orderStatus, 'text').toUpperCase() : '',
+      item: ev.rules(mapping.attributes, ''),
+      trace: ev.trace,
+    };
+    if (mapping.type1 === 'reject') checkType1(mapping, procedure.item, i, scopes.length);
+    return procedure;
+  });
+  return { mapping: mapping.name, messageType, procedures };
 }
 
-function evaluateRules(rules: AttributeRule[], message: Hl7Message, ctx: EvaluationContext, prefix: string, trace: TraceEntry[]): DicomJson {
-  const dataset: DicomJson = {};
-  for (const rule of rules) {
-    const name = prefix + rule.keyword;
-    if (rule.kind === 'sequence') {
-      const items = rule.items.map((itemRules, i) => evaluateRules(itemRules, message, ctx, `${name}[${i + 1}].`, trace));
-      dataset[rule.tag] = { vr: 'SQ', Value: items };
-      continue;
-    }
-    const { value, source } = evaluateValue(rule, message, ctx);
-    if (value === '') {
-      if (rule.required) {
-        const where = rule.from[0]?.text;
-        throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', `${name} is required but ${rule.from.map((p) => p.text).join(', ') || 'its source'} is empty`, {
-          location: where,
-          hint: 'send the field, or give the mapping entry a default',
-        });
+/**
+ * The order groups of a message: one scope per anchor segment (ORC or IPC), spanning the segments
+ * from the ORC at or before it to the next ORC.
+ */
+export function orderGroups(message: Hl7Message, anchor: string): GroupScope[] {
+  const orcs = message.segments.flatMap((s, i) => (s.name === 'ORC' ? [i] : []));
+  return message.segments.flatMap((s, i) => {
+    if (s.name !== anchor) return [];
+    const start = [...orcs].reverse().find((o) => o <= i) ?? 0;
+    const end = orcs.find((o) => o > i) ?? message.segments.length;
+    return [{ anchor: i, start, end }];
+  });
+}
+
+class Evaluator {
+  readonly trace: TraceEntry[] = [];
+
+  constructor(
+    private readonly message: Hl7Message,
+    private readonly scope: GroupScope,
+    private readonly ctx: EvaluationContext,
+    private readonly groupIndex: number | undefined,
+  ) {}
+
+  rules(rules: AttributeRule[], prefix: string): DicomJson {
+    const dataset: DicomJson = {};
+    for (const rule of rules) {
+      if (!this.holds(rule.when)) continue;
+      const name = prefix + rule.keyword;
+      if (rule.kind === 'sequence') {
+        dataset[rule.tag] = { vr: 'SQ', Value: rule.items.map((itemRules, i) => this.rules(itemRules, `${name}[${i + 1}].`)) };
+        continue;
       }
-      continue;
+      const { value, source } = this.value(rule);
+      if (value === '') {
+        if (rule.required) {
+          const from = rule.from.map((p) => p.text).join(', ');
+          throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', `${name} is required but ${from || 'its source'} is empty${this.groupLabel()}`, {
+            location: rule.from[0]?.text,
+            hint: 'send the field, or give the mapping entry a default',
+          });
+        }
+        continue;
+      }
+      const element = dicomElement(rule.vr, rule.vm, value);
+      dataset[rule.tag] = element;
+      // The trace shows the value as stored (after DICOM value rules), not as read.
+      this.trace.push({ attribute: name, source, value: elementStrings(element).join('\\') });
     }
-    trace.push({ attribute: name, source, value });
-    dataset[rule.tag] = dicomElement(rule.vr, value);
+    return dataset;
   }
-  return dataset;
+
+  read(path: FieldPath, as: ConverterName): string {
+    const rep = resolveRepetition(this.message, path, this.scope);
+    if (!rep) return '';
+    const decoded = rep.map((subs) => subs.map((s) => unescapeHl7(s, this.message.charset)));
+    if (path.component !== undefined) {
+      // A path to one component (or subcomponent) is one value: convert it as its own first component.
+      const comp = decoded[path.component - 1] ?? [];
+      return converters[as]([path.subcomponent !== undefined ? [comp[path.subcomponent - 1] ?? ''] : comp]);
+    }
+    return converters[as](decoded);
+  }
+
+  private value(rule: ValueRule): { value: string; source: string } {
+    if (!this.holds(rule.when)) return { value: '', source: '' };
+    let found = { value: '', source: '' };
+    for (const path of rule.from) {
+      const v = this.read(path, rule.as);
+      if (v !== '') {
+        found = { value: v, source: path.text };
+        break;
+      }
+    }
+    if (rule.template) found = { value: this.render(rule.template), source: 'template' };
+    if (rule.value !== undefined) found = { value: rule.value, source: 'value' };
+    for (const c of rule.cases) {
+      if (found.value !== '') break;
+      found = this.value(c);
+    }
+    if (found.value !== '' && rule.transform.length > 0) found = { ...found, value: applySteps(found.value, rule.transform) };
+    if (found.value === '' && rule.default) found = { value: this.render(rule.default), source: 'default' };
+    if (found.value === '' && rule.generateUid) found = { value: deterministicUid(this.message, this.scope, this.ctx.uidRoot), source: 'generated' };
+    return found;
+  }
+
+  /** Renders a template; '' when it has field placeholders and all of them are empty. */
+  private render(parts: TemplatePart[]): string {
+    let anyField = false;
+    let anyValue = false;
+    const text = parts
+      .map((p) => {
+        if (typeof p === 'string') return p;
+        anyField = true;
+        const v = this.read(p, 'text');
+        if (v !== '') anyValue = true;
+        return v;
+      })
+      .join('');
+    return anyField && !anyValue ? '' : text;
+  }
+
+  private holds(conditions: Condition[]): boolean {
+    return conditions.every((c) => {
+      const v = this.read(c.path, 'text');
+      switch (c.test.kind) {
+        case 'equals':
+          return c.test.values.includes(v);
+        case 'matches':
+          return c.test.pattern.test(v);
+        case 'present':
+          return (v !== '') === c.test.present;
+      }
+    });
+  }
+
+  private groupLabel(): string {
+    return this.groupIndex === undefined ? '' : ` (order group ${this.groupIndex + 1})`;
+  }
 }
 
-function evaluateValue(rule: ValueRule, message: Hl7Message, ctx: EvaluationContext): { value: string; source: string } {
-  for (const path of rule.from) {
-    const value = readPath(message, path, rule.as);
-    if (value !== '') return { value, source: path.text };
-  }
-  if (rule.default !== undefined && rule.default !== '') return { value: rule.default, source: 'default' };
-  if (rule.generateUid) return { value: deterministicUid(message, ctx.uidRoot), source: 'generated' };
-  return { value: '', source: '' };
+function checkType1(mapping: Mapping, item: DicomJson, group: number, groups: number): void {
+  const missing = missingType1(item);
+  if (missing.length === 0) return;
+  const first = missing[0]!;
+  const rule = findRule(mapping.attributes, first.keyword);
+  const source = rule?.kind === 'value' ? (rule.from[0] ?? rule.template?.find((p): p is FieldPath => typeof p !== 'string')) : undefined;
+  const names = missing.map((m) => m.keyword).join(', ');
+  throw new BridgeError(
+    'HL7_REQUIRED_FIELD_MISSING',
+    `DICOM type 1 worklist attribute${missing.length > 1 ? 's' : ''} ${names} ha${missing.length > 1 ? 've' : 's'} no value${groups > 1 ? ` (order group ${group + 1})` : ''}` +
+      (source ? `; ${first.keyword} comes from ${source.text}` : `; mapping "${mapping.name}" has no entry for ${first.keyword}`),
+    {
+      location: source?.text,
+      hint: `send the field, or give ${first.keyword} a default in ${mapping.file} (or set type1: accept)`,
+    },
+  );
 }
 
-function readPath(message: Hl7Message, path: FieldPath, as: ValueRule['as']): string {
-  const rep = resolveRepetition(message, path);
-  if (!rep) return '';
-  const decoded = rep.map((subs) => subs.map((s) => unescapeHl7(s, message.charset)));
-  if (path.component !== undefined) {
-    // A path to one component (or subcomponent) is a single value: convert it as its own first component.
-    const comp = decoded[path.component - 1] ?? [];
-    const picked = path.subcomponent !== undefined ? [comp[path.subcomponent - 1] ?? ''] : comp;
-    return converters[as]([picked]);
+function findRule(rules: AttributeRule[], keyword: string): AttributeRule | undefined {
+  for (const rule of rules) {
+    if (rule.keyword === keyword) return rule;
+    if (rule.kind === 'sequence') {
+      for (const item of rule.items) {
+        const found = findRule(item, keyword);
+        if (found) return found;
+      }
+    }
   }
-  return converters[as](decoded);
+  return undefined;
 }
 
-function dicomElement(vr: string, value: string): DicomJsonElement {
-  if (vr === 'PN') return { vr, Value: [{ Alphabetic: value }] };
-  return { vr, Value: [value] };
+/** Text VRs in which a backslash is an ordinary character. */
+const BACKSLASH_TEXT_VRS = new Set(['ST', 'LT', 'UT', 'UR']);
+
+function dicomElement(vr: string, vm: string, value: string): DicomJsonElement {
+  if (vr === 'PN') return { vr, Value: [{ Alphabetic: value.replace(/\\/g, '/') }] };
+  if (BACKSLASH_TEXT_VRS.has(vr)) return { vr, Value: [value] };
+  // A backslash separates values (e.g. several station AE titles, written A\B); in a
+  // single-valued attribute it cannot be stored and becomes "/".
+  return { vr, Value: vm === '1' ? [value.replace(/\\/g, '/')] : value.split('\\') };
 }
 
 /**
  * A UID derived from the order's identity (sender, order numbers, accession, patient), so that a
- * resent order gets the same Study Instance UID. Under 2.25 it is a UUID-style 128-bit number.
+ * resent order gets the same UID. Under 2.25 it is a UUID-sized number (PS3.5 B.2).
  */
-export function deterministicUid(message: Hl7Message, root: string): string {
+export function deterministicUid(message: Hl7Message, scope: GroupScope, root: string): string {
   const h = messageHeader(message);
-  const pick = (seg: string, field: number, comp = 1): string =>
-    message.segments.find((s) => s.name === seg)?.fields[field]?.[0]?.[comp - 1]?.[0] ?? '';
-  const identity = [h.sendingApplication, h.sendingFacility, pick('ORC', 2), pick('ORC', 3), pick('OBR', 18), pick('PID', 3)].join('|');
+  const at = (path: FieldPath): string => resolveRepetition(message, path, scope)?.[(path.component ?? 1) - 1]?.[0] ?? '';
+  const p = (segment: string, field: number, component?: number): FieldPath => ({
+    text: '',
+    segment,
+    occurrence: undefined,
+    field,
+    repetition: { index: 1 },
+    component,
+    subcomponent: undefined,
+  });
+  const identity = [
+    h.sendingApplication,
+    h.sendingFacility,
+    at(p('ORC', 2, 1)),
+    at(p('ORC', 3, 1)),
+    at(p('OBR', 18, 1)),
+    at(p('IPC', 1, 1)),
+    at(p('IPC', 4, 1)),
+    at(p('PID', 3, 1)),
+  ].join('|');
   const digest = BigInt('0x' + createHash('sha256').update(identity).digest('hex').slice(0, 32));
   // As many decimal digits of the 128-bit digest as fit in 64 characters after the root.
   const digits = Math.min(39, 64 - root.length - 1);

@@ -1,33 +1,41 @@
 /**
- * Loads and validates a mapping file (YAML) into a compiled Mapping. Every problem is reported at
- * once with the file, line and a fix hint; a mapping with any problem is refused.
- *
- * Format (see mappings/README.md):
- *   name: default
- *   messages: [ORM^O01]            # MSH-9 message code^trigger this mapping applies to
- *   orderControl: ORC-1            # where the order control code is
- *   attributes:                     # DICOM keyword -> where its value comes from
- *     PatientID: { from: PID-3.1, required: true }
- *     PatientName: { from: PID-5, as: pn }
- *     ScheduledProcedureStepSequence:
- *       - Modality: OBR-24
+ * Loads and validates mapping files (YAML) into compiled Mappings. Every problem in a file is
+ * reported at once with the file, line and a fix hint; a mapping with any problem is refused.
+ * The format is documented in mappings/README.md and mappings/mapping.schema.json.
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type YAMLMap } from 'yaml';
 import { BridgeError } from '../errors.js';
 import { lookupKeyword } from '../worklist/dictionary.js';
 import { parseFieldPath, type FieldPath } from './path.js';
-import { isConverterName, type ConverterName } from './transforms.js';
+import { checkSegmentField } from './segments.js';
+import { isConverterName, type ConverterName, type TransformStep } from './transforms.js';
+
+export interface Condition {
+  path: FieldPath;
+  test: { kind: 'equals'; values: string[] } | { kind: 'matches'; pattern: RegExp } | { kind: 'present'; present: boolean };
+}
+
+export type TemplatePart = string | FieldPath;
 
 export interface ValueRule {
   kind: 'value';
   keyword: string;
   tag: string;
   vr: string;
+  /** Value multiplicity from the dictionary ("1", "1-n"...). */
+  vm: string;
+  line: number;
+  when: Condition[];
   /** Tried in order; the first non-empty value wins. */
   from: FieldPath[];
+  template: TemplatePart[] | undefined;
+  value: string | undefined;
   as: ConverterName;
-  default: string | undefined;
+  transform: TransformStep[];
+  /** Alternative rules, each with its own `when`: the first that yields a value wins. */
+  cases: ValueRule[];
+  default: TemplatePart[] | undefined;
   generateUid: boolean;
   required: boolean;
 }
@@ -36,23 +44,39 @@ export interface SequenceRule {
   kind: 'sequence';
   keyword: string;
   tag: string;
+  line: number;
+  when: Condition[];
   items: AttributeRule[][];
 }
 
 export type AttributeRule = ValueRule | SequenceRule;
 
+export interface AppliesTo {
+  /** "ORM^O01" style message code^trigger event pairs. */
+  messages: string[];
+  sendingApplications: string[];
+  sendingFacilities: string[];
+  versions: string[];
+}
+
 export interface Mapping {
   name: string;
   file: string;
   description: string;
-  /** "ORM^O01" style message code^trigger event pairs. */
-  messages: string[];
+  appliesTo: AppliesTo;
   orderControl: FieldPath;
+  orderStatus: FieldPath | undefined;
+  /** The segment each worklist item is made for: one item per ORC (default) or per IPC. */
+  itemPer: string;
+  /** What happens when a DICOM type-1 attribute ends up without a value. */
+  type1: 'reject' | 'accept';
   attributes: AttributeRule[];
 }
 
-const TOP_KEYS = new Set(['name', 'description', 'messages', 'orderControl', 'attributes']);
-const RULE_KEYS = new Set(['from', 'as', 'default', 'generate', 'required']);
+const TOP_KEYS = ['name', 'description', 'appliesTo', 'orderControl', 'orderStatus', 'itemPer', 'type1', 'tables', 'attributes'];
+const APPLIES_KEYS = ['messages', 'sendingApplication', 'sendingFacility', 'versions'];
+const RULE_KEYS = ['from', 'as', 'transform', 'template', 'value', 'when', 'cases', 'default', 'generate', 'required'];
+const CONDITION_KEYS = ['field', 'equals', 'in', 'matches', 'present'];
 
 export function loadMappingFile(file: string): Mapping {
   let text: string;
@@ -60,140 +84,335 @@ export function loadMappingFile(file: string): Mapping {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new BridgeError('MAPPING_INVALID', `mapping file ${file} cannot be read: ${(err as Error).message}`, {
-      hint: 'check mapping.file / --mapping',
+      hint: 'check mapping.files / --mapping',
     });
   }
   return parseMapping(text, file);
 }
 
+type Fail = (node: Node | null | undefined, message: string, hint?: string) => void;
+
 export function parseMapping(text: string, file: string): Mapping {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   const problems: string[] = [];
-  const at = (node: Node | null | undefined): string => {
+  const lineOf = (node: Node | null | undefined): number => {
     const offset = node?.range?.[0];
-    return offset === undefined ? file : `${file}:${lineCounter.linePos(offset).line}`;
+    return offset === undefined ? 0 : lineCounter.linePos(offset).line;
   };
-  const fail = (node: Node | null | undefined, message: string, hint?: string): void => {
-    problems.push(`${at(node)}: ${message}${hint ? ` (${hint})` : ''}`);
+  const fail: Fail = (node, message, hint) => {
+    const line = lineOf(node);
+    problems.push(`${file}${line ? `:${line}` : ''}: ${message}${hint ? ` (${hint})` : ''}`);
   };
   for (const e of doc.errors) problems.push(`${file}:${e.linePos?.[0].line ?? '?'}: ${e.message}`);
   if (problems.length) throw mappingError(file, problems);
 
   const root = doc.contents;
-  if (!isMap(root)) throw mappingError(file, [`${file}: expected a mapping with name, messages, orderControl and attributes`]);
-  for (const pair of root.items) {
-    const key = isScalar(pair.key) ? String(pair.key.value) : '';
-    if (!TOP_KEYS.has(key)) fail(pair.key as Node, `unknown key "${key}"`, `known keys: ${[...TOP_KEYS].join(', ')}`);
-  }
-  const name = scalarString(root.get('name', true) as Node | undefined) ?? file;
-  const description = scalarString(root.get('description', true) as Node | undefined) ?? '';
+  if (!isMap(root)) throw mappingError(file, [`${file}: expected a mapping with name, appliesTo, orderControl and attributes`]);
+  checkKeys(root, TOP_KEYS, 'key', fail);
+  const get = (map: YAMLMap, key: string): Node | undefined => map.get(key, true) as Node | undefined;
+  const ctx: CompileContext = { fail, lineOf, tables: compileTables(get(root, 'tables'), fail) };
 
-  const messagesNode = root.get('messages', true) as Node | undefined;
-  const messages: string[] = [];
-  if (isSeq(messagesNode)) {
-    for (const item of messagesNode.items) {
-      const value = scalarString(item as Node);
-      if (value && /^[A-Z0-9]{3}\^[A-Z0-9]{3}$/.test(value)) messages.push(value);
-      else fail(item as Node, `"${value ?? ''}" is not a message type`, 'write CODE^EVENT, e.g. ORM^O01');
+  const name = scalarString(get(root, 'name')) ?? file;
+  const description = scalarString(get(root, 'description')) ?? '';
+
+  const appliesNode = get(root, 'appliesTo');
+  const appliesTo: AppliesTo = { messages: [], sendingApplications: [], sendingFacilities: [], versions: [] };
+  if (isMap(appliesNode)) {
+    checkKeys(appliesNode, APPLIES_KEYS, 'appliesTo key', fail);
+    appliesTo.messages = stringList(get(appliesNode, 'messages'), fail, 'appliesTo.messages');
+    for (const m of appliesTo.messages) {
+      if (!/^[A-Z0-9]{3}\^[A-Z0-9]{3}$/.test(m)) fail(get(appliesNode, 'messages'), `"${m}" is not a message type`, 'write CODE^EVENT, e.g. ORM^O01');
     }
-  } else fail(messagesNode ?? root, 'messages must list the message types this mapping applies to', 'e.g. messages: [ORM^O01]');
+    if (appliesTo.messages.length === 0) fail(appliesNode, 'appliesTo.messages must list at least one message type', 'e.g. messages: [ORM^O01]');
+    appliesTo.sendingApplications = stringList(get(appliesNode, 'sendingApplication'), fail, 'appliesTo.sendingApplication');
+    appliesTo.sendingFacilities = stringList(get(appliesNode, 'sendingFacility'), fail, 'appliesTo.sendingFacility');
+    appliesTo.versions = stringList(get(appliesNode, 'versions'), fail, 'appliesTo.versions');
+  } else fail(appliesNode ?? root, 'appliesTo must say which messages this mapping handles', 'e.g. appliesTo: { messages: [ORM^O01] }');
 
-  const orderControlNode = root.get('orderControl', true) as Node | undefined;
-  let orderControl: FieldPath | undefined;
-  try {
-    orderControl = parseFieldPath(scalarString(orderControlNode) ?? 'ORC-1');
-  } catch (err) {
-    fail(orderControlNode, (err as BridgeError).message, (err as BridgeError).hint);
-  }
+  const orderControl = compilePath(get(root, 'orderControl'), ctx, 'orderControl') ?? parseFieldPath('ORC-1');
+  const orderStatusNode = get(root, 'orderStatus');
+  const orderStatus = orderStatusNode ? compilePath(orderStatusNode, ctx, 'orderStatus') : undefined;
 
-  const attributesNode = root.get('attributes', true) as Node | undefined;
+  const itemPerNode = get(root, 'itemPer');
+  const itemPer = scalarString(itemPerNode) ?? 'ORC';
+  if (!/^[A-Z][A-Z0-9]{2}$/.test(itemPer) || checkSegmentField(itemPer, 1)) fail(itemPerNode, `itemPer "${itemPer}" is not a segment name`, 'use ORC (one item per order) or IPC (one per imaging procedure)');
+
+  const type1Node = get(root, 'type1');
+  const type1 = scalarString(type1Node) ?? 'reject';
+  if (type1 !== 'reject' && type1 !== 'accept') fail(type1Node, `type1 must be "reject" or "accept", not "${type1}"`);
+
+  const attributesNode = get(root, 'attributes');
   let attributes: AttributeRule[] = [];
-  if (isMap(attributesNode)) attributes = compileAttributes(attributesNode, fail);
+  if (isMap(attributesNode)) attributes = compileAttributes(attributesNode, ctx);
   else fail(attributesNode ?? root, 'attributes must map DICOM keywords to HL7 fields', 'e.g. attributes: { PatientID: PID-3.1 }');
 
-  if (problems.length || !orderControl) throw mappingError(file, problems);
-  return { name, file, description, messages, orderControl, attributes };
+  if (problems.length) throw mappingError(file, problems);
+  return { name, file, description, appliesTo, orderControl, orderStatus, itemPer, type1: type1 as Mapping['type1'], attributes };
 }
 
-type Fail = (node: Node | null | undefined, message: string, hint?: string) => void;
+interface CompileContext {
+  fail: Fail;
+  lineOf: (node: Node | null | undefined) => number;
+  tables: Map<string, Map<string, string>>;
+}
 
-function compileAttributes(map: YAMLMap, fail: Fail): AttributeRule[] {
+function compileTables(node: Node | undefined, fail: Fail): Map<string, Map<string, string>> {
+  const tables = new Map<string, Map<string, string>>();
+  if (node === undefined) return tables;
+  if (!isMap(node)) {
+    fail(node, 'tables must map table names to { code: value } maps');
+    return tables;
+  }
+  for (const pair of node.items) {
+    const tableName = isScalar(pair.key) ? String(pair.key.value) : '';
+    const body = pair.value as Node | null;
+    if (!isMap(body)) {
+      fail(body ?? (pair.key as Node), `table "${tableName}" must map codes to values`, 'e.g. modality: { NMR: MR, CAT: CT }');
+      continue;
+    }
+    const entries = new Map<string, string>();
+    for (const e of body.items) {
+      const k = isScalar(e.key) ? String(e.key.value) : '';
+      const v = scalarString(e.value as Node);
+      if (v === undefined) fail(e.value as Node, `table "${tableName}": "${k}" needs a value`);
+      else {
+        entries.set(k, v);
+        if (!entries.has(k.trim().toUpperCase())) entries.set(k.trim().toUpperCase(), v);
+      }
+    }
+    tables.set(tableName, entries);
+  }
+  return tables;
+}
+
+function compileAttributes(map: YAMLMap, ctx: CompileContext): AttributeRule[] {
   const rules: AttributeRule[] = [];
   for (const pair of map.items) {
     const keyNode = pair.key as Node;
     const keyword = isScalar(keyNode) ? String(keyNode.value) : '';
     const def = lookupKeyword(keyword);
     if (!def) {
-      fail(keyNode, `"${keyword}" is not a DICOM keyword`, 'use the keyword from PS3.6, e.g. PatientID, AccessionNumber');
+      ctx.fail(keyNode, `"${keyword}" is not a DICOM keyword`, 'use the keyword from PS3.6, e.g. PatientID, AccessionNumber');
       continue;
     }
     const valueNode = pair.value as Node | null;
     if (def.vr === 'SQ') {
-      if (!isSeq(valueNode)) {
-        fail(valueNode ?? keyNode, `${keyword} is a sequence: give a list of items`, `e.g. ${keyword}: [ { Modality: OBR-24 } ]`);
+      const itemsNode = isMap(valueNode) && valueNode.has('items') ? (valueNode.get('items', true) as Node) : valueNode;
+      const when = isMap(valueNode) && valueNode.has('when') ? compileConditions(valueNode.get('when', true) as Node, ctx, keyword) : [];
+      if (isMap(valueNode)) checkKeys(valueNode, ['items', 'when'], `${keyword} option`, ctx.fail);
+      if (!isSeq(itemsNode)) {
+        ctx.fail(valueNode ?? keyNode, `${keyword} is a sequence: give a list of items`, `e.g. ${keyword}: [ { Modality: OBR-24 } ]`);
         continue;
       }
       const items: AttributeRule[][] = [];
-      for (const item of valueNode.items) {
-        if (isMap(item)) items.push(compileAttributes(item, fail));
-        else fail(item as Node, `each item of ${keyword} must map keywords to fields`);
+      for (const item of itemsNode.items) {
+        if (isMap(item)) items.push(compileAttributes(item, ctx));
+        else ctx.fail(item as Node, `each item of ${keyword} must map keywords to fields`);
       }
-      rules.push({ kind: 'sequence', keyword, tag: def.tag, items });
+      rules.push({ kind: 'sequence', keyword, tag: def.tag, line: ctx.lineOf(keyNode), when, items });
       continue;
     }
-    const rule = compileValueRule(keyword, def.tag, def.vr, valueNode, fail);
+    const rule = compileValueRule(keyword, def.tag, def.vr, def.vm, valueNode, ctx, ctx.lineOf(keyNode));
     if (rule) rules.push(rule);
   }
   return rules;
 }
 
-function compileValueRule(keyword: string, tag: string, vr: string, node: Node | null, fail: Fail): ValueRule | undefined {
-  const rule: ValueRule = { kind: 'value', keyword, tag, vr, from: [], as: vr === 'PN' ? 'pn' : 'text', default: undefined, generateUid: false, required: false };
-  const addPath = (n: Node | null | undefined): void => {
-    const text = scalarString(n);
-    if (text === undefined) return fail(n, `${keyword}: a field path is expected`);
-    try {
-      rule.from.push(parseFieldPath(text));
-    } catch (err) {
-      fail(n, `${keyword}: ${(err as BridgeError).message}`, (err as BridgeError).hint);
-    }
+function compileValueRule(keyword: string, tag: string, vr: string, vm: string, node: Node | null, ctx: CompileContext, line: number): ValueRule | undefined {
+  const rule: ValueRule = {
+    kind: 'value', keyword, tag, vr, vm, line, when: [], from: [], template: undefined, value: undefined,
+    as: vr === 'PN' ? 'pn' : 'text', transform: [], cases: [], default: undefined, generateUid: false, required: false,
   };
   if (isScalar(node)) {
-    addPath(node);
+    const path = compilePath(node, ctx, keyword);
+    if (path) rule.from.push(path);
     return rule;
   }
   if (!isMap(node)) {
-    fail(node, `${keyword}: give a field path or { from, as, default, required }`);
+    ctx.fail(node, `${keyword}: give a field path or a map of options (${RULE_KEYS.join(', ')})`);
     return undefined;
   }
+  checkKeys(node, RULE_KEYS, `${keyword} option`, ctx.fail);
   for (const pair of node.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const value = pair.value as Node | null;
-    if (!RULE_KEYS.has(key)) {
-      fail(pair.key as Node, `${keyword}: unknown option "${key}"`, `options: ${[...RULE_KEYS].join(', ')}`);
+    switch (key) {
+      case 'from':
+        for (const n of isSeq(value) ? (value.items as Node[]) : [value]) {
+          const path = compilePath(n, ctx, keyword);
+          if (path) rule.from.push(path);
+        }
+        break;
+      case 'as': {
+        const name = scalarString(value) ?? '';
+        if (isConverterName(name)) rule.as = name;
+        else ctx.fail(value, `${keyword}: unknown converter "${name}"`, 'use text, pn, xcn, date, time or datetime');
+        break;
+      }
+      case 'transform':
+        rule.transform = compileSteps(value, ctx, keyword);
+        break;
+      case 'template':
+        rule.template = compileTemplate(value, ctx, keyword);
+        break;
+      case 'value':
+        rule.value = scalarString(value) ?? '';
+        break;
+      case 'when':
+        rule.when = compileConditions(value, ctx, keyword);
+        break;
+      case 'cases':
+        if (!isSeq(value)) ctx.fail(value, `${keyword}: cases must be a list of rules, each with a "when"`);
+        else {
+          for (const c of value.items as Node[]) {
+            const sub = compileValueRule(keyword, tag, vr, vm, c, ctx, ctx.lineOf(c));
+            if (sub) rule.cases.push(sub);
+          }
+        }
+        break;
+      case 'default':
+        rule.default = compileTemplate(value, ctx, keyword);
+        break;
+      case 'generate':
+        if (scalarString(value) === 'uid' && vr === 'UI') rule.generateUid = true;
+        else ctx.fail(value, `${keyword}: generate only supports "uid", for UI attributes`);
+        break;
+      case 'required':
+        if (isScalar(value) && typeof value.value === 'boolean') rule.required = value.value;
+        else ctx.fail(value, `${keyword}: required must be true or false`);
+        break;
+    }
+  }
+  const sources = [rule.from.length > 0, rule.template !== undefined, rule.value !== undefined, rule.cases.length > 0].filter(Boolean).length;
+  if (sources > 1) ctx.fail(node, `${keyword}: give only one of from, template, value and cases`);
+  if (sources === 0 && rule.default === undefined && !rule.generateUid) ctx.fail(node, `${keyword}: needs from, template, value, cases, default or generate`);
+  return rule;
+}
+
+function compilePath(node: Node | null | undefined, ctx: CompileContext, what: string): FieldPath | undefined {
+  const text = scalarString(node);
+  if (text === undefined) {
+    ctx.fail(node, `${what}: an HL7 field path is expected`, 'e.g. PID-3.1');
+    return undefined;
+  }
+  return compilePathText(text, node, ctx, what);
+}
+
+/** A path given as text; node says where it stands in the file. */
+function compilePathText(text: string, node: Node | null | undefined, ctx: CompileContext, what: string): FieldPath | undefined {
+  try {
+    const path = parseFieldPath(text);
+    const problem = checkSegmentField(path.segment, path.field);
+    if (problem) {
+      ctx.fail(node, `${what}: ${problem}`, 'check the segment name and field number in the HL7 standard');
+      return undefined;
+    }
+    return path;
+  } catch (err) {
+    ctx.fail(node, `${what}: ${(err as BridgeError).message}`, (err as BridgeError).hint);
+    return undefined;
+  }
+}
+
+/** "{OBR-4.2} ({OBR-4.1})" -> literal text and field paths. */
+function compileTemplate(node: Node | null, ctx: CompileContext, keyword: string): TemplatePart[] | undefined {
+  const text = scalarString(node);
+  if (text === undefined) {
+    ctx.fail(node, `${keyword}: a text is expected`);
+    return undefined;
+  }
+  const parts: TemplatePart[] = [];
+  let last = 0;
+  for (const m of text.matchAll(/\{([^{}]+)\}/g)) {
+    if (m.index! > last) parts.push(text.slice(last, m.index));
+    const path = compilePathText(m[1]!, node, ctx, keyword);
+    if (path) parts.push(path);
+    last = m.index! + m[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return parts;
+}
+
+function compileSteps(node: Node | null, ctx: CompileContext, keyword: string): TransformStep[] {
+  const steps: TransformStep[] = [];
+  const items = isSeq(node) ? (node.items as Node[]) : [node];
+  for (const item of items) {
+    const simple = scalarString(item);
+    if (simple === 'trim' || simple === 'upper' || simple === 'lower') {
+      steps.push({ kind: simple });
       continue;
     }
-    if (key === 'from') {
-      if (isSeq(value)) value.items.forEach((i) => addPath(i as Node));
-      else addPath(value);
-    } else if (key === 'as') {
-      const name = scalarString(value) ?? '';
-      if (isConverterName(name)) rule.as = name;
-      else fail(value, `${keyword}: unknown converter "${name}"`, 'use text, pn, xcn, date or time');
-    } else if (key === 'default') {
-      rule.default = scalarString(value) ?? '';
-    } else if (key === 'generate') {
-      if (scalarString(value) === 'uid' && vr === 'UI') rule.generateUid = true;
-      else fail(value, `${keyword}: generate only supports "uid", for UI attributes`);
-    } else if (key === 'required') {
-      rule.required = isScalar(value) && value.value === true;
+    if (isMap(item) && item.items.length === 1) {
+      const pair = item.items[0]!;
+      const kind = isScalar(pair.key) ? String(pair.key.value) : '';
+      const arg = pair.value as Node | null;
+      if (kind === 'lookup') {
+        const tableName = scalarString(arg) ?? (isMap(arg) ? scalarString(arg.get('table', true) as Node) : undefined) ?? '';
+        const otherwise = isMap(arg) ? (scalarString(arg.get('otherwise', true) as Node) ?? 'keep') : 'keep';
+        const entries = ctx.tables.get(tableName);
+        if (!entries) ctx.fail(arg, `${keyword}: no table "${tableName}"`, `define it under tables:, known: ${[...ctx.tables.keys()].join(', ') || 'none'}`);
+        else if (otherwise !== 'keep' && otherwise !== 'empty') ctx.fail(arg, `${keyword}: otherwise must be keep or empty`);
+        else steps.push({ kind: 'lookup', table: tableName, entries, otherwise });
+        continue;
+      }
+      if (kind === 'replace' && isMap(arg)) {
+        const pattern = scalarString(arg.get('pattern', true) as Node);
+        const replacement = scalarString(arg.get('with', true) as Node) ?? '';
+        try {
+          steps.push({ kind: 'replace', pattern: new RegExp(pattern ?? '', 'gu'), with: replacement });
+          if (pattern === undefined) ctx.fail(arg, `${keyword}: replace needs a pattern`);
+        } catch (err) {
+          ctx.fail(arg, `${keyword}: bad regular expression: ${(err as Error).message}`);
+        }
+        continue;
+      }
     }
+    ctx.fail(item, `${keyword}: unknown transform ${simple ? `"${simple}"` : ''}`.trim(), 'use trim, upper, lower, { lookup: TABLE } or { replace: { pattern: REGEX, with: TEXT } }');
   }
-  if (rule.from.length === 0 && rule.default === undefined && !rule.generateUid) {
-    fail(node, `${keyword}: needs "from", "default" or "generate"`);
+  return steps;
+}
+
+function compileConditions(node: Node | null, ctx: CompileContext, keyword: string): Condition[] {
+  const conditions: Condition[] = [];
+  for (const item of isSeq(node) ? (node.items as Node[]) : [node]) {
+    if (!isMap(item)) {
+      ctx.fail(item, `${keyword}: when needs { field: PATH, equals | in | matches | present: ... }`);
+      continue;
+    }
+    checkKeys(item, CONDITION_KEYS, `${keyword} condition key`, ctx.fail);
+    const path = compilePath(item.get('field', true) as Node, ctx, `${keyword} when.field`);
+    if (!path) continue;
+    const get = (k: string): Node | undefined => item.get(k, true) as Node | undefined;
+    if (item.has('equals')) conditions.push({ path, test: { kind: 'equals', values: [scalarString(get('equals')) ?? ''] } });
+    else if (item.has('in')) conditions.push({ path, test: { kind: 'equals', values: stringList(get('in'), ctx.fail, `${keyword} when.in`) } });
+    else if (item.has('matches')) {
+      try {
+        conditions.push({ path, test: { kind: 'matches', pattern: new RegExp(scalarString(get('matches')) ?? '', 'u') } });
+      } catch (err) {
+        ctx.fail(get('matches'), `${keyword}: bad regular expression: ${(err as Error).message}`);
+      }
+    } else if (item.has('present')) {
+      const v = get('present');
+      conditions.push({ path, test: { kind: 'present', present: isScalar(v) && v.value === true } });
+    } else ctx.fail(item, `${keyword}: a condition needs equals, in, matches or present`);
   }
-  return rule;
+  return conditions;
+}
+
+function checkKeys(map: YAMLMap, allowed: readonly string[], what: string, fail: Fail): void {
+  for (const pair of map.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (!allowed.includes(key)) fail(pair.key as Node, `unknown ${what} "${key}"`, `known: ${allowed.join(', ')}`);
+  }
+}
+
+function stringList(node: Node | undefined | null, fail: Fail, what: string): string[] {
+  if (node === undefined || node === null) return [];
+  if (isScalar(node)) return [String(node.value)];
+  if (isSeq(node)) return (node.items as Node[]).map((n) => scalarString(n) ?? '');
+  fail(node, `${what} must be a text or a list of texts`);
+  return [];
 }
 
 function scalarString(node: Node | null | undefined): string | undefined {

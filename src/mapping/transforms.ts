@@ -5,7 +5,7 @@
 
 export type Components = string[][];
 
-export type ConverterName = 'text' | 'pn' | 'xcn' | 'date' | 'time';
+export type ConverterName = 'text' | 'pn' | 'xcn' | 'date' | 'time' | 'datetime';
 
 export const converters: Record<ConverterName, (comps: Components) => string> = {
   /** First subcomponent of the first component. */
@@ -25,14 +25,53 @@ export const converters: Record<ConverterName, (comps: Components) => string> = 
     const m = /^\d{8}(\d{4}(?:\d{2}(?:\.\d{1,6})?)?)/.exec(ts);
     return m ? m[1]! : '';
   },
+  /** TS/DTM -> DT, keeping the precision sent and the UTC offset ('' when the year is not given). */
+  datetime: (c) => {
+    const m = /^(\d{4}(?:\d{2}){0,5}(?:\.\d{1,6})?)([+-]\d{4})?$/.exec(sub(c, 1).trim());
+    return m ? m[1]! + (m[2] ?? '') : '';
+  },
 };
+
+/** Steps applied, in order, to a value after conversion. */
+export type TransformStep =
+  | { kind: 'trim' }
+  | { kind: 'upper' }
+  | { kind: 'lower' }
+  | { kind: 'lookup'; table: string; entries: ReadonlyMap<string, string>; otherwise: 'keep' | 'empty' }
+  | { kind: 'replace'; pattern: RegExp; with: string };
+
+export function applySteps(value: string, steps: readonly TransformStep[]): string {
+  let v = value;
+  for (const step of steps) {
+    switch (step.kind) {
+      case 'trim':
+        v = v.trim();
+        break;
+      case 'upper':
+        v = v.toUpperCase();
+        break;
+      case 'lower':
+        v = v.toLowerCase();
+        break;
+      case 'lookup': {
+        const hit = step.entries.get(v) ?? step.entries.get(v.trim().toUpperCase());
+        v = hit ?? (step.otherwise === 'keep' ? v : '');
+        break;
+      }
+      case 'replace':
+        v = v.replace(step.pattern, step.with);
+        break;
+    }
+  }
+  return v;
+}
 
 export function isConverterName(name: string): name is ConverterName {
   return Object.prototype.hasOwnProperty.call(converters, name);
 }
 
 function sub(comps: Components, component: number): string {
-  // Subcomponents other than the first (e.g. FN.2 own surname prefix) are not leaked into the name.
+  // Only the first subcomponent counts (e.g. FN.1 surname); others such as FN.2 are not leaked.
   return (comps[component - 1]?.[0] ?? '').trim();
 }
 

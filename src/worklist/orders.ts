@@ -1,6 +1,6 @@
 /**
  * Applies mapped orders to the store: the order lifecycle rules live here and nowhere else.
- * Each order is stored together with its message log entry in one transaction.
+ * All worklist items of one message are stored with its message log entry in one transaction.
  */
 import { BridgeError } from '../errors.js';
 import type { MappedOrder } from '../mapping/evaluate.js';
@@ -13,26 +13,33 @@ export interface OrderOutcome {
   itemIds: number[];
 }
 
-export class OrderService {
-  constructor(private readonly store: WorklistStore) {}
-
-  /** Checks that an order can be applied, before any ACK is promised. Throws a BridgeError. */
-  check(order: MappedOrder): void {
-    if (order.orderControl !== 'NW') {
-      throw new BridgeError('HL7_UNSUPPORTED_ORDER_CONTROL', `order control "${order.orderControl || '(empty)'}" is not supported`, {
+/** Checks that an order can be applied, before any ACK is promised. Throws a BridgeError. */
+export function checkOrderSupported(order: MappedOrder): void {
+  for (const [i, p] of order.procedures.entries()) {
+    if (p.orderControl !== 'NW') {
+      const group = order.procedures.length > 1 ? ` (order group ${i + 1})` : '';
+      throw new BridgeError('HL7_UNSUPPORTED_ORDER_CONTROL', `order control "${p.orderControl || '(empty)'}" is not supported${group}`, {
         location: 'ORC-1',
         hint: 'this version creates worklist items from new orders (ORC-1 = NW)',
       });
     }
   }
+}
 
-  /** Stores the order and its log entry; durable when this returns. */
+export class OrderService {
+  constructor(private readonly store: WorklistStore) {}
+
+  check(order: MappedOrder): void {
+    checkOrderSupported(order);
+  }
+
+  /** Stores the order's items and its log entry; durable when this returns. */
   apply(order: MappedOrder, log: MessageLogEntry): OrderOutcome {
     this.check(order);
     return this.store.transaction(() => {
-      const id = this.store.insertItem({ dataset: order.item, source: 'hl7' });
-      this.store.recordMessage({ ...log, outcome: 'stored', itemIds: [id] });
-      return { action: 'created' as const, itemIds: [id] };
+      const itemIds = order.procedures.map((p) => this.store.insertItem({ dataset: p.item, source: 'hl7' }));
+      this.store.recordMessage({ ...log, outcome: 'stored', itemIds });
+      return { action: 'created' as const, itemIds };
     });
   }
 
