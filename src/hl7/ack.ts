@@ -22,7 +22,10 @@ export interface AckError {
   condition: Hl7ErrorConditionCode;
   /** "PID-3.1" style location, when the error is about one field. */
   location?: string | undefined;
+  /** Short reason for MSA-3 (at most 80 characters are sent). */
   message: string;
+  /** Full description for ERR-8 (v2.5+): code, location, reason and fix hint. */
+  detail?: string;
 }
 
 export interface AckOptions {
@@ -65,7 +68,7 @@ function errSegment(error: AckError, version: string): string {
   }
   // ERR-2 location (ERL), ERR-3 code (CWE), ERR-4 severity, ERR-8 user message
   const erl = loc.segment ? [loc.segment, '1', loc.field, loc.field ? '1' : '', loc.component].join('^').replace(/\^+$/, '') : '';
-  return ['ERR', '', erl, `${code}^${escapeHl7(text)}^HL70357`, 'E', '', '', '', escapeHl7(error.message)].join('|');
+  return ['ERR', '', erl, `${code}^${escapeHl7(text)}^HL70357`, 'E', '', '', '', escapeHl7(error.detail ?? error.message)].join('|');
 }
 
 function parseLocation(location: string | undefined): { segment: string; field: string; component: string } {

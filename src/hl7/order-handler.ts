@@ -58,7 +58,7 @@ export function ackFor(result: Pick<PipelineResult, 'header'>, code: AckCode, er
 
 export function ackErrorFor(error: BridgeError): { code: AckCode; error: AckError } {
   const { condition, ack } = hl7ConditionFor(error.code);
-  return { code: ack, error: { condition, location: error.location, message: error.describe() } };
+  return { code: ack, error: { condition, location: error.location, message: error.message, detail: error.describe() } };
 }
 
 export function createOrderMessageHandler(opts: OrderPipelineOptions & { orders: OrderService; logger: Logger }): MllpMessageHandler {
@@ -97,7 +97,7 @@ export function createOrderMessageHandler(opts: OrderPipelineOptions & { orders:
     function reject(error: BridgeError, outcome: 'rejected' | 'error'): Buffer {
       const { code, error: ackError } =
         outcome === 'error'
-          ? { code: 'AE' as const, error: { condition: Hl7ErrorCondition.applicationInternalError, message: error.describe() } }
+          ? { code: 'AE' as const, error: { condition: Hl7ErrorCondition.applicationInternalError, message: error.message, detail: error.describe() } }
           : ackErrorFor(error);
       const ack = ackFor(result, code, ackError, bridgeApplication);
       logger.warn('hl7.message_rejected', {

@@ -200,8 +200,8 @@ function checkType1(mapping: Mapping, item: DicomJson, group: number, groups: nu
   const names = missing.map((m) => m.keyword).join(', ');
   throw new BridgeError(
     'HL7_REQUIRED_FIELD_MISSING',
-    `DICOM type 1 worklist attribute${missing.length > 1 ? 's' : ''} ${names} ha${missing.length > 1 ? 've' : 's'} no value${groups > 1 ? ` (order group ${group + 1})` : ''}` +
-      (source ? `; ${first.keyword} comes from ${source.text}` : `; mapping "${mapping.name}" has no entry for ${first.keyword}`),
+    `${names} (DICOM type 1) ${missing.length > 1 ? 'have' : 'has'} no value${groups > 1 ? ` in order group ${group + 1}` : ''}` +
+      (source ? `; ${first.keyword} is read from ${source.text}` : `; mapping "${mapping.name}" has no entry for ${first.keyword}`),
     {
       location: source?.text,
       hint: `send the field, or give ${first.keyword} a default in ${mapping.file} (or set type1: accept)`,

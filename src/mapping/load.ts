@@ -130,7 +130,8 @@ export function parseMapping(text: string, file: string): Mapping {
     appliesTo.versions = stringList(get(appliesNode, 'versions'), fail, 'appliesTo.versions');
   } else fail(appliesNode ?? root, 'appliesTo must say which messages this mapping handles', 'e.g. appliesTo: { messages: [ORM^O01] }');
 
-  const orderControl = compilePath(get(root, 'orderControl'), ctx, 'orderControl') ?? parseFieldPath('ORC-1');
+  const orderControlNode = get(root, 'orderControl');
+  const orderControl = (orderControlNode ? compilePath(orderControlNode, ctx, 'orderControl') : undefined) ?? parseFieldPath('ORC-1');
   const orderStatusNode = get(root, 'orderStatus');
   const orderStatus = orderStatusNode ? compilePath(orderStatusNode, ctx, 'orderStatus') : undefined;
 

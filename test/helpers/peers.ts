@@ -142,6 +142,23 @@ function parseAcks(stdout: string): string[][] {
     .map((ack) => ack.split('\r').filter(Boolean));
 }
 
+/**
+ * Sends raw message bytes, each MLLP-framed in the file, with mllp_send (not --loose, which would
+ * turn LF into CR and drop non-ASCII framing): the bytes reach the bridge exactly as given.
+ */
+export function mllpSendFramed(port: number, messages: Buffer[]): string[][] {
+  const dir = tempDir('mwl-hl7-');
+  const file = join(dir, 'framed.hl7');
+  writeFileSync(file, Buffer.concat(messages.flatMap((m) => [Buffer.from([0x0b]), m, Buffer.from([0x1c, 0x0d])])));
+  try {
+    const r = spawnSync('mllp_send', ['-p', String(port), '-f', file, '127.0.0.1'], { encoding: 'utf8', timeout: 20000 });
+    if (r.status !== 0) throw new Error(`mllp_send failed (${r.status}): ${r.stderr}`);
+    return parseAcks(r.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Sends HL7 text (messages separated as in a file) through mllp_send. */
 export function mllpSendText(port: number, text: string): string[][] {
   const dir = tempDir('mwl-hl7-');

@@ -113,14 +113,15 @@ describe('bridge end to end (mllp_send -> store -> findscu)', { skip }, () => {
   it('rejects an unsupported message type with AR and ERR code 200, storing nothing', () => {
     const [ack] = mllpSend(bridge.mllpPort, join(samples, 'adt-a01-unsupported.hl7'));
     assert.equal(hl7Field(ack![1]!, 1), 'AR');
-    assert.equal(hl7Field(ack![1]!, 2), 'MSG00004');
+    assert.equal(hl7Field(ack![1]!, 2), 'MSG00098');
     assert.match(ack![2]!, /^ERR\|MSH\^1\^9\^200&/);
   });
 
   it('rejects an order without patient ID with AE and an ERR naming PID-3, storing nothing', () => {
     const [ack] = mllpSend(bridge.mllpPort, join(samples, 'orm-missing-patient-id.hl7'));
     assert.equal(hl7Field(ack![1]!, 1), 'AE');
-    assert.match(hl7Field(ack![1]!, 3), /PatientID is required/);
+    assert.equal(hl7Field(ack![1]!, 2), 'MSG00099');
+    assert.equal(hl7Field(ack![1]!, 3), 'PatientID (DICOM type 1) has no value; PatientID is read from PID-3[5=MR].1');
     assert.match(ack![2]!, /^ERR\|PID\^1\^3\^101&Required field missing/);
     const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientName=NOID*']);
     assert.equal(answers.length, 0);
@@ -131,7 +132,7 @@ describe('bridge end to end (mllp_send -> store -> findscu)', { skip }, () => {
       .replace('MSG00001', 'MSG10001')
       .replace(/ACC1001/g, 'ACC9001')
       .replace(/PAT1001/g, 'PAT9001');
-    const bad = 'MSH|^~\\&|RIS|RADIOLOGY|MWL_BRIDGE|HOSPITAL|20261123||ORM^O01|MSG10002|P|2.3.1\rPID|1||\rORC|NW\r';
+    const bad = 'MSH|^~\\&|RIS|RADIOLOGY|MWL_BRIDGE|HOSPITAL|20261123||ORM^O01|MSG10002|P|2.3.1\rPID|1||\rORC|NW\rOBR|1\r';
     const good2 = good.replace('MSG10001', 'MSG10003').replace(/ACC9001/g, 'ACC9003');
     const acks = mllpSendText(bridge.mllpPort, [good, bad, good2].join('\r\n'));
     assert.deepEqual(

@@ -31,12 +31,12 @@ describe('buildAck', () => {
   });
 
   it('writes ERR-1 for v2.3.1 receivers and ERR-2/3/4/8 for v2.5+', () => {
-    const error = { condition: Hl7ErrorCondition.requiredFieldMissing, location: 'PID-3.1', message: 'PatientID | missing' };
+    const error = { condition: Hl7ErrorCondition.requiredFieldMissing, location: 'PID-3.1', message: 'PatientID | missing', detail: 'CODE at PID-3.1: PatientID | missing' };
     const old = buildAck(source, 'AE', error, { bridgeApplication: 'X', now }).split('\r');
     assert.equal(old[1], 'MSA|AE|C42|PatientID \\F\\ missing');
     assert.equal(old[2], 'ERR|PID^1^3^101&Required field missing&HL70357');
     const v25 = buildAck({ ...source, version: '2.5.1' }, 'AE', error, { bridgeApplication: 'X', now }).split('\r');
-    assert.equal(v25[2], 'ERR||PID^1^3^1^1|101^Required field missing^HL70357|E||||PatientID \\F\\ missing');
+    assert.equal(v25[2], 'ERR||PID^1^3^1^1|101^Required field missing^HL70357|E||||CODE at PID-3.1: PatientID \\F\\ missing');
   });
 
   it('uses the bridge name when the message left MSH-5 empty', () => {
