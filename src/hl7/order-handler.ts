@@ -40,6 +40,7 @@ export function runOrderPipeline(bytes: Buffer, opts: OrderPipelineOptions, orde
     charset = message.charset;
     const parsedHeader = messageHeader(message);
     header = ackSource(parsedHeader);
+    checkHeader(parsedHeader);
     const selected = opts.mappings().select(parsedHeader);
     mapping = { name: selected.name, file: selected.file };
     const order = evaluateMapping(selected, message, { uidRoot: opts.uidRoot });
@@ -116,6 +117,22 @@ export function createOrderMessageHandler(opts: OrderPipelineOptions & { orders:
       return encodeText(ack, result.charset);
     }
   };
+}
+
+/** MSH is checked before any mapping runs: without a type and a control id nothing can be acknowledged properly. */
+function checkHeader(h: MessageHeader): void {
+  if (!h.messageCode || !h.triggerEvent) {
+    throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', 'MSH-9 (message type^trigger event) is empty', {
+      location: 'MSH-9',
+      hint: 'send e.g. ORM^O01',
+    });
+  }
+  if (!h.controlId) {
+    throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', 'MSH-10 (message control id) is empty', {
+      location: 'MSH-10',
+      hint: 'every message needs a unique control id; the ACK refers to it',
+    });
+  }
 }
 
 function ackSource(h: MessageHeader): AckHeaderSource & { messageType: string } {
