@@ -7,13 +7,14 @@ import { fileURLToPath } from 'node:url';
 import type { BridgeConfig } from './config/schema.js';
 import { findWorklistItems } from './dicom/find.js';
 import { WorklistScp } from './dicom/scp.js';
-import { createOrderMessageHandler } from './hl7/order-handler.js';
+import { createOrderMessageHandler, createOversizeReply } from './hl7/order-handler.js';
 import { MllpListener } from './hl7/mllp.js';
 import type { Logger } from './log.js';
 import { MappingSet } from './mapping/select.js';
 import { errorMessage } from './errors.js';
 import { WorklistStore } from './store/items.js';
-import { OrderService } from './worklist/orders.js';
+import { OrderService, type UnknownOrderPolicy } from './worklist/orders.js';
+import { scheduleRetention } from './worklist/retention.js';
 
 /** The folder the bridge is installed in (holds mappings/). */
 export const installDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,7 +46,17 @@ export interface RunningBridge {
 export async function startBridge(config: BridgeConfig, logger: Logger): Promise<RunningBridge> {
   const files = mappingFiles(config);
   let mappings = MappingSet.load(files);
-  const store = WorklistStore.open(config['db.path']);
+  const store = WorklistStore.open(config['db.path'], { showClosedItems: config['worklist.showClosedItems'] === 'true' });
+  const stopRetention = scheduleRetention(
+    store,
+    {
+      closedItemDays: config['retention.closedItemDays'],
+      scheduledItemDays: config['retention.scheduledItemDays'],
+      messageDays: config['retention.messageDays'],
+    },
+    config['retention.intervalMinutes'],
+    logger,
+  );
   logger.info('store.opened', { path: config['db.path'], items: store.countItems() });
   logger.info('mapping.loaded', { mappings: mappings.describe() });
 
@@ -63,18 +74,16 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
 
     let mllpPort: number | undefined;
     if (config['mllp.port'] !== 0) {
+      const orders = new OrderService(store, { unknownOrder: config['orders.unknownOrder'] as UnknownOrderPolicy });
+      const bridgeApplication = config['dicom.aeTitle'];
+      const maxFrameBytes = config['mllp.maxFrameBytes'];
       mllp = new MllpListener({
         host: config['mllp.host'],
         port: config['mllp.port'],
-        maxFrameBytes: config['mllp.maxFrameBytes'],
+        maxFrameBytes,
         logger,
-        onMessage: createOrderMessageHandler({
-          mappings: () => mappings,
-          uidRoot: config['uid.root'],
-          bridgeApplication: config['dicom.aeTitle'],
-          orders: new OrderService(store),
-          logger,
-        }),
+        onMessage: createOrderMessageHandler({ mappings: () => mappings, uidRoot: config['uid.root'], bridgeApplication, orders, logger }),
+        onOversize: createOversizeReply({ bridgeApplication, maxFrameBytes, orders, logger }),
       });
       mllpPort = await mllp.start();
       logger.info('mllp.ready', { host: config['mllp.host'], port: mllpPort });
@@ -95,12 +104,14 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         }
       },
       async stop() {
+        stopRetention();
         await mllp?.stop();
         scp?.stop();
         store.close();
       },
     };
   } catch (err) {
+    stopRetention();
     await mllp?.stop();
     scp?.stop();
     store.close();

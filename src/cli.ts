@@ -12,7 +12,7 @@ import { errorMessage } from './errors.js';
 import { ackErrorFor, ackFor, runOrderPipeline } from './hl7/order-handler.js';
 import { createLogger, type LogFormat, type LogLevel } from './log.js';
 import { MappingSet } from './mapping/select.js';
-import { WorklistStore } from './store/items.js';
+import { WorklistStore, type StoredMessage } from './store/items.js';
 import { checkOrderSupported } from './worklist/orders.js';
 
 const USAGE = `Usage: mwl-bridge <command> [options]
@@ -22,8 +22,13 @@ Commands:
         Start the MLLP listener and the DICOM worklist SCP (--mllp-port 0: no HL7 listener).
   import [--db PATH] FILE.wl|FOLDER...
         Load DICOM worklist files (as served by wlmscpfs or Orthanc) into the store.
-  map [--mapping FILE] MESSAGE.hl7
+  map [--mapping FILES] MESSAGE.hl7
         Show the worklist item a message would produce, and its ACK, without storing anything.
+  messages [--db PATH] [--since DATE] [--until DATE] [--patient ID] [--accession NUMBER]
+           [--outcome stored|ignored|duplicate|rejected|error] [--control-id ID] [--limit N]
+        List logged inbound messages, newest first (dates are UTC, YYYY-MM-DD or ISO 8601).
+  messages show ID [--db PATH]
+        Show one logged message in full: raw message, outcome, ACK sent, items touched.
 
 Every setting can also come from a YAML config file (--config or ${configFileEnvVar}) and from
 environment variables; run "mwl-bridge help settings" for the list.`;
@@ -36,6 +41,8 @@ const parseOptions = {
   help: { type: 'boolean', short: 'h' },
   ...Object.fromEntries(settingFlags.map(([, s]) => [s.flag!, { type: 'string' }])),
 } as const;
+const MESSAGE_FILTERS = ['since', 'until', 'patient', 'accession', 'outcome', 'control-id', 'limit'] as const;
+const messagesOptions = { ...parseOptions, ...Object.fromEntries(MESSAGE_FILTERS.map((f) => [f, { type: 'string' }])) } as const;
 
 function buildConfig(flags: Flags): BridgeConfig {
   const fromFlags: Partial<Record<SettingKey, string>> = {};
@@ -121,6 +128,97 @@ function commandMap(flags: Flags, files: string[]): number {
   return 1;
 }
 
+function commandMessages(flags: Flags, args: string[]): number {
+  const config = buildConfig(flags);
+  const store = WorklistStore.open(config['db.path']);
+  try {
+    if (args[0] === 'show') {
+      const id = Number(args[1]);
+      const m = Number.isInteger(id) ? store.getMessage(id) : undefined;
+      if (!m) {
+        process.stderr.write(`mwl-bridge messages show: no message ${args[1] ?? ''} in ${config['db.path']}\n`);
+        return 1;
+      }
+      process.stdout.write(formatMessage(m) + '\n');
+      return 0;
+    }
+    if (args.length > 0) {
+      process.stderr.write(`mwl-bridge messages: unexpected "${args.join(' ')}" (use "messages show ID" or filters)\n`);
+      return 2;
+    }
+    const limit = flags.limit === undefined ? 100 : Number(flags.limit);
+    if (!Number.isInteger(limit) || limit < 1) {
+      process.stderr.write('mwl-bridge messages: --limit must be a positive whole number\n');
+      return 2;
+    }
+    const rows = store.listMessages({
+      since: str(flags.since),
+      until: str(flags.until),
+      patientId: str(flags.patient),
+      accessionNumber: str(flags.accession),
+      outcome: str(flags.outcome),
+      controlId: str(flags['control-id']),
+      limit,
+    });
+    const table = [['ID', 'RECEIVED (UTC)', 'SENDER', 'TYPE', 'CONTROL ID', 'OUTCOME', 'ACK', 'PATIENT', 'ACCESSION', 'ITEMS', 'ACTION / ERROR']];
+    for (const m of rows) {
+      table.push([
+        String(m.id),
+        m.receivedAt.replace('T', ' ').slice(0, 19),
+        [m.sendingApplication, m.sendingFacility].filter(Boolean).join('/'),
+        m.messageType ?? '',
+        m.controlId ?? '',
+        m.outcome,
+        m.ackCode,
+        m.patientId ?? '',
+        m.accessionNumber ?? '',
+        m.itemIds.join(','),
+        (m.error ?? m.action ?? '').slice(0, 80),
+      ]);
+    }
+    const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+    process.stdout.write(table.map((r) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n') + '\n');
+    process.stdout.write(`${rows.length} message(s)${rows.length === limit ? ` (--limit ${limit} reached)` : ''}\n`);
+    return 0;
+  } finally {
+    store.close();
+  }
+}
+
+function str(v: string | boolean | undefined): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function formatMessage(m: StoredMessage): string {
+  return [
+    `message ${m.id}`,
+    `received:     ${m.receivedAt} from ${m.remote ?? '?'}`,
+    `sender:       ${m.sendingApplication ?? ''} / ${m.sendingFacility ?? ''}`,
+    `type:         ${m.messageType ?? ''}   control id: ${m.controlId ?? ''}`,
+    `patient:      ${m.patientId ?? ''}   accession: ${m.accessionNumber ?? ''}`,
+    `outcome:      ${m.outcome}   ACK: ${m.ackCode}   action: ${m.action ?? ''}`,
+    `items:        ${m.itemIds.join(', ') || '(none)'}`,
+    ...(m.error ? [`error:        ${m.error}`] : []),
+    '',
+    'message as received:',
+    decodeForDisplay(m.raw),
+    '',
+    'ACK sent:',
+    (m.ack ?? '(none)').replace(/\r/g, '\n').trimEnd(),
+  ].join('\n');
+}
+
+/** The raw bytes as text (UTF-8 when valid, else ISO 8859-1), one segment per line. */
+function decodeForDisplay(raw: Buffer): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    text = raw.toString('latin1');
+  }
+  return text.replace(/\r\n|\r|\n/g, '\n').trimEnd();
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
@@ -129,7 +227,8 @@ async function main(argv: string[]): Promise<number> {
   }
   let parsed: { values: Flags; positionals: string[] };
   try {
-    parsed = parseArgs({ args: rest, options: parseOptions, allowPositionals: true, strict: true }) as typeof parsed;
+    const options = command === 'messages' ? messagesOptions : parseOptions;
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true }) as typeof parsed;
   } catch (err) {
     process.stderr.write(`mwl-bridge ${command}: ${(err as Error).message}\n\n${USAGE}\n`);
     return 2;
@@ -145,6 +244,8 @@ async function main(argv: string[]): Promise<number> {
       return commandImport(parsed.values, parsed.positionals);
     case 'map':
       return commandMap(parsed.values, parsed.positionals);
+    case 'messages':
+      return commandMessages(parsed.values, parsed.positionals);
     default:
       process.stderr.write(`mwl-bridge: unknown command "${command}"\n\n${USAGE}\n`);
       return 2;

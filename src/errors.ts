@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'HL7_MISSING_MSH'
   | 'HL7_UNSUPPORTED_MESSAGE'
   | 'HL7_UNSUPPORTED_ORDER_CONTROL'
+  | 'HL7_UNKNOWN_ORDER'
   | 'HL7_REQUIRED_FIELD_MISSING'
   | 'HL7_BAD_VALUE'
   | 'STORE_UNAVAILABLE'
@@ -65,10 +66,12 @@ export function hl7ConditionFor(code: ErrorCode): { condition: Hl7ErrorCondition
       return { condition: Hl7ErrorCondition.unsupportedMessageType, ack: 'AR' };
     case 'HL7_UNSUPPORTED_ORDER_CONTROL':
       return { condition: Hl7ErrorCondition.tableValueNotFound, ack: 'AR' };
+    case 'HL7_UNKNOWN_ORDER':
+      return { condition: Hl7ErrorCondition.unknownKeyIdentifier, ack: 'AE' };
     case 'HL7_REQUIRED_FIELD_MISSING':
       return { condition: Hl7ErrorCondition.requiredFieldMissing, ack: 'AE' };
     case 'HL7_BAD_VALUE':
-      return { condition: Hl7ErrorCondition.dataTypeError, ack: 'AE' };
+      return { condition: Hl7ErrorCondition.tableValueNotFound, ack: 'AE' };
     case 'HL7_DECODE':
     case 'HL7_PARSE':
     case 'HL7_MISSING_MSH':

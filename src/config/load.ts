@@ -123,7 +123,7 @@ function editDistance(a: string, b: string): number {
 }
 
 function coerce(type: SettingType, value: unknown): string | number | { problem: string } {
-  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' ? String(value) : undefined;
+  const text = typeof value === 'string' ? value.trim() : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
   if (text === undefined) return { problem: `expected a ${type.kind}, got ${JSON.stringify(value)}` };
   switch (type.kind) {
     case 'string':
@@ -135,6 +135,12 @@ function coerce(type: SettingType, value: unknown): string | number | { problem:
       return integer(text, type.min, type.max);
     case 'enum':
       return type.values.includes(text) ? text : { problem: `"${text}" is not one of ${type.values.join(', ')}` };
+    case 'boolean': {
+      const t = text.toLowerCase();
+      if (['true', 'yes', 'on', '1'].includes(t)) return 'true';
+      if (['false', 'no', 'off', '0'].includes(t)) return 'false';
+      return { problem: `"${text}" is not true or false` };
+    }
     case 'aeTitle':
       return /^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(text) && text.trim().length > 0
         ? text

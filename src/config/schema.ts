@@ -9,6 +9,7 @@ export type SettingType =
   | { kind: 'port' }
   | { kind: 'integer'; min: number; max: number }
   | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'boolean' }
   | { kind: 'aeTitle' }
   | { kind: 'uidRoot' };
 
@@ -59,9 +60,45 @@ export const settingsSchema = {
   },
   'mapping.files': {
     type: { kind: 'string' },
-    default: 'mappings/default.yaml,mappings/omi-o23.yaml,mappings/omg-o19.yaml',
+    default: 'mappings/default.yaml,mappings/omi-o23.yaml,mappings/omg-o19.yaml,mappings/adt.yaml',
     flag: 'mapping',
     doc: 'Mapping files (comma-separated) that turn HL7 orders into worklist items; for each message the most specific one applies. A relative path is looked up in the working folder, then in the bridge installation. Reloaded on SIGHUP.',
+  },
+  'orders.unknownOrder': {
+    type: { kind: 'enum', values: ['reject', 'apply'] },
+    default: 'reject',
+    flag: 'unknown-order',
+    doc: 'XO, CA, DC, SC, HD or RL for an order the bridge does not know: reject answers AE (ERR 204, ORC-2); apply creates the item for XO and acknowledges and ignores the others.',
+  },
+  'worklist.showClosedItems': {
+    type: { kind: 'boolean' },
+    default: 'false',
+    flag: 'show-closed-items',
+    doc: 'Keep completed, cancelled and discontinued items in worklist answers, with their ScheduledProcedureStepStatus (they leave the worklist by default).',
+  },
+  'retention.closedItemDays': {
+    type: { kind: 'integer', min: 0, max: 36500 },
+    default: 30,
+    flag: 'retention-closed-item-days',
+    doc: 'Completed, cancelled and discontinued items are deleted this many days after their status changed.',
+  },
+  'retention.scheduledItemDays': {
+    type: { kind: 'integer', min: 0, max: 36500 },
+    default: 90,
+    flag: 'retention-scheduled-item-days',
+    doc: 'Items still open whose scheduled date is more than this many days in the past are deleted.',
+  },
+  'retention.messageDays': {
+    type: { kind: 'integer', min: 0, max: 36500 },
+    default: 180,
+    flag: 'retention-message-days',
+    doc: 'Entries of the message log are deleted this many days after they were received.',
+  },
+  'retention.intervalMinutes': {
+    type: { kind: 'integer', min: 0, max: 10080 },
+    default: 60,
+    flag: 'retention-interval-minutes',
+    doc: 'How often the retention purge runs (also once at start); 0 turns purging off.',
   },
   'uid.root': {
     type: { kind: 'uidRoot' },

@@ -7,13 +7,15 @@
 const VT = 0x0b;
 const FS = 0x1c;
 const CR = 0x0d;
+/** How much of an oversize frame is kept: enough for its MSH, to address the rejection. */
+const HEAD_BYTES = 4096;
 
 export type MllpEvent =
   | { type: 'frame'; bytes: Buffer }
   /** Bytes outside any frame (before a VT). Reported so that a framing fault can be logged. */
   | { type: 'junk'; bytes: Buffer }
-  /** A frame grew past the limit before its trailer arrived; the decoder has dropped it. */
-  | { type: 'oversize'; bytes: number };
+  /** A frame grew past the limit; the decoder dropped it, keeping its first bytes (head) for the reply. */
+  | { type: 'oversize'; bytes: number; head: Buffer };
 
 export class MllpFrameDecoder {
   private pending: Buffer = Buffer.alloc(0);
@@ -21,6 +23,11 @@ export class MllpFrameDecoder {
   private discarding = false;
 
   constructor(private readonly maxFrameBytes: number) {}
+
+  /** Bytes of a frame begun but not finished (what a dropped connection loses). */
+  pendingBytes(): number {
+    return this.inFrame ? this.pending.length : 0;
+  }
 
   push(chunk: Buffer): MllpEvent[] {
     const events: MllpEvent[] = [];
@@ -42,7 +49,7 @@ export class MllpFrameDecoder {
         if (this.discarding) {
           this.pending = data.length > 0 && data[data.length - 1] === FS ? Buffer.from([FS]) : Buffer.alloc(0);
         } else if (data.length > this.maxFrameBytes) {
-          events.push({ type: 'oversize', bytes: data.length });
+          events.push({ type: 'oversize', bytes: data.length, head: Buffer.from(data.subarray(0, HEAD_BYTES)) });
           this.discarding = true;
           this.pending = Buffer.alloc(0);
         } else {
@@ -51,7 +58,7 @@ export class MllpFrameDecoder {
         return events;
       }
       if (!this.discarding) {
-        if (end > this.maxFrameBytes) events.push({ type: 'oversize', bytes: end });
+        if (end > this.maxFrameBytes) events.push({ type: 'oversize', bytes: end, head: Buffer.from(data.subarray(0, HEAD_BYTES)) });
         else events.push({ type: 'frame', bytes: Buffer.from(data.subarray(0, end)) });
       }
       data = data.subarray(end + 2);

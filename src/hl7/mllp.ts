@@ -29,6 +29,8 @@ export interface MllpListenerOptions {
   maxFrameBytes: number;
   logger: Logger;
   onMessage: MllpMessageHandler;
+  /** Reply (unframed) to a frame over maxFrameBytes, given its first bytes; the connection is closed after it. */
+  onOversize?: (head: Buffer, bytes: number, peer: PeerInfo) => Buffer | null;
 }
 
 /** node-hl7-server's Inbound, with the connection handling above. */
@@ -99,7 +101,14 @@ export class MllpListener {
             limit: maxFrameBytes,
             hint: 'raise mllp.maxFrameBytes if such messages are expected',
           });
-          socket.destroy();
+          // Answer after the messages before it, then close: the rest of the stream cannot be trusted.
+          const { head, bytes } = event;
+          queue = queue.then(() => {
+            const reply = this.opts.onOversize?.(head, bytes, peer);
+            if (reply && !socket.destroyed) socket.end(frameMllp(reply));
+            else socket.destroy();
+          });
+          socket.pause();
           return;
         } else {
           const frame = event.bytes;
@@ -118,6 +127,9 @@ export class MllpListener {
     socket.on('error', (err) => logger.warn('mllp.connection_error', { connection: peer.connectionId, error: err.message }));
     socket.on('close', () => {
       this.open.delete(socket);
+      if (decoder.pendingBytes() > 0) {
+        logger.warn('mllp.truncated_frame', { connection: peer.connectionId, bytes: decoder.pendingBytes(), reason: 'connection closed before the frame ended; nothing was stored' });
+      }
       logger.debug('mllp.disconnected', { connection: peer.connectionId });
     });
   }

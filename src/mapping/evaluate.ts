@@ -26,6 +26,8 @@ export interface MappedProcedure {
   orderControl: string;
   /** ORC-5 (or the mapping's orderStatus path), often empty. */
   orderStatus: string;
+  /** ADT^A40: the merged (old) patient ID, from the mapping's mergePatientId path. */
+  mergedPatientId: string;
   item: DicomJson;
   trace: TraceEntry[];
 }
@@ -61,6 +63,7 @@ export function evaluateMapping(mapping: Mapping, message: Hl7Message, ctx: Eval
     const procedure: MappedProcedure = {
       orderControl: ev.read(mapping.orderControl, 'text').toUpperCase(),
       orderStatus: mapping.orderStatus ? ev.read(mapping.orderStatus, 'text').toUpperCase() : '',
+      mergedPatientId: mapping.mergePatientId ? ev.read(mapping.mergePatientId, 'text') : '',
       item: ev.rules(mapping.attributes, ''),
       trace: ev.trace,
     };
@@ -72,10 +75,12 @@ export function evaluateMapping(mapping: Mapping, message: Hl7Message, ctx: Eval
 
 /**
  * The order groups of a message: one scope per anchor segment (ORC or IPC), spanning the segments
- * from the ORC at or before it to the next ORC.
+ * from the ORC at or before it to the next ORC. Patient messages (anchor PID) group by PID: each
+ * PID with the MRG and other segments after it.
  */
 export function orderGroups(message: Hl7Message, anchor: string): GroupScope[] {
-  const orcs = message.segments.flatMap((s, i) => (s.name === 'ORC' ? [i] : []));
+  const boundary = anchor === 'PID' ? 'PID' : 'ORC';
+  const orcs = message.segments.flatMap((s, i) => (s.name === boundary ? [i] : []));
   return message.segments.flatMap((s, i) => {
     if (s.name !== anchor) return [];
     const start = [...orcs].reverse().find((o) => o <= i) ?? 0;

@@ -66,6 +66,8 @@ export interface Mapping {
   appliesTo: AppliesTo;
   orderControl: FieldPath;
   orderStatus: FieldPath | undefined;
+  /** For patient merges (ADT^A40): where the merged (old) patient ID is, e.g. MRG-1.1. */
+  mergePatientId: FieldPath | undefined;
   /** The segment each worklist item is made for: one item per ORC (default) or per IPC. */
   itemPer: string;
   /** What happens when a DICOM type-1 attribute ends up without a value. */
@@ -73,7 +75,7 @@ export interface Mapping {
   attributes: AttributeRule[];
 }
 
-const TOP_KEYS = ['name', 'description', 'appliesTo', 'orderControl', 'orderStatus', 'itemPer', 'type1', 'tables', 'attributes'];
+const TOP_KEYS = ['name', 'description', 'appliesTo', 'orderControl', 'orderStatus', 'mergePatientId', 'itemPer', 'type1', 'tables', 'attributes'];
 const APPLIES_KEYS = ['messages', 'sendingApplication', 'sendingFacility', 'versions'];
 const RULE_KEYS = ['from', 'as', 'transform', 'template', 'value', 'when', 'cases', 'default', 'generate', 'required'];
 const CONDITION_KEYS = ['field', 'equals', 'in', 'matches', 'present'];
@@ -135,9 +137,12 @@ export function parseMapping(text: string, file: string): Mapping {
   const orderStatusNode = get(root, 'orderStatus');
   const orderStatus = orderStatusNode ? compilePath(orderStatusNode, ctx, 'orderStatus') : undefined;
 
+  const mergeNode = get(root, 'mergePatientId');
+  const mergePatientId = mergeNode ? compilePath(mergeNode, ctx, 'mergePatientId') : undefined;
+
   const itemPerNode = get(root, 'itemPer');
   const itemPer = scalarString(itemPerNode) ?? 'ORC';
-  if (!/^[A-Z][A-Z0-9]{2}$/.test(itemPer) || checkSegmentField(itemPer, 1)) fail(itemPerNode, `itemPer "${itemPer}" is not a segment name`, 'use ORC (one item per order) or IPC (one per imaging procedure)');
+  if (!/^[A-Z][A-Z0-9]{2}$/.test(itemPer) || checkSegmentField(itemPer, 1)) fail(itemPerNode, `itemPer "${itemPer}" is not a segment name`, 'use ORC (one item per order), IPC (one per imaging procedure) or PID (patient messages)');
 
   const type1Node = get(root, 'type1');
   const type1 = scalarString(type1Node) ?? 'reject';
@@ -149,7 +154,7 @@ export function parseMapping(text: string, file: string): Mapping {
   else fail(attributesNode ?? root, 'attributes must map DICOM keywords to HL7 fields', 'e.g. attributes: { PatientID: PID-3.1 }');
 
   if (problems.length) throw mappingError(file, problems);
-  return { name, file, description, appliesTo, orderControl, orderStatus, itemPer, type1: type1 as Mapping['type1'], attributes };
+  return { name, file, description, appliesTo, orderControl, orderStatus, mergePatientId, itemPer, type1: type1 as Mapping['type1'], attributes };
 }
 
 interface CompileContext {

@@ -1,9 +1,9 @@
 /**
- * The worklist store: items with their indexed matching keys, and the log of inbound messages.
- * Every write runs in one transaction; callers answer their peer only after it returned.
+ * The worklist store: items with their indexed matching keys and status, and the log of inbound
+ * messages. Every write runs in one transaction; callers answer their peer only after it returned.
  */
 import type { Statement } from 'better-sqlite3';
-import type { DicomJson, ItemStatus } from '../worklist/item.js';
+import { ACTIVE_STATUSES, CLOSED_STATUSES, OPEN_STATUSES, type DicomJson, type ItemStatus } from '../worklist/item.js';
 import { indexKeysOf } from '../worklist/keys.js';
 import type { WorklistQuery } from '../worklist/query.js';
 import { BridgeError } from '../errors.js';
@@ -22,6 +22,8 @@ export interface NewItem {
   status?: ItemStatus;
 }
 
+export type MessageOutcome = 'stored' | 'ignored' | 'duplicate' | 'rejected' | 'error';
+
 export interface MessageRecord {
   receivedAt: string;
   remote: string | null;
@@ -29,7 +31,11 @@ export interface MessageRecord {
   sendingFacility: string | null;
   controlId: string | null;
   messageType: string | null;
-  outcome: 'stored' | 'rejected' | 'error';
+  patientId: string | null;
+  accessionNumber: string | null;
+  /** What was done: created, updated, cancelled, ... (comma-separated per item). */
+  action: string | null;
+  outcome: MessageOutcome;
   ackCode: string;
   error: string | null;
   itemIds: number[];
@@ -37,8 +43,25 @@ export interface MessageRecord {
   ack: string | null;
 }
 
-/** Statuses that keep an item on the worklist. */
-const ACTIVE_STATUSES: readonly ItemStatus[] = ['SCHEDULED', 'ARRIVED', 'READY', 'STARTED'];
+export interface StoredMessage extends MessageRecord {
+  id: number;
+}
+
+export interface MessageFilter {
+  since?: string;
+  until?: string;
+  patientId?: string;
+  accessionNumber?: string;
+  outcome?: string;
+  controlId?: string;
+  limit?: number;
+}
+
+export interface OrderKeys {
+  placerOrderNumber: string;
+  fillerOrderNumber: string;
+  accessionNumber: string;
+}
 
 interface ItemRow {
   id: number;
@@ -46,29 +69,67 @@ interface ItemRow {
   dataset: string;
 }
 
+interface MessageRow {
+  id: number;
+  received_at: string;
+  remote: string | null;
+  sending_application: string | null;
+  sending_facility: string | null;
+  control_id: string | null;
+  message_type: string | null;
+  patient_id: string | null;
+  accession_number: string | null;
+  action: string | null;
+  outcome: MessageOutcome;
+  ack_code: string;
+  error: string | null;
+  item_ids: string | null;
+  raw: Buffer;
+  ack: string | null;
+}
+
+const KEY_COLUMNS = `patient_id = @patientId, accession_number = @accessionNumber, patient_name = @patientName, modality = @modality,
+  station_ae_title = @stationAeTitle, sps_start_date = @spsStartDate, sps_start_time = @spsStartTime,
+  placer_order_number = @placerOrderNumber, filler_order_number = @fillerOrderNumber, study_instance_uid = @studyInstanceUid, sps_id = @spsId`;
+
+const list = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
+
 export class WorklistStore {
   private readonly insertItemStmt: Statement;
+  private readonly updateItemStmt: Statement;
   private readonly insertMessageStmt: Statement;
   private readonly countStmt: Statement;
+  private readonly duplicateStmt: Statement;
+  /** Statuses answered to C-FIND. */
+  private visibleStatuses: readonly ItemStatus[] = ACTIVE_STATUSES;
 
   private constructor(readonly db: Database) {
     this.insertItemStmt = db.prepare(`
       INSERT INTO items (status, source, patient_id, accession_number, patient_name, modality, station_ae_title,
-        sps_start_date, sps_start_time, placer_order_number, filler_order_number, study_instance_uid,
-        created_at, updated_at, dataset)
+        sps_start_date, sps_start_time, placer_order_number, filler_order_number, study_instance_uid, sps_id,
+        created_at, updated_at, status_changed_at, dataset)
       VALUES (@status, @source, @patientId, @accessionNumber, @patientName, @modality, @stationAeTitle,
-        @spsStartDate, @spsStartTime, @placerOrderNumber, @fillerOrderNumber, @studyInstanceUid,
-        @now, @now, @dataset)`);
+        @spsStartDate, @spsStartTime, @placerOrderNumber, @fillerOrderNumber, @studyInstanceUid, @spsId,
+        @now, @now, @now, @dataset)`);
+    this.updateItemStmt = db.prepare(`
+      UPDATE items SET ${KEY_COLUMNS}, status = @status, updated_at = @now,
+        status_changed_at = CASE WHEN status = @status THEN status_changed_at ELSE @now END, dataset = @dataset
+      WHERE id = @id`);
     this.insertMessageStmt = db.prepare(`
       INSERT INTO messages (received_at, remote, sending_application, sending_facility, control_id, message_type,
-        outcome, ack_code, error, item_ids, raw, ack)
+        patient_id, accession_number, action, outcome, ack_code, error, item_ids, raw, ack)
       VALUES (@receivedAt, @remote, @sendingApplication, @sendingFacility, @controlId, @messageType,
-        @outcome, @ackCode, @error, @itemIds, @raw, @ack)`);
+        @patientId, @accessionNumber, @action, @outcome, @ackCode, @error, @itemIds, @raw, @ack)`);
     this.countStmt = db.prepare('SELECT count(*) AS n FROM items');
+    this.duplicateStmt = db.prepare(`
+      SELECT * FROM messages WHERE sending_application IS @app AND sending_facility IS @facility AND control_id = @controlId
+        AND outcome IN ('stored', 'ignored') ORDER BY id LIMIT 1`);
   }
 
-  static open(path: string): WorklistStore {
-    return new WorklistStore(openDatabase(path));
+  static open(path: string, opts: { showClosedItems?: boolean } = {}): WorklistStore {
+    const store = new WorklistStore(openDatabase(path));
+    if (opts.showClosedItems) store.visibleStatuses = [...ACTIVE_STATUSES, ...CLOSED_STATUSES];
+    return store;
   }
 
   /** Runs fn in one transaction (committed, and durable, when this returns). */
@@ -82,9 +143,8 @@ export class WorklistStore {
   }
 
   insertItem(item: NewItem): number {
-    const keys = indexKeysOf(item.dataset);
     const result = this.insertItemStmt.run({
-      ...keys,
+      ...indexKeysOf(item.dataset),
       status: item.status ?? 'SCHEDULED',
       source: item.source,
       now: new Date().toISOString(),
@@ -93,9 +153,73 @@ export class WorklistStore {
     return Number(result.lastInsertRowid);
   }
 
+  /** Replaces an item's dataset (and status), re-deriving its matching keys. */
+  updateItem(id: number, dataset: DicomJson, status: ItemStatus): void {
+    this.updateItemStmt.run({ ...indexKeysOf(dataset), id, status, now: new Date().toISOString(), dataset: JSON.stringify(dataset) });
+  }
+
+  /**
+   * The items of an order: by placer order number, else filler order number, else accession number
+   * (the first of these the order carries decides).
+   */
+  findOrderItems(keys: OrderKeys): StoredItem[] {
+    const [column, value] = keys.placerOrderNumber
+      ? ['placer_order_number', keys.placerOrderNumber]
+      : keys.fillerOrderNumber
+        ? ['filler_order_number', keys.fillerOrderNumber]
+        : ['accession_number', keys.accessionNumber];
+    if (!value) return [];
+    return (this.db.prepare(`SELECT id, status, dataset FROM items WHERE ${column} = ? AND source = 'hl7' ORDER BY id`).all(value) as ItemRow[]).map(toItem);
+  }
+
+  /** Open (not closed) items of a patient. */
+  openItemsOfPatient(patientId: string): StoredItem[] {
+    return (this.db.prepare(`SELECT id, status, dataset FROM items WHERE patient_id = ? AND status IN (${list(OPEN_STATUSES)}) ORDER BY id`).all(patientId) as ItemRow[]).map(toItem);
+  }
+
   recordMessage(record: MessageRecord): number {
     const result = this.insertMessageStmt.run({ ...record, itemIds: JSON.stringify(record.itemIds) });
     return Number(result.lastInsertRowid);
+  }
+
+  /** A message already applied with the same sender and control id (a RIS retry). */
+  findAppliedMessage(sendingApplication: string | null, sendingFacility: string | null, controlId: string): StoredMessage | undefined {
+    const row = this.duplicateStmt.get({ app: sendingApplication, facility: sendingFacility, controlId }) as MessageRow | undefined;
+    return row && toMessage(row);
+  }
+
+  listMessages(filter: MessageFilter): StoredMessage[] {
+    const clauses: string[] = [];
+    const params: Record<string, string | number> = {};
+    if (filter.since) (clauses.push('received_at >= @since'), (params.since = filter.since));
+    if (filter.until) (clauses.push('received_at < @until'), (params.until = filter.until));
+    if (filter.patientId) (clauses.push('patient_id = @patientId'), (params.patientId = filter.patientId));
+    if (filter.accessionNumber) (clauses.push('accession_number = @accessionNumber'), (params.accessionNumber = filter.accessionNumber));
+    if (filter.outcome) (clauses.push('outcome = @outcome'), (params.outcome = filter.outcome));
+    if (filter.controlId) (clauses.push('control_id = @controlId'), (params.controlId = filter.controlId));
+    params.limit = filter.limit ?? 100;
+    const sql = `SELECT * FROM messages ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`;
+    return (this.db.prepare(sql).all(params) as MessageRow[]).map(toMessage);
+  }
+
+  getMessage(id: number): StoredMessage | undefined {
+    const row = this.db.prepare('SELECT * FROM messages WHERE id = ?').get(id) as MessageRow | undefined;
+    return row && toMessage(row);
+  }
+
+  /**
+   * Deletes closed items whose status changed before closedBefore; open items scheduled before
+   * scheduledBefore (YYYYMMDD) and unchanged since unchangedBefore (so a just imported or updated
+   * item is never purged at once); and log entries received before messagesBefore.
+   */
+  purge(opts: { closedBefore: string; scheduledBefore: string; unchangedBefore: string; messagesBefore: string }): { closedItems: number; staleItems: number; messages: number } {
+    return this.transaction(() => ({
+      closedItems: this.db.prepare(`DELETE FROM items WHERE status IN (${list(CLOSED_STATUSES)}) AND status_changed_at < ?`).run(opts.closedBefore).changes,
+      staleItems: this.db
+        .prepare(`DELETE FROM items WHERE status IN (${list(OPEN_STATUSES)}) AND sps_start_date IS NOT NULL AND sps_start_date != '' AND sps_start_date < ? AND updated_at < ?`)
+        .run(opts.scheduledBefore, opts.unchangedBefore).changes,
+      messages: this.db.prepare('DELETE FROM messages WHERE received_at < ?').run(opts.messagesBefore).changes,
+    }));
   }
 
   /**
@@ -104,11 +228,8 @@ export class WorklistStore {
    */
   *findCandidates(query: WorklistQuery): Generator<StoredItem> {
     const { where, params } = compileWorklistQuery(query);
-    const placeholders = ACTIVE_STATUSES.map(() => '?').join(', ');
-    const sql = `SELECT id, status, dataset FROM items WHERE status IN (${placeholders}) AND ${where} ORDER BY id`;
-    for (const row of this.db.prepare(sql).iterate(...ACTIVE_STATUSES, ...params) as IterableIterator<ItemRow>) {
-      yield { id: row.id, status: row.status, dataset: JSON.parse(row.dataset) as DicomJson };
-    }
+    const sql = `SELECT id, status, dataset FROM items WHERE status IN (${list(this.visibleStatuses)}) AND ${where} ORDER BY id`;
+    for (const row of this.db.prepare(sql).iterate(...params) as IterableIterator<ItemRow>) yield toItem(row);
   }
 
   /** The SQL plan of a query, to check that indexes are used. */
@@ -120,7 +241,7 @@ export class WorklistStore {
 
   getItem(id: number): StoredItem | undefined {
     const row = this.db.prepare('SELECT id, status, dataset FROM items WHERE id = ?').get(id) as ItemRow | undefined;
-    return row && { id: row.id, status: row.status, dataset: JSON.parse(row.dataset) as DicomJson };
+    return row && toItem(row);
   }
 
   countItems(): number {
@@ -130,4 +251,29 @@ export class WorklistStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function toItem(row: ItemRow): StoredItem {
+  return { id: row.id, status: row.status, dataset: JSON.parse(row.dataset) as DicomJson };
+}
+
+function toMessage(row: MessageRow): StoredMessage {
+  return {
+    id: row.id,
+    receivedAt: row.received_at,
+    remote: row.remote,
+    sendingApplication: row.sending_application,
+    sendingFacility: row.sending_facility,
+    controlId: row.control_id,
+    messageType: row.message_type,
+    patientId: row.patient_id,
+    accessionNumber: row.accession_number,
+    action: row.action,
+    outcome: row.outcome,
+    ackCode: row.ack_code,
+    error: row.error,
+    itemIds: row.item_ids ? (JSON.parse(row.item_ids) as number[]) : [],
+    raw: row.raw,
+    ack: row.ack,
+  };
 }

@@ -52,4 +52,18 @@ export const migrations: readonly string[] = [
   CREATE INDEX messages_received_at ON messages (received_at);
   CREATE INDEX messages_control_id ON messages (sending_application, control_id);
   `,
+  `
+  ALTER TABLE items ADD COLUMN sps_id TEXT;
+  ALTER TABLE items ADD COLUMN status_changed_at TEXT;
+  UPDATE items SET status_changed_at = updated_at;
+  CREATE INDEX items_sps_id ON items (sps_id);
+  CREATE INDEX items_status_changed ON items (status, status_changed_at);
+
+  ALTER TABLE messages ADD COLUMN patient_id TEXT;
+  ALTER TABLE messages ADD COLUMN accession_number TEXT;
+  ALTER TABLE messages ADD COLUMN action TEXT;
+  CREATE INDEX messages_patient ON messages (patient_id);
+  CREATE INDEX messages_accession ON messages (accession_number);
+  CREATE INDEX messages_dedup ON messages (sending_application, sending_facility, control_id);
+  `,
 ];

@@ -21,7 +21,14 @@ export interface DicomJsonElement {
 export type DicomJson = Record<string, DicomJsonElement>;
 
 /** Item lifecycle states (ScheduledProcedureStepStatus vocabulary). */
-export type ItemStatus = 'SCHEDULED' | 'ARRIVED' | 'READY' | 'STARTED' | 'DEPARTED' | 'COMPLETED' | 'DISCONTINUED' | 'CANCELED';
+export type ItemStatus = 'SCHEDULED' | 'ARRIVED' | 'READY' | 'STARTED' | 'DEPARTED' | 'COMPLETED' | 'DISCONTINUED' | 'CANCELED' | 'HELD';
+
+/** Statuses of items still to be performed (a held order comes back with RL). */
+export const OPEN_STATUSES: readonly ItemStatus[] = ['SCHEDULED', 'ARRIVED', 'READY', 'STARTED', 'HELD'];
+/** Statuses shown on the worklist by default. */
+export const ACTIVE_STATUSES: readonly ItemStatus[] = ['SCHEDULED', 'ARRIVED', 'READY', 'STARTED'];
+/** Final statuses: such items leave the worklist (unless configured to stay) and are purged later. */
+export const CLOSED_STATUSES: readonly ItemStatus[] = ['COMPLETED', 'DISCONTINUED', 'CANCELED'];
 
 export const Tags = {
   SpecificCharacterSet: '00080005',
@@ -37,6 +44,7 @@ export const Tags = {
   ScheduledProcedureStepID: '00400009',
   ScheduledProcedureStepStatus: '00400020',
   RequestedProcedureID: '00401001',
+  IssuerOfPatientID: '00100021',
   PlacerOrderNumberImagingServiceRequest: '00402016',
   FillerOrderNumberImagingServiceRequest: '00402017',
 } as const;

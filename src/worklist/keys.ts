@@ -19,6 +19,7 @@ export interface IndexKeys {
   placerOrderNumber: string | null;
   fillerOrderNumber: string | null;
   studyInstanceUid: string | null;
+  spsId: string | null;
 }
 
 export function indexKeysOf(item: DicomJson): IndexKeys {
@@ -41,6 +42,7 @@ export function indexKeysOf(item: DicomJson): IndexKeys {
     placerOrderNumber: single(elementStrings(item[Tags.PlacerOrderNumberImagingServiceRequest])),
     fillerOrderNumber: single(elementStrings(item[Tags.FillerOrderNumberImagingServiceRequest])),
     studyInstanceUid: single(elementStrings(item[Tags.StudyInstanceUID])),
+    spsId: fromStep(Tags.ScheduledProcedureStepID),
   };
 }
 

@@ -1,50 +1,219 @@
 /**
- * Applies mapped orders to the store: the order lifecycle rules live here and nowhere else.
- * All worklist items of one message are stored with its message log entry in one transaction.
+ * The order lifecycle: how mapped orders and patient updates change the stored worklist. These
+ * rules live here and nowhere else. Everything one message does is applied, together with its
+ * message log entry, in one transaction; a message already applied (same sender and MSH-10) has no
+ * second effect and is answered with its original ACK.
+ *
+ *   NW         create (or update, when the order already exists)
+ *   XO         change an existing order (identified by placer, else filler order number, else accession)
+ *   CA, OC     cancel            DC, OD     discontinue
+ *   SC         status change from ORC-5: SC scheduled, IP in progress, CM completed, CA cancelled, DC discontinued, HD held
+ *   HD, OH     hold              RL, OR     release (back to scheduled)
+ *   ADT^A08/A31  update the demographics of the patient's open items
+ *   ADT^A40      move the merged patient's open items to the surviving patient
  */
 import { BridgeError } from '../errors.js';
-import type { MappedOrder } from '../mapping/evaluate.js';
-import type { MessageRecord, WorklistStore } from '../store/items.js';
+import type { MappedOrder, MappedProcedure } from '../mapping/evaluate.js';
+import type { MessageRecord, StoredItem, WorklistStore } from '../store/items.js';
+import { Tags, elementStrings, firstString, sequenceItems, type DicomJson, type ItemStatus } from './item.js';
 
-export type MessageLogEntry = Omit<MessageRecord, 'itemIds' | 'outcome'>;
+export type MessageLogEntry = Omit<MessageRecord, 'itemIds' | 'outcome' | 'action' | 'patientId' | 'accessionNumber'>;
+
+/** What to do with XO, CA, DC, SC, HD or RL for an order the bridge does not know. */
+export type UnknownOrderPolicy = 'reject' | 'apply';
+
+export type ItemAction = 'created' | 'updated' | 'cancelled' | 'discontinued' | 'status' | 'held' | 'released' | 'demographics' | 'merged' | 'ignored';
 
 export interface OrderOutcome {
-  action: 'created';
+  /** The ACK to send: the new one, or the original one for a duplicate. */
+  ack: string;
+  duplicate: boolean;
+  actions: ItemAction[];
   itemIds: number[];
 }
 
-/** Checks that an order can be applied, before any ACK is promised. Throws a BridgeError. */
+const CANCEL = new Set(['CA', 'OC']);
+const DISCONTINUE = new Set(['DC', 'OD']);
+const HOLD = new Set(['HD', 'OH']);
+const RELEASE = new Set(['RL', 'OR']);
+const SUPPORTED_CONTROLS = new Set(['NW', 'XO', 'SC', ...CANCEL, ...DISCONTINUE, ...HOLD, ...RELEASE]);
+
+/** ORC-5 order status (HL7 table 0038) -> item status. */
+const ORDER_STATUS: Record<string, ItemStatus> = {
+  SC: 'SCHEDULED',
+  IP: 'STARTED',
+  CM: 'COMPLETED',
+  CA: 'CANCELED',
+  DC: 'DISCONTINUED',
+  HD: 'HELD',
+};
+
+/** Checks, before any store access, that the message asks for something this bridge does. */
 export function checkOrderSupported(order: MappedOrder): void {
+  if (isPatientMessage(order)) return;
   for (const [i, p] of order.procedures.entries()) {
-    if (p.orderControl !== 'NW') {
-      const group = order.procedures.length > 1 ? ` (order group ${i + 1})` : '';
-      throw new BridgeError('HL7_UNSUPPORTED_ORDER_CONTROL', `order control "${p.orderControl || '(empty)'}" is not supported${group}`, {
+    if (!SUPPORTED_CONTROLS.has(p.orderControl)) {
+      throw new BridgeError('HL7_UNSUPPORTED_ORDER_CONTROL', `order control "${p.orderControl || '(empty)'}" is not supported${groupLabel(order, i)}`, {
         location: 'ORC-1',
-        hint: 'this version creates worklist items from new orders (ORC-1 = NW)',
+        hint: `supported: ${[...SUPPORTED_CONTROLS].join(', ')}`,
+      });
+    }
+    if (p.orderControl === 'SC' && !ORDER_STATUS[p.orderStatus]) {
+      throw new BridgeError('HL7_BAD_VALUE', `order status "${p.orderStatus || '(empty)'}" cannot be applied by SC${groupLabel(order, i)}`, {
+        location: 'ORC-5',
+        hint: `SC needs ORC-5 one of ${Object.keys(ORDER_STATUS).join(', ')}`,
       });
     }
   }
 }
 
+function isPatientMessage(order: MappedOrder): boolean {
+  return order.messageType.startsWith('ADT^');
+}
+
+function groupLabel(order: MappedOrder, i: number): string {
+  return order.procedures.length > 1 ? ` (order group ${i + 1})` : '';
+}
+
 export class OrderService {
-  constructor(private readonly store: WorklistStore) {}
+  constructor(
+    private readonly store: WorklistStore,
+    private readonly opts: { unknownOrder: UnknownOrderPolicy } = { unknownOrder: 'reject' },
+  ) {}
 
   check(order: MappedOrder): void {
     checkOrderSupported(order);
   }
 
-  /** Stores the order's items and its log entry; durable when this returns. */
-  apply(order: MappedOrder, log: MessageLogEntry): OrderOutcome {
+  /** Applies a message and logs it, in one transaction; durable when this returns. */
+  apply(order: MappedOrder, log: MessageLogEntry & { ack: string }): OrderOutcome {
     this.check(order);
+    const first = order.procedures[0]?.item ?? {};
+    const logKeys = { patientId: firstString(first, Tags.PatientID) ?? null, accessionNumber: firstString(first, Tags.AccessionNumber) ?? null };
     return this.store.transaction(() => {
-      const itemIds = order.procedures.map((p) => this.store.insertItem({ dataset: p.item, source: 'hl7' }));
-      this.store.recordMessage({ ...log, outcome: 'stored', itemIds });
-      return { action: 'created' as const, itemIds };
+      const original = log.controlId ? this.store.findAppliedMessage(log.sendingApplication, log.sendingFacility, log.controlId) : undefined;
+      if (original) {
+        this.store.recordMessage({ ...log, ...logKeys, ack: original.ack, action: 'duplicate', outcome: 'duplicate', itemIds: original.itemIds, error: null });
+        return { ack: original.ack ?? log.ack, duplicate: true, actions: [], itemIds: original.itemIds };
+      }
+      const results = isPatientMessage(order) ? this.applyPatientMessage(order) : order.procedures.flatMap((p) => this.applyProcedure(p));
+      const itemIds = [...new Set(results.flatMap((r) => r.itemIds))];
+      const actions = results.map((r) => r.action);
+      const ignored = actions.every((a) => a === 'ignored');
+      this.store.recordMessage({ ...log, ...logKeys, action: [...new Set(actions)].join(','), outcome: ignored ? 'ignored' : 'stored', itemIds });
+      return { ack: log.ack, duplicate: false, actions, itemIds };
     });
   }
 
   /** Logs a message that was answered with AE or AR. */
-  logRejected(log: MessageLogEntry, outcome: 'rejected' | 'error'): void {
-    this.store.transaction(() => this.store.recordMessage({ ...log, outcome, itemIds: [] }));
+  logRejected(log: MessageLogEntry, outcome: 'rejected' | 'error', keys: { patientId?: string | null; accessionNumber?: string | null } = {}): void {
+    this.store.transaction(() =>
+      this.store.recordMessage({ ...log, patientId: keys.patientId ?? null, accessionNumber: keys.accessionNumber ?? null, action: null, outcome, itemIds: [] }),
+    );
   }
+
+  private applyProcedure(p: MappedProcedure): { action: ItemAction; itemIds: number[] }[] {
+    const existing = this.matchingItems(p);
+    const control = p.orderControl;
+    if (control === 'NW' || control === 'XO') {
+      if (existing.length === 0) {
+        if (control === 'XO' && this.opts.unknownOrder === 'reject') throw unknownOrder(p);
+        return [{ action: 'created', itemIds: [this.store.insertItem({ dataset: p.item, source: 'hl7' })] }];
+      }
+      return existing.map((item) => {
+        // NW re-sent for a known order replaces it and schedules it again; XO keeps the status.
+        const status = control === 'NW' ? 'SCHEDULED' : item.status;
+        this.store.updateItem(item.id, withStepStatus(p.item, status), status);
+        return { action: 'updated' as const, itemIds: [item.id] };
+      });
+    }
+    const target = targetStatus(p);
+    if (existing.length === 0) {
+      if (this.opts.unknownOrder === 'reject') throw unknownOrder(p);
+      return [{ action: 'ignored', itemIds: [] }];
+    }
+    return existing.map((item) => {
+      this.store.updateItem(item.id, withStepStatus(item.dataset, target.status), target.status);
+      return { action: target.action, itemIds: [item.id] };
+    });
+  }
+
+  /** The stored items a procedure refers to; with several items in one order, the one with its SPS ID. */
+  private matchingItems(p: MappedProcedure): StoredItem[] {
+    const items = this.store.findOrderItems({
+      placerOrderNumber: firstString(p.item, Tags.PlacerOrderNumberImagingServiceRequest) ?? '',
+      fillerOrderNumber: firstString(p.item, Tags.FillerOrderNumberImagingServiceRequest) ?? '',
+      accessionNumber: firstString(p.item, Tags.AccessionNumber) ?? '',
+    });
+    const spsId = stepValue(p.item, Tags.ScheduledProcedureStepID);
+    const bySps = spsId ? items.filter((i) => stepValue(i.dataset, Tags.ScheduledProcedureStepID) === spsId) : [];
+    if (bySps.length > 0) return bySps;
+    // Status changes apply to the whole order.
+    if (p.orderControl !== 'NW' && p.orderControl !== 'XO') return items;
+    // A new or changed procedure is the order's only item unless that item is another step (SPS ID).
+    const only = items.length === 1 ? items[0]! : undefined;
+    const otherStep = only && spsId && stepValue(only.dataset, Tags.ScheduledProcedureStepID);
+    return only && !otherStep ? [only] : [];
+  }
+
+  private applyPatientMessage(order: MappedOrder): { action: ItemAction; itemIds: number[] }[] {
+    return order.procedures.map((p) => {
+      const patientId = firstString(p.item, Tags.PatientID) ?? '';
+      const merge = order.messageType === 'ADT^A40';
+      const oldId = merge ? p.mergedPatientId : patientId;
+      if (merge && !oldId) {
+        throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', 'ADT^A40 without the merged patient ID', { location: 'MRG-1', hint: 'send the prior patient identifier in MRG-1' });
+      }
+      const items = this.store.openItemsOfPatient(oldId);
+      if (items.length === 0) return { action: 'ignored' as const, itemIds: [] };
+      for (const item of items) this.store.updateItem(item.id, withPatient(item.dataset, p.item), item.status);
+      return { action: merge ? ('merged' as const) : ('demographics' as const), itemIds: items.map((i) => i.id) };
+    });
+  }
+}
+
+function targetStatus(p: MappedProcedure): { status: ItemStatus; action: ItemAction } {
+  const c = p.orderControl;
+  if (CANCEL.has(c)) return { status: 'CANCELED', action: 'cancelled' };
+  if (DISCONTINUE.has(c)) return { status: 'DISCONTINUED', action: 'discontinued' };
+  if (HOLD.has(c)) return { status: 'HELD', action: 'held' };
+  if (RELEASE.has(c)) return { status: 'SCHEDULED', action: 'released' };
+  return { status: ORDER_STATUS[p.orderStatus]!, action: 'status' };
+}
+
+function unknownOrder(p: MappedProcedure): BridgeError {
+  const keys = [
+    ['placer order number', firstString(p.item, Tags.PlacerOrderNumberImagingServiceRequest)],
+    ['filler order number', firstString(p.item, Tags.FillerOrderNumberImagingServiceRequest)],
+    ['accession number', firstString(p.item, Tags.AccessionNumber)],
+  ].filter(([, v]) => v);
+  return new BridgeError('HL7_UNKNOWN_ORDER', `${p.orderControl} for an unknown order (${keys.map(([k, v]) => `${k} ${v}`).join(', ') || 'no order number'})`, {
+    location: 'ORC-2',
+    hint: 'send the NW first, or set orders.unknownOrder to apply',
+  });
+}
+
+function stepValue(item: DicomJson, tag: string): string | undefined {
+  const step = sequenceItems(item, Tags.ScheduledProcedureStepSequence)[0];
+  return step ? elementStrings(step[tag])[0] : undefined;
+}
+
+/** The item with ScheduledProcedureStepStatus set in its steps (HELD is not a DICOM status: left as is). */
+function withStepStatus(item: DicomJson, status: ItemStatus): DicomJson {
+  if (status === 'HELD') return item;
+  const steps = sequenceItems(item, Tags.ScheduledProcedureStepSequence);
+  if (steps.length === 0) return item;
+  return {
+    ...item,
+    [Tags.ScheduledProcedureStepSequence]: { vr: 'SQ', Value: steps.map((s) => ({ ...s, [Tags.ScheduledProcedureStepStatus]: { vr: 'CS', Value: [status] } })) },
+  };
+}
+
+/** The item with the patient-level attributes of an ADT message copied onto it. */
+function withPatient(item: DicomJson, patient: DicomJson): DicomJson {
+  const updated = { ...item };
+  for (const [tag, element] of Object.entries(patient)) {
+    if (element.vr !== 'SQ') updated[tag] = element;
+  }
+  return updated;
 }

@@ -21,7 +21,7 @@ describe('configuration', () => {
     assert.equal(c['mllp.port'], 2575);
     assert.equal(c['dicom.port'], 11112);
     assert.equal(c['dicom.aeTitle'], 'MWL_BRIDGE');
-    assert.equal(c['mapping.files'], 'mappings/default.yaml,mappings/omi-o23.yaml,mappings/omg-o19.yaml');
+    assert.equal(c['mapping.files'], 'mappings/default.yaml,mappings/omi-o23.yaml,mappings/omg-o19.yaml,mappings/adt.yaml');
     assert.ok(Object.isFrozen(c));
   });
 
