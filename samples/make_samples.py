@@ -107,6 +107,13 @@ samples['ris-gamma-orm.hl7'] = text([msh('MSG00016', 'ORM^O01', '2.5', app='GAMM
     ('ORC', {1: 'NW', 2: 'PLC1016^GAMMA', 3: 'FIL1016^GAMMA', 5: 'SC'}),
     ('OBR', {1: '1', 2: 'PLC1016^GAMMA', 3: 'FIL1016^GAMMA', 4: 'US-THY^US thyroid^GAMMA'}),
     ('ZSI', {1: 'G-1016', 2: 'US', 3: 'US_ROOM_2', 4: '20261123', 5: '1445'})])
+# 17-19. patient updates and a status change (order lifecycle)
+samples['adt-a08-update.hl7'] = text([msh('MSG00017', 'ADT^A08^ADT_A01', '2.5', app='ADT', fac='HOSP'), ('EVN', {1: 'A08', 2: '20261123093000'}),
+    pid('PAT1002^^^HOSP^MR', 'ROE-SMITH^JANE^ELIZABETH', '19851103', 'F'), ('PV1', {1: '1', 2: 'O'})])
+samples['adt-a40-merge.hl7'] = text([msh('MSG00018', 'ADT^A40^ADT_A39', '2.5', app='ADT', fac='HOSP'), ('EVN', {1: 'A40', 2: '20261123094000'}),
+    pid('PAT2001^^^HOSP^MR', 'DOE^JOHNATHAN^Q', '19700215'), ('MRG', {1: 'PAT1001^^^HOSP^MR'})])
+samples['orm-sc-completed.hl7'] = text([msh('MSG00019', 'ORM^O01', '2.3.1'), pid('PAT1003^^^HOSP^MR', 'MÜLLER^JÜRGEN', '19600101'), PV1,
+    orc('SC', 1003, status='CM', start=''), obr(1003, 'USABD^US abdomen^LOCAL', 'US', start='')])
 # Rejected on purpose
 samples['adt-a01-unsupported.hl7'] = text([msh('MSG00098', 'ADT^A01', '2.3.1', app='ADT', fac='HOSP'), ('PID', {1: '1', 3: 'PAT1001^^^HOSP^MR', 5: 'DOE^JOHN'})])
 samples['orm-missing-patient-id.hl7'] = text([msh('MSG00099', 'ORM^O01', '2.3.1'), ('PID', {1: '1', 5: 'NOID^PATIENT'}), ('PV1', {1: '1'}),

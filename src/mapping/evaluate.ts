@@ -30,6 +30,11 @@ export interface MappedProcedure {
   mergedPatientId: string;
   item: DicomJson;
   trace: TraceEntry[];
+  /**
+   * Set when the item lacks a DICOM type-1 attribute and the mapping says type1: reject. The order
+   * lifecycle raises it when the item is to be stored (NW, XO), not for cancels or status changes.
+   */
+  type1Problem?: BridgeError;
 }
 
 export interface MappedOrder {
@@ -67,8 +72,8 @@ export function evaluateMapping(mapping: Mapping, message: Hl7Message, ctx: Eval
       item: ev.rules(mapping.attributes, ''),
       trace: ev.trace,
     };
-    if (mapping.type1 === 'reject') checkType1(mapping, procedure.item, i, scopes.length);
-    return procedure;
+    const problem = mapping.type1 === 'reject' ? type1Problem(mapping, procedure.item, i, scopes.length) : undefined;
+    return problem ? { ...procedure, type1Problem: problem } : procedure;
   });
   return { mapping: mapping.name, messageType, procedures };
 }
@@ -196,14 +201,14 @@ class Evaluator {
   }
 }
 
-function checkType1(mapping: Mapping, item: DicomJson, group: number, groups: number): void {
+function type1Problem(mapping: Mapping, item: DicomJson, group: number, groups: number): BridgeError | undefined {
   const missing = missingType1(item);
-  if (missing.length === 0) return;
+  if (missing.length === 0) return undefined;
   const first = missing[0]!;
   const rule = findRule(mapping.attributes, first.keyword);
   const source = rule?.kind === 'value' ? (rule.from[0] ?? rule.template?.find((p): p is FieldPath => typeof p !== 'string')) : undefined;
   const names = missing.map((m) => m.keyword).join(', ');
-  throw new BridgeError(
+  return new BridgeError(
     'HL7_REQUIRED_FIELD_MISSING',
     `${names} (DICOM type 1) ${missing.length > 1 ? 'have' : 'has'} no value${groups > 1 ? ` in order group ${group + 1}` : ''}` +
       (source ? `; ${first.keyword} is read from ${source.text}` : `; mapping "${mapping.name}" has no entry for ${first.keyword}`),

@@ -58,6 +58,7 @@ export function checkOrderSupported(order: MappedOrder): void {
         hint: `supported: ${[...SUPPORTED_CONTROLS].join(', ')}`,
       });
     }
+    if ((p.orderControl === 'NW' || p.orderControl === 'XO') && p.type1Problem) throw p.type1Problem;
     if (p.orderControl === 'SC' && !ORDER_STATUS[p.orderStatus]) {
       throw new BridgeError('HL7_BAD_VALUE', `order status "${p.orderStatus || '(empty)'}" cannot be applied by SC${groupLabel(order, i)}`, {
         location: 'ORC-5',

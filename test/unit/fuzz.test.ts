@@ -16,7 +16,7 @@ import { MappingSet } from '../../src/mapping/select.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const mappings = MappingSet.load(
-  ['default.yaml', 'omi-o23.yaml', 'omg-o19.yaml', 'examples/ris-alpha.yaml', 'examples/ris-beta.yaml', 'examples/ris-gamma.yaml'].map((f) => join(root, 'mappings', f)),
+  ['default.yaml', 'omi-o23.yaml', 'omg-o19.yaml', 'adt.yaml', 'examples/ris-alpha.yaml', 'examples/ris-beta.yaml', 'examples/ris-gamma.yaml'].map((f) => join(root, 'mappings', f)),
 );
 const seeds = readdirSync(join(root, 'samples'))
   .filter((f) => f.endsWith('.hl7'))

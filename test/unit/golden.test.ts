@@ -12,12 +12,13 @@ import { decodeHl7Message } from '../../src/hl7/message.js';
 import { evaluateMapping } from '../../src/mapping/evaluate.js';
 import { messageHeader } from '../../src/mapping/message.js';
 import { MappingSet } from '../../src/mapping/select.js';
+import { checkOrderSupported } from '../../src/worklist/orders.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const samplesDir = join(root, 'samples');
 const expectedDir = join(samplesDir, 'expected');
 const mappings = MappingSet.load(
-  ['default.yaml', 'omi-o23.yaml', 'omg-o19.yaml', 'examples/ris-alpha.yaml', 'examples/ris-beta.yaml', 'examples/ris-gamma.yaml'].map((f) => join(root, 'mappings', f)),
+  ['default.yaml', 'omi-o23.yaml', 'omg-o19.yaml', 'adt.yaml', 'examples/ris-alpha.yaml', 'examples/ris-beta.yaml', 'examples/ris-gamma.yaml'].map((f) => join(root, 'mappings', f)),
 );
 
 function mapSample(file: string): unknown {
@@ -25,6 +26,7 @@ function mapSample(file: string): unknown {
     const { message } = decodeHl7Message(readFileSync(join(samplesDir, file)));
     const mapping = mappings.select(messageHeader(message));
     const order = evaluateMapping(mapping, message, { uidRoot: '2.25' });
+    checkOrderSupported(order);
     return {
       mapping: order.mapping,
       procedures: order.procedures.map((p) => ({

@@ -199,22 +199,23 @@ describe('default mapping (IHE RAD-4 / dcm4chee conventions)', () => {
     assert.equal(firstString(mapSample('orm-repeated-pid3.hl7').procedures[0]!.item, Tags.PatientID), 'PAT1007');
   });
 
-  it('rejects an order lacking a DICOM type-1 attribute, naming the HL7 field', () => {
-    assert.throws(
-      () => mapSample('orm-missing-patient-id.hl7'),
-      (e: unknown) => e instanceof BridgeError && e.code === 'HL7_REQUIRED_FIELD_MISSING' && e.location === 'PID-3[5=MR].1' && /PatientID/.test(e.message),
-    );
+  it('flags an order lacking a DICOM type-1 attribute, naming the HL7 field', () => {
+    const problem = mapSample('orm-missing-patient-id.hl7').procedures[0]!.type1Problem;
+    assert.ok(problem instanceof BridgeError && problem.code === 'HL7_REQUIRED_FIELD_MISSING' && problem.location === 'PID-3[5=MR].1');
+    assert.equal(problem.message, 'PatientID (DICOM type 1) has no value; PatientID is read from PID-3[5=MR].1');
   });
 
   it('accepts it with type1: accept, or fills a configured default', () => {
     const text = sampleText('orm-missing-patient-id.hl7');
     const lenient = parseMapping(readFileSync(join(root, 'mappings', 'default.yaml'), 'utf8').replace('type1: reject', 'type1: accept'), 'x.yaml');
-    assert.equal(evaluateMapping(lenient, parseHl7Text(text), ctx).procedures.length, 1);
+    assert.equal(evaluateMapping(lenient, parseHl7Text(text), ctx).procedures[0]!.type1Problem, undefined);
     const filling = parseMapping(
       readFileSync(join(root, 'mappings', 'default.yaml'), 'utf8').replace('PatientID: { from: ["PID-3[5=MR].1", PID-3.1] }', 'PatientID: { from: ["PID-3[5=MR].1", PID-3.1], default: UNKNOWN }'),
       'y.yaml',
     );
-    assert.equal(firstString(evaluateMapping(filling, parseHl7Text(text), ctx).procedures[0]!.item, Tags.PatientID), 'UNKNOWN');
+    const [filled] = evaluateMapping(filling, parseHl7Text(text), ctx).procedures;
+    assert.equal(firstString(filled!.item, Tags.PatientID), 'UNKNOWN');
+    assert.equal(filled!.type1Problem, undefined);
   });
 
   it('rejects required fields that are empty', () => {
