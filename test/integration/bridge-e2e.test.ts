@@ -3,7 +3,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   echoscu,
@@ -15,6 +15,7 @@ import {
   runCli,
   skipWithout,
   startBridge,
+  tempDir,
   type RunningBridge,
 } from '../helpers/peers.js';
 
@@ -165,6 +166,15 @@ describe('start-up and shutdown', { skip }, () => {
     } finally {
       await bridge.stop();
     }
+  });
+
+  it('refuses to start on an invalid mapping, naming file, line and fix', () => {
+    const dir = tempDir();
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'name: bad\nappliesTo: { messages: [ORM^O01] }\nattributes:\n  PatientID: PID-3.1\n  AccesionNumber: OBR-18\n');
+    const r = runCli(['start', '--mapping', bad, '--db', join(dir, 'wl.db'), '--mllp-port', '0', '--dicom-port', '0']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /bad\.yaml:5: "AccesionNumber" is not a DICOM keyword \(use the keyword from PS3\.6/);
   });
 
   it('refuses to start on an invalid setting, naming it', () => {

@@ -27,6 +27,13 @@ describe('decodeHl7Message', () => {
     assert.equal(rawComponent(findSegments(message, 'PID')[0]!.fields[5], 1, 1), 'MÜLLER');
   });
 
+  it('decodes ISO 8859-15 (euro sign at 0xA4), with trailing blanks in MSH-18', () => {
+    const bytes = Buffer.from(`${msh('8859/15  ')}\rPID|1||P1||PRICE\xa4^S\xe9BASTIEN\r`, 'latin1');
+    const { message } = decodeHl7Message(bytes);
+    assert.equal(rawComponent(findSegments(message, 'PID')[0]!.fields[5], 1, 1), 'PRICE€');
+    assert.equal(rawComponent(findSegments(message, 'PID')[0]!.fields[5], 1, 2), 'SéBASTIEN');
+  });
+
   it('falls back to ISO 8859-1 when MSH-18 is empty and the bytes are not UTF-8', () => {
     const { message } = decodeHl7Message(Buffer.from(`${msh()}\rPID|1||P1||G\xf6the\r`, 'latin1'));
     assert.equal(rawComponent(findSegments(message, 'PID')[0]!.fields[5], 1, 1), 'Göthe');
