@@ -67,7 +67,19 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       port: config['dicom.port'],
       aeTitle: config['dicom.aeTitle'],
       logger,
-      find: (identifier) => findWorklistItems(store, identifier, { personNameCaseInsensitive: true }).answers,
+      find: (identifier) =>
+        findWorklistItems(store, identifier, {
+          personNameCaseInsensitive: config['dicom.personNameMatching'] === 'case-insensitive',
+          maxAnswers: config['dicom.maxAnswers'],
+        }),
+      policy: {
+        checkCalledAeTitle: config['dicom.checkCalledAeTitle'] === 'true',
+        allowedCallingAeTitles: config['dicom.allowedCallingAeTitles'].split(',').filter(Boolean),
+        maxAssociations: config['dicom.maxAssociations'],
+        maxPduLength: config['dicom.maxPduLength'],
+        acseTimeoutMs: config['dicom.acseTimeoutSeconds'] * 1000,
+        dimseTimeoutMs: config['dicom.dimseTimeoutSeconds'] * 1000,
+      },
     });
     const dicomPort = await scp.start();
     logger.info('dicom.ready', { port: dicomPort, ae_title: config['dicom.aeTitle'] });

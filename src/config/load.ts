@@ -135,6 +135,11 @@ function coerce(type: SettingType, value: unknown): string | number | { problem:
       return integer(text, type.min, type.max);
     case 'enum':
       return type.values.includes(text) ? text : { problem: `"${text}" is not one of ${type.values.join(', ')}` };
+    case 'aeTitleList': {
+      const titles = text.split(',').map((t) => t.trim()).filter(Boolean);
+      const bad = titles.filter((t) => !/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(t));
+      return bad.length ? { problem: `${bad.map((b) => `"${b}"`).join(', ')} is not an AE title` } : titles.join(',');
+    }
     case 'boolean': {
       const t = text.toLowerCase();
       if (['true', 'yes', 'on', '1'].includes(t)) return 'true';

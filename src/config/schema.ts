@@ -10,6 +10,8 @@ export type SettingType =
   | { kind: 'integer'; min: number; max: number }
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'boolean' }
+  /** Comma-separated AE titles, possibly none. */
+  | { kind: 'aeTitleList' }
   | { kind: 'aeTitle' }
   | { kind: 'uidRoot' };
 
@@ -57,6 +59,54 @@ export const settingsSchema = {
     default: 'MWL_BRIDGE',
     flag: 'ae-title',
     doc: 'Application Entity title of the worklist SCP, as configured on the modalities (1-16 characters, no backslash).',
+  },
+  'dicom.checkCalledAeTitle': {
+    type: { kind: 'boolean' },
+    default: 'true',
+    flag: 'check-called-ae-title',
+    doc: 'Reject associations whose called AE title is not dicom.aeTitle (a modality configured for another SCP).',
+  },
+  'dicom.allowedCallingAeTitles': {
+    type: { kind: 'aeTitleList' },
+    default: '',
+    flag: 'allowed-calling-ae-titles',
+    doc: 'Comma-separated calling AE titles allowed to associate; empty allows any.',
+  },
+  'dicom.maxAssociations': {
+    type: { kind: 'integer', min: 1, max: 10000 },
+    default: 100,
+    flag: 'max-associations',
+    doc: 'Associations served at once; more are rejected (transient, local limit exceeded) and logged.',
+  },
+  'dicom.maxPduLength': {
+    type: { kind: 'integer', min: 4096, max: 4194304 },
+    default: 65536,
+    flag: 'max-pdu-length',
+    doc: 'Largest PDU the SCP receives, in bytes, as proposed in the association answer.',
+  },
+  'dicom.acseTimeoutSeconds': {
+    type: { kind: 'integer', min: 1, max: 3600 },
+    default: 30,
+    flag: 'acse-timeout',
+    doc: 'Seconds a new connection may take to request an association before it is closed.',
+  },
+  'dicom.dimseTimeoutSeconds': {
+    type: { kind: 'integer', min: 1, max: 86400 },
+    default: 60,
+    flag: 'dimse-timeout',
+    doc: 'Seconds an association may stay idle (no PDU) before it is closed.',
+  },
+  'dicom.personNameMatching': {
+    type: { kind: 'enum', values: ['case-insensitive', 'case-sensitive'] },
+    default: 'case-insensitive',
+    flag: 'person-name-matching',
+    doc: 'How person names (PN) match: case-insensitive, as modality users expect, or exactly as PS3.4 single value matching.',
+  },
+  'dicom.maxAnswers': {
+    type: { kind: 'integer', min: 0, max: 1000000 },
+    default: 10000,
+    flag: 'max-answers',
+    doc: 'Most answers to one C-FIND; the rest are left out and a warning is logged. 0 means no limit.',
   },
   'mapping.files': {
     type: { kind: 'string' },

@@ -12,15 +12,25 @@ export interface FindResult {
   answers: DicomJson[];
   /** Items read from the store before exact matching (how selective the indexes were). */
   candidates: number;
+  /** More items matched than maxAnswers; the answers stop there. */
+  truncated: boolean;
 }
 
-export function findWorklistItems(store: WorklistStore, identifier: DicomJson, opts: { personNameCaseInsensitive: boolean }): FindResult {
+export function findWorklistItems(
+  store: WorklistStore,
+  identifier: DicomJson,
+  opts: { personNameCaseInsensitive: boolean; maxAnswers?: number },
+): FindResult {
   const query: WorklistQuery = { identifier, personNameCaseInsensitive: opts.personNameCaseInsensitive };
+  const limit = opts.maxAnswers && opts.maxAnswers > 0 ? opts.maxAnswers : Infinity;
   const answers: DicomJson[] = [];
   let candidates = 0;
   for (const item of store.findCandidates(query)) {
     candidates++;
-    if (matchWorklistQuery(item.dataset, query)) answers.push(projectAnswer(item.dataset, identifier, opts));
+    if (!matchWorklistQuery(item.dataset, query)) continue;
+    // The store reads lazily: stopping here means the rest is never read.
+    if (answers.length >= limit) return { answers, candidates, truncated: true };
+    answers.push(projectAnswer(item.dataset, identifier, opts));
   }
-  return { answers, candidates };
+  return { answers, candidates, truncated: false };
 }

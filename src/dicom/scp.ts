@@ -10,9 +10,9 @@ import type { DicomJson } from '../worklist/item.js';
 import { identifierFromNaturalized, naturalizeAnswer } from './dataset.js';
 import { describeQuery } from './describe.js';
 
-const { Server, Scp, Dataset } = dimse;
+const { Server, Scp, Dataset, Implementation } = dimse;
 const { CFindResponse, CEchoResponse } = dimse.responses;
-const { Status, PresentationContextResult, TransferSyntax, SopClass } = dimse.constants;
+const { Status, PresentationContextResult, TransferSyntax, SopClass, RejectResult, RejectSource, RejectReason } = dimse.constants;
 
 type Association = Parameters<InstanceType<typeof Scp>['associationRequested']>[0];
 type CFindRequest = Parameters<InstanceType<typeof Scp>['cFindRequest']>[0];
@@ -21,13 +21,26 @@ type CFindResponseT = InstanceType<typeof CFindResponse>;
 /** Failure status for C-FIND "unable to process" (PS3.4 C.4.1.1.4: Cxxx). */
 const STATUS_UNABLE_TO_PROCESS = 0xc000;
 
-export type WorklistFindHandler = (identifier: DicomJson, callingAeTitle: string) => DicomJson[];
+export type WorklistFindHandler = (identifier: DicomJson, callingAeTitle: string) => { answers: DicomJson[]; truncated: boolean };
+
+/** Who may associate, and how long they may take. */
+export interface AssociationPolicy {
+  /** Reject a called AE title other than the SCP's own. */
+  checkCalledAeTitle: boolean;
+  /** Calling AE titles allowed; empty allows any. */
+  allowedCallingAeTitles: readonly string[];
+  maxAssociations: number;
+  maxPduLength: number;
+  acseTimeoutMs: number;
+  dimseTimeoutMs: number;
+}
 
 export interface WorklistScpOptions {
   port: number;
   aeTitle: string;
   logger: Logger;
   find: WorklistFindHandler;
+  policy: AssociationPolicy;
 }
 
 const ACCEPTED_TRANSFER_SYNTAXES = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian];
@@ -42,6 +55,8 @@ export class WorklistScp {
   async start(): Promise<number> {
     const { logger } = this.opts;
     dimse.log.setLevel('silent');
+    // The PDU size the SCP announces is a process-wide setting in dcmjs-dimse.
+    Implementation.setMaxPduLength(this.opts.policy.maxPduLength);
     const server = new Server(createScpClass(this.opts));
     this.server = server;
     const net = (): { address(): AddressInfo | string | null; once(e: string, f: (...a: unknown[]) => void): void } =>
@@ -50,7 +65,7 @@ export class WorklistScp {
       const onError = (err: unknown): void => reject(err instanceof Error ? err : new Error(String(err)));
       server.once('listening', () => resolve());
       server.once('networkError', onError);
-      server.listen(this.opts.port);
+      server.listen(this.opts.port, { associationTimeout: this.opts.policy.acseTimeoutMs, pduTimeout: this.opts.policy.dimseTimeoutMs });
     });
     server.on('networkError', (err: unknown) => logger.warn('dicom.network_error', { error: (err as Error)?.message ?? String(err) }));
     const address = net().address();
@@ -63,13 +78,36 @@ export class WorklistScp {
 }
 
 function createScpClass(opts: WorklistScpOptions): typeof Scp {
-  const { logger, find } = opts;
+  const { logger, find, policy } = opts;
+  let open = 0;
   return class WorklistScpConnection extends Scp {
     private callingAeTitle = '';
+
+    /** Why an association must be refused, or undefined to accept it. */
+    private refusal(called: string, calling: string): { reason: number; result: number; source: number; why: string } | undefined {
+      if (policy.checkCalledAeTitle && called.trim() !== opts.aeTitle.trim()) {
+        return { result: RejectResult.Permanent, source: RejectSource.ServiceUser, reason: RejectReason.CalledAeNotRecognized, why: `called AE title "${called}" is not "${opts.aeTitle}" (dicom.aeTitle)` };
+      }
+      if (policy.allowedCallingAeTitles.length > 0 && !policy.allowedCallingAeTitles.includes(calling.trim())) {
+        return { result: RejectResult.Permanent, source: RejectSource.ServiceUser, reason: RejectReason.CallingAeNotRecognized, why: `calling AE title "${calling}" is not in dicom.allowedCallingAeTitles` };
+      }
+      if (open >= policy.maxAssociations) {
+        return { result: RejectResult.Transient, source: RejectSource.ServiceProviderPresentation, reason: RejectReason.LocalLimitExceeded, why: `${open} associations already open (dicom.maxAssociations)` };
+      }
+      return undefined;
+    }
 
     override associationRequested(association: Association): void {
       this.callingAeTitle = association.getCallingAeTitle();
       const called = association.getCalledAeTitle();
+      const refusal = this.refusal(called, this.callingAeTitle);
+      if (refusal) {
+        logger.warn('dicom.association_rejected', { calling: this.callingAeTitle, called, reason: refusal.why });
+        this.sendAssociationReject(refusal.result, refusal.source, refusal.reason);
+        return;
+      }
+      open++;
+      this.once('close', () => open--);
       const accepted: string[] = [];
       for (const { id } of association.getPresentationContexts()) {
         const context = association.getPresentationContext(id);
@@ -109,7 +147,10 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
           throw new Error(`SOP class ${request.getAffectedSopClassUid()} is not Modality Worklist FIND`);
         }
         const identifier = identifierFromNaturalized(dataset.getElements());
-        const answers = find(identifier, this.callingAeTitle);
+        const { answers, truncated } = find(identifier, this.callingAeTitle);
+        if (truncated) {
+          logger.warn('dicom.find_truncated', { calling: this.callingAeTitle, keys: describeQuery(identifier), answers: answers.length, hint: 'more items matched than dicom.maxAnswers; the modality should narrow its query' });
+        }
         const transferSyntax = dataset.getTransferSyntaxUid();
         const responses = answers.map((answer) => {
           const response = CFindResponse.fromRequest(request);

@@ -60,6 +60,8 @@ export interface RunningBridge {
   dir: string;
   process: ChildProcess;
   log(): string;
+  /** Waits (letting the event loop read the bridge's output) until the log matches, or fails after 10 s. */
+  waitForLog(pattern: RegExp): Promise<string>;
   stop(): Promise<number | null>;
 }
 
@@ -97,6 +99,14 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
     dir,
     process: child,
     log: () => output,
+    async waitForLog(pattern: RegExp) {
+      const until = Date.now() + 10000;
+      while (!pattern.test(output)) {
+        if (Date.now() > until) throw new Error(`log never matched ${pattern}:\n${output}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return output;
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       const code = await exited;
