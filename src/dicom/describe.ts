@@ -11,6 +11,7 @@ const SHORT: Record<string, string> = { ScheduledProcedureStepSequence: 'SPS' };
 export function describeQuery(identifier: DicomJson, prefix = ''): string {
   const parts: string[] = [];
   for (const [tag, element] of Object.entries(identifier)) {
+    if (tag === '00080005') continue; // character set of the query, not a matching key
     const keyword = lookupTag(tag)?.keyword ?? tag;
     const name = prefix + (SHORT[keyword] ?? keyword);
     if (element.vr === 'SQ') {

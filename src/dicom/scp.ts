@@ -3,7 +3,7 @@
  * in Implicit and Explicit VR Little Endian. The handler is one narrow function (identifier in,
  * answers out); anything it throws becomes a failure status for that request, never a dead server.
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import dimse from 'dcmjs-dimse';
 import type { Logger } from '../log.js';
 import type { DicomJson } from '../worklist/item.js';
@@ -65,7 +65,12 @@ export class WorklistScp {
       const onError = (err: unknown): void => reject(err instanceof Error ? err : new Error(String(err)));
       server.once('listening', () => resolve());
       server.once('networkError', onError);
-      server.listen(this.opts.port, { associationTimeout: this.opts.policy.acseTimeoutMs, pduTimeout: this.opts.policy.dimseTimeoutMs });
+      server.listen(this.opts.port, {
+        associationTimeout: this.opts.policy.acseTimeoutMs,
+        pduTimeout: this.opts.policy.dimseTimeoutMs,
+        // the socket idle timeout: an association silent for longer than the DIMSE timeout is closed
+        connectTimeout: this.opts.policy.dimseTimeoutMs,
+      });
     });
     server.on('networkError', (err: unknown) => logger.warn('dicom.network_error', { error: (err as Error)?.message ?? String(err) }));
     const address = net().address();
@@ -82,6 +87,20 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
   let open = 0;
   return class WorklistScpConnection extends Scp {
     private callingAeTitle = '';
+    private associated = false;
+
+    constructor(socket: Socket, options?: ConstructorParameters<typeof Scp>[1]) {
+      super(socket, options);
+      // dcmjs-dimse 0.3.3 starts its association timeout on the socket's "connect" event, which an
+      // accepted socket never emits: without this, a peer that never sends A-ASSOCIATE-RQ (or sends
+      // garbage announcing a huge PDU) holds its connection until the idle timeout.
+      const timer = setTimeout(() => {
+        if (this.associated) return;
+        logger.warn('dicom.acse_timeout', { remote: `${socket.remoteAddress}:${socket.remotePort}`, seconds: policy.acseTimeoutMs / 1000, reason: 'no association request in time' });
+        socket.destroy();
+      }, policy.acseTimeoutMs);
+      socket.once('close', () => clearTimeout(timer));
+    }
 
     /** Why an association must be refused, or undefined to accept it. */
     private refusal(called: string, calling: string): { reason: number; result: number; source: number; why: string } | undefined {
@@ -98,6 +117,7 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
     }
 
     override associationRequested(association: Association): void {
+      this.associated = true;
       this.callingAeTitle = association.getCallingAeTitle();
       const called = association.getCalledAeTitle();
       const refusal = this.refusal(called, this.callingAeTitle);

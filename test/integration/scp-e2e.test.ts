@@ -1,0 +1,100 @@
+/**
+ * The worklist SCP against DCMTK's findscu with the query shapes modalities send: Implicit VR,
+ * dozens of empty return keys with nested sequences, an ISO_IR 100 query, and a broken peer.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { dump2dcm, echoscu, findscu, mllpSendFramed, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+
+const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dcmdump', 'dump2dcm');
+const samples = join(projectDir, 'samples');
+
+/** The return keys a real modality sends (40+ of them, several sequences with empty items). */
+const MODALITY_KEYS = [
+  'SpecificCharacterSet', 'AccessionNumber', 'ReferringPhysicianName', 'StudyDescription', 'AdmittingDiagnosesDescription',
+  'ReferencedStudySequence[0].ReferencedSOPClassUID', 'ReferencedStudySequence[0].ReferencedSOPInstanceUID',
+  'ReferencedPatientSequence[0].ReferencedSOPClassUID', 'ReferencedPatientSequence[0].ReferencedSOPInstanceUID',
+  'PatientName', 'PatientID', 'IssuerOfPatientID', 'PatientBirthDate', 'PatientSex', '(0010,1000)', 'PatientWeight', 'PatientSize',
+  'PatientAddress', 'MedicalAlerts', 'Allergies', 'PregnancyStatus', 'PatientComments', 'StudyInstanceUID', 'StudyID',
+  'RequestingPhysician', 'RequestedProcedureDescription', 'RequestedProcedureCodeSequence[0].CodeValue',
+  'RequestedProcedureCodeSequence[0].CodingSchemeDesignator', 'RequestedProcedureCodeSequence[0].CodeMeaning',
+  'AdmissionID', 'SpecialNeeds', 'CurrentPatientLocation', 'PatientState',
+  'ScheduledProcedureStepSequence[0].Modality', 'ScheduledProcedureStepSequence[0].RequestedContrastAgent',
+  'ScheduledProcedureStepSequence[0].ScheduledStationAETitle', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartTime', 'ScheduledProcedureStepSequence[0].ScheduledPerformingPhysicianName',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepDescription', 'ScheduledProcedureStepSequence[0].ScheduledProtocolCodeSequence[0].CodeValue',
+  'ScheduledProcedureStepSequence[0].ScheduledProtocolCodeSequence[0].CodeMeaning', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepID',
+  'ScheduledProcedureStepSequence[0].ScheduledStationName', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepLocation',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStatus', 'RequestedProcedureID', 'RequestedProcedurePriority',
+  'PatientTransportArrangements', 'ConfidentialityConstraintOnPatientDataDescription',
+];
+
+describe('worklist SCP with modality-style queries', { skip }, () => {
+  let bridge: RunningBridge;
+  before(async () => {
+    // A short ACSE timeout, so the broken peer below is dropped quickly.
+    bridge = await startBridge(['--acse-timeout', '2']);
+    mllpSendFramed(bridge.mllpPort, ['orm-ct-head.hl7', 'orm-latin1.hl7', 'orm-us-abdomen-utf8.hl7'].map((f) => readFileSync(join(samples, f))));
+  });
+  after(async () => {
+    await bridge?.stop();
+  });
+
+  it('answers an Implicit VR Little Endian query', () => {
+    const { answers, status } = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID=PAT1001', 'PatientName', 'ScheduledProcedureStepSequence[0].Modality'], { extra: ['-xi'] });
+    assert.equal(status, 0);
+    assert.equal(answers.length, 1);
+    assert.equal(answers[0]!.values['(0040,0100)>(0008,0060)'], 'CT');
+  });
+
+  it('answers 40+ empty return keys with every key present, nested sequences expanded', () => {
+    assert.ok(MODALITY_KEYS.length >= 40);
+    const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, [...MODALITY_KEYS.filter((k) => k !== 'PatientID'), 'PatientID=PAT1001']);
+    assert.equal(answers.length, 1, bridge.log().split('\n').filter((l) => l.includes('dicom.find')).slice(-1)[0]);
+    const v = answers[0]!.values;
+    // requested, absent in the item: present and zero-length
+    assert.equal(v['(0010,1040)'], '');
+    assert.equal(v['(0038,0010)'], '');
+    assert.equal(v['(0008,1110)'], '<SQ>');
+    // requested and present, including inside the sequences
+    assert.equal(v['(0010,0010)'], 'DOE^JOHN^Q^MR^JR');
+    assert.equal(v['(0032,1064)>(0008,0100)'], 'CTHEAD');
+    assert.equal(v['(0040,0100)>(0040,0008)>(0008,0104)'], 'CT head without contrast');
+    assert.equal(v['(0040,0100)>(0040,0020)'], 'SCHEDULED');
+    const topLevelKeys = Object.keys(v).filter((k) => !k.includes('>')).length;
+    assert.ok(topLevelKeys >= 30, `${topLevelKeys} top-level keys answered`);
+  });
+
+  it('decodes an ISO_IR 100 query before matching, and answers the name losslessly in UTF-8', () => {
+    const dir = tempDir('mwl-q-');
+    const dump = join(dir, 'q.dump');
+    writeFileSync(dump, Buffer.from('(0008,0005) CS [ISO_IR 100]\n(0010,0010) PN [GON\xc7ALVES*]\n(0010,0020) LO []\n', 'latin1'));
+    dump2dcm(dump, join(dir, 'q.dcm'));
+    const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, [], { queryFile: join(dir, 'q.dcm') });
+    assert.equal(answers.length, 1);
+    assert.equal(answers[0]!.values['(0010,0010)'], 'GONÇALVES^JOSÉ^ANDRÉ');
+    assert.equal(answers[0]!.values['(0010,0020)'], 'PAT1004');
+    assert.equal(answers[0]!.values['(0008,0005)'], 'ISO_IR 192');
+  });
+
+  it('a broken peer (garbage instead of an association request) is dropped after the ACSE timeout; others are served', async () => {
+    const socket = connect({ host: '127.0.0.1', port: bridge.dicomPort });
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write(Buffer.from([0x01, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef]));
+    socket.write(Buffer.from('not DICOM at all'.repeat(50)));
+    const closed = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 8000);
+      socket.once('close', () => (clearTimeout(t), resolve(true)));
+      socket.on('error', () => undefined);
+    });
+    socket.destroy();
+    assert.ok(closed, 'the server closes the broken connection');
+    await bridge.waitForLog(/dicom\.acse_timeout .*reason="no association request in time"/);
+    assert.equal(echoscu(bridge.dicomPort, bridge.aeTitle), 0, 'other associations are still served');
+    const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID=PAT1003', 'PatientName']);
+    assert.equal(answers[0]?.values['(0010,0010)'], 'MÜLLER^JÜRGEN');
+  });
+});
