@@ -15,6 +15,7 @@ import { errorMessage } from './errors.js';
 import { WorklistStore } from './store/items.js';
 import { OrderService, type UnknownOrderPolicy } from './worklist/orders.js';
 import { scheduleRetention } from './worklist/retention.js';
+import { MppsService } from './worklist/mpps.js';
 
 /** The folder the bridge is installed in (holds mappings/). */
 export const installDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -72,6 +73,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
           personNameCaseInsensitive: config['dicom.personNameMatching'] === 'case-insensitive',
           maxAnswers: config['dicom.maxAnswers'],
         }),
+      mpps: new MppsService(store),
       policy: {
         checkCalledAeTitle: config['dicom.checkCalledAeTitle'] === 'true',
         allowedCallingAeTitles: config['dicom.allowedCallingAeTitles'].split(',').filter(Boolean),

@@ -4,19 +4,23 @@
  * answers out); anything it throws becomes a failure status for that request, never a dead server.
  */
 import type { AddressInfo, Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import dimse from 'dcmjs-dimse';
 import type { Logger } from '../log.js';
 import type { DicomJson } from '../worklist/item.js';
 import { identifierFromNaturalized, naturalizeAnswer } from './dataset.js';
 import { describeQuery } from './describe.js';
+import type { MppsResult } from '../worklist/mpps.js';
 
 const { Server, Scp, Dataset, Implementation } = dimse;
-const { CFindResponse, CEchoResponse } = dimse.responses;
+const { CFindResponse, CEchoResponse, NCreateResponse, NSetResponse } = dimse.responses;
 const { Status, PresentationContextResult, TransferSyntax, SopClass, RejectResult, RejectSource, RejectReason } = dimse.constants;
 
 type Association = Parameters<InstanceType<typeof Scp>['associationRequested']>[0];
 type CFindRequest = Parameters<InstanceType<typeof Scp>['cFindRequest']>[0];
 type CFindResponseT = InstanceType<typeof CFindResponse>;
+type NCreateRequestT = Parameters<InstanceType<typeof Scp>['nCreateRequest']>[0];
+type NSetRequestT = Parameters<InstanceType<typeof Scp>['nSetRequest']>[0];
 
 /** Failure status for C-FIND "unable to process" (PS3.4 C.4.1.1.4: Cxxx). */
 const STATUS_UNABLE_TO_PROCESS = 0xc000;
@@ -35,16 +39,31 @@ export interface AssociationPolicy {
   dimseTimeoutMs: number;
 }
 
+/** MPPS N-CREATE / N-SET handlers: the SOP instance, its attributes, the modality's AE title. */
+export interface MppsHandlers {
+  create(sopInstanceUid: string, dataset: DicomJson, callingAeTitle: string): MppsResult;
+  set(sopInstanceUid: string, changes: DicomJson, callingAeTitle: string): MppsResult;
+}
+
 export interface WorklistScpOptions {
   port: number;
   aeTitle: string;
   logger: Logger;
   find: WorklistFindHandler;
   policy: AssociationPolicy;
+  /** When given, Modality Performed Procedure Step is accepted too. */
+  mpps?: MppsHandlers;
 }
 
+/** DIMSE statuses for N-CREATE / N-SET refusals (PS3.7 C). */
+const MPPS_STATUS: Record<Exclude<MppsResult, { ok: true }>['reason'], number> = {
+  duplicate: 0x0111, // Duplicate SOP Instance
+  'no-such-instance': 0x0112, // No Such Object Instance
+  final: 0x0110, // Processing Failure: a COMPLETED/DISCONTINUED step may not change
+  'invalid-status': 0x0106, // Invalid Attribute Value
+};
+
 const ACCEPTED_TRANSFER_SYNTAXES = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian];
-const SUPPORTED_SOP_CLASSES = new Set([SopClass.Verification, SopClass.ModalityWorklistInformationModelFind]);
 
 export class WorklistScp {
   private server: InstanceType<typeof Server> | undefined;
@@ -82,8 +101,14 @@ export class WorklistScp {
   }
 }
 
+/** A UID for an MPPS instance the modality left to the SCP to name. */
+function generateUid(): string {
+  return `2.25.${BigInt('0x' + randomUUID().replace(/-/g, '')).toString(10)}`;
+}
+
 function createScpClass(opts: WorklistScpOptions): typeof Scp {
-  const { logger, find, policy } = opts;
+  const { logger, find, policy, mpps } = opts;
+  const supportedSopClasses = new Set([SopClass.Verification, SopClass.ModalityWorklistInformationModelFind, ...(mpps ? [SopClass.ModalityPerformedProcedureStep] : [])]);
   let open = 0;
   return class WorklistScpConnection extends Scp {
     private callingAeTitle = '';
@@ -132,7 +157,7 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
       for (const { id } of association.getPresentationContexts()) {
         const context = association.getPresentationContext(id);
         const sopClass = context.getAbstractSyntaxUid();
-        if (!SUPPORTED_SOP_CLASSES.has(sopClass)) {
+        if (!supportedSopClasses.has(sopClass)) {
           context.setResult(PresentationContextResult.RejectAbstractSyntaxNotSupported);
           continue;
         }
@@ -155,6 +180,46 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
       response.setStatus(Status.Success);
       logger.debug('dicom.echo', { calling: this.callingAeTitle });
       callback(response);
+    }
+
+    override nCreateRequest(request: NCreateRequestT, callback: (response: InstanceType<typeof NCreateResponse>) => void): void {
+      const response = NCreateResponse.fromRequest(request);
+      const uid = request.getAffectedSopInstanceUid() || generateUid();
+      response.setAffectedSopInstanceUid(uid);
+      callback(this.runMpps('create', uid, request, response));
+    }
+
+    override nSetRequest(request: NSetRequestT, callback: (response: InstanceType<typeof NSetResponse>) => void): void {
+      const response = NSetResponse.fromRequest(request);
+      callback(this.runMpps('set', request.getRequestedSopInstanceUid(), request, response));
+    }
+
+    /** Runs an MPPS handler and turns its outcome (or any exception) into the response status. */
+    private runMpps<R extends InstanceType<typeof NCreateResponse> | InstanceType<typeof NSetResponse>>(
+      op: 'create' | 'set',
+      uid: string,
+      request: NCreateRequestT | NSetRequestT,
+      response: R,
+    ): R {
+      try {
+        if (!mpps) throw new Error('MPPS is not served');
+        const dataset = request.getDataset();
+        const attributes = dataset ? identifierFromNaturalized(dataset.getElements()) : {};
+        const result = mpps[op](uid, attributes, this.callingAeTitle);
+        if (result.ok) {
+          response.setStatus(Status.Success);
+          logger.info(`dicom.mpps_${op}`, { calling: this.callingAeTitle, sop_instance: uid, status: result.status, items: result.itemIds.join(',') || 'none (unscheduled)' });
+        } else {
+          response.setStatus(MPPS_STATUS[result.reason]);
+          response.setErrorComment(result.message.slice(0, 64));
+          logger.warn(`dicom.mpps_${op}_refused`, { calling: this.callingAeTitle, sop_instance: uid, reason: result.message });
+        }
+      } catch (err) {
+        response.setStatus(0x0110);
+        response.setErrorComment((err as Error).message.slice(0, 64));
+        logger.error(`dicom.mpps_${op}_failed`, { calling: this.callingAeTitle, sop_instance: uid, error: (err as Error).message });
+      }
+      return response;
     }
 
     override cFindRequest(request: CFindRequest, callback: (responses: CFindResponseT[]) => void): void {

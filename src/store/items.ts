@@ -172,6 +172,42 @@ export class WorklistStore {
     return (this.db.prepare(`SELECT id, status, dataset FROM items WHERE ${column} = ? AND source = 'hl7' ORDER BY id`).all(value) as ItemRow[]).map(toItem);
   }
 
+  /**
+   * Items a performed procedure step refers to (its Scheduled Step Attributes): by accession number
+   * or Study Instance UID, narrowed by SPS ID and requested procedure ID when given.
+   */
+  findScheduledSteps(ref: { accessionNumber: string; studyInstanceUid: string; spsId: string; requestedProcedureId: string }): StoredItem[] {
+    if (!ref.accessionNumber && !ref.studyInstanceUid && !ref.spsId) return [];
+    const clauses: string[] = [];
+    const params: string[] = [];
+    if (ref.spsId) (clauses.push('sps_id = ?'), params.push(ref.spsId));
+    if (ref.accessionNumber) (clauses.push('accession_number = ?'), params.push(ref.accessionNumber));
+    else if (ref.studyInstanceUid) (clauses.push('study_instance_uid = ?'), params.push(ref.studyInstanceUid));
+    const rows = (this.db.prepare(`SELECT id, status, dataset FROM items WHERE ${clauses.join(' AND ')} ORDER BY id`).all(...params) as ItemRow[]).map(toItem);
+    if (!ref.requestedProcedureId) return rows;
+    return rows.filter((r) => {
+      const rp = r.dataset['00401001']?.Value?.[0];
+      return rp === undefined || rp === ref.requestedProcedureId;
+    });
+  }
+
+  getMpps(sopInstanceUid: string): { status: string; itemIds: number[]; dataset: DicomJson } | undefined {
+    const row = this.db.prepare('SELECT status, item_ids, dataset FROM mpps WHERE sop_instance_uid = ?').get(sopInstanceUid) as
+      | { status: string; item_ids: string; dataset: string }
+      | undefined;
+    return row && { status: row.status, itemIds: JSON.parse(row.item_ids) as number[], dataset: JSON.parse(row.dataset) as DicomJson };
+  }
+
+  saveMpps(sopInstanceUid: string, record: { status: string; itemIds: number[]; dataset: DicomJson; callingAeTitle: string }): void {
+    const now = new Date().toISOString();
+    this.db
+      .prepare(
+        `INSERT INTO mpps (sop_instance_uid, status, item_ids, calling_ae_title, created_at, updated_at, dataset) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (sop_instance_uid) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, dataset = excluded.dataset`,
+      )
+      .run(sopInstanceUid, record.status, JSON.stringify(record.itemIds), record.callingAeTitle, now, now, JSON.stringify(record.dataset));
+  }
+
   /** Open (not closed) items of a patient. */
   openItemsOfPatient(patientId: string): StoredItem[] {
     return (this.db.prepare(`SELECT id, status, dataset FROM items WHERE patient_id = ? AND status IN (${list(OPEN_STATUSES)}) ORDER BY id`).all(patientId) as ItemRow[]).map(toItem);

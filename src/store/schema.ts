@@ -66,4 +66,16 @@ export const migrations: readonly string[] = [
   CREATE INDEX messages_accession ON messages (accession_number);
   CREATE INDEX messages_dedup ON messages (sending_application, sending_facility, control_id);
   `,
+  `
+  CREATE TABLE mpps (
+    sop_instance_uid TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    item_ids TEXT NOT NULL,
+    calling_ae_title TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    dataset TEXT NOT NULL
+  );
+  CREATE INDEX items_study_instance_uid ON items (study_instance_uid);
+  `,
 ];

@@ -75,3 +75,14 @@ export function itemsOf(element: DicomJsonElement | undefined): DicomJson[] {
   if (!element || element.vr !== 'SQ' || !element.Value) return [];
   return element.Value.filter((v): v is DicomJson => typeof v === 'object' && v !== null);
 }
+
+/** The item with ScheduledProcedureStepStatus set in its steps (HELD is not a DICOM status: left as is). */
+export function withStepStatus(item: DicomJson, status: ItemStatus): DicomJson {
+  if (status === 'HELD') return item;
+  const steps = sequenceItems(item, Tags.ScheduledProcedureStepSequence);
+  if (steps.length === 0) return item;
+  return {
+    ...item,
+    [Tags.ScheduledProcedureStepSequence]: { vr: 'SQ', Value: steps.map((s) => ({ ...s, [Tags.ScheduledProcedureStepStatus]: { vr: 'CS', Value: [status] } })) },
+  };
+}

@@ -15,7 +15,7 @@
 import { BridgeError } from '../errors.js';
 import type { MappedOrder, MappedProcedure } from '../mapping/evaluate.js';
 import type { MessageRecord, StoredItem, WorklistStore } from '../store/items.js';
-import { Tags, elementStrings, firstString, sequenceItems, type DicomJson, type ItemStatus } from './item.js';
+import { Tags, elementStrings, firstString, sequenceItems, withStepStatus, type DicomJson, type ItemStatus } from './item.js';
 
 export type MessageLogEntry = Omit<MessageRecord, 'itemIds' | 'outcome' | 'action' | 'patientId' | 'accessionNumber'>;
 
@@ -197,17 +197,6 @@ function unknownOrder(p: MappedProcedure): BridgeError {
 function stepValue(item: DicomJson, tag: string): string | undefined {
   const step = sequenceItems(item, Tags.ScheduledProcedureStepSequence)[0];
   return step ? elementStrings(step[tag])[0] : undefined;
-}
-
-/** The item with ScheduledProcedureStepStatus set in its steps (HELD is not a DICOM status: left as is). */
-function withStepStatus(item: DicomJson, status: ItemStatus): DicomJson {
-  if (status === 'HELD') return item;
-  const steps = sequenceItems(item, Tags.ScheduledProcedureStepSequence);
-  if (steps.length === 0) return item;
-  return {
-    ...item,
-    [Tags.ScheduledProcedureStepSequence]: { vr: 'SQ', Value: steps.map((s) => ({ ...s, [Tags.ScheduledProcedureStepStatus]: { vr: 'CS', Value: [status] } })) },
-  };
 }
 
 /** The item with the patient-level attributes of an ADT message copied onto it. */
