@@ -15,7 +15,9 @@ import { errorMessage } from './errors.js';
 import { WorklistStore } from './store/items.js';
 import { OrderService, type UnknownOrderPolicy } from './worklist/orders.js';
 import { scheduleRetention } from './worklist/retention.js';
-import { MppsService } from './worklist/mpps.js';
+import { MppsService, type MppsNotifier } from './worklist/mpps.js';
+import { Hl7Sender } from './hl7/outbound.js';
+import { buildStatusMessage } from './hl7/status-message.js';
 
 /** The folder the bridge is installed in (holds mappings/). */
 export const installDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -61,6 +63,19 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
   logger.info('store.opened', { path: config['db.path'], items: store.countItems() });
   logger.info('mapping.loaded', { mappings: mappings.describe() });
 
+  // MPPS status changes go to the RIS as HL7, queued in the same transaction and sent with retries.
+  const destination = config['mpps.hl7Destination'];
+  const sender = destination ? new Hl7Sender(store, { retrySeconds: config['mpps.hl7RetrySeconds'], ackTimeoutMs: 10000, logger }) : undefined;
+  const mppsNotifier: MppsNotifier | undefined = sender
+    ? (item, performed) => {
+        const code = performed === 'IN PROGRESS' ? 'IP' : performed === 'COMPLETED' ? 'CM' : 'DC';
+        const message = buildStatusMessage(item, code, { sendingApplication: config['dicom.aeTitle'] });
+        store.enqueueOutbound(destination, message.controlId, message.text);
+        sender.kick();
+      }
+    : undefined;
+  sender?.start();
+
   let mllp: MllpListener | undefined;
   let scp: WorklistScp | undefined;
   try {
@@ -73,7 +88,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
           personNameCaseInsensitive: config['dicom.personNameMatching'] === 'case-insensitive',
           maxAnswers: config['dicom.maxAnswers'],
         }),
-      mpps: new MppsService(store),
+      mpps: new MppsService(store, mppsNotifier),
       policy: {
         checkCalledAeTitle: config['dicom.checkCalledAeTitle'] === 'true',
         allowedCallingAeTitles: config['dicom.allowedCallingAeTitles'].split(',').filter(Boolean),
@@ -119,6 +134,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       },
       async stop() {
         stopRetention();
+        sender?.stop();
         await mllp?.stop();
         scp?.stop();
         store.close();
@@ -126,6 +142,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     };
   } catch (err) {
     stopRetention();
+    sender?.stop();
     await mllp?.stop();
     scp?.stop();
     store.close();

@@ -135,6 +135,11 @@ function coerce(type: SettingType, value: unknown): string | number | { problem:
       return integer(text, type.min, type.max);
     case 'enum':
       return type.values.includes(text) ? text : { problem: `"${text}" is not one of ${type.values.join(', ')}` };
+    case 'hostPortOrEmpty': {
+      if (text === '') return '';
+      const m = /^(.+):(\d{1,5})$/.exec(text);
+      return m && Number(m[2]) > 0 && Number(m[2]) <= 65535 ? text : { problem: `"${text}" is not host:port` };
+    }
     case 'aeTitleList': {
       const titles = text.split(',').map((t) => t.trim()).filter(Boolean);
       const bad = titles.filter((t) => !/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(t));

@@ -10,6 +10,8 @@ export type SettingType =
   | { kind: 'integer'; min: number; max: number }
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'boolean' }
+  /** host:port, or empty for none. */
+  | { kind: 'hostPortOrEmpty' }
   /** Comma-separated AE titles, possibly none. */
   | { kind: 'aeTitleList' }
   | { kind: 'aeTitle' }
@@ -107,6 +109,18 @@ export const settingsSchema = {
     default: 10000,
     flag: 'max-answers',
     doc: 'Most answers to one C-FIND; the rest are left out and a warning is logged. 0 means no limit.',
+  },
+  'mpps.hl7Destination': {
+    type: { kind: 'hostPortOrEmpty' },
+    default: '',
+    flag: 'mpps-hl7-destination',
+    doc: 'host:port of the RIS MLLP listener that gets an ORM^O01 (ORC-1 SC, ORC-5 IP/CM/DC) for each MPPS status change; empty sends none.',
+  },
+  'mpps.hl7RetrySeconds': {
+    type: { kind: 'integer', min: 1, max: 86400 },
+    default: 30,
+    flag: 'mpps-hl7-retry-seconds',
+    doc: 'Seconds between attempts to deliver a status message the RIS has not acknowledged yet (messages wait in the database).',
   },
   'mapping.files': {
     type: { kind: 'string' },

@@ -208,6 +208,39 @@ export class WorklistStore {
       .run(sopInstanceUid, record.status, JSON.stringify(record.itemIds), record.callingAeTitle, now, now, JSON.stringify(record.dataset));
   }
 
+  /** Queues an outbound HL7 message; it is sent (and retried) by the HL7 sender. */
+  enqueueOutbound(destination: string, controlId: string, message: string): number {
+    const now = new Date().toISOString();
+    return Number(
+      this.db
+        .prepare('INSERT INTO hl7_outbox (destination, message, control_id, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)')
+        .run(destination, message, controlId, now, now).lastInsertRowid,
+    );
+  }
+
+  /**
+   * The oldest pending outbound message, when it is due. Strictly oldest first: a later status
+   * (CM) never overtakes an earlier one (IP) that is waiting for its retry.
+   */
+  nextOutbound(now: string): { id: number; destination: string; message: string; controlId: string; attempts: number } | undefined {
+    const row = this.db
+      .prepare("SELECT id, destination, message, control_id, attempts, next_attempt_at FROM hl7_outbox WHERE state = 'pending' ORDER BY id LIMIT 1")
+      .get() as { id: number; destination: string; message: string; control_id: string; attempts: number; next_attempt_at: string } | undefined;
+    if (!row || row.next_attempt_at > now) return undefined;
+    return { id: row.id, destination: row.destination, message: row.message, controlId: row.control_id, attempts: row.attempts };
+  }
+
+  /** Records an attempt: 'sent' (acknowledged), 'failed' (rejected for good) or still 'pending' (retry at nextAttemptAt). */
+  recordOutboundAttempt(id: number, result: { state: 'sent' | 'failed' | 'pending'; error?: string; ack?: string; nextAttemptAt?: string }): void {
+    this.db
+      .prepare('UPDATE hl7_outbox SET attempts = attempts + 1, state = ?, last_error = ?, ack = ?, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?')
+      .run(result.state, result.error ?? null, result.ack ?? null, result.nextAttemptAt ?? null, id);
+  }
+
+  outboundStates(): { state: string; n: number }[] {
+    return this.db.prepare('SELECT state, count(*) AS n FROM hl7_outbox GROUP BY state').all() as { state: string; n: number }[];
+  }
+
   /** Open (not closed) items of a patient. */
   openItemsOfPatient(patientId: string): StoredItem[] {
     return (this.db.prepare(`SELECT id, status, dataset FROM items WHERE patient_id = ? AND status IN (${list(OPEN_STATUSES)}) ORDER BY id`).all(patientId) as ItemRow[]).map(toItem);

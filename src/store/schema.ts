@@ -78,4 +78,19 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX items_study_instance_uid ON items (study_instance_uid);
   `,
+  `
+  CREATE TABLE hl7_outbox (
+    id INTEGER PRIMARY KEY,
+    destination TEXT NOT NULL,
+    message TEXT NOT NULL,
+    control_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    state TEXT NOT NULL DEFAULT 'pending',
+    ack TEXT
+  );
+  CREATE INDEX hl7_outbox_pending ON hl7_outbox (state, next_attempt_at);
+  `,
 ];

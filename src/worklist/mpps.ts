@@ -22,8 +22,14 @@ export type MppsResult =
   | { ok: true; status: string; itemIds: number[] }
   | { ok: false; reason: 'duplicate' | 'no-such-instance' | 'final' | 'invalid-status'; message: string };
 
+/** Called, inside the status change's transaction, for each item an MPPS changed (e.g. to queue an HL7 message). */
+export type MppsNotifier = (item: DicomJson, performedStatus: 'IN PROGRESS' | 'COMPLETED' | 'DISCONTINUED') => void;
+
 export class MppsService {
-  constructor(private readonly store: WorklistStore) {}
+  constructor(
+    private readonly store: WorklistStore,
+    private readonly notify?: MppsNotifier,
+  ) {}
 
   create(sopInstanceUid: string, dataset: DicomJson, callingAeTitle: string): MppsResult {
     return this.store.transaction(() => {
@@ -72,7 +78,10 @@ export class MppsService {
     const status = STATUS_OF_ITEM[performed]!;
     for (const id of itemIds) {
       const item = this.store.getItem(id);
-      if (item) this.store.updateItem(id, withStepStatus(item.dataset, status), status);
+      if (!item) continue;
+      const updated = withStepStatus(item.dataset, status);
+      this.store.updateItem(id, updated, status);
+      this.notify?.(updated, performed as Parameters<MppsNotifier>[1]);
     }
   }
 }

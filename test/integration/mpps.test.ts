@@ -6,7 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import dimse from 'dcmjs-dimse';
-import { findscu, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge } from '../helpers/peers.js';
+import { findscu, freePort, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge } from '../helpers/peers.js';
+import { MllpListener } from '../../src/hl7/mllp.js';
+import { silentLogger } from '../../src/log.js';
 
 const { Client, Dataset } = dimse;
 const { NCreateRequest, NSetRequest } = dimse.requests;
@@ -80,5 +82,47 @@ describe('MPPS', { skip: skipWithout('mllp_send', 'findscu', 'dcmdump') }, () =>
     const request = new NSetRequest(SopClass.ModalityPerformedProcedureStep, '1.2.3.999');
     request.setDataset(new Dataset({ PerformedProcedureStepStatus: 'COMPLETED' }));
     assert.equal(await sendRequest(bridge.dicomPort, bridge.aeTitle, request), 0x0112);
+  });
+});
+
+describe('MPPS status messages to the RIS', { skip: skipWithout('mllp_send', 'findscu', 'dcmdump') }, () => {
+  it('sends ORM^O01 SC with ORC-5 IP then CM, retrying until the RIS is up and acknowledges', async () => {
+    const risPort = await freePort();
+    const bridge = await startBridge(['--mpps-hl7-destination', `127.0.0.1:${risPort}`, '--mpps-hl7-retry-seconds', '1']);
+    const received: string[] = [];
+    // The RIS is down at first: the bridge has to retry.
+    const ris = new MllpListener({
+      host: '127.0.0.1',
+      port: risPort,
+      maxFrameBytes: 1024 * 1024,
+      logger: silentLogger,
+      onMessage: async (bytes) => {
+        const text = bytes.toString('utf8');
+        received.push(text);
+        const id = text.split('\r')[0]!.split('|')[9];
+        return Buffer.from(`MSH|^~\\&|RIS|H|MWL|H|20261123||ACK^O01|R${id}|P|2.3.1\rMSA|AA|${id}\r`);
+      },
+    });
+    try {
+      mllpSend(bridge.mllpPort, join(projectDir, 'samples', 'orm-mr-knee.hl7'));
+      assert.equal(await sendRequest(bridge.dicomPort, bridge.aeTitle, create('IN PROGRESS')), 0x0000);
+      await bridge.waitForLog(/hl7\.outbound_retry .*attempt=1/);
+      await ris.start();
+      assert.equal(await sendRequest(bridge.dicomPort, bridge.aeTitle, set('COMPLETED')), 0x0000);
+      await bridge.waitForLog(/hl7\.outbound_sent(.|\n)*hl7\.outbound_sent/);
+      assert.equal(received.length, 2);
+      const seg = (text: string, name: string) => text.split('\r').find((s) => s.startsWith(name + '|'))!.split('|');
+      assert.deepEqual(received.map((m) => [seg(m, 'ORC')[1], seg(m, 'ORC')[5]]), [['SC', 'IP'], ['SC', 'CM']]);
+      const first = received[0]!;
+      assert.equal(seg(first, 'MSH')[8], 'ORM^O01');
+      assert.equal(seg(first, 'ORC')[2], 'PLC1002');
+      assert.equal(seg(first, 'OBR')[18], 'ACC1002');
+      assert.equal(seg(first, 'OBR')[20], 'SPS1002');
+      assert.equal(seg(first, 'PID')[3], 'PAT1002^^^HOSP');
+      assert.equal(seg(first, 'PID')[5], 'ROE^JANE');
+    } finally {
+      await ris.stop();
+      await bridge.stop();
+    }
   });
 });

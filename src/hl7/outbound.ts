@@ -1,0 +1,111 @@
+/**
+ * Sends queued HL7 messages (the store's outbox) to the RIS over MLLP, one at a time, oldest
+ * first, retrying until the RIS acknowledges: AA/CA marks a message sent; AR/CR marks it failed
+ * (logged, not retried: the RIS refuses it for good); no answer, a dropped connection or AE/CE is
+ * retried after retrySeconds. The queue is in SQLite, so a restart loses nothing.
+ */
+import { connect } from 'node:net';
+import type { Logger } from '../log.js';
+import type { WorklistStore } from '../store/items.js';
+import { MllpFrameDecoder, frameMllp } from './mllp-frame.js';
+
+export interface Hl7SenderOptions {
+  retrySeconds: number;
+  /** How long to wait for an ACK. */
+  ackTimeoutMs: number;
+  logger: Logger;
+}
+
+export class Hl7Sender {
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  private stopped = false;
+
+  constructor(
+    private readonly store: WorklistStore,
+    private readonly opts: Hl7SenderOptions,
+  ) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Sends what is due now (called after something was queued). */
+  kick(): void {
+    this.schedule(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.drain(), ms);
+    this.timer.unref();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.busy || this.stopped) return;
+    this.busy = true;
+    try {
+      for (;;) {
+        const next = this.store.nextOutbound(new Date().toISOString());
+        if (!next || this.stopped) break;
+        const { logger, retrySeconds } = this.opts;
+        try {
+          const ack = await this.send(next.destination, next.message);
+          const code = /(?:^|\r)MSA\|([A-Z]{2})/.exec(ack)?.[1] ?? '';
+          if (code === 'AA' || code === 'CA') {
+            this.store.recordOutboundAttempt(next.id, { state: 'sent', ack });
+            logger.info('hl7.outbound_sent', { control_id: next.controlId, destination: next.destination, ack: code });
+          } else if (code === 'AR' || code === 'CR') {
+            this.store.recordOutboundAttempt(next.id, { state: 'failed', ack, error: `refused with ${code}` });
+            logger.error('hl7.outbound_refused', { control_id: next.controlId, destination: next.destination, ack: code, reason: ack.split('\r').find((s) => s.startsWith('MSA'))?.split('|')[3] });
+          } else {
+            throw new Error(code ? `answered ${code}` : 'the answer holds no MSA segment');
+          }
+        } catch (err) {
+          const nextAttemptAt = new Date(Date.now() + retrySeconds * 1000).toISOString();
+          this.store.recordOutboundAttempt(next.id, { state: 'pending', error: (err as Error).message, nextAttemptAt });
+          logger.warn('hl7.outbound_retry', { control_id: next.controlId, destination: next.destination, attempt: next.attempts + 1, error: (err as Error).message, retry_in_s: retrySeconds });
+          break;
+        }
+      }
+    } finally {
+      this.busy = false;
+      this.schedule(1000);
+    }
+  }
+
+  /** One MLLP exchange: connect, send the frame, wait for one framed answer. */
+  private send(destination: string, message: string): Promise<string> {
+    const [host, port] = splitHostPort(destination);
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      const decoder = new MllpFrameDecoder(1024 * 1024);
+      const fail = (err: Error): void => {
+        socket.destroy();
+        reject(err);
+      };
+      socket.setTimeout(this.opts.ackTimeoutMs, () => fail(new Error(`no ACK within ${this.opts.ackTimeoutMs} ms`)));
+      socket.once('error', fail);
+      socket.once('close', () => reject(new Error('connection closed before the ACK')));
+      socket.once('connect', () => socket.write(frameMllp(Buffer.from(message, 'utf8'))));
+      socket.on('data', (chunk: Buffer) => {
+        const frame = decoder.push(chunk).find((e) => e.type === 'frame');
+        if (frame && frame.type === 'frame') {
+          resolve(frame.bytes.toString('utf8'));
+          socket.end();
+        }
+      });
+    });
+  }
+}
+
+export function splitHostPort(destination: string): [string, number] {
+  const i = destination.lastIndexOf(':');
+  return [destination.slice(0, i), Number(destination.slice(i + 1))];
+}
