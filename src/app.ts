@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BridgeConfig } from './config/schema.js';
+import type { BridgeConfig, CallingAeSetting } from './config/schema.js';
 import { findWorklistItems } from './dicom/find.js';
 import { WorklistScp } from './dicom/scp.js';
 import { createOrderMessageHandler, createOversizeReply } from './hl7/order-handler.js';
@@ -83,11 +83,13 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       port: config['dicom.port'],
       aeTitle: config['dicom.aeTitle'],
       logger,
-      find: (identifier) =>
+      find: (identifier, request) =>
         findWorklistItems(store, identifier, {
           personNameCaseInsensitive: config['dicom.personNameMatching'] === 'case-insensitive',
-          maxAnswers: config['dicom.maxAnswers'],
+          maxAnswers: request.maxAnswers ?? config['dicom.maxAnswers'],
+          onlyStation: request.onlyStation,
         }),
+      callingAeSettings: JSON.parse(config['dicom.callingAeSettings']) as Record<string, CallingAeSetting>,
       mpps: new MppsService(store, mppsNotifier),
       policy: {
         checkCalledAeTitle: config['dicom.checkCalledAeTitle'] === 'true',

@@ -122,7 +122,37 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** Character sets a calling AE may ask for (kept here so the config module needs no DICOM code). */
+const CHARACTER_SETS = ['ISO_IR 6', 'ISO_IR 100', 'ISO_IR 101', 'ISO_IR 109', 'ISO_IR 110', 'ISO_IR 126', 'ISO_IR 127', 'ISO_IR 138', 'ISO_IR 144', 'ISO_IR 148', 'ISO_IR 203', 'ISO_IR 192'];
+
+function coerceCallingAeSettings(value: unknown): string | { problem: string } {
+  let data: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      data = JSON.parse(value);
+    } catch (err) {
+      return { problem: `not valid JSON: ${(err as Error).message}` };
+    }
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return { problem: 'expected a map of calling AE titles to settings' };
+  const problems: string[] = [];
+  for (const [ae, setting] of Object.entries(data as Record<string, unknown>)) {
+    if (!setting || typeof setting !== 'object') {
+      problems.push(`${ae}: expected { characterSet, onlyOwnStation, maxAnswers }`);
+      continue;
+    }
+    for (const [k, v] of Object.entries(setting as Record<string, unknown>)) {
+      if (k === 'characterSet' && !(typeof v === 'string' && CHARACTER_SETS.includes(v))) problems.push(`${ae}.characterSet: "${String(v)}" is not one of ${CHARACTER_SETS.join(', ')}`);
+      else if (k === 'onlyOwnStation' && typeof v !== 'boolean') problems.push(`${ae}.onlyOwnStation must be true or false`);
+      else if (k === 'maxAnswers' && !(Number.isInteger(v) && (v as number) >= 0)) problems.push(`${ae}.maxAnswers must be a whole number >= 0`);
+      else if (!['characterSet', 'onlyOwnStation', 'maxAnswers'].includes(k)) problems.push(`${ae}: unknown setting "${k}"`);
+    }
+  }
+  return problems.length ? { problem: problems.join('; ') } : JSON.stringify(data);
+}
+
 function coerce(type: SettingType, value: unknown): string | number | { problem: string } {
+  if (type.kind === 'callingAeSettings') return coerceCallingAeSettings(value);
   const text = typeof value === 'string' ? value.trim() : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
   if (text === undefined) return { problem: `expected a ${type.kind}, got ${JSON.stringify(value)}` };
   switch (type.kind) {

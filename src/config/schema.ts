@@ -10,6 +10,8 @@ export type SettingType =
   | { kind: 'integer'; min: number; max: number }
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'boolean' }
+  /** Per calling AE title settings: a JSON object (a map in the config file). */
+  | { kind: 'callingAeSettings' }
   /** host:port, or empty for none. */
   | { kind: 'hostPortOrEmpty' }
   /** Comma-separated AE titles, possibly none. */
@@ -110,6 +112,12 @@ export const settingsSchema = {
     flag: 'max-answers',
     doc: 'Most answers to one C-FIND; the rest are left out and a warning is logged. 0 means no limit.',
   },
+  'dicom.callingAeSettings': {
+    type: { kind: 'callingAeSettings' },
+    default: '{}',
+    flag: 'calling-ae-settings',
+    doc: 'Settings per calling AE title, as JSON (a map in the config file), e.g. {"OLD_CT": {"characterSet": "ISO_IR 100", "onlyOwnStation": true, "maxAnswers": 200}}. characterSet: answer in that repertoire instead of UTF-8 (ISO_IR 6, 100, 101, 109, 110, 126, 127, 138, 144, 148, 203, 192); onlyOwnStation: only items whose ScheduledStationAETitle is the calling AE title; maxAnswers: overrides dicom.maxAnswers.',
+  },
   'mpps.hl7Destination': {
     type: { kind: 'hostPortOrEmpty' },
     default: '',
@@ -194,6 +202,13 @@ export type BridgeConfig = { readonly [K in SettingKey]: ValueOf<K> };
 /** MWL_BRIDGE_ + the key in upper snake case: dicom.aeTitle -> MWL_BRIDGE_DICOM_AE_TITLE. */
 export function envVarFor(key: string): string {
   return 'MWL_BRIDGE_' + key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
+}
+
+/** One calling AE title's settings (dicom.callingAeSettings). */
+export interface CallingAeSetting {
+  characterSet?: string;
+  onlyOwnStation?: boolean;
+  maxAnswers?: number;
 }
 
 /** Environment variable naming the config file. */

@@ -3,7 +3,7 @@
  * indexes narrow the candidates; the exact matcher confirms each; the projection builds answers.
  */
 import type { WorklistStore } from '../store/items.js';
-import type { DicomJson } from '../worklist/item.js';
+import { Tags, itemsOf, type DicomJson } from '../worklist/item.js';
 import type { WorklistQuery } from '../worklist/query.js';
 import { matchWorklistQuery } from './match.js';
 import { projectAnswer } from './project.js';
@@ -19,9 +19,11 @@ export interface FindResult {
 export function findWorklistItems(
   store: WorklistStore,
   identifier: DicomJson,
-  opts: { personNameCaseInsensitive: boolean; maxAnswers?: number },
+  opts: { personNameCaseInsensitive: boolean; maxAnswers?: number; onlyStation?: string },
 ): FindResult {
-  const query: WorklistQuery = { identifier, personNameCaseInsensitive: opts.personNameCaseInsensitive };
+  // Restricting to one station is an extra matching key; the answers still carry only what was asked.
+  const matchIdentifier = opts.onlyStation ? withStation(identifier, opts.onlyStation) : identifier;
+  const query: WorklistQuery = { identifier: matchIdentifier, personNameCaseInsensitive: opts.personNameCaseInsensitive };
   const limit = opts.maxAnswers && opts.maxAnswers > 0 ? opts.maxAnswers : Infinity;
   const answers: DicomJson[] = [];
   let candidates = 0;
@@ -33,4 +35,14 @@ export function findWorklistItems(
     answers.push(projectAnswer(item.dataset, identifier, opts));
   }
   return { answers, candidates, truncated: false };
+}
+
+/** The identifier with ScheduledStationAETitle = station added to (each item of) its SPS sequence. */
+function withStation(identifier: DicomJson, station: string): DicomJson {
+  const items = itemsOf(identifier[Tags.ScheduledProcedureStepSequence]);
+  const station1 = { [Tags.ScheduledStationAETitle]: { vr: 'AE', Value: [station] } };
+  return {
+    ...identifier,
+    [Tags.ScheduledProcedureStepSequence]: { vr: 'SQ', Value: items.length ? items.map((i) => ({ ...i, ...station1 })) : [station1] },
+  };
 }

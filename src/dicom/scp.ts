@@ -10,7 +10,10 @@ import type { Logger } from '../log.js';
 import type { DicomJson } from '../worklist/item.js';
 import { identifierFromNaturalized, naturalizeAnswer } from './dataset.js';
 import { describeQuery } from './describe.js';
+import { describeTag } from '../worklist/dictionary.js';
 import type { MppsResult } from '../worklist/mpps.js';
+import type { CallingAeSetting } from '../config/schema.js';
+import { CharsetDataset, encodeAnswer } from './charset.js';
 
 const { Server, Scp, Dataset, Implementation } = dimse;
 const { CFindResponse, CEchoResponse, NCreateResponse, NSetResponse } = dimse.responses;
@@ -25,7 +28,11 @@ type NSetRequestT = Parameters<InstanceType<typeof Scp>['nSetRequest']>[0];
 /** Failure status for C-FIND "unable to process" (PS3.4 C.4.1.1.4: Cxxx). */
 const STATUS_UNABLE_TO_PROCESS = 0xc000;
 
-export type WorklistFindHandler = (identifier: DicomJson, callingAeTitle: string) => { answers: DicomJson[]; truncated: boolean };
+/** Finds the answers; onlyStation restricts them to items scheduled for that station AE title. */
+export type WorklistFindHandler = (
+  identifier: DicomJson,
+  opts: { callingAeTitle: string; maxAnswers?: number; onlyStation?: string },
+) => { answers: DicomJson[]; truncated: boolean };
 
 /** Who may associate, and how long they may take. */
 export interface AssociationPolicy {
@@ -53,6 +60,8 @@ export interface WorklistScpOptions {
   policy: AssociationPolicy;
   /** When given, Modality Performed Procedure Step is accepted too. */
   mpps?: MppsHandlers;
+  /** Settings of particular calling AE titles. */
+  callingAeSettings?: Readonly<Record<string, CallingAeSetting>>;
 }
 
 /** DIMSE statuses for N-CREATE / N-SET refusals (PS3.7 C). */
@@ -232,14 +241,26 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
           throw new Error(`SOP class ${request.getAffectedSopClassUid()} is not Modality Worklist FIND`);
         }
         const identifier = identifierFromNaturalized(dataset.getElements());
-        const { answers, truncated } = find(identifier, this.callingAeTitle);
+        const setting = opts.callingAeSettings?.[this.callingAeTitle.trim()];
+        const { answers, truncated } = find(identifier, {
+          callingAeTitle: this.callingAeTitle,
+          maxAnswers: setting?.maxAnswers,
+          onlyStation: setting?.onlyOwnStation ? this.callingAeTitle.trim() : undefined,
+        });
         if (truncated) {
           logger.warn('dicom.find_truncated', { calling: this.callingAeTitle, keys: describeQuery(identifier), answers: answers.length, hint: 'more items matched than dicom.maxAnswers; the modality should narrow its query' });
         }
         const transferSyntax = dataset.getTransferSyntaxUid();
+        const charset = setting?.characterSet && setting.characterSet !== 'ISO_IR 192' ? setting.characterSet : undefined;
         const responses = answers.map((answer) => {
           const response = CFindResponse.fromRequest(request);
-          response.setDataset(new Dataset(naturalizeAnswer(answer), transferSyntax));
+          if (charset) {
+            const encoded = encodeAnswer(answer, charset);
+            if (encoded.replaced.length) {
+              logger.warn('dicom.charset_replaced', { calling: this.callingAeTitle, charset, attributes: encoded.replaced.map(describeTag).join(', '), reason: `characters ${charset} cannot represent were sent as "?"` });
+            }
+            response.setDataset(new CharsetDataset(naturalizeAnswer(encoded.answer), transferSyntax));
+          } else response.setDataset(new Dataset(naturalizeAnswer(answer), transferSyntax));
           response.setStatus(Status.Pending);
           return response;
         });

@@ -194,22 +194,26 @@ export interface DicomAnswer {
 }
 
 /** Runs findscu -W with -k keys (and an optional query file); returns the answers read with dcmdump. */
-export function findscu(port: number, aeTitle: string, keys: string[], opts: { queryFile?: string; extra?: string[] } = {}): { answers: DicomAnswer[]; status: number; stderr: string } {
+export function findscu(port: number, aeTitle: string, keys: string[], opts: { queryFile?: string; extra?: string[]; asSent?: boolean } = {}): { answers: DicomAnswer[]; status: number; stderr: string } {
   const out = tempDir('mwl-find-');
   try {
     const args = ['-W', '-to', '10', '-aec', aeTitle, '-X', '-od', out, ...(opts.extra ?? []), '127.0.0.1', String(port), ...(opts.queryFile ? [opts.queryFile] : []), ...keys.flatMap((k) => ['-k', k])];
     const r = spawnSync('findscu', args, { encoding: 'utf8', timeout: 30000 });
     const files = readdirSync(out).sort();
-    const answers = files.map((f) => readDicomFile(join(out, f)));
+    const answers = files.map((f) => readDicomFile(join(out, f), { utf8: !opts.asSent }));
     return { answers, status: r.status ?? -1, stderr: r.stderr };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
 }
 
-/** Reads a DICOM file with dcmdump (text converted to UTF-8) into tag -> value. */
-export function readDicomFile(path: string): DicomAnswer {
-  const r = spawnSync('dcmdump', ['+U8', '-q', path], { encoding: 'utf8' });
+/**
+ * Reads a DICOM file with dcmdump into tag -> value: text converted to UTF-8 (dcmdump +U8, which
+ * also reports Specific Character Set as ISO_IR 192), or with utf8: false as sent, bytes as latin1.
+ */
+export function readDicomFile(path: string, opts: { utf8?: boolean } = {}): DicomAnswer {
+  const utf8 = opts.utf8 ?? true;
+  const r = spawnSync('dcmdump', [...(utf8 ? ['+U8'] : []), '-q', path], { encoding: utf8 ? 'utf8' : 'latin1' });
   if (r.status !== 0) throw new Error(`dcmdump failed: ${r.stderr}`);
   const values: Record<string, string> = {};
   const stack: string[] = [];

@@ -1,0 +1,96 @@
+/**
+ * Answers in a repertoire other than UTF-8, for modalities configured with an older Specific
+ * Character Set (e.g. ISO_IR 100). dcmjs writes every text value as UTF-8 whatever the dataset
+ * declares (measured: an answer declared ISO_IR 100 arrived as "MÃ\x9cLLER"), so text values are
+ * encoded here with iconv-lite and handed to dcmjs as byte strings (one char per byte), which
+ * CharsetDataset writes byte for byte. Characters the repertoire lacks are replaced by "?" and
+ * reported, never dropped silently.
+ */
+import { createRequire } from 'node:module';
+import iconv from 'iconv-lite';
+import dimse from 'dcmjs-dimse';
+import type { DicomJson, DicomJsonElement, PersonNameValue } from '../worklist/item.js';
+
+/** DICOM Specific Character Set defined terms (single-byte, no code extensions) -> iconv-lite encodings. */
+export const REPERTOIRES: Readonly<Record<string, string>> = {
+  'ISO_IR 6': 'ascii',
+  'ISO_IR 100': 'iso-8859-1',
+  'ISO_IR 101': 'iso-8859-2',
+  'ISO_IR 109': 'iso-8859-3',
+  'ISO_IR 110': 'iso-8859-4',
+  'ISO_IR 144': 'iso-8859-5',
+  'ISO_IR 127': 'iso-8859-6',
+  'ISO_IR 126': 'iso-8859-7',
+  'ISO_IR 138': 'iso-8859-8',
+  'ISO_IR 148': 'iso-8859-9',
+  'ISO_IR 203': 'iso-8859-15',
+  'ISO_IR 192': 'utf-8',
+};
+
+/** VRs whose text is encoded with the Specific Character Set. */
+const TEXT_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
+
+export interface EncodedAnswer {
+  answer: DicomJson;
+  /** Attributes whose text had characters the repertoire cannot represent (replaced by "?"). */
+  replaced: string[];
+}
+
+/** Re-encodes the text of an answer into a repertoire; the result must be written with CharsetDataset. */
+export function encodeAnswer(answer: DicomJson, term: string): EncodedAnswer {
+  const encoding = REPERTOIRES[term];
+  if (!encoding || encoding === 'utf-8') return { answer, replaced: [] };
+  const replaced: string[] = [];
+  const toBytes = (text: string, tag: string): string => {
+    const bytes = iconv.encode(text, encoding);
+    if (iconv.decode(bytes, encoding) !== text) replaced.push(tag);
+    return bytes.toString('latin1');
+  };
+  const walk = (dataset: DicomJson): DicomJson => {
+    const out: DicomJson = {};
+    for (const [tag, el] of Object.entries(dataset)) out[tag] = convertElement(tag, el);
+    return out;
+  };
+  const convertElement = (tag: string, el: DicomJsonElement): DicomJsonElement => {
+    if (!el.Value) return el;
+    if (el.vr === 'SQ') return { ...el, Value: el.Value.map((item) => walk(item as DicomJson)) };
+    if (!TEXT_VRS.has(el.vr)) return el;
+    return {
+      ...el,
+      Value: el.Value.map((v) => {
+        if (typeof v === 'string') return toBytes(v, tag);
+        if (el.vr === 'PN' && v && typeof v === 'object') {
+          const pn = v as PersonNameValue;
+          return Object.fromEntries(Object.entries(pn).map(([k, s]) => [k, typeof s === 'string' ? toBytes(s, tag) : s]));
+        }
+        return v;
+      }),
+    };
+  };
+  const out = walk(answer);
+  out['00080005'] = { vr: 'CS', Value: [term] };
+  return { answer: out, replaced: [...new Set(replaced)] };
+}
+
+// The CommonJS build of dcmjs: the one dcmjs-dimse requires (an ESM import would load another copy).
+const dcmjsCjs = createRequire(import.meta.url)('dcmjs') as {
+  data: { WriteBufferStream: { prototype: { writeUTF8String(v: string): number; writeAsciiString(v: string): number } } };
+};
+const { WriteBufferStream } = dcmjsCjs.data;
+
+/**
+ * A dcmjs-dimse Dataset whose text values are byte strings (from encodeAnswer): while it is encoded
+ * (synchronously), dcmjs's UTF-8 string writer is swapped for its byte writer, then restored.
+ */
+export class CharsetDataset extends dimse.Dataset {
+  override getDenaturalizedDataset(...args: Parameters<InstanceType<typeof dimse.Dataset>['getDenaturalizedDataset']>): Buffer {
+    const proto = WriteBufferStream.prototype;
+    const utf8 = proto.writeUTF8String;
+    proto.writeUTF8String = proto.writeAsciiString;
+    try {
+      return super.getDenaturalizedDataset(...args);
+    } finally {
+      proto.writeUTF8String = utf8;
+    }
+  }
+}
