@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BridgeConfig, CallingAeSetting } from './config/schema.js';
-import { findWorklistItems } from './dicom/find.js';
+import { streamWorklistAnswers } from './dicom/find.js';
 import { WorklistScp } from './dicom/scp.js';
 import { createOrderMessageHandler, createOversizeReply } from './hl7/order-handler.js';
 import { MllpListener } from './hl7/mllp.js';
@@ -84,7 +84,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       aeTitle: config['dicom.aeTitle'],
       logger,
       find: (identifier, request) =>
-        findWorklistItems(store, identifier, {
+        streamWorklistAnswers(store, identifier, {
           personNameCaseInsensitive: config['dicom.personNameMatching'] === 'case-insensitive',
           maxAnswers: request.maxAnswers ?? config['dicom.maxAnswers'],
           onlyStation: request.onlyStation,

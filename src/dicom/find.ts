@@ -16,25 +16,73 @@ export interface FindResult {
   truncated: boolean;
 }
 
+export interface AnswerStream {
+  /** The next answers (up to max), or [] when there are no more. */
+  next(max: number): DicomJson[];
+  /** True once more items matched than maxAnswers allowed. */
+  readonly truncated: boolean;
+  /** Items read from the store so far (how selective the indexes were). */
+  readonly candidates: number;
+}
+
+/**
+ * Answers produced page by page, so that a large result is never all in memory and the SCP can stop
+ * (C-CANCEL) between pages.
+ */
+export function streamWorklistAnswers(
+  store: WorklistStore,
+  identifier: DicomJson,
+  opts: { personNameCaseInsensitive: boolean; maxAnswers?: number; onlyStation?: string },
+): AnswerStream {
+  const matchIdentifier = opts.onlyStation ? withStation(identifier, opts.onlyStation) : identifier;
+  const query: WorklistQuery = { identifier: matchIdentifier, personNameCaseInsensitive: opts.personNameCaseInsensitive };
+  const limit = opts.maxAnswers && opts.maxAnswers > 0 ? opts.maxAnswers : Infinity;
+  let afterId = 0;
+  let sent = 0;
+  let done = false;
+  let truncated = false;
+  let candidates = 0;
+  return {
+    get truncated() {
+      return truncated;
+    },
+    get candidates() {
+      return candidates;
+    },
+    next(max: number): DicomJson[] {
+      const out: DicomJson[] = [];
+      while (!done && out.length < max) {
+        const page = store.findCandidatesPage(query, afterId, 256);
+        if (page.length === 0) done = true;
+        for (const item of page) {
+          afterId = item.id;
+          candidates++;
+          if (!matchWorklistQuery(item.dataset, query)) continue;
+          if (sent >= limit) {
+            truncated = true;
+            done = true;
+            break;
+          }
+          out.push(projectAnswer(item.dataset, identifier, opts));
+          sent++;
+          if (out.length >= max) break;
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** All answers at once (for tests and tools; the SCP streams). */
 export function findWorklistItems(
   store: WorklistStore,
   identifier: DicomJson,
   opts: { personNameCaseInsensitive: boolean; maxAnswers?: number; onlyStation?: string },
 ): FindResult {
-  // Restricting to one station is an extra matching key; the answers still carry only what was asked.
-  const matchIdentifier = opts.onlyStation ? withStation(identifier, opts.onlyStation) : identifier;
-  const query: WorklistQuery = { identifier: matchIdentifier, personNameCaseInsensitive: opts.personNameCaseInsensitive };
-  const limit = opts.maxAnswers && opts.maxAnswers > 0 ? opts.maxAnswers : Infinity;
+  const stream = streamWorklistAnswers(store, identifier, opts);
   const answers: DicomJson[] = [];
-  let candidates = 0;
-  for (const item of store.findCandidates(query)) {
-    candidates++;
-    if (!matchWorklistQuery(item.dataset, query)) continue;
-    // The store reads lazily: stopping here means the rest is never read.
-    if (answers.length >= limit) return { answers, candidates, truncated: true };
-    answers.push(projectAnswer(item.dataset, identifier, opts));
-  }
-  return { answers, candidates, truncated: false };
+  for (let batch = stream.next(1000); batch.length > 0; batch = stream.next(1000)) answers.push(...batch);
+  return { answers, candidates: stream.candidates, truncated: stream.truncated };
 }
 
 /** The identifier with ScheduledStationAETitle = station added to (each item of) its SPS sequence. */

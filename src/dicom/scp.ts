@@ -14,6 +14,7 @@ import { describeTag } from '../worklist/dictionary.js';
 import type { MppsResult } from '../worklist/mpps.js';
 import type { CallingAeSetting } from '../config/schema.js';
 import { CharsetDataset, encodeAnswer } from './charset.js';
+import type { AnswerStream } from './find.js';
 
 const { Server, Scp, Dataset, Implementation } = dimse;
 const { CFindResponse, CEchoResponse, NCreateResponse, NSetResponse } = dimse.responses;
@@ -28,11 +29,14 @@ type NSetRequestT = Parameters<InstanceType<typeof Scp>['nSetRequest']>[0];
 /** Failure status for C-FIND "unable to process" (PS3.4 C.4.1.1.4: Cxxx). */
 const STATUS_UNABLE_TO_PROCESS = 0xc000;
 
-/** Finds the answers; onlyStation restricts them to items scheduled for that station AE title. */
+/** The answers to a query, page by page; onlyStation restricts them to items scheduled for that station. */
 export type WorklistFindHandler = (
   identifier: DicomJson,
   opts: { callingAeTitle: string; maxAnswers?: number; onlyStation?: string },
-) => { answers: DicomJson[]; truncated: boolean };
+) => AnswerStream;
+
+/** Answers read from the store per page. */
+const ANSWER_BATCH = 256;
 
 /** Who may associate, and how long they may take. */
 export interface AssociationPolicy {
@@ -231,9 +235,18 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
       return response;
     }
 
+    override cCancelRequest(request: Parameters<InstanceType<typeof Scp>['cCancelRequest']>[0]): void {
+      // dcmjs-dimse takes all responses of a C-FIND in one callback (a second call throws "Callback was
+      // already called"), so they are queued before a C-CANCEL can arrive; answers are bounded by
+      // dicom.maxAnswers instead.
+      logger.info('dicom.cancel_ignored', { calling: this.callingAeTitle, message_id: request.getMessageIdBeingRespondedTo(), reason: 'all answers were already sent' });
+    }
+
     override cFindRequest(request: CFindRequest, callback: (responses: CFindResponseT[]) => void): void {
       const started = performance.now();
       const finalResponse = CFindResponse.fromRequest(request);
+      let keys = '';
+      let responses: CFindResponseT[] = [];
       try {
         const dataset = request.getDataset();
         if (!dataset) throw new Error('the C-FIND request carries no identifier');
@@ -241,44 +254,44 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
           throw new Error(`SOP class ${request.getAffectedSopClassUid()} is not Modality Worklist FIND`);
         }
         const identifier = identifierFromNaturalized(dataset.getElements());
+        keys = describeQuery(identifier);
         const setting = opts.callingAeSettings?.[this.callingAeTitle.trim()];
-        const { answers, truncated } = find(identifier, {
+        const stream = find(identifier, {
           callingAeTitle: this.callingAeTitle,
           maxAnswers: setting?.maxAnswers,
           onlyStation: setting?.onlyOwnStation ? this.callingAeTitle.trim() : undefined,
         });
-        if (truncated) {
-          logger.warn('dicom.find_truncated', { calling: this.callingAeTitle, keys: describeQuery(identifier), answers: answers.length, hint: 'more items matched than dicom.maxAnswers; the modality should narrow its query' });
-        }
         const transferSyntax = dataset.getTransferSyntaxUid();
         const charset = setting?.characterSet && setting.characterSet !== 'ISO_IR 192' ? setting.characterSet : undefined;
-        const responses = answers.map((answer) => {
-          const response = CFindResponse.fromRequest(request);
-          if (charset) {
-            const encoded = encodeAnswer(answer, charset);
-            if (encoded.replaced.length) {
-              logger.warn('dicom.charset_replaced', { calling: this.callingAeTitle, charset, attributes: encoded.replaced.map(describeTag).join(', '), reason: `characters ${charset} cannot represent were sent as "?"` });
-            }
-            response.setDataset(new CharsetDataset(naturalizeAnswer(encoded.answer), transferSyntax));
-          } else response.setDataset(new Dataset(naturalizeAnswer(answer), transferSyntax));
-          response.setStatus(Status.Pending);
-          return response;
-        });
+        const replaced = new Set<string>();
+        for (let batch = stream.next(ANSWER_BATCH); batch.length > 0; batch = stream.next(ANSWER_BATCH)) {
+          for (const answer of batch) {
+            const response = CFindResponse.fromRequest(request);
+            if (charset) {
+              const encoded = encodeAnswer(answer, charset);
+              encoded.replaced.forEach((tag) => replaced.add(tag));
+              response.setDataset(new CharsetDataset(naturalizeAnswer(encoded.answer), transferSyntax));
+            } else response.setDataset(new Dataset(naturalizeAnswer(answer), transferSyntax));
+            response.setStatus(Status.Pending);
+            responses.push(response);
+          }
+        }
+        if (replaced.size) {
+          logger.warn('dicom.charset_replaced', { calling: this.callingAeTitle, charset, attributes: [...replaced].map(describeTag).join(', '), reason: `characters ${charset} cannot represent were sent as "?"` });
+        }
+        if (stream.truncated) {
+          logger.warn('dicom.find_truncated', { calling: this.callingAeTitle, keys, answers: responses.length, hint: 'more items matched than the answer limit; the modality should narrow its query' });
+        }
         finalResponse.setStatus(Status.Success);
-        logger.info('dicom.find', {
-          calling: this.callingAeTitle,
-          keys: describeQuery(identifier),
-          answers: answers.length,
-          ms: Math.round(performance.now() - started),
-        });
-        callback([...responses, finalResponse]);
+        logger.info('dicom.find', { calling: this.callingAeTitle, keys, answers: responses.length, ms: Math.round(performance.now() - started) });
       } catch (err) {
         const message = (err as Error).message;
-        logger.error('dicom.find_failed', { calling: this.callingAeTitle, error: message });
+        logger.error('dicom.find_failed', { calling: this.callingAeTitle, keys, error: message });
+        responses = [];
         finalResponse.setStatus(STATUS_UNABLE_TO_PROCESS);
         finalResponse.setErrorComment(message.slice(0, 64));
-        callback([finalResponse]);
       }
+      callback([...responses, finalResponse]);
     }
   };
 }

@@ -292,13 +292,14 @@ export class WorklistStore {
   }
 
   /**
-   * Items on the worklist that may match the query: the indexed pre-filter of compileWorklistQuery.
-   * Lazy, so a large answer is read row by row.
+   * One page of candidates (ids above afterId, in id order). Paging rather than one open cursor:
+   * better-sqlite3 refuses other statements while a cursor is open, and a long answer is sent over
+   * many event-loop turns during which orders keep being stored.
    */
-  *findCandidates(query: WorklistQuery): Generator<StoredItem> {
+  findCandidatesPage(query: WorklistQuery, afterId: number, limit: number): StoredItem[] {
     const { where, params } = compileWorklistQuery(query);
-    const sql = `SELECT id, status, dataset FROM items WHERE status IN (${list(this.visibleStatuses)}) AND ${where} ORDER BY id`;
-    for (const row of this.db.prepare(sql).iterate(...params) as IterableIterator<ItemRow>) yield toItem(row);
+    const sql = `SELECT id, status, dataset FROM items WHERE status IN (${list(this.visibleStatuses)}) AND ${where} AND id > ? ORDER BY id LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, afterId, limit) as ItemRow[]).map(toItem);
   }
 
   /** The SQL plan of a query, to check that indexes are used. */

@@ -58,6 +58,12 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
   constrainText('patient_id', id[Tags.PatientID], false);
   constrainText('accession_number', id[Tags.AccessionNumber], false);
   constrainText('patient_name', id[Tags.PatientName], true);
+  // UID list matching: any of the UIDs.
+  const uids = matchingValues(id[Tags.StudyInstanceUID]);
+  if (uids.length > 0) {
+    clauses.push(`(study_instance_uid IN (${uids.map(() => '?').join(', ')}) OR study_instance_uid IS NULL)`);
+    params.push(...uids.map((u) => u.trim()));
+  }
   // Only one query item in the SPS sequence can be compiled; several are left to the matcher.
   const steps = itemsOf(id[Tags.ScheduledProcedureStepSequence]);
   if (steps.length === 1) {

@@ -98,3 +98,4 @@ describe('worklist SCP with modality-style queries', { skip }, () => {
     assert.equal(answers[0]?.values['(0010,0010)'], 'MÜLLER^JÜRGEN');
   });
 });
+

@@ -55,6 +55,7 @@ describe('WorklistStore', () => {
     const plan = (identifier: DicomJson) => store.explainQuery({ identifier, personNameCaseInsensitive: true }).join(' ');
     assert.match(plan({ '00100020': { vr: 'LO', Value: ['P1'] } }), /SEARCH items USING (COVERING )?INDEX items_patient_id/);
     assert.match(plan({ '00080050': { vr: 'SH', Value: ['A1'] } }), /SEARCH items USING (COVERING )?INDEX items_accession_number/);
+    assert.match(plan({ '0020000D': { vr: 'UI', Value: ['1.2.3', '1.2.4'] } }), /SEARCH items USING (COVERING )?INDEX items_study_instance_uid/);
     store.close();
   });
 
