@@ -12,12 +12,10 @@ import { decodeHl7Message } from '../../src/hl7/message.js';
 import { runOrderPipeline, ackErrorFor, ackFor } from '../../src/hl7/order-handler.js';
 import { evaluateMapping } from '../../src/mapping/evaluate.js';
 import { messageHeader } from '../../src/mapping/message.js';
-import { MappingSet } from '../../src/mapping/select.js';
+import { loadShippedMappings } from '../helpers/mappings.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const mappings = MappingSet.load(
-  ['default.yaml', 'omi-o23.yaml', 'omg-o19.yaml', 'adt.yaml', 'examples/ris-alpha.yaml', 'examples/ris-beta.yaml', 'examples/ris-gamma.yaml'].map((f) => join(root, 'mappings', f)),
-);
+const mappings = loadShippedMappings();
 const seeds = readdirSync(join(root, 'samples'))
   .filter((f) => f.endsWith('.hl7'))
   .map((f) => readFileSync(join(root, 'samples', f)));

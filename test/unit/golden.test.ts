@@ -11,15 +11,13 @@ import { BridgeError } from '../../src/errors.js';
 import { decodeHl7Message } from '../../src/hl7/message.js';
 import { evaluateMapping } from '../../src/mapping/evaluate.js';
 import { messageHeader } from '../../src/mapping/message.js';
-import { MappingSet } from '../../src/mapping/select.js';
+import { loadShippedMappings } from '../helpers/mappings.js';
 import { checkOrderSupported } from '../../src/worklist/orders.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const samplesDir = join(root, 'samples');
 const expectedDir = join(samplesDir, 'expected');
-const mappings = MappingSet.load(
-  ['default.yaml', 'omi-o23.yaml', 'omg-o19.yaml', 'adt.yaml', 'examples/ris-alpha.yaml', 'examples/ris-beta.yaml', 'examples/ris-gamma.yaml'].map((f) => join(root, 'mappings', f)),
-);
+const mappings = loadShippedMappings();
 
 function mapSample(file: string): unknown {
   try {

@@ -9,6 +9,7 @@ import { loadMappingFile, parseMapping } from '../../src/mapping/load.js';
 import { messageHeader } from '../../src/mapping/message.js';
 import { parseFieldPath, resolveRepetition } from '../../src/mapping/path.js';
 import { MappingSet } from '../../src/mapping/select.js';
+import { loadShippedMappings } from '../helpers/mappings.js';
 import { applySteps, converters } from '../../src/mapping/transforms.js';
 import { firstString, sequenceItems, Tags } from '../../src/worklist/item.js';
 
@@ -227,7 +228,7 @@ describe('default mapping (IHE RAD-4 / dcm4chee conventions)', () => {
 });
 
 describe('mapping selection', () => {
-  const set = MappingSet.load(['default.yaml', 'omi-o23.yaml', 'omg-o19.yaml', 'examples/ris-alpha.yaml', 'examples/ris-beta.yaml', 'examples/ris-gamma.yaml'].map((f) => join(root, 'mappings', f)));
+  const set = loadShippedMappings();
   const pick = (sample: string) => set.select(messageHeader(decodeHl7Message(readFileSync(join(root, 'samples', sample))).message)).name;
   it('uses the most specific mapping and the default otherwise', () => {
     assert.equal(pick('ris-alpha-orm.hl7'), 'ris-alpha');
