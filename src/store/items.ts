@@ -4,7 +4,7 @@
  */
 import type { Statement } from 'better-sqlite3';
 import { ACTIVE_STATUSES, CLOSED_STATUSES, OPEN_STATUSES, type DicomJson, type ItemStatus } from '../worklist/item.js';
-import { indexKeysOf } from '../worklist/keys.js';
+import { indexKeysOf, indexedValuesOf } from '../worklist/keys.js';
 import type { WorklistQuery } from '../worklist/query.js';
 import { BridgeError } from '../errors.js';
 import { openDatabase, type Database } from './db.js';
@@ -100,6 +100,8 @@ export class WorklistStore {
   private readonly insertMessageStmt: Statement;
   private readonly countStmt: Statement;
   private readonly duplicateStmt: Statement;
+  private readonly deleteValuesStmt: Statement;
+  private readonly insertValueStmt: Statement;
   /** Statuses answered to C-FIND. */
   private visibleStatuses: readonly ItemStatus[] = ACTIVE_STATUSES;
 
@@ -121,6 +123,8 @@ export class WorklistStore {
       VALUES (@receivedAt, @remote, @sendingApplication, @sendingFacility, @controlId, @messageType,
         @patientId, @accessionNumber, @action, @outcome, @ackCode, @error, @itemIds, @raw, @ack)`);
     this.countStmt = db.prepare('SELECT count(*) AS n FROM items');
+    this.deleteValuesStmt = db.prepare('DELETE FROM item_values WHERE item_id = ?');
+    this.insertValueStmt = db.prepare('INSERT INTO item_values (item_id, tag, value) VALUES (?, ?, ?)');
     this.duplicateStmt = db.prepare(`
       SELECT * FROM messages WHERE sending_application IS @app AND sending_facility IS @facility AND control_id = @controlId
         AND outcome IN ('stored', 'ignored') ORDER BY id LIMIT 1`);
@@ -129,7 +133,24 @@ export class WorklistStore {
   static open(path: string, opts: { showClosedItems?: boolean } = {}): WorklistStore {
     const store = new WorklistStore(openDatabase(path));
     if (opts.showClosedItems) store.visibleStatuses = [...ACTIVE_STATUSES, ...CLOSED_STATUSES];
+    store.backfillValueIndex();
     return store;
+  }
+
+  /** Fills the value index for items stored before it existed (once per database). */
+  private backfillValueIndex(): void {
+    if (this.db.prepare("SELECT 1 FROM store_meta WHERE key = 'item_values'").get()) return;
+    this.transaction(() => {
+      for (const row of this.db.prepare('SELECT id, dataset FROM items').all() as { id: number; dataset: string }[]) {
+        this.writeValues(row.id, JSON.parse(row.dataset) as DicomJson);
+      }
+      this.db.prepare("INSERT INTO store_meta (key, value) VALUES ('item_values', ?)").run(new Date().toISOString());
+    });
+  }
+
+  private writeValues(id: number, dataset: DicomJson): void {
+    this.deleteValuesStmt.run(id);
+    for (const { tag, value } of indexedValuesOf(dataset)) this.insertValueStmt.run(id, tag, value);
   }
 
   /** Runs fn in one transaction (committed, and durable, when this returns). */
@@ -150,12 +171,15 @@ export class WorklistStore {
       now: new Date().toISOString(),
       dataset: JSON.stringify(item.dataset),
     });
-    return Number(result.lastInsertRowid);
+    const id = Number(result.lastInsertRowid);
+    this.writeValues(id, item.dataset);
+    return id;
   }
 
   /** Replaces an item's dataset (and status), re-deriving its matching keys. */
   updateItem(id: number, dataset: DicomJson, status: ItemStatus): void {
     this.updateItemStmt.run({ ...indexKeysOf(dataset), id, status, now: new Date().toISOString(), dataset: JSON.stringify(dataset) });
+    this.writeValues(id, dataset);
   }
 
   /**

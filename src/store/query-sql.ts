@@ -5,6 +5,7 @@
  */
 import { Tags, itemsOf, type DicomJsonElement } from '../worklist/item.js';
 import { matchingValues, type WorklistQuery } from '../worklist/query.js';
+import { INDEXED_VRS, stepValueKey } from '../worklist/keys.js';
 
 export interface CompiledQuery {
   where: string;
@@ -66,11 +67,65 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
   }
   // Only one query item in the SPS sequence can be compiled; several are left to the matcher.
   const steps = itemsOf(id[Tags.ScheduledProcedureStepSequence]);
-  if (steps.length === 1) {
-    const step = steps[0]!;
+  const step = steps.length === 1 ? steps[0]! : undefined;
+  if (step) {
     constrainText('modality', step[Tags.Modality], false);
     constrainText('station_ae_title', step[Tags.ScheduledStationAETitle], false);
     constrainDate('sps_start_date', step[Tags.ScheduledProcedureStepStartDate]);
   }
+
+  // Every other matching key goes through the value index (item_values).
+  const constrainValue = (key: string, element: DicomJsonElement): void => {
+    const values = matchingValues(element);
+    if (values.length === 0 || !INDEXED_VRS.has(element.vr)) return;
+    const sub = (cond: string): string => `id IN (SELECT item_id FROM item_values WHERE tag = ? AND ${cond})`;
+    if (element.vr === 'UI' || values.length > 1) {
+      if (values.some((v) => /[*?]/.test(v)) && element.vr !== 'UI') return;
+      clauses.push(sub(`value IN (${values.map(() => '?').join(', ')})`));
+      params.push(key, ...values.map((v) => normalize(element.vr, v)));
+      return;
+    }
+    const value = normalize(element.vr, values[0]!);
+    if (element.vr === 'DA' && value.includes('-')) {
+      const range = /^(\d{8})?-(\d{8})?$/.exec(value);
+      if (!range) return;
+      const conds: string[] = [];
+      const p: string[] = [];
+      if (range[1]) (conds.push('value >= ?'), p.push(range[1]));
+      if (range[2]) (conds.push('value <= ?'), p.push(range[2]));
+      if (conds.length) (clauses.push(sub(conds.join(' AND '))), params.push(key, ...p));
+      return;
+    }
+    if (!/[*?]/.test(value)) {
+      clauses.push(sub('value = ?'));
+      params.push(key, value);
+      return;
+    }
+    const prefix = value.slice(0, value.search(/[*?]/));
+    if (prefix.length > 0) {
+      clauses.push(sub('value >= ? AND value < ?'));
+      params.push(key, prefix, prefix + MAX_CHAR);
+    }
+  };
+  // Private attributes and group lengths are never matching keys (the matcher ignores them too).
+  const matchable = (tag: string, element: DicomJsonElement): boolean =>
+    element.vr !== 'SQ' && !tag.endsWith('0000') && parseInt(tag.charAt(3), 16) % 2 === 0;
+  for (const [tag, element] of Object.entries(id)) {
+    if (!COLUMN_TAGS.has(tag) && matchable(tag, element)) constrainValue(tag, element);
+  }
+  if (step) {
+    for (const [tag, element] of Object.entries(step)) {
+      if (!STEP_COLUMN_TAGS.has(tag) && matchable(tag, element)) constrainValue(stepValueKey(tag), element);
+    }
+  }
   return { where: clauses.length ? clauses.join(' AND ') : '1', params };
+}
+
+/** Attributes matched through their own columns above. */
+const COLUMN_TAGS = new Set<string>([Tags.PatientID, Tags.AccessionNumber, Tags.PatientName, Tags.StudyInstanceUID, Tags.SpecificCharacterSet]);
+const STEP_COLUMN_TAGS = new Set<string>([Tags.Modality, Tags.ScheduledStationAETitle, Tags.ScheduledProcedureStepStartDate]);
+
+function normalize(vr: string, value: string): string {
+  const v = value.trim();
+  return vr === 'PN' ? v.toUpperCase() : vr === 'DA' ? v.replace(/[./]/g, '') : v;
 }

@@ -93,4 +93,16 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX hl7_outbox_pending ON hl7_outbox (state, next_attempt_at);
   `,
+  `
+  -- Every short text value of an item (top level and scheduled steps), so that any single value,
+  -- prefix, date range or UID list query is answered from an index. Filled by the store.
+  CREATE TABLE item_values (
+    item_id INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    value TEXT NOT NULL
+  );
+  CREATE INDEX item_values_lookup ON item_values (tag, value, item_id);
+  CREATE INDEX item_values_item ON item_values (item_id);
+  CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
 ];

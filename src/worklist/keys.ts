@@ -51,3 +51,32 @@ function single(values: string[]): string | null {
   if (values.length > 1) return null;
   return values[0]!.replace(/[ \0]+$/, '');
 }
+
+/** VRs whose values go into the value index: short texts, codes, dates and UIDs. */
+export const INDEXED_VRS: ReadonlySet<string> = new Set(['AE', 'CS', 'DA', 'LO', 'PN', 'SH', 'UI']);
+
+/** Key of a value inside the scheduled procedure step sequence, e.g. "00400100.00080060". */
+export function stepValueKey(tag: string): string {
+  return `${Tags.ScheduledProcedureStepSequence}.${tag}`;
+}
+
+/**
+ * The (tag, value) pairs of an item for the value index: top-level elements and those of its
+ * scheduled steps; person names upper-cased (matching ignores case), dates without separators.
+ */
+export function indexedValuesOf(item: DicomJson): { tag: string; value: string }[] {
+  const out: { tag: string; value: string }[] = [];
+  const add = (key: string, element: DicomJson[string]) => {
+    if (!element || !INDEXED_VRS.has(element.vr)) return;
+    for (const raw of elementStrings(element)) {
+      const v = raw.replace(/[ \0]+$/, '');
+      if (v === '') continue;
+      out.push({ tag: key, value: element.vr === 'PN' ? v.toUpperCase() : element.vr === 'DA' ? v.replace(/[./-]/g, '') : v });
+    }
+  };
+  for (const [tag, element] of Object.entries(item)) add(tag, element);
+  for (const step of sequenceItems(item, Tags.ScheduledProcedureStepSequence)) {
+    for (const [tag, element] of Object.entries(step)) add(stepValueKey(tag), element);
+  }
+  return out;
+}

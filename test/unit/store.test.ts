@@ -59,6 +59,44 @@ describe('WorklistStore', () => {
     store.close();
   });
 
+  it('answers matching keys without a column of their own from the value index, reading only candidates', () => {
+    const store = openStore();
+    store.transaction(() => {
+      for (let i = 0; i < 200; i++) {
+        const item = makeItem(i, 'CT', '20261123');
+        item['00401001'] = { vr: 'SH', Value: [`RP${i}`] };
+        item['00100030'] = { vr: 'DA', Value: [`19${String(50 + (i % 50)).padStart(2, '0')}0101`] };
+        item['00080090'] = { vr: 'PN', Value: [{ Alphabetic: i % 10 === 0 ? 'WELBY^MARCUS' : 'HOUSE^GREGORY' }] };
+        store.insertItem({ dataset: item, source: 'import' });
+      }
+    });
+    const q = (identifier: DicomJson) => findWorklistItems(store, identifier, { personNameCaseInsensitive: true });
+    const byRp = q({ '00401001': { vr: 'SH', Value: ['RP17'] } });
+    assert.deepEqual([byRp.answers.length, byRp.candidates], [1, 1]);
+    const byBirth = q({ '00100030': { vr: 'DA', Value: ['19500101-19510101'] } });
+    assert.deepEqual([byBirth.answers.length, byBirth.candidates], [8, 8]);
+    const byReferrer = q({ '00080090': { vr: 'PN', Value: [{ Alphabetic: 'welby*' }] } });
+    assert.deepEqual([byReferrer.answers.length, byReferrer.candidates], [20, 20]);
+    const plan = store.explainQuery({ identifier: { '00401001': { vr: 'SH', Value: ['RP17'] } }, personNameCaseInsensitive: true }).join(' ');
+    assert.match(plan, /item_values_lookup/);
+    // Only what no index can answer reads every item: a leading wildcard.
+    assert.equal(q({ '00401001': { vr: 'SH', Value: ['*17'] } }).candidates, 200);
+    store.close();
+  });
+
+  it('fills the value index for items stored before it existed, once', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'mwl-store-')), 'wl.db');
+    const old = WorklistStore.open(path);
+    old.transaction(() => old.insertItem({ dataset: { ...makeItem(1, 'MR', '20261123'), '00401001': { vr: 'SH', Value: ['RP-OLD'] } }, source: 'import' }));
+    // As a database written before the value index: no values, no marker.
+    old.db.exec("DELETE FROM item_values; DELETE FROM store_meta WHERE key = 'item_values'");
+    old.close();
+    const reopened = WorklistStore.open(path);
+    const r = findWorklistItems(reopened, { '00401001': { vr: 'SH', Value: ['RP-OLD'] } }, { personNameCaseInsensitive: true });
+    assert.equal(r.answers.length, 1);
+    reopened.close();
+  });
+
   it('keeps items with several station AE titles findable by any of them', () => {
     const store = openStore();
     store.transaction(() => store.insertItem({ dataset: makeItem(1, 'MR', '20261123', ['AA32', 'AA33']), source: 'import' }));
