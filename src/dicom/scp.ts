@@ -35,8 +35,8 @@ export type WorklistFindHandler = (
   opts: { callingAeTitle: string; maxAnswers?: number; onlyStation?: string },
 ) => AnswerStream;
 
-/** Answers read from the store per page. */
-const ANSWER_BATCH = 256;
+/** Answers sent per event-loop turn: between pages a C-CANCEL can arrive and stop the rest. */
+const ANSWER_BATCH = 64;
 
 /** Who may associate, and how long they may take. */
 export interface AssociationPolicy {
@@ -235,18 +235,28 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
       return response;
     }
 
+    private readonly cancelled = new Set<number>();
+
     override cCancelRequest(request: Parameters<InstanceType<typeof Scp>['cCancelRequest']>[0]): void {
-      // dcmjs-dimse takes all responses of a C-FIND in one callback (a second call throws "Callback was
-      // already called"), so they are queued before a C-CANCEL can arrive; answers are bounded by
-      // dicom.maxAnswers instead.
-      logger.info('dicom.cancel_ignored', { calling: this.callingAeTitle, message_id: request.getMessageIdBeingRespondedTo(), reason: 'all answers were already sent' });
+      this.cancelled.add(request.getMessageIdBeingRespondedTo());
     }
 
     override cFindRequest(request: CFindRequest, callback: (responses: CFindResponseT[]) => void): void {
+      void this.answerFind(request, callback);
+    }
+
+    /**
+     * Streams the answers: dcmjs-dimse takes all responses of a C-FIND in one callback (a second call
+     * throws "Callback was already called"), so pending responses are handed to its sender directly,
+     * a page at a time, with the event loop free in between for a C-CANCEL to arrive; the callback
+     * gets the final status only.
+     */
+    private async answerFind(request: CFindRequest, callback: (responses: CFindResponseT[]) => void): Promise<void> {
       const started = performance.now();
       const finalResponse = CFindResponse.fromRequest(request);
+      const messageId = request.getMessageId();
       let keys = '';
-      let responses: CFindResponseT[] = [];
+      let sent = 0;
       try {
         const dataset = request.getDataset();
         if (!dataset) throw new Error('the C-FIND request carries no identifier');
@@ -262,6 +272,7 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
           onlyStation: setting?.onlyOwnStation ? this.callingAeTitle.trim() : undefined,
         });
         const transferSyntax = dataset.getTransferSyntaxUid();
+        const send = this.pendingSender(transferSyntax);
         const charset = setting?.characterSet && setting.characterSet !== 'ISO_IR 192' ? setting.characterSet : undefined;
         const replaced = new Set<string>();
         for (let batch = stream.next(ANSWER_BATCH); batch.length > 0; batch = stream.next(ANSWER_BATCH)) {
@@ -273,25 +284,50 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
               response.setDataset(new CharsetDataset(naturalizeAnswer(encoded.answer), transferSyntax));
             } else response.setDataset(new Dataset(naturalizeAnswer(answer), transferSyntax));
             response.setStatus(Status.Pending);
-            responses.push(response);
+            send(response);
+            sent++;
+          }
+          // Let the socket drain and a C-CANCEL arrive before the next page.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.cancelled.delete(messageId)) {
+            finalResponse.setStatus(Status.Cancel);
+            logger.info('dicom.find_cancelled', { calling: this.callingAeTitle, keys, answers_sent: sent });
+            callback([finalResponse]);
+            return;
           }
         }
         if (replaced.size) {
           logger.warn('dicom.charset_replaced', { calling: this.callingAeTitle, charset, attributes: [...replaced].map(describeTag).join(', '), reason: `characters ${charset} cannot represent were sent as "?"` });
         }
         if (stream.truncated) {
-          logger.warn('dicom.find_truncated', { calling: this.callingAeTitle, keys, answers: responses.length, hint: 'more items matched than the answer limit; the modality should narrow its query' });
+          logger.warn('dicom.find_truncated', { calling: this.callingAeTitle, keys, answers: sent, hint: 'more items matched than the answer limit; the modality should narrow its query' });
         }
         finalResponse.setStatus(Status.Success);
-        logger.info('dicom.find', { calling: this.callingAeTitle, keys, answers: responses.length, ms: Math.round(performance.now() - started) });
+        logger.info('dicom.find', { calling: this.callingAeTitle, keys, answers: sent, ms: Math.round(performance.now() - started) });
       } catch (err) {
         const message = (err as Error).message;
-        logger.error('dicom.find_failed', { calling: this.callingAeTitle, keys, error: message });
-        responses = [];
+        logger.error('dicom.find_failed', { calling: this.callingAeTitle, keys, answers_sent: sent, error: message });
         finalResponse.setStatus(STATUS_UNABLE_TO_PROCESS);
         finalResponse.setErrorComment(message.slice(0, 64));
       }
-      callback([...responses, finalResponse]);
+      callback([finalResponse]);
+    }
+
+    /**
+     * Sends one pending response on the presentation context of the request (the accepted MWL FIND
+     * context with the request's transfer syntax), through dcmjs-dimse's own DIMSE sender.
+     */
+    private pendingSender(transferSyntax: string): (response: CFindResponseT) => void {
+      const self = this as unknown as {
+        association: Association;
+        _sendDimse(message: { context: { getPresentationContextId(): number }; command: CFindResponseT }): void;
+      };
+      const context = self.association
+        .getPresentationContexts()
+        .map(({ id }) => self.association.getPresentationContext(id))
+        .find((c) => c.getAbstractSyntaxUid() === SopClass.ModalityWorklistInformationModelFind && c.getAcceptedTransferSyntaxUid() === transferSyntax);
+      if (!context || typeof self._sendDimse !== 'function') throw new Error('no accepted presentation context for Modality Worklist FIND');
+      return (response) => self._sendDimse({ context, command: response });
     }
   };
 }

@@ -99,3 +99,22 @@ describe('worklist SCP with modality-style queries', { skip }, () => {
   });
 });
 
+
+describe('large answers and C-CANCEL', { skip }, () => {
+  it('streams answers and stops when the modality cancels, answering Cancel', async (t) => {
+    const bridge = await startBridge();
+    try {
+      const base = readFileSync(join(samples, 'orm-mr-knee.hl7'), 'utf8');
+      const orders = Array.from({ length: 1000 }, (_, i) => Buffer.from(base.replace('MSG00002', `BULK${i}`).replace(/1002/g, `8${String(i).padStart(4, '0')}`)));
+      mllpSendFramed(bridge.mllpPort, orders);
+      const all = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID']);
+      assert.equal(all.answers.length, 1000);
+      const cancelled = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID'], { extra: ['--cancel', '10'] });
+      assert.ok(cancelled.answers.length >= 10 && cancelled.answers.length < 1000, `${cancelled.answers.length} answers before the cancel took effect`);
+      const log = await bridge.waitForLog(/dicom\.find_cancelled calling=FINDSCU keys=\* answers_sent=\d+/);
+      t.diagnostic(`findscu --cancel 10: ${cancelled.answers.length} answers received, ${/answers_sent=(\d+)/.exec(log)?.[1]} sent of 1000`);
+    } finally {
+      await bridge.stop();
+    }
+  });
+});
