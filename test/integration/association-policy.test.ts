@@ -4,7 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { findscu, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge } from '../helpers/peers.js';
 
@@ -43,5 +43,46 @@ describe('association policy', { skip }, () => {
     const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID'], { extra: ['-aet', 'MR_1'] });
     assert.equal(answers.length, 2);
     await bridge.waitForLog(/dicom\.find_truncated calling=MR_1 keys=\* answers=2/);
+  });
+});
+
+describe('dicom.maxAssociations', { skip }, () => {
+  let bridge: RunningBridge;
+  before(async () => {
+    bridge = await startBridge(['--max-associations', '1']);
+  });
+  after(async () => {
+    await bridge?.stop();
+  });
+
+  it('rejects an association beyond the limit (transient), logs why, and accepts again once one closes', async () => {
+    // echoscu --repeat keeps one association open, echoing, until it is killed.
+    const holder = spawn('echoscu', ['-v', '--repeat', '1000000', '-aet', 'HOLDER', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let holderOut = '';
+    holder.stdout.on('data', (d: Buffer) => (holderOut += d.toString()));
+    holder.stderr.on('data', (d: Buffer) => (holderOut += d.toString()));
+    const holderExited = new Promise((r) => holder.once('exit', r));
+    try {
+      const until = Date.now() + 10000;
+      while (!/Association Accepted/.test(holderOut)) {
+        assert.ok(Date.now() < until, `the holding association was never accepted:\n${holderOut}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const second = echo(bridge.dicomPort, 'SECOND', bridge.aeTitle);
+      assert.notEqual(second.status, 0);
+      assert.match(second.stderr + second.stdout, /Association Rejected/i);
+      await bridge.waitForLog(/dicom\.association_rejected calling=SECOND called=MWL_TEST reason="1 associations already open \(dicom\.maxAssociations\)"/);
+    } finally {
+      holder.kill('SIGKILL');
+      await holderExited;
+    }
+    // The killed peer's socket closes; the slot is free again.
+    const until = Date.now() + 10000;
+    let third = echo(bridge.dicomPort, 'THIRD', bridge.aeTitle);
+    while (third.status !== 0 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 100));
+      third = echo(bridge.dicomPort, 'THIRD', bridge.aeTitle);
+    }
+    assert.equal(third.status, 0, third.stderr);
   });
 });
