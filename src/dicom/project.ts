@@ -1,7 +1,8 @@
 /**
  * Builds a C-FIND answer: the matched item projected onto the requested keys (PS3.4 C.2.2.1.2).
- * Every requested key is present; a key the item lacks is returned zero-length, as wlmscpfs does.
- * A requested sequence with an empty item (or no item) gets the item's whole sequence; one with
+ * Every requested key is present; a key the item lacks is returned zero-length, as wlmscpfs does
+ * (a sequence the item lacks: zero-length, or one item of zero-length keys when keys were asked
+ * inside it). A requested sequence with an empty item (or no item) gets the item's whole sequence; one with
  * keys gets the item's matching sequence items, each projected onto those keys.
  */
 import { itemsOf, type DicomJson, type DicomJsonElement } from '../worklist/item.js';
@@ -22,11 +23,12 @@ function projectDataset(item: DicomJson, identifier: DicomJson, opts: MatchOptio
       out[tag] = have && have.vr !== 'SQ' ? have : { vr: requested.vr, Value: [] };
       continue;
     }
+    const queryItems = itemsOf(requested).filter((q) => Object.keys(q).length > 0);
     if (!have || have.vr !== 'SQ') {
-      out[tag] = { vr: 'SQ', Value: [] };
+      // As wlmscpfs: a requested item of keys comes back as one item of zero-length keys.
+      out[tag] = { vr: 'SQ', Value: queryItems.slice(0, 1).map((q) => projectDataset({}, q, opts)) };
       continue;
     }
-    const queryItems = itemsOf(requested).filter((q) => Object.keys(q).length > 0);
     if (queryItems.length === 0) {
       out[tag] = have;
       continue;
