@@ -18,7 +18,10 @@ export type ErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'STORE_WRITE'
   | 'DICOM_FILE_INVALID'
-  | 'DICOM_QUERY_INVALID';
+  | 'DICOM_QUERY_INVALID'
+  | 'WL_FILE_UNWRITABLE'
+  | 'MIRROR_LOCK'
+  | 'MIRROR_WRITE';
 
 export class BridgeError extends Error {
   readonly code: ErrorCode;

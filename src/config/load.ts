@@ -159,6 +159,8 @@ function coerce(type: SettingType, value: unknown): string | number | { problem:
     case 'string':
     case 'path':
       return text.length > 0 ? text : { problem: 'must not be empty' };
+    case 'pathOrEmpty':
+      return text;
     case 'port':
       return integer(text, 0, 65535);
     case 'integer':
@@ -181,6 +183,9 @@ function coerce(type: SettingType, value: unknown): string | number | { problem:
       if (['false', 'no', 'off', '0'].includes(t)) return 'false';
       return { problem: `"${text}" is not true or false` };
     }
+    case 'aeTitleOrEmpty':
+      if (text === '') return '';
+    // falls through
     case 'aeTitle':
       return /^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(text) && text.trim().length > 0
         ? text

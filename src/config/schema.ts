@@ -6,6 +6,8 @@
 export type SettingType =
   | { kind: 'string' }
   | { kind: 'path' }
+  /** A path, or empty for none (the feature is off). */
+  | { kind: 'pathOrEmpty' }
   | { kind: 'port' }
   | { kind: 'integer'; min: number; max: number }
   | { kind: 'enum'; values: readonly string[] }
@@ -17,6 +19,7 @@ export type SettingType =
   /** Comma-separated AE titles, possibly none. */
   | { kind: 'aeTitleList' }
   | { kind: 'aeTitle' }
+  | { kind: 'aeTitleOrEmpty' }
   | { kind: 'uidRoot' };
 
 export interface SettingSpec {
@@ -171,6 +174,36 @@ export const settingsSchema = {
     default: 60,
     flag: 'retention-interval-minutes',
     doc: 'How often the retention purge runs (also once at start); 0 turns purging off.',
+  },
+  'mirror.dir': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'mirror-dir',
+    doc: 'Folder kept in step with the store: one DICOM .wl file per worklist item, for DCMTK wlmscpfs, the Orthanc worklist plugin or a PACS that reads a worklist folder. Empty turns the mirror off.',
+  },
+  'mirror.layout': {
+    type: { kind: 'enum', values: ['wlmscpfs', 'flat'] },
+    default: 'wlmscpfs',
+    flag: 'mirror-layout',
+    doc: 'wlmscpfs: files in <mirror.dir>/<mirror.aeTitle>/ beside a lockfile, write-locked (flock) while the folder changes, as wlmscpfs -dfp <mirror.dir> expects; flat: files directly in mirror.dir (Orthanc Worklists.Database).',
+  },
+  'mirror.aeTitle': {
+    type: { kind: 'aeTitleOrEmpty' },
+    default: '',
+    flag: 'mirror-ae-title',
+    doc: 'Storage area (sub-folder) of the wlmscpfs layout: the AE title the modalities call wlmscpfs by. Empty uses dicom.aeTitle.',
+  },
+  'mirror.characterSet': {
+    type: { kind: 'enum', values: ['auto', 'ISO_IR 192', 'ISO_IR 100', 'ISO_IR 101', 'ISO_IR 109', 'ISO_IR 110', 'ISO_IR 126', 'ISO_IR 127', 'ISO_IR 138', 'ISO_IR 144', 'ISO_IR 148', 'ISO_IR 203', 'ISO_IR 6'] },
+    default: 'auto',
+    flag: 'mirror-character-set',
+    doc: 'Specific Character Set of the .wl files. auto: none for plain ASCII, ISO_IR 100 when Latin-1 holds every name, else ISO_IR 192 (UTF-8). A fixed repertoire writes characters it lacks as "?" and logs which attributes.',
+  },
+  'mirror.retrySeconds': {
+    type: { kind: 'integer', min: 1, max: 3600 },
+    default: 30,
+    flag: 'mirror-retry-seconds',
+    doc: 'Seconds before the mirror retries after it could not write the folder (disk full, permissions, lock held). Changes wait in the database meanwhile; none is lost.',
   },
   'uid.root': {
     type: { kind: 'uidRoot' },

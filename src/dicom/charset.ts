@@ -73,24 +73,59 @@ export function encodeAnswer(answer: DicomJson, term: string): EncodedAnswer {
 }
 
 // The CommonJS build of dcmjs: the one dcmjs-dimse requires (an ESM import would load another copy).
-const dcmjsCjs = createRequire(import.meta.url)('dcmjs') as {
-  data: { WriteBufferStream: { prototype: { writeUTF8String(v: string): number; writeAsciiString(v: string): number } } };
+export const dcmjsCjs = createRequire(import.meta.url)('dcmjs') as {
+  data: {
+    WriteBufferStream: { prototype: { writeUTF8String(v: string): number; writeAsciiString(v: string): number } };
+    DicomDict: new (meta: DicomJson) => { dict: DicomJson; write(options?: Record<string, unknown>): ArrayBuffer };
+  };
 };
 const { WriteBufferStream } = dcmjsCjs.data;
 
 /**
- * A dcmjs-dimse Dataset whose text values are byte strings (from encodeAnswer): while it is encoded
- * (synchronously), dcmjs's UTF-8 string writer is swapped for its byte writer, then restored.
+ * Runs fn (which encodes a dataset synchronously with dcmjs) with dcmjs's UTF-8 string writer
+ * swapped for its byte writer, so byte strings from encodeAnswer are written byte for byte.
  */
+export function withByteStringWriter<T>(fn: () => T): T {
+  const proto = WriteBufferStream.prototype;
+  const utf8 = proto.writeUTF8String;
+  proto.writeUTF8String = proto.writeAsciiString;
+  try {
+    return fn();
+  } finally {
+    proto.writeUTF8String = utf8;
+  }
+}
+
+/** A dcmjs-dimse Dataset whose text values are byte strings (from encodeAnswer). */
 export class CharsetDataset extends dimse.Dataset {
   override getDenaturalizedDataset(...args: Parameters<InstanceType<typeof dimse.Dataset>['getDenaturalizedDataset']>): Buffer {
-    const proto = WriteBufferStream.prototype;
-    const utf8 = proto.writeUTF8String;
-    proto.writeUTF8String = proto.writeAsciiString;
-    try {
-      return super.getDenaturalizedDataset(...args);
-    } finally {
-      proto.writeUTF8String = utf8;
-    }
+    return withByteStringWriter(() => super.getDenaturalizedDataset(...args));
   }
+}
+
+/**
+ * The narrowest repertoire that holds every text value of a dataset: undefined for plain ASCII,
+ * ISO_IR 100 (Latin-1) when that suffices, else ISO_IR 192 (UTF-8). Old readers of worklist files
+ * often know Latin-1 but not UTF-8.
+ */
+export function narrowestCharacterSet(dataset: DicomJson): 'ISO_IR 100' | 'ISO_IR 192' | undefined {
+  let widest = 0;
+  const visitText = (text: string): void => {
+    for (const ch of text) {
+      const code = ch.codePointAt(0)!;
+      if (code > 0xff) widest = 2;
+      else if (code > 0x7f && widest < 1) widest = 1;
+    }
+  };
+  const walk = (ds: DicomJson): void => {
+    for (const el of Object.values(ds)) {
+      for (const v of el.Value ?? []) {
+        if (el.vr === 'SQ') walk(v as DicomJson);
+        else if (typeof v === 'string' && TEXT_VRS.has(el.vr)) visitText(v);
+        else if (el.vr === 'PN' && v && typeof v === 'object') Object.values(v as PersonNameValue).forEach((s) => typeof s === 'string' && visitText(s));
+      }
+    }
+  };
+  walk(dataset);
+  return widest === 0 ? undefined : widest === 1 ? 'ISO_IR 100' : 'ISO_IR 192';
 }

@@ -3,6 +3,7 @@
  * messages. Every write runs in one transaction; callers answer their peer only after it returned.
  */
 import type { Statement } from 'better-sqlite3';
+import { MirrorJournal } from './mirror-journal.js';
 import { ACTIVE_STATUSES, CLOSED_STATUSES, OPEN_STATUSES, type DicomJson, type ItemStatus } from '../worklist/item.js';
 import { indexKeysOf, indexedValuesOf } from '../worklist/keys.js';
 import type { WorklistQuery } from '../worklist/query.js';
@@ -331,6 +332,27 @@ export class WorklistStore {
     const { where, params } = compileWorklistQuery(query);
     const rows = this.db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM items WHERE ${where}`).all(...params) as { detail: string }[];
     return rows.map((r) => r.detail);
+  }
+
+  /** Whether C-FIND shows items of this status (the mirror writes the same items). */
+  isVisible(status: string): boolean {
+    return (this.visibleStatuses as readonly string[]).includes(status);
+  }
+
+  /** The statuses C-FIND shows. */
+  get shownStatuses(): readonly ItemStatus[] {
+    return this.visibleStatuses;
+  }
+
+  /** One page of the items C-FIND shows, ids above afterId, in id order. */
+  visibleItemsPage(afterId: number, limit: number): StoredItem[] {
+    const sql = `SELECT id, status, dataset FROM items WHERE status IN (${list(this.visibleStatuses)}) AND id > ? ORDER BY id LIMIT ?`;
+    return (this.db.prepare(sql).all(afterId, limit) as ItemRow[]).map(toItem);
+  }
+
+  /** The mirror's journal of changed items. */
+  mirrorJournal(): MirrorJournal {
+    return new MirrorJournal(this.db);
   }
 
   getItem(id: number): StoredItem | undefined {

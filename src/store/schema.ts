@@ -105,4 +105,12 @@ export const migrations: readonly string[] = [
   CREATE INDEX item_values_item ON item_values (item_id);
   CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
+  `
+  -- Items whose .wl mirror file must be written or deleted, filled by triggers on items (created only
+  -- while a mirror is configured) in the same transaction as the change, so no change is missed.
+  CREATE TABLE mirror_queue (
+    id INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL
+  );
+  `,
 ];
