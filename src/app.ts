@@ -18,6 +18,9 @@ import { scheduleRetention } from './worklist/retention.js';
 import { MppsService, type MppsNotifier } from './worklist/mpps.js';
 import { Hl7Sender } from './hl7/outbound.js';
 import { buildStatusMessage } from './hl7/status-message.js';
+import { WorklistFolder } from './mirror/folder.js';
+import { WorklistMirror } from './mirror/mirror.js';
+import type { WorklistFileCharset } from './dicom/wl-file.js';
 
 /** The folder the bridge is installed in (holds mappings/). */
 export const installDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,6 +41,20 @@ export function mappingFiles(config: BridgeConfig): string[] {
     .map(resolveMappingPath);
 }
 
+/** The mirror folder the config describes, or undefined when mirror.dir is empty (mirror off). */
+export function mirrorFolderOf(config: BridgeConfig): WorklistFolder | undefined {
+  if (!config['mirror.dir']) return undefined;
+  return new WorklistFolder({
+    root: resolve(config['mirror.dir']),
+    layout: config['mirror.layout'] as 'wlmscpfs' | 'flat',
+    aeTitle: config['mirror.aeTitle'] || config['dicom.aeTitle'],
+  });
+}
+
+export function openStore(config: BridgeConfig): WorklistStore {
+  return WorklistStore.open(config['db.path'], { showClosedItems: config['worklist.showClosedItems'] === 'true' });
+}
+
 export interface RunningBridge {
   mllpPort: number | undefined;
   dicomPort: number;
@@ -49,7 +66,7 @@ export interface RunningBridge {
 export async function startBridge(config: BridgeConfig, logger: Logger): Promise<RunningBridge> {
   const files = mappingFiles(config);
   let mappings = MappingSet.load(files);
-  const store = WorklistStore.open(config['db.path'], { showClosedItems: config['worklist.showClosedItems'] === 'true' });
+  const store = openStore(config);
   const stopRetention = scheduleRetention(
     store,
     {
@@ -78,7 +95,21 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
 
   let mllp: MllpListener | undefined;
   let scp: WorklistScp | undefined;
+  let mirror: WorklistMirror | undefined;
   try {
+    const folder = mirrorFolderOf(config);
+    if (folder) {
+      mirror = new WorklistMirror(store, {
+        folder,
+        characterSet: config['mirror.characterSet'] as WorklistFileCharset,
+        retrySeconds: config['mirror.retrySeconds'],
+        logger,
+      });
+      await mirror.start();
+    } else {
+      // No journal while there is no mirror; turning it on later reconciles the folder first.
+      store.mirrorJournal().disable();
+    }
     scp = new WorklistScp({
       port: config['dicom.port'],
       aeTitle: config['dicom.aeTitle'],
@@ -139,6 +170,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         sender?.stop();
         await mllp?.stop();
         scp?.stop();
+        await mirror?.stop();
         store.close();
       },
     };
@@ -147,6 +179,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     sender?.stop();
     await mllp?.stop();
     scp?.stop();
+    await mirror?.stop();
     store.close();
     throw err;
   }

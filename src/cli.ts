@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 /**
- * mwl-bridge command line: start | import | map. Thin: parses flags, builds the config, calls modules.
+ * mwl-bridge command line: start | import | map | messages | mirror. Thin: parses flags, builds the config, calls modules.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { mappingFiles, startBridge } from './app.js';
+import { mappingFiles, mirrorFolderOf, openStore, startBridge } from './app.js';
+import type { WorklistFileCharset } from './dicom/wl-file.js';
+import { mirrorTarget } from './mirror/mirror.js';
+import { reconcileFolder, reportIsClean, type ReconcileReport } from './mirror/reconcile.js';
 import { loadConfig } from './config/load.js';
 import { configFileEnvVar, envVarFor, settingsSchema, type BridgeConfig, type SettingKey, type SettingSpec } from './config/schema.js';
 import { importWorklistFiles } from './dicom/import.js';
@@ -29,6 +32,9 @@ Commands:
         List logged inbound messages, newest first (dates are UTC, YYYY-MM-DD or ISO 8601).
   messages show ID [--db PATH]
         Show one logged message in full: raw message, outcome, ACK sent, items touched.
+  mirror --rebuild|--check [--db PATH] [--mirror-dir DIR] [--mirror-layout wlmscpfs|flat]
+        Reconcile the .wl mirror folder with the store: write missing or stale files, delete the
+        bridge's files whose item left the worklist; --check only reports (exit 1 if out of step).
 
 Every setting can also come from a YAML config file (--config or ${configFileEnvVar}) and from
 environment variables; run "mwl-bridge help settings" for the list.`;
@@ -42,6 +48,7 @@ const parseOptions = {
   ...Object.fromEntries(settingFlags.map(([, s]) => [s.flag!, { type: 'string' }])),
 } as const;
 const MESSAGE_FILTERS = ['since', 'until', 'patient', 'accession', 'outcome', 'control-id', 'limit'] as const;
+const mirrorOptions = { ...parseOptions, rebuild: { type: 'boolean' }, check: { type: 'boolean' } } as const;
 const messagesOptions = { ...parseOptions, ...Object.fromEntries(MESSAGE_FILTERS.map((f) => [f, { type: 'string' }])) } as const;
 
 function buildConfig(flags: Flags): BridgeConfig {
@@ -126,6 +133,53 @@ function commandMap(flags: Flags, files: string[]): number {
   out.push(`rejected: ${result.error!.describe()}`, '', 'ACK that would be sent:', ackFor(result, code, error, bridgeApplication).replace(/\r/g, '\n'));
   process.stdout.write(out.join('\n'));
   return 1;
+}
+
+async function commandMirror(flags: Flags, args: string[]): Promise<number> {
+  if (args.length > 0 || flags.rebuild === flags.check) {
+    process.stderr.write('mwl-bridge mirror: give exactly one of --rebuild or --check\n');
+    return 2;
+  }
+  const config = buildConfig(flags);
+  const folder = mirrorFolderOf(config);
+  if (!folder) {
+    process.stderr.write('mwl-bridge mirror: no mirror folder is configured (set mirror.dir, MWL_BRIDGE_MIRROR_DIR or --mirror-dir)\n');
+    return 2;
+  }
+  const store = openStore(config);
+  try {
+    const charset = config['mirror.characterSet'] as WorklistFileCharset;
+    const dryRun = flags.check === true;
+    const journal = store.mirrorJournal();
+    const target = mirrorTarget(store, folder, charset);
+    // The journal's head before the scan: changes committed during it are applied again afterwards.
+    if (!dryRun) journal.enable(target);
+    const head = journal.head();
+    const report = await reconcileFolder(store, folder, charset, { dryRun });
+    if (!dryRun) journal.markReconciled(target, head);
+    process.stdout.write(formatReconcileReport(report, folder.dir, dryRun) + '\n');
+    return dryRun && !reportIsClean(report) ? 1 : 0;
+  } finally {
+    store.close();
+  }
+}
+
+function formatReconcileReport(report: ReconcileReport, dir: string, dryRun: boolean): string {
+  const verb = (done: string, would: string): string => (dryRun ? would : done);
+  const ids = (list: number[]): string => (list.length ? `: items ${list.slice(0, 20).join(', ')}${list.length > 20 ? ', ...' : ''}` : '');
+  const lines = [
+    `mirror ${dir} (${dryRun ? 'check only, nothing changed' : 'rebuilt'})`,
+    `  ${report.written.length} missing file(s) ${verb('written', 'to write')}${ids(report.written)}`,
+    `  ${report.rewritten.length} stale file(s) ${verb('rewritten', 'to rewrite')}${ids(report.rewritten)}`,
+    `  ${report.deleted.length} orphan file(s) ${verb('deleted', 'to delete')}${ids(report.deleted)}`,
+    `  ${report.temporaries.length} temporary file(s) of interrupted writes ${verb('removed', 'to remove')}`,
+    `  ${report.unchanged} file(s) already up to date`,
+  ];
+  if (report.foreign.length) lines.push(`  ${report.foreign.length} .wl file(s) not written by the bridge, left alone: ${report.foreign.slice(0, 10).join(', ')}${report.foreign.length > 10 ? ', ...' : ''}`);
+  for (const { itemId, attributes } of report.replaced) lines.push(`  item ${itemId}: characters ${'the character set lacks'} written as "?" in ${attributes.join(', ')}`);
+  for (const { itemId, error } of report.unwritable) lines.push(`  item ${itemId} cannot be written: ${error}`);
+  lines.push(reportIsClean(report) ? '  folder and store agree' : dryRun ? '  folder and store differ: run "mwl-bridge mirror --rebuild"' : '  folder and store now agree');
+  return lines.join('\n');
 }
 
 function commandMessages(flags: Flags, args: string[]): number {
@@ -227,7 +281,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let parsed: { values: Flags; positionals: string[] };
   try {
-    const options = command === 'messages' ? messagesOptions : parseOptions;
+    const options = command === 'messages' ? messagesOptions : command === 'mirror' ? mirrorOptions : parseOptions;
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true }) as typeof parsed;
   } catch (err) {
     process.stderr.write(`mwl-bridge ${command}: ${(err as Error).message}\n\n${USAGE}\n`);
@@ -246,6 +300,8 @@ async function main(argv: string[]): Promise<number> {
       return commandMap(parsed.values, parsed.positionals);
     case 'messages':
       return commandMessages(parsed.values, parsed.positionals);
+    case 'mirror':
+      return commandMirror(parsed.values, parsed.positionals);
     default:
       process.stderr.write(`mwl-bridge: unknown command "${command}"\n\n${USAGE}\n`);
       return 2;

@@ -5,56 +5,20 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
-import { projectDir, skipWithout, startBridge, tempDir } from '../helpers/peers.js';
+import { orderFile, sendFile } from '../helpers/burst.js';
+import { skipWithout, startBridge, tempDir } from '../helpers/peers.js';
 
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as typeof BetterSqlite3;
 const CONNECTIONS = 4;
 const PER_CONNECTION = 500;
 
-function orderFile(dir: string, k: number): string {
-  const base = readFileSync(join(projectDir, 'samples', 'orm-mr-knee.hl7'), 'utf8').replace(/\r$/, '');
-  const messages = Array.from({ length: PER_CONNECTION }, (_, i) => {
-    const n = `${k}${String(i).padStart(4, '0')}`;
-    return base.replace('MSG00002', `D${n}`).replace(/1002/g, `9${n}`);
-  });
-  const file = join(dir, `orders-${k}.hl7`);
-  writeFileSync(file, messages.join('\r\n') + '\r\n');
-  return file;
-}
-
-/** Runs mllp_send on a file; resolves with the control ids answered AA and AE/AR (whatever got through). */
-function sendFile(port: number, file: string, onAck: () => void): Promise<{ accepted: string[]; refused: string[] }> {
-  return new Promise((resolve) => {
-    const child = spawn('mllp_send', ['--loose', '-p', String(port), '-f', file, '127.0.0.1'], { env: { ...process.env, PYTHONUNBUFFERED: '1' } });
-    const accepted: string[] = [];
-    const refused: string[] = [];
-    let pending = '';
-    child.stdout.on('data', (d: Buffer) => {
-      pending += d.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        const m = /MSA\|(A[AER])\|([^|\r]+)/.exec(line);
-        if (!m) continue;
-        (m[1] === 'AA' ? accepted : refused).push(m[2]!);
-        onAck();
-      }
-    });
-    child.stderr.resume();
-    child.once('exit', () => resolve({ accepted, refused }));
-  });
-}
-
 describe('durability', { skip: skipWithout('mllp_send') }, () => {
   it('every order acknowledged before a kill -9 is stored exactly once after restart', async (t) => {
     const dir = tempDir('mwl-durable-');
-    const files = Array.from({ length: CONNECTIONS }, (_, k) => orderFile(dir, k));
+    const files = Array.from({ length: CONNECTIONS }, (_, k) => orderFile(dir, k, PER_CONNECTION));
     const bridge = await startBridge([], { dir });
     const killAfter = 200 + Math.floor(Math.random() * 1200); // a random moment, counted in ACKs
     let acks = 0;
