@@ -39,6 +39,7 @@ export class WorklistMirror {
   private failingSince: number | undefined;
   private retryAt = 0;
   private stopped = false;
+  private needsReconcile = false;
 
   constructor(
     private readonly store: WorklistStore,
@@ -48,17 +49,16 @@ export class WorklistMirror {
     this.target = mirrorTarget(store, opts.folder, opts.characterSet);
   }
 
-  /** Enables the journal, reconciles the folder when needed, and starts following changes. */
+  /**
+   * Enables the journal and starts following changes; the folder is reconciled first when the
+   * journal cannot be trusted (first start, other folder). A folder that cannot be written does not
+   * stop the bridge: the failure is logged and retried like any other.
+   */
   async start(): Promise<void> {
     const { folder, logger } = this.opts;
-    folder.prepare();
-    if (this.journal.enable(this.target)) {
-      const head = this.journal.head();
-      const report = await reconcileFolder(this.store, folder, this.opts.characterSet);
-      this.journal.markReconciled(this.target, head);
-      logReconcile(logger, 'mirror.reconciled', report);
-    }
-    logger.info('mirror.ready', { dir: folder.dir, layout: folder.layout.layout, backlog: this.journal.backlog() });
+    this.needsReconcile = this.journal.enable(this.target);
+    await this.tick();
+    logger.info('mirror.ready', { dir: folder.dir, layout: folder.layout.layout, backlog: this.journal.backlog(), reconciled: !this.needsReconcile });
     this.schedule();
   }
 
@@ -90,8 +90,17 @@ export class WorklistMirror {
   private async drain(): Promise<void> {
     const { folder, logger } = this.opts;
     try {
+      if (this.needsReconcile) {
+        const head = this.journal.head();
+        const report = await reconcileFolder(this.store, folder, this.opts.characterSet);
+        this.journal.markReconciled(this.target, head);
+        this.needsReconcile = false;
+        logReconcile(logger, 'mirror.reconciled', report);
+      }
       for (let backlog = this.journal.next(BATCH); backlog.itemIds.length > 0; backlog = this.journal.next(BATCH)) {
         const started = performance.now();
+        // Recreates the folder (and lockfile) if somebody removed it meanwhile.
+        folder.prepare();
         const counts = await folder.withWriteLock(() => {
           const done = { written: 0, deleted: 0 };
           for (const id of backlog.itemIds) {
