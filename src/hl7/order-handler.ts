@@ -80,7 +80,7 @@ export function createOrderMessageHandler(opts: OrderPipelineOptions & { orders:
     if (result.order) {
       const ack = ackFor(result, 'AA', undefined, bridgeApplication);
       try {
-        const outcome = orders.apply(result.order, { ...logBase, ackCode: 'AA', error: null, ack });
+        const outcome = await orders.applyDurably(result.order, { ...logBase, ackCode: 'AA', error: null, ack });
         logger.info(outcome.duplicate ? 'hl7.duplicate_message' : 'hl7.message_applied', {
           control_id: result.header.controlId,
           sender: result.header.sendingApplication,

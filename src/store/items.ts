@@ -140,18 +140,72 @@ export class WorklistStore {
 
   /** Fills the value index for items stored before it existed (once per database). */
   private backfillValueIndex(): void {
-    if (this.db.prepare("SELECT 1 FROM store_meta WHERE key = 'item_values'").get()) return;
+    if (this.statement("SELECT 1 FROM store_meta WHERE key = 'item_values'").get()) return;
     this.transaction(() => {
-      for (const row of this.db.prepare('SELECT id, dataset FROM items').all() as { id: number; dataset: string }[]) {
+      for (const row of this.statement('SELECT id, dataset FROM items').all() as { id: number; dataset: string }[]) {
         this.writeValues(row.id, JSON.parse(row.dataset) as DicomJson);
       }
-      this.db.prepare("INSERT INTO store_meta (key, value) VALUES ('item_values', ?)").run(new Date().toISOString());
+      this.statement("INSERT INTO store_meta (key, value) VALUES ('item_values', ?)").run(new Date().toISOString());
     });
   }
 
   private writeValues(id: number, dataset: DicomJson): void {
     this.deleteValuesStmt.run(id);
     for (const { tag, value } of indexedValuesOf(dataset)) this.insertValueStmt.run(id, tag, value);
+  }
+
+  private readonly statements = new Map<string, Statement>();
+
+  /** A prepared statement, prepared once per SQL text (the hot paths run the same few). */
+  private statement(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      // Queries with value lists make many shapes; a bounded cache keeps memory flat.
+      if (this.statements.size >= 500) this.statements.clear();
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  private commitGroup: { work: () => unknown; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+
+  /**
+   * Runs fn in a transaction shared with the other calls made in the same event-loop turn, and
+   * resolves once that transaction has committed (durable). Group commit: with several peers
+   * sending at once, one fsync covers all their messages. Each fn runs in its own savepoint, so one
+   * that throws is rolled back alone and only its promise rejects.
+   */
+  inCommitGroup<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.commitGroup.length === 0) setImmediate(() => this.commitPendingGroup());
+      this.commitGroup.push({ work: fn, resolve: resolve as (v: unknown) => void, reject });
+    });
+  }
+
+  private commitPendingGroup(): void {
+    const group = this.commitGroup;
+    this.commitGroup = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.transaction(() => {
+        for (const { work } of group) {
+          try {
+            outcomes.push({ ok: true, value: this.db.transaction(work)() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (err) {
+      for (const { reject } of group) reject(err);
+      return;
+    }
+    group.forEach(({ resolve, reject }, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) resolve(outcome.value);
+      else reject(outcome.error);
+    });
   }
 
   /** Runs fn in one transaction (committed, and durable, when this returns). */
@@ -194,7 +248,7 @@ export class WorklistStore {
         ? ['filler_order_number', keys.fillerOrderNumber]
         : ['accession_number', keys.accessionNumber];
     if (!value) return [];
-    return (this.db.prepare(`SELECT id, status, dataset FROM items WHERE ${column} = ? AND source = 'hl7' ORDER BY id`).all(value) as ItemRow[]).map(toItem);
+    return (this.statement(`SELECT id, status, dataset FROM items WHERE ${column} = ? AND source = 'hl7' ORDER BY id`).all(value) as ItemRow[]).map(toItem);
   }
 
   /**
@@ -208,7 +262,7 @@ export class WorklistStore {
     if (ref.spsId) (clauses.push('sps_id = ?'), params.push(ref.spsId));
     if (ref.accessionNumber) (clauses.push('accession_number = ?'), params.push(ref.accessionNumber));
     else if (ref.studyInstanceUid) (clauses.push('study_instance_uid = ?'), params.push(ref.studyInstanceUid));
-    const rows = (this.db.prepare(`SELECT id, status, dataset FROM items WHERE ${clauses.join(' AND ')} ORDER BY id`).all(...params) as ItemRow[]).map(toItem);
+    const rows = (this.statement(`SELECT id, status, dataset FROM items WHERE ${clauses.join(' AND ')} ORDER BY id`).all(...params) as ItemRow[]).map(toItem);
     if (!ref.requestedProcedureId) return rows;
     return rows.filter((r) => {
       const rp = r.dataset['00401001']?.Value?.[0];
@@ -217,7 +271,7 @@ export class WorklistStore {
   }
 
   getMpps(sopInstanceUid: string): { status: string; itemIds: number[]; dataset: DicomJson } | undefined {
-    const row = this.db.prepare('SELECT status, item_ids, dataset FROM mpps WHERE sop_instance_uid = ?').get(sopInstanceUid) as
+    const row = this.statement('SELECT status, item_ids, dataset FROM mpps WHERE sop_instance_uid = ?').get(sopInstanceUid) as
       | { status: string; item_ids: string; dataset: string }
       | undefined;
     return row && { status: row.status, itemIds: JSON.parse(row.item_ids) as number[], dataset: JSON.parse(row.dataset) as DicomJson };
@@ -263,12 +317,12 @@ export class WorklistStore {
   }
 
   outboundStates(): { state: string; n: number }[] {
-    return this.db.prepare('SELECT state, count(*) AS n FROM hl7_outbox GROUP BY state').all() as { state: string; n: number }[];
+    return this.statement('SELECT state, count(*) AS n FROM hl7_outbox GROUP BY state').all() as { state: string; n: number }[];
   }
 
   /** Open (not closed) items of a patient. */
   openItemsOfPatient(patientId: string): StoredItem[] {
-    return (this.db.prepare(`SELECT id, status, dataset FROM items WHERE patient_id = ? AND status IN (${list(OPEN_STATUSES)}) ORDER BY id`).all(patientId) as ItemRow[]).map(toItem);
+    return (this.statement(`SELECT id, status, dataset FROM items WHERE patient_id = ? AND status IN (${list(OPEN_STATUSES)}) ORDER BY id`).all(patientId) as ItemRow[]).map(toItem);
   }
 
   recordMessage(record: MessageRecord): number {
@@ -293,11 +347,11 @@ export class WorklistStore {
     if (filter.controlId) (clauses.push('control_id = @controlId'), (params.controlId = filter.controlId));
     params.limit = filter.limit ?? 100;
     const sql = `SELECT * FROM messages ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`;
-    return (this.db.prepare(sql).all(params) as MessageRow[]).map(toMessage);
+    return (this.statement(sql).all(params) as MessageRow[]).map(toMessage);
   }
 
   getMessage(id: number): StoredMessage | undefined {
-    const row = this.db.prepare('SELECT * FROM messages WHERE id = ?').get(id) as MessageRow | undefined;
+    const row = this.statement('SELECT * FROM messages WHERE id = ?').get(id) as MessageRow | undefined;
     return row && toMessage(row);
   }
 
@@ -308,11 +362,11 @@ export class WorklistStore {
    */
   purge(opts: { closedBefore: string; scheduledBefore: string; unchangedBefore: string; messagesBefore: string }): { closedItems: number; staleItems: number; messages: number } {
     return this.transaction(() => ({
-      closedItems: this.db.prepare(`DELETE FROM items WHERE status IN (${list(CLOSED_STATUSES)}) AND status_changed_at < ?`).run(opts.closedBefore).changes,
+      closedItems: this.statement(`DELETE FROM items WHERE status IN (${list(CLOSED_STATUSES)}) AND status_changed_at < ?`).run(opts.closedBefore).changes,
       staleItems: this.db
         .prepare(`DELETE FROM items WHERE status IN (${list(OPEN_STATUSES)}) AND sps_start_date IS NOT NULL AND sps_start_date != '' AND sps_start_date < ? AND updated_at < ?`)
         .run(opts.scheduledBefore, opts.unchangedBefore).changes,
-      messages: this.db.prepare('DELETE FROM messages WHERE received_at < ?').run(opts.messagesBefore).changes,
+      messages: this.statement('DELETE FROM messages WHERE received_at < ?').run(opts.messagesBefore).changes,
     }));
   }
 
@@ -324,13 +378,13 @@ export class WorklistStore {
   findCandidatesPage(query: WorklistQuery, afterId: number, limit: number): StoredItem[] {
     const { where, params } = compileWorklistQuery(query);
     const sql = `SELECT id, status, dataset FROM items WHERE status IN (${list(this.visibleStatuses)}) AND ${where} AND id > ? ORDER BY id LIMIT ?`;
-    return (this.db.prepare(sql).all(...params, afterId, limit) as ItemRow[]).map(toItem);
+    return (this.statement(sql).all(...params, afterId, limit) as ItemRow[]).map(toItem);
   }
 
   /** The SQL plan of a query, to check that indexes are used. */
   explainQuery(query: WorklistQuery): string[] {
     const { where, params } = compileWorklistQuery(query);
-    const rows = this.db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM items WHERE ${where}`).all(...params) as { detail: string }[];
+    const rows = this.statement(`EXPLAIN QUERY PLAN SELECT id FROM items WHERE ${where}`).all(...params) as { detail: string }[];
     return rows.map((r) => r.detail);
   }
 
@@ -347,7 +401,7 @@ export class WorklistStore {
   /** One page of the items C-FIND shows, ids above afterId, in id order. */
   visibleItemsPage(afterId: number, limit: number): StoredItem[] {
     const sql = `SELECT id, status, dataset FROM items WHERE status IN (${list(this.visibleStatuses)}) AND id > ? ORDER BY id LIMIT ?`;
-    return (this.db.prepare(sql).all(afterId, limit) as ItemRow[]).map(toItem);
+    return (this.statement(sql).all(afterId, limit) as ItemRow[]).map(toItem);
   }
 
   /** The mirror's journal of changed items. */
@@ -356,7 +410,7 @@ export class WorklistStore {
   }
 
   getItem(id: number): StoredItem | undefined {
-    const row = this.db.prepare('SELECT id, status, dataset FROM items WHERE id = ?').get(id) as ItemRow | undefined;
+    const row = this.statement('SELECT id, status, dataset FROM items WHERE id = ?').get(id) as ItemRow | undefined;
     return row && toItem(row);
   }
 

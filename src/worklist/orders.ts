@@ -106,6 +106,14 @@ export class OrderService {
     });
   }
 
+  /**
+   * apply() in a group commit: resolves once the transaction holding this message (and those that
+   * arrived with it) has committed, so the ACK can be sent.
+   */
+  applyDurably(order: MappedOrder, log: MessageLogEntry & { ack: string }): Promise<OrderOutcome> {
+    return this.store.inCommitGroup(() => this.apply(order, log));
+  }
+
   /** Logs a message that was answered with AE or AR. */
   logRejected(log: MessageLogEntry, outcome: 'rejected' | 'error', keys: { patientId?: string | null; accessionNumber?: string | null } = {}): void {
     this.store.transaction(() =>

@@ -134,3 +134,27 @@ describe('projectAnswer', () => {
     assert.deepEqual(answer['00080005'], { vr: 'CS', Value: ['ISO_IR 192'] });
   });
 });
+
+describe('group commit (inCommitGroup)', () => {
+  it('commits the calls of one event-loop turn together; one that throws is rolled back alone', async () => {
+    const store = openStore();
+    const ok1 = store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: makeItem(1, 'CT', '20261123') }));
+    const failing = store.inCommitGroup(() => {
+      store.insertItem({ source: 'hl7', dataset: makeItem(2, 'CT', '20261123') });
+      throw new Error('refused');
+    });
+    const ok2 = store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: makeItem(3, 'MR', '20261123') }));
+    assert.equal(store.countItems(), 0, 'nothing runs before the group is committed');
+    await assert.rejects(failing, /refused/);
+    const [id1, id3] = await Promise.all([ok1, ok2]);
+    assert.deepEqual(
+      findWorklistItems(store, { '00080050': { vr: 'SH' } }, { personNameCaseInsensitive: true }).answers.map((a) => a['00080050']?.Value?.[0]),
+      ['A1', 'A3'],
+    );
+    assert.ok(id3! > id1!);
+    // A second group after the first one committed.
+    await store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: makeItem(4, 'US', '20261123') }));
+    assert.equal(store.countItems(), 3);
+    store.close();
+  });
+});
