@@ -16,11 +16,6 @@ export function identifierFromNaturalized(elements: Record<string, unknown>): Di
   return cleanDataset(DicomMetaDictionary.denaturalizeDataset(elements) as unknown as DicomJson);
 }
 
-/** A DICOM JSON answer -> the naturalized form dcmjs-dimse writes. */
-export function naturalizeAnswer(answer: DicomJson): Record<string, unknown> {
-  return DicomMetaDictionary.naturalizeDataset(answer as unknown as Parameters<typeof DicomMetaDictionary.naturalizeDataset>[0]);
-}
-
 /**
  * Reads a worklist file (.wl, DICOM Part 10, any VR little endian transfer syntax) into an item.
  * Text is decoded with its Specific Character Set; the item itself is Unicode, so that attribute

@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import dimse from 'dcmjs-dimse';
 import type { Logger } from '../log.js';
 import type { DicomJson } from '../worklist/item.js';
-import { identifierFromNaturalized, naturalizeAnswer } from './dataset.js';
+import { identifierFromNaturalized } from './dataset.js';
 import { describeQuery } from './describe.js';
 import { describeTag } from '../worklist/dictionary.js';
 import type { MppsResult } from '../worklist/mpps.js';
 import type { CallingAeSetting } from '../config/schema.js';
-import { CharsetDataset, encodeAnswer } from './charset.js';
+import { AnswerDataset, encodeAnswer } from './charset.js';
 import type { AnswerStream } from './find.js';
 
 const { Server, Scp, Dataset, Implementation } = dimse;
@@ -129,6 +129,9 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
 
     constructor(socket: Socket, options?: ConstructorParameters<typeof Scp>[1]) {
       super(socket, options);
+      // Answers go out as many small writes; with Nagle's algorithm each waited for the peer's
+      // delayed ACK (measured: 91 ms per one-answer query, 5 s for 1,000 answers; without: see bench).
+      socket.setNoDelay(true);
       // dcmjs-dimse 0.3.3 starts its association timeout on the socket's "connect" event, which an
       // accepted socket never emits: without this, a peer that never sends A-ASSOCIATE-RQ (or sends
       // garbage announcing a huge PDU) holds its connection until the idle timeout.
@@ -275,15 +278,22 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
         const send = this.pendingSender(transferSyntax);
         const charset = setting?.characterSet && setting.characterSet !== 'ISO_IR 192' ? setting.characterSet : undefined;
         const replaced = new Set<string>();
+        let pendingCommand: Buffer | undefined;
         for (let batch = stream.next(ANSWER_BATCH); batch.length > 0; batch = stream.next(ANSWER_BATCH)) {
           for (const answer of batch) {
             const response = CFindResponse.fromRequest(request);
             if (charset) {
               const encoded = encodeAnswer(answer, charset);
               encoded.replaced.forEach((tag) => replaced.add(tag));
-              response.setDataset(new CharsetDataset(naturalizeAnswer(encoded.answer), transferSyntax));
-            } else response.setDataset(new Dataset(naturalizeAnswer(answer), transferSyntax));
+              response.setDataset(new AnswerDataset(encoded.answer, transferSyntax, true));
+            } else response.setDataset(new AnswerDataset(answer, transferSyntax));
             response.setStatus(Status.Pending);
+            // Every pending response of a C-FIND has the same command set: encode it once (dcmjs-dimse
+            // re-encodes it per response, a third of the time of a large answer).
+            const command = response.getCommandDataset();
+            pendingCommand ??= command.getDenaturalizedCommandDataset();
+            const encodedCommand = pendingCommand;
+            command.getDenaturalizedCommandDataset = () => encodedCommand;
             send(response);
             sent++;
           }

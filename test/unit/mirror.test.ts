@@ -41,6 +41,17 @@ describe('encodeWorklistFile', () => {
     assert.ok(cjk.bytes.includes(Buffer.from('山田', 'utf8')));
   });
 
+  it('writes zero-length elements, also inside sequences (DICOM JSON leaves their Value out)', () => {
+    const withEmpty: DicomJson = {
+      ...item('A^B'),
+      '00081030': { vr: 'LO' },
+      '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400010': { vr: 'SH' }, '00400008': { vr: 'SQ' } }] },
+    };
+    const back = readWorklistFile(encodeWorklistFile(3, withEmpty, 'auto').bytes, 'x.wl');
+    assert.deepEqual(back['00081030'], { vr: 'LO' });
+    assert.deepEqual(back['00400100'], { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400010': { vr: 'SH' }, '00400008': { vr: 'SQ', Value: [] } }] });
+  });
+
   it('a fixed repertoire replaces what it lacks with "?" and says which attribute', () => {
     const r = encodeWorklistFile(1, item('山田^TARO'), 'ISO_IR 100');
     assert.deepEqual(r.replaced, ['00100010']);
