@@ -1,0 +1,144 @@
+/**
+ * The servers the benchmark measures, as child processes: the bridge (its CLI), DCMTK wlmscpfs and
+ * Orthanc with its worklist plugin, each on a free port; and findscu runs timed against them.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+export const projectDir = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
+export const ORTHANC_PLUGIN = '/usr/share/orthanc/plugins/libModalityWorklists.so';
+
+export function hasCommand(name: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface Server {
+  name: string;
+  port: number;
+  aeTitle: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function waitForEcho(port: number, aeTitle: string, child: ChildProcess, what: string, logFile: string): Promise<void> {
+  const until = Date.now() + 60000;
+  while (spawnSync('echoscu', ['-to', '2', '-aec', aeTitle, '127.0.0.1', String(port)]).status !== 0) {
+    if (Date.now() > until || child.exitCode !== null) throw new Error(`${what} did not start:\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+  };
+}
+
+export async function startBridge(dir: string, extra: string[] = []): Promise<Server & { mllpPort: number }> {
+  const [mllpPort, dicomPort] = [await freePort(), await freePort()];
+  const logFile = join(dir, 'bridge.log');
+  const log = openSync(logFile, 'a');
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(' ').filter(Boolean), join(projectDir, 'dist', 'cli.js'), 'start', '--db', join(dir, 'worklist.db'), '--mllp-port', String(mllpPort), '--mllp-host', '127.0.0.1',
+      '--dicom-port', String(dicomPort), '--ae-title', 'MWL_BRIDGE', '--max-answers', '0', '--log-level', 'warn', ...extra],
+    { stdio: ['ignore', log, log] },
+  );
+  closeSync(log);
+  await waitForEcho(dicomPort, 'MWL_BRIDGE', child, 'the bridge', logFile);
+  return { name: 'mwl-bridge', port: dicomPort, aeTitle: 'MWL_BRIDGE', mllpPort, process: child, stop: stopper(child) };
+}
+
+export async function startWlmscpfs(root: string, aeTitle: string, dir: string): Promise<Server> {
+  const port = await freePort();
+  const logFile = join(dir, 'wlmscpfs.log');
+  const log = openSync(logFile, 'w');
+  // -q: wlmscpfs warns per file per query otherwise, which would be measured too.
+  const child = spawn('wlmscpfs', ['-q', '-csk', '-dfp', root, String(port)], { stdio: ['ignore', log, log] });
+  closeSync(log);
+  await waitForEcho(port, aeTitle, child, 'wlmscpfs', logFile);
+  return { name: 'wlmscpfs', port, aeTitle, process: child, stop: stopper(child) };
+}
+
+export async function startOrthanc(folder: string, dir: string): Promise<Server> {
+  const port = await freePort();
+  const storage = join(dir, 'orthanc-storage');
+  const config = join(dir, 'orthanc.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      Name: 'mwl-bench', StorageDirectory: storage, IndexDirectory: storage, DicomAet: 'ORTHANC', DicomPort: port, HttpServerEnabled: false,
+      Plugins: [ORTHANC_PLUGIN], Worklists: { Enable: true, Database: folder }, DicomCheckCalledAet: false,
+      DicomAlwaysAllowEcho: true, DicomAlwaysAllowFindWorklist: true, DefaultEncoding: 'Utf8', LimitFindResults: 0,
+    }),
+  );
+  const logFile = join(dir, 'orthanc.log');
+  const log = openSync(logFile, 'w');
+  const child = spawn('Orthanc', [config], { stdio: ['ignore', log, log] });
+  closeSync(log);
+  await waitForEcho(port, 'ORTHANC', child, 'Orthanc', logFile);
+  return { name: 'Orthanc', port, aeTitle: 'ORTHANC', process: child, stop: stopper(child) };
+}
+
+export function orthancAvailable(): boolean {
+  return hasCommand('Orthanc') && existsSync(ORTHANC_PLUGIN);
+}
+
+/**
+ * DCMTK leaves Nagle's algorithm on unless TCP_NODELAY is set in the environment; with it on, every
+ * query of a --repeat run waits ~40 ms for a delayed ACK (measured against the bridge: 10 queries
+ * 0.56 s without, 0.15 s with). Set for every server alike, so the query work is what is measured.
+ */
+export const FINDSCU_ENV = { ...process.env, TCP_NODELAY: '1' };
+
+function runFindscu(server: Server, keys: string[], repeat: number, quiet: boolean): { ms: number; output: string; status: number } {
+  const args = ['-W', '-to', '600', '-aec', server.aeTitle, ...(quiet ? ['-q'] : []), ...(repeat > 1 ? ['--repeat', String(repeat)] : []), '127.0.0.1', String(server.port), ...keys.flatMap((k) => ['-k', k])];
+  const started = performance.now();
+  const r = spawnSync('findscu', args, { encoding: 'latin1', maxBuffer: 1 << 30, timeout: 1800000, env: FINDSCU_ENV });
+  return { ms: performance.now() - started, output: (r.stdout ?? '') + (r.stderr ?? ''), status: r.status ?? -1 };
+}
+
+export interface QueryTiming {
+  answers: number;
+  /** The first run of the query: findscu start, association and one query, nothing cached yet. */
+  firstMs: number;
+  /** Time per query over one association, process start and association excluded. */
+  msPerQuery: number;
+  repeats: number;
+}
+
+/**
+ * Times one query: findscu --repeat R on one association against a run with one query; the
+ * difference divided by R-1 is the time per query. R is chosen so a run lasts about 2 s.
+ */
+export function timeQuery(server: Server, keys: string[]): QueryTiming {
+  const counted = runFindscu(server, keys, 1, false);
+  if (counted.status !== 0) throw new Error(`findscu against ${server.name} failed: ${counted.output.slice(-500)}`);
+  const answers = (counted.output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length;
+  const single = runFindscu(server, keys, 1, true);
+  const repeats = Math.max(3, Math.min(40, Math.ceil(2000 / Math.max(single.ms, 1))));
+  const many = runFindscu(server, keys, repeats, true);
+  const msPerQuery = Math.max(0, (many.ms - single.ms) / (repeats - 1));
+  return { answers, firstMs: counted.ms, msPerQuery, repeats };
+}
+
+/** Peak and current resident memory of a process, in MB (Linux /proc). */
+export function memoryOf(pid: number): { peakMb: number; rssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+}
