@@ -3,6 +3,7 @@
  * orders, a spread of modalities and stations, 30 scheduled days, common names. With 5 stations
  * (one modality each) and 30 days, one station + one day holds about 1/150 of the orders.
  */
+import { seededRandom } from '../test/helpers/random.js';
 
 export const STATIONS = [
   { aeTitle: 'CT_1', modality: 'CT', code: 'CTHEAD', text: 'CT head' },
@@ -17,17 +18,6 @@ const FIRST_DAY = Date.UTC(2026, 11, 1);
 const LAST_NAMES = ['SMITH', 'MÜLLER', 'GARCIA', 'MARTIN', 'ROSSI', 'DUBOIS', 'NOWAK', 'JOHANSSON', 'SILVA', 'KOWALSKI', 'BROWN', 'WILSON', 'LEFÈVRE', 'JANSEN', 'NAGY', 'SCHMIDT'];
 const FIRST_NAMES = ['ANNA', 'JOHN', 'MARIA', 'JOSÉ', 'EMMA', 'LUCAS', 'SOFIA', 'NOAH', 'ZOË', 'LIAM', 'MIA', 'OLIVER', 'HANNA', 'ELIAS'];
 
-/** mulberry32: a small, seedable PRNG so every run ingests the same orders. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SyntheticOrder {
   text: string;
@@ -44,7 +34,7 @@ export function dayOf(index: number): string {
 
 /** n orders; patients number about n/2, so many have two or more orders. */
 export function syntheticOrders(n: number, seed = 1): SyntheticOrder[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
   const patients = Math.max(1, Math.floor(n / 2));
   const orders: SyntheticOrder[] = [];

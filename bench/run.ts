@@ -89,7 +89,7 @@ async function benchSize(n: number, withPeers: boolean): Promise<SizeResult> {
       if (rebuild.status !== 0) throw new Error(`mirror --rebuild failed: ${rebuild.stderr}`);
       result.mirrorSeconds = (performance.now() - started) / 1000;
       console.log(`  N=${n} mirror written for the peers: ${n} files in ${result.mirrorSeconds.toFixed(1)} s`);
-      if (hasCommand('wlmscpfs')) servers.push(await startWlmscpfs(mirrorDir, MIRROR_AE, dir));
+      if (hasCommand('wlmscpfs')) servers.push(await startWlmscpfs(mirrorDir, MIRROR_AE, dir, { quiet: true }));
       if (orthancAvailable()) servers.push(await startOrthanc(join(mirrorDir, MIRROR_AE), dir));
     }
 

@@ -2,51 +2,15 @@
  * The servers the benchmark measures, as child processes: the bridge (its CLI), DCMTK wlmscpfs and
  * Orthanc with its worklist plugin, each on a free port; and findscu runs timed against them.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, projectDir } from '../test/helpers/peers.js';
+import { stopper, waitForEcho, type WorklistServer } from '../test/helpers/worklist-peers.js';
 
-export const projectDir = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
-export const ORTHANC_PLUGIN = '/usr/share/orthanc/plugins/libModalityWorklists.so';
-
-export function hasCommand(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-export interface Server {
-  name: string;
-  port: number;
-  aeTitle: string;
-  process: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function waitForEcho(port: number, aeTitle: string, child: ChildProcess, what: string, logFile: string): Promise<void> {
-  const until = Date.now() + 60000;
-  while (spawnSync('echoscu', ['-to', '2', '-aec', aeTitle, '127.0.0.1', String(port)]).status !== 0) {
-    if (Date.now() > until || child.exitCode !== null) throw new Error(`${what} did not start:\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function stopper(child: ChildProcess): () => Promise<void> {
-  return async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
-  };
-}
+export { orthancAvailable, startOrthanc, startWlmscpfs } from '../test/helpers/worklist-peers.js';
+export { hasCommand, projectDir } from '../test/helpers/peers.js';
+export type Server = WorklistServer;
 
 export async function startBridge(dir: string, extra: string[] = []): Promise<Server & { mllpPort: number }> {
   const [mllpPort, dicomPort] = [await freePort(), await freePort()];
@@ -61,41 +25,6 @@ export async function startBridge(dir: string, extra: string[] = []): Promise<Se
   closeSync(log);
   await waitForEcho(dicomPort, 'MWL_BRIDGE', child, 'the bridge', logFile);
   return { name: 'mwl-bridge', port: dicomPort, aeTitle: 'MWL_BRIDGE', mllpPort, process: child, stop: stopper(child) };
-}
-
-export async function startWlmscpfs(root: string, aeTitle: string, dir: string): Promise<Server> {
-  const port = await freePort();
-  const logFile = join(dir, 'wlmscpfs.log');
-  const log = openSync(logFile, 'w');
-  // -q: wlmscpfs warns per file per query otherwise, which would be measured too.
-  const child = spawn('wlmscpfs', ['-q', '-csk', '-dfp', root, String(port)], { stdio: ['ignore', log, log] });
-  closeSync(log);
-  await waitForEcho(port, aeTitle, child, 'wlmscpfs', logFile);
-  return { name: 'wlmscpfs', port, aeTitle, process: child, stop: stopper(child) };
-}
-
-export async function startOrthanc(folder: string, dir: string): Promise<Server> {
-  const port = await freePort();
-  const storage = join(dir, 'orthanc-storage');
-  const config = join(dir, 'orthanc.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      Name: 'mwl-bench', StorageDirectory: storage, IndexDirectory: storage, DicomAet: 'ORTHANC', DicomPort: port, HttpServerEnabled: false,
-      Plugins: [ORTHANC_PLUGIN], Worklists: { Enable: true, Database: folder }, DicomCheckCalledAet: false,
-      DicomAlwaysAllowEcho: true, DicomAlwaysAllowFindWorklist: true, DefaultEncoding: 'Utf8', LimitFindResults: 0,
-    }),
-  );
-  const logFile = join(dir, 'orthanc.log');
-  const log = openSync(logFile, 'w');
-  const child = spawn('Orthanc', [config], { stdio: ['ignore', log, log] });
-  closeSync(log);
-  await waitForEcho(port, 'ORTHANC', child, 'Orthanc', logFile);
-  return { name: 'Orthanc', port, aeTitle: 'ORTHANC', process: child, stop: stopper(child) };
-}
-
-export function orthancAvailable(): boolean {
-  return hasCommand('Orthanc') && existsSync(ORTHANC_PLUGIN);
 }
 
 /**

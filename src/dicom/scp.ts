@@ -16,7 +16,7 @@ import type { CallingAeSetting } from '../config/schema.js';
 import { AnswerDataset, encodeAnswer } from './charset.js';
 import type { AnswerStream } from './find.js';
 
-const { Server, Scp, Dataset, Implementation } = dimse;
+const { Server, Scp, Implementation } = dimse;
 const { CFindResponse, CEchoResponse, NCreateResponse, NSetResponse } = dimse.responses;
 const { Status, PresentationContextResult, TransferSyntax, SopClass, RejectResult, RejectSource, RejectReason } = dimse.constants;
 

@@ -7,13 +7,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   findscu,
-  freePort,
-  hasCommand,
   mllpSend,
   mllpSendText,
   projectDir,
@@ -26,6 +24,7 @@ import {
   type RunningBridge,
 } from '../helpers/peers.js';
 import { orderFile, sendFile } from '../helpers/burst.js';
+import { orthancAvailable, startOrthanc, startWlmscpfs, type WorklistServer } from '../helpers/worklist-peers.js';
 
 const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dcmdump', 'dump2dcm', 'wlmscpfs', 'python3');
 const samples = join(projectDir, 'samples');
@@ -72,60 +71,7 @@ function canonicalSet(answers: DicomAnswer[]): string[] {
   return answers.map(canonical).sort();
 }
 
-async function startWlmscpfs(root: string, aeTitle: string, logFile: string): Promise<{ port: number; process: ChildProcess; stop(): Promise<void> }> {
-  const port = await freePort();
-  // -csk: answers carry the Specific Character Set of the file (wlmscpfs returns none by default).
-  // Its log goes to a file: the tests block the event loop in spawnSync, and a full pipe would stall it.
-  const log = openSync(logFile, 'w');
-  const child = spawn('wlmscpfs', ['-csk', '-dfp', root, String(port)], { stdio: ['ignore', log, log] });
-  closeSync(log);
-  const until = Date.now() + 10000;
-  while (spawnSync('echoscu', ['-to', '2', '-aec', aeTitle, '127.0.0.1', String(port)]).status !== 0) {
-    if (Date.now() > until) throw new Error('wlmscpfs did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    port,
-    process: child,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
-    },
-  };
-}
-
-const ORTHANC_PLUGIN = '/usr/share/orthanc/plugins/libModalityWorklists.so';
-const orthancMissing = !hasCommand('Orthanc') || !existsSync(ORTHANC_PLUGIN) ? 'Orthanc with its worklist plugin is not installed (Debian package orthanc)' : false;
-
-/** Orthanc with the ModalityWorklists plugin serving a folder (answers in UTF-8). */
-async function startOrthanc(folder: string, base: string): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const storage = join(base, 'orthanc-storage');
-  const config = join(base, 'orthanc.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      Name: 'mwl-bridge-test', StorageDirectory: storage, IndexDirectory: storage, DicomAet: 'ORTHANC', DicomPort: port,
-      HttpServerEnabled: false, Plugins: [ORTHANC_PLUGIN], Worklists: { Enable: true, Database: folder },
-      DicomCheckCalledAet: false, DicomAlwaysAllowEcho: true, DicomAlwaysAllowFindWorklist: true, DefaultEncoding: 'Utf8',
-    }),
-  );
-  const log = openSync(join(base, 'orthanc.log'), 'w');
-  const child = spawn('Orthanc', [config], { stdio: ['ignore', log, log] });
-  closeSync(log);
-  const until = Date.now() + 20000;
-  while (spawnSync('echoscu', ['-to', '2', '-aec', 'ORTHANC', '127.0.0.1', String(port)]).status !== 0) {
-    if (Date.now() > until || child.exitCode !== null) throw new Error(`Orthanc did not start: ${readFileSync(join(base, 'orthanc.log'), 'utf8')}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    port,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
-    },
-  };
-}
+const orthancMissing = orthancAvailable() ? false : 'Orthanc with its worklist plugin is not installed (Debian package orthanc)';
 
 /**
  * Orthanc's worklist plugin returns only the requested keys the file has (no zero-length ones):
@@ -163,8 +109,8 @@ const ownFiles = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).
 
 describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
   let bridge: RunningBridge;
-  let wlm: Awaited<ReturnType<typeof startWlmscpfs>>;
-  let orthanc: Awaited<ReturnType<typeof startOrthanc>> | undefined;
+  let wlm: WorklistServer;
+  let orthanc: WorklistServer | undefined;
   let base: string;
   let root: string;
   let areaDir: string;
@@ -185,7 +131,7 @@ describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
       .replace('MSG00003', 'MSGJP001');
     mllpSendText(bridge.mllpPort, utf8);
     await mirrorSettled(cliArgs);
-    wlm = await startWlmscpfs(root, storageAe, join(base, 'wlmscpfs.log'));
+    wlm = await startWlmscpfs(root, storageAe, base);
     // Orthanc reads the same storage area as a flat folder (it ignores the lockfile).
     if (!orthancMissing) orthanc = await startOrthanc(areaDir, base);
   });

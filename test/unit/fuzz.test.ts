@@ -13,6 +13,7 @@ import { runOrderPipeline, ackErrorFor, ackFor } from '../../src/hl7/order-handl
 import { evaluateMapping } from '../../src/mapping/evaluate.js';
 import { messageHeader } from '../../src/mapping/message.js';
 import { loadShippedMappings } from '../helpers/mappings.js';
+import { seededRandom } from '../helpers/random.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const mappings = loadShippedMappings();
@@ -21,17 +22,7 @@ const seeds = readdirSync(join(root, 'samples'))
   .map((f) => readFileSync(join(root, 'samples', f)));
 const CASES = Number(process.env.FUZZ_CASES ?? 10000);
 
-/** mulberry32: small, fast, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const SPECIAL = Buffer.from('|^~\\&\r\n\x0b\x1c\x00\xff\xc3MSHPIDORCOBRIPC0123456789 ');
 const SEGMENTS = ['MSH|^~\\&|', 'PID|', 'ORC|', 'OBR|', 'IPC|', 'ZDS|', 'TQ1|', 'PV1|', 'MSH|', 'XXX|', '|||', '^^^', '~~', '\\X\\', '\\Xzz\\', '\\'];
