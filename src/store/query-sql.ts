@@ -1,7 +1,14 @@
 /**
- * Compiles a worklist query into an SQL WHERE clause over the indexed key columns. The clause is a
- * sound pre-filter: it never drops an item the exact matcher would accept (NULL columns, meaning
- * "several values", always pass), so the matcher only confirms what the indexes found.
+ * Compiles a worklist query into an SQL pre-filter over the indexed key columns. It is sound: it
+ * never drops an item the exact matcher would accept (a NULL column means "several values" and
+ * passes), so the matcher only confirms what the indexes found.
+ *
+ * The filter comes in two parts, run as a UNION: `where` for items with one value per key column
+ * (every column condition is a plain comparison, so SQLite can use a composite index such as
+ * (station_ae_title, sps_start_date)), and `multiValuedWhere` for the few items with NULL in one
+ * of the constrained columns. Written as one `(col = ? OR col IS NULL)` per column, SQLite could
+ * use no composite index (measured: station + modality + day at 10,000 items read every CT item,
+ * 13 ms per page).
  */
 import { Tags, itemsOf, type DicomJsonElement } from '../worklist/item.js';
 import { matchingValues, type WorklistQuery } from '../worklist/query.js';
@@ -10,30 +17,42 @@ import { INDEXED_VRS, stepValueKey } from '../worklist/keys.js';
 export interface CompiledQuery {
   where: string;
   params: string[];
+  /** For items with several values (NULL) in a constrained column; absent when no column is constrained. */
+  multiValued?: { where: string; params: string[] };
 }
 
 /** Highest code point: `col < prefix || MAX` bounds a prefix range under BINARY collation. */
 const MAX_CHAR = String.fromCodePoint(0x10ffff);
 
 export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
+  // Value-index clauses apply to both parts; column clauses come strict (one value) and loose (or NULL).
   const clauses: string[] = [];
   const params: string[] = [];
+  const strictClauses: string[] = [];
+  const strictParams: string[] = [];
+  const looseClauses: string[] = [];
+  const looseParams: string[] = [];
+  const nullableColumns = new Set<string>();
   const id = query.identifier;
+
+  const constrainColumn = (column: string, condition: string, values: string[]): void => {
+    strictClauses.push(condition);
+    strictParams.push(...values);
+    looseClauses.push(`(${condition} OR ${column} IS NULL)`);
+    looseParams.push(...values);
+    nullableColumns.add(column);
+  };
 
   const constrainText = (column: string, element: DicomJsonElement | undefined, caseFold: boolean): void => {
     const values = matchingValues(element);
     if (values.length !== 1) return; // universal, or a list: left to the matcher
     const value = caseFold ? values[0]!.toUpperCase() : values[0]!;
     if (!/[*?]/.test(value)) {
-      clauses.push(`(${column} = ? OR ${column} IS NULL)`);
-      params.push(value);
+      constrainColumn(column, `${column} = ?`, [value]);
       return;
     }
     const prefix = value.slice(0, value.search(/[*?]/));
-    if (prefix.length > 0) {
-      clauses.push(`((${column} >= ? AND ${column} < ?) OR ${column} IS NULL)`);
-      params.push(prefix, prefix + MAX_CHAR);
-    }
+    if (prefix.length > 0) constrainColumn(column, `(${column} >= ? AND ${column} < ?)`, [prefix, prefix + MAX_CHAR]);
   };
 
   const constrainDate = (column: string, element: DicomJsonElement | undefined): void => {
@@ -42,17 +61,11 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
     const value = values[0]!.replace(/[./]/g, '');
     const range = /^(\d{8})?-(\d{8})?$/.exec(value);
     if (range) {
-      if (range[1]) {
-        clauses.push(`(${column} >= ? OR ${column} IS NULL)`);
-        params.push(range[1]);
-      }
-      if (range[2]) {
-        clauses.push(`(${column} <= ? OR ${column} IS NULL)`);
-        params.push(range[2]);
-      }
+      if (range[1] && range[2]) constrainColumn(column, `(${column} >= ? AND ${column} <= ?)`, [range[1], range[2]]);
+      else if (range[1]) constrainColumn(column, `${column} >= ?`, [range[1]]);
+      else if (range[2]) constrainColumn(column, `${column} <= ?`, [range[2]]);
     } else if (/^\d{8}$/.test(value)) {
-      clauses.push(`(${column} = ? OR ${column} IS NULL)`);
-      params.push(value);
+      constrainColumn(column, `${column} = ?`, [value]);
     }
   };
 
@@ -61,10 +74,7 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
   constrainText('patient_name', id[Tags.PatientName], true);
   // UID list matching: any of the UIDs.
   const uids = matchingValues(id[Tags.StudyInstanceUID]);
-  if (uids.length > 0) {
-    clauses.push(`(study_instance_uid IN (${uids.map(() => '?').join(', ')}) OR study_instance_uid IS NULL)`);
-    params.push(...uids.map((u) => u.trim()));
-  }
+  if (uids.length > 0) constrainColumn('study_instance_uid', `study_instance_uid IN (${uids.map(() => '?').join(', ')})`, uids.map((u) => u.trim()));
   // Only one query item in the SPS sequence can be compiled; several are left to the matcher.
   const steps = itemsOf(id[Tags.ScheduledProcedureStepSequence]);
   const step = steps.length === 1 ? steps[0]! : undefined;
@@ -118,7 +128,15 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
       if (!STEP_COLUMN_TAGS.has(tag) && matchable(tag, element)) constrainValue(stepValueKey(tag), element);
     }
   }
-  return { where: clauses.length ? clauses.join(' AND ') : '1', params };
+  const and = (parts: string[]): string => (parts.length ? parts.join(' AND ') : '1');
+  const compiled: CompiledQuery = { where: and([...strictClauses, ...clauses]), params: [...strictParams, ...params] };
+  if (nullableColumns.size > 0) {
+    compiled.multiValued = {
+      where: `(${[...nullableColumns].map((c) => `${c} IS NULL`).join(' OR ')}) AND ${and([...looseClauses, ...clauses])}`,
+      params: [...looseParams, ...params],
+    };
+  }
+  return compiled;
 }
 
 /** Attributes matched through their own columns above. */

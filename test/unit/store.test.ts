@@ -158,3 +158,32 @@ describe('group commit (inCommitGroup)', () => {
     store.close();
   });
 });
+
+describe('candidate SQL for items with several scheduled steps', () => {
+  it('finds an item whose steps differ (NULL key column) and keeps composite indexes for the others', () => {
+    const store = openStore();
+    store.transaction(() => {
+      for (let i = 0; i < 50; i++) store.insertItem({ dataset: makeItem(i, i % 2 ? 'CT' : 'MR', '20261123'), source: 'import' });
+      const twoSteps = makeItem(99, 'CT', '20261123');
+      twoSteps['00400100'] = {
+        vr: 'SQ',
+        Value: [
+          { '00080060': { vr: 'CS', Value: ['MR'] }, '00400001': { vr: 'AE', Value: ['STATION0'] }, '00400002': { vr: 'DA', Value: ['20261124'] } },
+          { '00080060': { vr: 'CS', Value: ['CT'] }, '00400001': { vr: 'AE', Value: ['STATION1'] }, '00400002': { vr: 'DA', Value: ['20261123'] } },
+        ],
+      };
+      store.insertItem({ dataset: twoSteps, source: 'import' });
+    });
+    const identifier: DicomJson = {
+      '00080050': { vr: 'SH' },
+      '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400001': { vr: 'AE', Value: ['STATION1'] }, '00400002': { vr: 'DA', Value: ['20261123'] } }] },
+    };
+    const found = findWorklistItems(store, identifier, { personNameCaseInsensitive: true }).answers.map((a) => a['00080050']?.Value?.[0]);
+    assert.ok(found.includes('A99'), `the two-step item is found: ${found.join(', ')}`);
+    assert.ok(found.includes('A1') && !found.includes('A2'));
+    const plan = store.explainQuery({ identifier, personNameCaseInsensitive: true }).join(' | ');
+    assert.match(plan, /SEARCH items USING INDEX items_(station|modality)_date \((station_ae_title|modality)=\? AND sps_start_date=\?/);
+    assert.doesNotMatch(plan, /USING INDEX items_status/, 'no branch reads every open item');
+    store.close();
+  });
+});
