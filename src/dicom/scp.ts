@@ -114,6 +114,19 @@ export class WorklistScp {
   }
 }
 
+/** Resolves when the socket's write buffer has drained, or it closed. */
+function drained(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
+}
+
 /** A UID for an MPPS instance the modality left to the SCP to name. */
 function generateUid(): string {
   return `2.25.${BigInt('0x' + randomUUID().replace(/-/g, '')).toString(10)}`;
@@ -125,10 +138,12 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
   let open = 0;
   return class WorklistScpConnection extends Scp {
     private callingAeTitle = '';
+    private readonly peerSocket: Socket;
     private associated = false;
 
     constructor(socket: Socket, options?: ConstructorParameters<typeof Scp>[1]) {
       super(socket, options);
+      this.peerSocket = socket;
       // Answers go out as many small writes; with Nagle's algorithm each waited for the peer's
       // delayed ACK (measured: 91 ms per one-answer query, 5 s for 1,000 answers; without: see bench).
       socket.setNoDelay(true);
@@ -299,6 +314,8 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
           }
           // Let the socket drain and a C-CANCEL arrive before the next page.
           await new Promise((resolve) => setImmediate(resolve));
+          // Backpressure: a slow reader must not make the answers pile up in memory.
+          if (this.peerSocket.writableNeedDrain) await drained(this.peerSocket);
           if (this.cancelled.delete(messageId)) {
             finalResponse.setStatus(Status.Cancel);
             logger.info('dicom.find_cancelled', { calling: this.callingAeTitle, keys, answers_sent: sent });
