@@ -18,7 +18,7 @@ import { scheduleRetention } from './worklist/retention.js';
 import { MppsService, type MppsNotifier } from './worklist/mpps.js';
 import { Hl7Sender } from './hl7/outbound.js';
 import { buildStatusMessage } from './hl7/status-message.js';
-import { WorklistFolder } from './mirror/folder.js';
+import { WorklistFolder, type MirrorLayoutKind } from './mirror/folder.js';
 import { WorklistMirror } from './mirror/mirror.js';
 import type { WorklistFileCharset } from './dicom/wl-file.js';
 
@@ -46,7 +46,7 @@ export function mirrorFolderOf(config: BridgeConfig): WorklistFolder | undefined
   if (!config['mirror.dir']) return undefined;
   return new WorklistFolder({
     root: resolve(config['mirror.dir']),
-    layout: config['mirror.layout'] as 'wlmscpfs' | 'flat',
+    layout: config['mirror.layout'] as MirrorLayoutKind,
     aeTitle: config['mirror.aeTitle'] || config['dicom.aeTitle'],
   });
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { BridgeError } from '../errors.js';
 import {
+  CHARACTER_SET_TERMS,
   settingsSchema,
   envVarFor,
   type BridgeConfig,
@@ -123,7 +124,6 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Character sets a calling AE may ask for (kept here so the config module needs no DICOM code). */
-const CHARACTER_SETS = ['ISO_IR 6', 'ISO_IR 100', 'ISO_IR 101', 'ISO_IR 109', 'ISO_IR 110', 'ISO_IR 126', 'ISO_IR 127', 'ISO_IR 138', 'ISO_IR 144', 'ISO_IR 148', 'ISO_IR 203', 'ISO_IR 192'];
 
 function coerceCallingAeSettings(value: unknown): string | { problem: string } {
   let data: unknown = value;
@@ -142,7 +142,7 @@ function coerceCallingAeSettings(value: unknown): string | { problem: string } {
       continue;
     }
     for (const [k, v] of Object.entries(setting as Record<string, unknown>)) {
-      if (k === 'characterSet' && !(typeof v === 'string' && CHARACTER_SETS.includes(v))) problems.push(`${ae}.characterSet: "${String(v)}" is not one of ${CHARACTER_SETS.join(', ')}`);
+      if (k === 'characterSet' && !(typeof v === 'string' && (CHARACTER_SET_TERMS as readonly string[]).includes(v))) problems.push(`${ae}.characterSet: "${String(v)}" is not one of ${CHARACTER_SET_TERMS.join(', ')}`);
       else if (k === 'onlyOwnStation' && typeof v !== 'boolean') problems.push(`${ae}.onlyOwnStation must be true or false`);
       else if (k === 'maxAnswers' && !(Number.isInteger(v) && (v as number) >= 0)) problems.push(`${ae}.maxAnswers must be a whole number >= 0`);
       else if (!['characterSet', 'onlyOwnStation', 'maxAnswers'].includes(k)) problems.push(`${ae}: unknown setting "${k}"`);

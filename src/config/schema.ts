@@ -22,6 +22,9 @@ export type SettingType =
   | { kind: 'aeTitleOrEmpty' }
   | { kind: 'uidRoot' };
 
+/** Specific Character Set defined terms the bridge can answer and write in (single-byte, and UTF-8). */
+export const CHARACTER_SET_TERMS = ['ISO_IR 6', 'ISO_IR 100', 'ISO_IR 101', 'ISO_IR 109', 'ISO_IR 110', 'ISO_IR 126', 'ISO_IR 127', 'ISO_IR 138', 'ISO_IR 144', 'ISO_IR 148', 'ISO_IR 203', 'ISO_IR 192'] as const;
+
 export interface SettingSpec {
   type: SettingType;
   default: string | number;
@@ -185,7 +188,7 @@ export const settingsSchema = {
     type: { kind: 'enum', values: ['wlmscpfs', 'flat'] },
     default: 'wlmscpfs',
     flag: 'mirror-layout',
-    doc: 'wlmscpfs: files in <mirror.dir>/<mirror.aeTitle>/ beside a lockfile, write-locked (flock) while the folder changes, as wlmscpfs -dfp <mirror.dir> expects; flat: files directly in mirror.dir (Orthanc Worklists.Database).',
+    doc: 'wlmscpfs: files in <mirror.dir>/<mirror.aeTitle>/ beside a lockfile, write-locked (fcntl, as wlmscpfs reads under an fcntl read lock) while the folder changes, as wlmscpfs -dfp <mirror.dir> expects; flat: files directly in mirror.dir (Orthanc Worklists.Database).',
   },
   'mirror.aeTitle': {
     type: { kind: 'aeTitleOrEmpty' },
@@ -194,7 +197,7 @@ export const settingsSchema = {
     doc: 'Storage area (sub-folder) of the wlmscpfs layout: the AE title the modalities call wlmscpfs by. Empty uses dicom.aeTitle.',
   },
   'mirror.characterSet': {
-    type: { kind: 'enum', values: ['auto', 'ISO_IR 192', 'ISO_IR 100', 'ISO_IR 101', 'ISO_IR 109', 'ISO_IR 110', 'ISO_IR 126', 'ISO_IR 127', 'ISO_IR 138', 'ISO_IR 144', 'ISO_IR 148', 'ISO_IR 203', 'ISO_IR 6'] },
+    type: { kind: 'enum', values: ['auto', ...CHARACTER_SET_TERMS] },
     default: 'auto',
     flag: 'mirror-character-set',
     doc: 'Specific Character Set of the .wl files. auto: none for plain ASCII, ISO_IR 100 when Latin-1 holds every name, else ISO_IR 192 (UTF-8). A fixed repertoire writes characters it lacks as "?" and logs which attributes.',

@@ -167,7 +167,7 @@ export function encodeDataset(dataset: DicomJson, transferSyntaxUid: string, byt
 }
 
 /**
- * The narrowest repertoire that holds every text value of a dataset: undefined for plain ASCII,
+ * The narrowest repertoire that holds every value of a dataset: undefined for plain ASCII,
  * ISO_IR 100 (Latin-1) when that suffices, else ISO_IR 192 (UTF-8). Old readers of worklist files
  * often know Latin-1 but not UTF-8.
  */
@@ -184,7 +184,7 @@ export function narrowestCharacterSet(dataset: DicomJson): 'ISO_IR 100' | 'ISO_I
     for (const el of Object.values(ds)) {
       for (const v of el.Value ?? []) {
         if (el.vr === 'SQ') walk(v as DicomJson);
-        else if (typeof v === 'string' && TEXT_VRS.has(el.vr)) visitText(v);
+        else if (typeof v === 'string') visitText(v);
         else if (el.vr === 'PN' && v && typeof v === 'object') Object.values(v as PersonNameValue).forEach((s) => typeof s === 'string' && visitText(s));
       }
     }

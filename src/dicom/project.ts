@@ -5,12 +5,14 @@
  * inside it). A requested sequence with an empty item (or no item) gets the item's whole sequence; one with
  * keys gets the item's matching sequence items, each projected onto those keys.
  */
-import { itemsOf, type DicomJson, type DicomJsonElement } from '../worklist/item.js';
+import { itemsOf, type DicomJson } from '../worklist/item.js';
+import { narrowestCharacterSet } from './charset.js';
 import { matchDataset, isPrivateTag, type MatchOptions } from './match.js';
 
 export function projectAnswer(item: DicomJson, identifier: DicomJson, opts: MatchOptions): DicomJson {
   const answer = projectDataset(item, identifier, opts);
-  if (hasNonAscii(answer)) answer['00080005'] = { vr: 'CS', Value: ['ISO_IR 192'] };
+  // Answers are UTF-8: any value beyond ASCII needs the Specific Character Set said.
+  if (narrowestCharacterSet(answer) !== undefined) answer['00080005'] = { vr: 'CS', Value: ['ISO_IR 192'] };
   return answer;
 }
 
@@ -41,17 +43,4 @@ function projectDataset(item: DicomJson, identifier: DicomJson, opts: MatchOptio
     out[tag] = { vr: 'SQ', Value: projected };
   }
   return out;
-}
-
-function hasNonAscii(dataset: DicomJson): boolean {
-  return Object.values(dataset).some((el: DicomJsonElement) =>
-    (el.Value ?? []).some((v) => {
-      if (typeof v === 'string') return /[^\x00-\x7f]/.test(v);
-      if (v && typeof v === 'object') {
-        if (el.vr === 'PN') return Object.values(v).some((s) => typeof s === 'string' && /[^\x00-\x7f]/.test(s));
-        if (el.vr === 'SQ') return hasNonAscii(v as DicomJson);
-      }
-      return false;
-    }),
-  );
 }

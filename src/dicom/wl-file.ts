@@ -13,7 +13,7 @@ import { REPERTOIRES, dcmjsCjs, encodeAnswer, narrowestCharacterSet, withByteStr
 const WORKLIST_SOP_CLASS = '1.2.840.10008.5.1.4.31';
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 /** mwl-bridge's implementation class UID (a fixed UUID-derived UID, PS3.5 B.2). */
-export const IMPLEMENTATION_CLASS_UID = '2.25.160685459951649286388236341939152380041';
+const IMPLEMENTATION_CLASS_UID = '2.25.160685459951649286388236341939152380041';
 const IMPLEMENTATION_VERSION_NAME = 'MWL_BRIDGE_1';
 
 /** 'auto' picks the narrowest repertoire that holds the item's text (ASCII, ISO_IR 100, ISO_IR 192). */
@@ -28,7 +28,7 @@ export interface EncodedWorklistFile {
 }
 
 /** A stable SOP Instance UID for an item's file (the item has none of its own). */
-export function worklistFileInstanceUid(itemId: number, item: DicomJson): string {
+function worklistFileInstanceUid(itemId: number, item: DicomJson): string {
   const study = item[Tags.StudyInstanceUID]?.Value?.[0];
   const digest = createHash('sha256').update(`mwl-bridge item ${itemId} ${typeof study === 'string' ? study : ''}`).digest('hex');
   return `2.25.${BigInt('0x' + digest.slice(0, 32)).toString(10)}`;

@@ -85,13 +85,11 @@ export class WorklistFolder {
     }
   }
 
-  /** Deletes an item's file; true when there was one. */
-  remove(itemId: number): boolean {
+  /** Deletes an item's file, if there is one. */
+  remove(itemId: number): void {
     const path = this.pathOf(itemId);
     try {
-      if (!existsSync(path)) return false;
-      rmSync(path);
-      return true;
+      rmSync(path, { force: true });
     } catch (err) {
       throw writeError(`cannot delete ${path}`, err);
     }

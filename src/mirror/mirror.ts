@@ -18,12 +18,12 @@ export interface WorklistMirrorOptions {
   characterSet: WorklistFileCharset;
   retrySeconds: number;
   logger: Logger;
-  /** How often the journal is checked for changes made by this or another process. */
-  pollMs?: number;
 }
 
 /** Journal rows handled per locked batch. */
 const BATCH = 200;
+/** How often the journal is checked for changes made by this or another process. */
+const POLL_MS = 200;
 
 /** What a mirror serves, so that a change of folder, layout or visibility triggers a full reconcile. */
 export function mirrorTarget(store: WorklistStore, folder: WorklistFolder, characterSet: WorklistFileCharset): string {
@@ -62,12 +62,6 @@ export class WorklistMirror {
     this.schedule();
   }
 
-  /** Processes the journal now (tests and shutdown); resolves when it is empty or a write failed. */
-  async flush(): Promise<void> {
-    this.retryAt = 0;
-    await this.tick();
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
@@ -76,7 +70,7 @@ export class WorklistMirror {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick().finally(() => this.schedule()), this.opts.pollMs ?? 200);
+    this.timer = setTimeout(() => void this.tick().finally(() => this.schedule()), POLL_MS);
     this.timer.unref();
   }
 
