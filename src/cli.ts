@@ -12,6 +12,7 @@ import { loadConfig } from './config/load.js';
 import { configFileEnvVar, envVarFor, settingsSchema, type BridgeConfig, type SettingKey, type SettingSpec } from './config/schema.js';
 import { importWorklistFiles } from './dicom/import.js';
 import { errorMessage } from './errors.js';
+import { applyHeapPolicy } from './heap-policy.js';
 import { ackErrorFor, ackFor, runOrderPipeline } from './hl7/order-handler.js';
 import { createLogger, type LogFormat, type LogLevel } from './log.js';
 import { MappingSet } from './mapping/select.js';
@@ -73,6 +74,7 @@ function settingsHelp(): string {
 async function commandStart(flags: Flags): Promise<number> {
   const config = buildConfig(flags);
   const logger = createLogger({ level: config['log.level'] as LogLevel, format: config['log.format'] as LogFormat });
+  applyHeapPolicy();
   const bridge = await startBridge(config, logger);
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string): void => {

@@ -3,13 +3,11 @@
  * identifiers in, answers out, and .wl (DICOM Part 10) worklist files read for import.
  * dcmjs decodes text with the dataset's Specific Character Set, so everything here is Unicode.
  */
-import dcmjs from 'dcmjs';
+import { dcmjs } from './dcmjs.js';
 import { BridgeError } from '../errors.js';
 import type { DicomJson, DicomJsonElement } from '../worklist/item.js';
 
 const { DicomMessage, DicomMetaDictionary } = dcmjs.data;
-// dcmjs warns on the console for every private tag it cannot name; the bridge reports its own errors.
-dcmjs.log.setLevel('error');
 
 /** A C-FIND identifier as dcmjs-dimse hands it over (naturalized) -> DICOM JSON. */
 export function identifierFromNaturalized(elements: Record<string, unknown>): DicomJson {

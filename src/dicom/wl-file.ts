@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { BridgeError } from '../errors.js';
 import { Tags, type DicomJson } from '../worklist/item.js';
-import { REPERTOIRES, dcmjsCjs, encodeAnswer, narrowestCharacterSet, withByteStringWriter, writableCopy } from './charset.js';
+import { dcmjs } from './dcmjs.js';
+import { REPERTOIRES, encodeAnswer, narrowestCharacterSet, withByteStringWriter, writableCopy } from './charset.js';
 
 /** Modality Worklist Information Model FIND: the SOP class worklist files are stored under. */
 const WORKLIST_SOP_CLASS = '1.2.840.10008.5.1.4.31';
@@ -66,7 +67,7 @@ export function encodeWorklistFile(itemId: number, item: DicomJson, charset: Wor
 
 function writePart10(meta: DicomJson, dataset: DicomJson): Buffer {
   // dcmjs writes elements in tag order and consumes what it is given: hand it copies.
-  const dict = new dcmjsCjs.data.DicomDict(structuredClone(meta));
+  const dict = new dcmjs.data.DicomDict(structuredClone(meta));
   dict.dict = writableCopy(dataset);
   return Buffer.from(dict.write());
 }

@@ -14,6 +14,9 @@ declare module 'dcmjs' {
     name: string;
     version?: string;
   }
+  interface WriteBufferStream {
+    getBuffer(): ArrayBuffer;
+  }
   interface DicomDict {
     meta: DicomJsonDataset;
     dict: DicomJsonDataset;
@@ -23,6 +26,11 @@ declare module 'dcmjs' {
     data: {
       DicomMessage: {
         readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): DicomDict;
+        write(dataset: DicomJsonDataset, stream: WriteBufferStream, transferSyntaxUid: string, options: Record<string, unknown>): void;
+      };
+      WriteBufferStream: {
+        new (defaultSize?: number): WriteBufferStream;
+        prototype: { writeUTF8String(v: string): number; writeAsciiString(v: string): number };
       };
       DicomDict: new (meta: DicomJsonDataset) => DicomDict;
       DicomMetaDictionary: {
