@@ -10,7 +10,7 @@ import { WorklistScp } from './dicom/scp.js';
 import { createOrderMessageHandler, createOversizeReply } from './hl7/order-handler.js';
 import { MllpListener } from './hl7/mllp.js';
 import type { Logger } from './log.js';
-import { MappingSet } from './mapping/select.js';
+import { loadMappingSet } from './mapping/load.js';
 import { errorMessage } from './errors.js';
 import { WorklistStore } from './store/items.js';
 import { OrderService, type UnknownOrderPolicy } from './worklist/orders.js';
@@ -65,7 +65,7 @@ export interface RunningBridge {
 
 export async function startBridge(config: BridgeConfig, logger: Logger): Promise<RunningBridge> {
   const files = mappingFiles(config);
-  let mappings = MappingSet.load(files);
+  let mappings = loadMappingSet(files);
   const store = openStore(config);
   const stopRetention = scheduleRetention(
     store,
@@ -157,7 +157,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       dicomPort,
       reloadMappings() {
         try {
-          mappings = MappingSet.load(files);
+          mappings = loadMappingSet(files);
           logger.info('mapping.reloaded', { mappings: mappings.describe() });
           return true;
         } catch (err) {

@@ -13,11 +13,10 @@ import { configFileEnvVar, envVarFor, settingsSchema, type BridgeConfig, type Se
 import { importWorklistFiles } from './dicom/import.js';
 import { errorMessage } from './errors.js';
 import { applyHeapPolicy } from './heap-policy.js';
-import { ackErrorFor, ackFor, runOrderPipeline } from './hl7/order-handler.js';
+import { ackErrorFor, ackFor, runOrderPipeline } from './hl7/pipeline.js';
 import { createLogger, type LogFormat, type LogLevel } from './log.js';
-import { MappingSet } from './mapping/select.js';
+import { loadMappingSet } from './mapping/load.js';
 import { WorklistStore, type StoredMessage } from './store/items.js';
-import { checkOrderSupported } from './worklist/orders.js';
 
 const USAGE = `Usage: mwl-bridge <command> [options]
 
@@ -115,10 +114,10 @@ function commandMap(flags: Flags, files: string[]): number {
     return 2;
   }
   const config = buildConfig(flags);
-  const mappings = MappingSet.load(mappingFiles(config));
+  const mappings = loadMappingSet(mappingFiles(config));
   const bytes = readFileSync(files[0]!);
   const bridgeApplication = config['dicom.aeTitle'];
-  const result = runOrderPipeline(bytes, { mappings: () => mappings, uidRoot: config['uid.root'], bridgeApplication }, { check: checkOrderSupported });
+  const result = runOrderPipeline(bytes, { mappings: () => mappings, uidRoot: config['uid.root'], bridgeApplication });
   const out: string[] = [`mapping: ${result.mapping ? `${result.mapping.name} (${result.mapping.file})` : 'none applied'}`];
   if (result.order) {
     const procedures = result.order.procedures;

@@ -9,6 +9,7 @@ import { BridgeError } from '../errors.js';
 import { lookupKeyword } from '../worklist/dictionary.js';
 import { parseFieldPath, type FieldPath } from './path.js';
 import { checkSegmentField } from './segments.js';
+import { MappingSet } from './select.js';
 import { isConverterName, type ConverterName, type TransformStep } from './transforms.js';
 
 export interface Condition {
@@ -430,4 +431,21 @@ function mappingError(file: string, problems: string[]): BridgeError {
   return new BridgeError('MAPPING_INVALID', `mapping ${file} is invalid:\n  - ${problems.join('\n  - ')}`, {
     hint: 'see mappings/README.md for the format',
   });
+}
+
+/** Loads mapping files into a set; every file's problems are reported together. */
+export function loadMappingSet(files: readonly string[]): MappingSet {
+  const problems: string[] = [];
+  const mappings: Mapping[] = [];
+  for (const file of files) {
+    try {
+      mappings.push(loadMappingFile(file));
+    } catch (err) {
+      problems.push(err instanceof BridgeError ? err.message : String(err));
+    }
+  }
+  if (problems.length) {
+    throw new BridgeError('MAPPING_INVALID', problems.join('\n'), { hint: 'see mappings/README.md for the format' });
+  }
+  return new MappingSet(mappings);
 }

@@ -2,30 +2,15 @@
  * Several mapping files can be active. For a message, the mappings that handle its type and whose
  * sender / facility / version criteria all hold are candidates; the most specific one wins
  * (sending application > facility > version), and a mapping without criteria is the default.
+ * Files are read by loadMappingSet (load.ts).
  */
 import { BridgeError } from '../errors.js';
-import { loadMappingFile, type Mapping } from './load.js';
+import type { Mapping } from './load.js';
 import type { MessageHeader } from './message.js';
 
 export class MappingSet {
   constructor(readonly mappings: readonly Mapping[]) {
     checkAmbiguity(mappings);
-  }
-
-  static load(files: readonly string[]): MappingSet {
-    const problems: string[] = [];
-    const mappings: Mapping[] = [];
-    for (const file of files) {
-      try {
-        mappings.push(loadMappingFile(file));
-      } catch (err) {
-        problems.push(err instanceof BridgeError ? err.message : String(err));
-      }
-    }
-    if (problems.length) {
-      throw new BridgeError('MAPPING_INVALID', problems.join('\n'), { hint: 'see mappings/README.md for the format' });
-    }
-    return new MappingSet(mappings);
   }
 
   /** The mapping for a message, or a typed error saying which message types are handled. */

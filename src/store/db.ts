@@ -2,8 +2,8 @@
  * Opens the SQLite database (better-sqlite3) and brings its schema up to date.
  *
  * Durability: WAL journal with synchronous=FULL, so a transaction is on disk (WAL fsynced) when
- * commit returns; the ACK is written only after that. NORMAL would be faster but could lose the
- * last acknowledged orders on power loss.
+ * commit returns. Group commits of orders switch to NORMAL for their transaction and sync the WAL
+ * off the event loop before anyone is answered (store/wal-sync.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';

@@ -10,6 +10,7 @@ import type { WorklistQuery } from '../worklist/query.js';
 import { BridgeError } from '../errors.js';
 import { openDatabase, type Database } from './db.js';
 import { compileWorklistQuery } from './query-sql.js';
+import { WalSync } from './wal-sync.js';
 
 export interface StoredItem {
   id: number;
@@ -105,8 +106,11 @@ export class WorklistStore {
   private readonly insertValueStmt: Statement;
   /** Statuses answered to C-FIND. */
   private visibleStatuses: readonly ItemStatus[] = ACTIVE_STATUSES;
+  /** Syncs the WAL after group commits (off the event loop); undefined when not in WAL mode (in-memory). */
+  private readonly walSync: WalSync | undefined;
 
   private constructor(readonly db: Database) {
+    this.walSync = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal' ? new WalSync(`${db.name}-wal`) : undefined;
     this.insertItemStmt = db.prepare(`
       INSERT INTO items (status, source, patient_id, accession_number, patient_name, modality, station_ae_title,
         sps_start_date, sps_start_time, placer_order_number, filler_order_number, study_instance_uid, sps_id,
@@ -149,8 +153,8 @@ export class WorklistStore {
     });
   }
 
-  private writeValues(id: number, dataset: DicomJson): void {
-    this.deleteValuesStmt.run(id);
+  private writeValues(id: number, dataset: DicomJson, replace = true): void {
+    if (replace) this.deleteValuesStmt.run(id);
     for (const { tag, value } of indexedValuesOf(dataset)) this.insertValueStmt.run(id, tag, value);
   }
 
@@ -172,9 +176,10 @@ export class WorklistStore {
 
   /**
    * Runs fn in a transaction shared with the other calls made in the same event-loop turn, and
-   * resolves once that transaction has committed (durable). Group commit: with several peers
-   * sending at once, one fsync covers all their messages. Each fn runs in its own savepoint, so one
-   * that throws is rolled back alone and only its promise rejects.
+   * resolves once that transaction is committed and on disk. Group commit: with several peers
+   * sending at once, one fsync covers all their messages, and it runs off the event loop (WalSync)
+   * while the next messages are handled. Each fn runs in its own savepoint, so one that throws is
+   * rolled back alone and only its promise rejects.
    */
   inCommitGroup<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -187,6 +192,8 @@ export class WorklistStore {
     const group = this.commitGroup;
     this.commitGroup = [];
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    // Without the WAL's fsync at commit: WalSync makes it durable before anyone is answered.
+    if (this.walSync) this.db.pragma('synchronous = NORMAL');
     try {
       this.transaction(() => {
         for (const { work } of group) {
@@ -200,11 +207,23 @@ export class WorklistStore {
     } catch (err) {
       for (const { reject } of group) reject(err);
       return;
+    } finally {
+      if (this.walSync) this.db.pragma('synchronous = FULL');
     }
-    group.forEach(({ resolve, reject }, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) resolve(outcome.value);
-      else reject(outcome.error);
+    const settle = (): void =>
+      group.forEach(({ resolve, reject }, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) resolve(outcome.value);
+        else reject(outcome.error);
+      });
+    if (!this.walSync) return settle();
+    this.walSync.durable().then(settle, (err: unknown) => {
+      // Committed but perhaps not on disk: nobody may be told it is stored.
+      const error = new BridgeError('STORE_WRITE', `the write-ahead log could not be synced to disk: ${(err as Error).message}`, {
+        hint: 'check the disk holding db.path; these orders were answered AE, so the RIS sends them again',
+        cause: err,
+      });
+      for (const { reject } of group) reject(error);
     });
   }
 
@@ -227,7 +246,7 @@ export class WorklistStore {
       dataset: JSON.stringify(item.dataset),
     });
     const id = Number(result.lastInsertRowid);
-    this.writeValues(id, item.dataset);
+    this.writeValues(id, item.dataset, false);
     return id;
   }
 
@@ -431,6 +450,7 @@ export class WorklistStore {
   }
 
   close(): void {
+    void this.walSync?.close();
     if (this.db.open) this.db.close();
   }
 }

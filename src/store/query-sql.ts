@@ -12,7 +12,7 @@
  */
 import { Tags, itemsOf, type DicomJsonElement } from '../worklist/item.js';
 import { matchingValues, type WorklistQuery } from '../worklist/query.js';
-import { INDEXED_VRS, stepValueKey } from '../worklist/keys.js';
+import { COLUMN_TAGS, INDEXED_VRS, STEP_COLUMN_TAGS, stepValueKey } from '../worklist/keys.js';
 
 export interface CompiledQuery {
   where: string;
@@ -138,10 +138,6 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
   }
   return compiled;
 }
-
-/** Attributes matched through their own columns above. */
-const COLUMN_TAGS = new Set<string>([Tags.PatientID, Tags.AccessionNumber, Tags.PatientName, Tags.StudyInstanceUID, Tags.SpecificCharacterSet]);
-const STEP_COLUMN_TAGS = new Set<string>([Tags.Modality, Tags.ScheduledStationAETitle, Tags.ScheduledProcedureStepStartDate]);
 
 function normalize(vr: string, value: string): string {
   const v = value.trim();

@@ -55,6 +55,13 @@ function single(values: string[]): string | null {
 /** VRs whose values go into the value index: short texts, codes, dates and UIDs. */
 export const INDEXED_VRS: ReadonlySet<string> = new Set(['AE', 'CS', 'DA', 'LO', 'PN', 'SH', 'UI']);
 
+/**
+ * Attributes that queries match through their own indexed columns (above), at the top level and in
+ * the scheduled step; the value index leaves them out (Specific Character Set is no matching key).
+ */
+export const COLUMN_TAGS: ReadonlySet<string> = new Set([Tags.PatientID, Tags.AccessionNumber, Tags.PatientName, Tags.StudyInstanceUID, Tags.SpecificCharacterSet]);
+export const STEP_COLUMN_TAGS: ReadonlySet<string> = new Set([Tags.Modality, Tags.ScheduledStationAETitle, Tags.ScheduledProcedureStepStartDate]);
+
 /** Key of a value inside the scheduled procedure step sequence, e.g. "00400100.00080060". */
 export function stepValueKey(tag: string): string {
   return `${Tags.ScheduledProcedureStepSequence}.${tag}`;
@@ -62,7 +69,8 @@ export function stepValueKey(tag: string): string {
 
 /**
  * The (tag, value) pairs of an item for the value index: top-level elements and those of its
- * scheduled steps; person names upper-cased (matching ignores case), dates without separators.
+ * scheduled steps, except those with their own column; person names upper-cased (matching ignores
+ * case), dates without separators.
  */
 export function indexedValuesOf(item: DicomJson): { tag: string; value: string }[] {
   const out: { tag: string; value: string }[] = [];
@@ -74,9 +82,9 @@ export function indexedValuesOf(item: DicomJson): { tag: string; value: string }
       out.push({ tag: key, value: element.vr === 'PN' ? v.toUpperCase() : element.vr === 'DA' ? v.replace(/[./-]/g, '') : v });
     }
   };
-  for (const [tag, element] of Object.entries(item)) add(tag, element);
+  for (const [tag, element] of Object.entries(item)) if (!COLUMN_TAGS.has(tag)) add(tag, element);
   for (const step of sequenceItems(item, Tags.ScheduledProcedureStepSequence)) {
-    for (const [tag, element] of Object.entries(step)) add(stepValueKey(tag), element);
+    for (const [tag, element] of Object.entries(step)) if (!STEP_COLUMN_TAGS.has(tag)) add(stepValueKey(tag), element);
   }
   return out;
 }

@@ -1,11 +1,12 @@
 /** The shipped mapping files, loaded the way the bridge loads them (defaults plus the examples). */
 import { join } from 'node:path';
 import { MappingSet } from '../../src/mapping/select.js';
+import { loadMappingSet } from '../../src/mapping/load.js';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');
 
 export const SHIPPED_MAPPINGS = ['default.yaml', 'omi-o23.yaml', 'omg-o19.yaml', 'adt.yaml', 'examples/ris-alpha.yaml', 'examples/ris-beta.yaml', 'examples/ris-gamma.yaml'];
 
 export function loadShippedMappings(): MappingSet {
-  return MappingSet.load(SHIPPED_MAPPINGS.map((f) => join(projectRoot, 'mappings', f)));
+  return loadMappingSet(SHIPPED_MAPPINGS.map((f) => join(projectRoot, 'mappings', f)));
 }

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BridgeError } from '../../src/errors.js';
 import { decodeHl7Message } from '../../src/hl7/message.js';
-import { runOrderPipeline, ackErrorFor, ackFor } from '../../src/hl7/order-handler.js';
+import { runOrderPipeline, ackErrorFor, ackFor } from '../../src/hl7/pipeline.js';
 import { evaluateMapping } from '../../src/mapping/evaluate.js';
 import { messageHeader } from '../../src/mapping/message.js';
 import { loadShippedMappings } from '../helpers/mappings.js';

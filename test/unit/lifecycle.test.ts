@@ -12,14 +12,14 @@ import { findWorklistItems } from '../../src/dicom/find.js';
 import { parseHl7Text } from '../../src/hl7/message.js';
 import { evaluateMapping, type MappedOrder } from '../../src/mapping/evaluate.js';
 import { messageHeader } from '../../src/mapping/message.js';
-import { MappingSet } from '../../src/mapping/select.js';
+import { loadMappingSet } from '../../src/mapping/load.js';
 import { WorklistStore } from '../../src/store/items.js';
 import { firstString, sequenceItems, Tags } from '../../src/worklist/item.js';
 import { OrderService, type UnknownOrderPolicy } from '../../src/worklist/orders.js';
 import { purgeExpired } from '../../src/worklist/retention.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const mappings = MappingSet.load(['default.yaml', 'omi-o23.yaml', 'adt.yaml'].map((f) => join(root, 'mappings', f)));
+const mappings = loadMappingSet(['default.yaml', 'omi-o23.yaml', 'adt.yaml'].map((f) => join(root, 'mappings', f)));
 const sample = (name: string): string => readFileSync(join(root, 'samples', name), 'utf8');
 
 function setup(opts: { unknownOrder?: UnknownOrderPolicy; showClosedItems?: boolean } = {}) {

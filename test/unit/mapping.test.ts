@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { BridgeError } from '../../src/errors.js';
 import { decodeHl7Message, parseHl7Text } from '../../src/hl7/message.js';
 import { evaluateMapping, type MappedOrder } from '../../src/mapping/evaluate.js';
-import { loadMappingFile, parseMapping } from '../../src/mapping/load.js';
+import { loadMappingFile, loadMappingSet, parseMapping } from '../../src/mapping/load.js';
 import { messageHeader } from '../../src/mapping/message.js';
 import { parseFieldPath, resolveRepetition } from '../../src/mapping/path.js';
-import { MappingSet } from '../../src/mapping/select.js';
 import { loadShippedMappings } from '../helpers/mappings.js';
 import { applySteps, converters } from '../../src/mapping/transforms.js';
 import { firstString, sequenceItems, Tags } from '../../src/worklist/item.js';
@@ -247,7 +246,7 @@ describe('mapping selection', () => {
   });
   it('refuses two mappings with the same criteria', () => {
     const file = join(root, 'mappings', 'default.yaml');
-    assert.throws(() => MappingSet.load([file, file]), /both apply to ORM\^O01 with the same criteria/);
+    assert.throws(() => loadMappingSet([file, file]), /both apply to ORM\^O01 with the same criteria/);
   });
 });
 

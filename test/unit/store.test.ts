@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorklistStore } from '../../src/store/items.js';
+import type { BridgeError } from '../../src/errors.js';
 import { findWorklistItems } from '../../src/dicom/find.js';
 import { projectAnswer } from '../../src/dicom/project.js';
 import type { DicomJson } from '../../src/worklist/item.js';
@@ -81,6 +82,11 @@ describe('WorklistStore', () => {
     assert.match(plan, /item_values_lookup/);
     // Only what no index can answer reads every item: a leading wildcard.
     assert.equal(q({ '00401001': { vr: 'SH', Value: ['*17'] } }).candidates, 200);
+    // Attributes with a column of their own are not in the value index, and are still found by it.
+    const tags = (store.db.prepare('SELECT DISTINCT tag FROM item_values ORDER BY tag').all() as { tag: string }[]).map((r) => r.tag);
+    assert.deepEqual(tags, ['00080090', '00100030', '00401001']);
+    const byPatient = q({ '00100020': { vr: 'LO', Value: ['P17'] }, '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] } }] } });
+    assert.deepEqual([byPatient.answers.length, byPatient.candidates], [1, 1]);
     store.close();
   });
 
@@ -155,6 +161,20 @@ describe('group commit (inCommitGroup)', () => {
     // A second group after the first one committed.
     await store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: makeItem(4, 'US', '20261123') }));
     assert.equal(store.countItems(), 3);
+    store.close();
+  });
+
+  it('leaves the connection at synchronous=FULL after a group, and refuses to confirm a group whose WAL cannot be synced', async () => {
+    const store = openStore();
+    await store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: makeItem(1, 'CT', '20261123') }));
+    assert.equal(store.db.pragma('synchronous', { simple: true }), 2, 'other writes (MPPS, rejections, imports) still sync at commit');
+    // The WAL file vanishes from under the store (deleted by hand): the group is committed but
+    // cannot be made durable, so it must not be confirmed.
+    unlinkSync(`${store.db.name}-wal`);
+    await assert.rejects(
+      store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: makeItem(2, 'CT', '20261123') })),
+      (err: BridgeError) => err.code === 'STORE_WRITE' && /write-ahead log could not be synced/.test(err.message),
+    );
     store.close();
   });
 });

@@ -1,0 +1,106 @@
+/**
+ * Decoding and mapping of one inbound HL7 message, without storing anything: bytes in, the mapped
+ * order (or the typed error that rejects it) and what its ACK is addressed from out. Used by the
+ * MLLP handler and by the `map` dry run alike.
+ */
+import { BridgeError, hl7ConditionFor } from '../errors.js';
+import { evaluateMapping, type MappedOrder } from '../mapping/evaluate.js';
+import type { MappingSet } from '../mapping/select.js';
+import { messageHeader, type MessageHeader } from '../mapping/message.js';
+import { checkOrderSupported } from '../worklist/orders.js';
+import { buildAck, type AckCode, type AckError, type AckHeaderSource } from './ack.js';
+import { decodeHl7Message, readHeaderLeniently } from './message.js';
+
+export interface OrderPipelineOptions {
+  /** The active mappings; a function so that a reload (SIGHUP) takes effect for the next message. */
+  mappings: () => MappingSet;
+  uidRoot: string;
+  bridgeApplication: string;
+}
+
+export interface PipelineResult {
+  header: AckHeaderSource & { messageType: string };
+  charset: string;
+  /** Name and file of the mapping that applied. */
+  mapping?: { name: string; file: string };
+  order?: MappedOrder;
+  error?: BridgeError;
+}
+
+/** Decodes and maps a message without storing anything (also the `map` dry run). */
+export function runOrderPipeline(bytes: Buffer, opts: OrderPipelineOptions): PipelineResult {
+  let header = lenientHeader(bytes);
+  let charset = 'utf-8';
+  let mapping: PipelineResult['mapping'];
+  try {
+    const { message } = decodeHl7Message(bytes);
+    charset = message.charset;
+    const parsedHeader = messageHeader(message);
+    header = ackSource(parsedHeader);
+    checkHeader(parsedHeader);
+    const selected = opts.mappings().select(parsedHeader);
+    mapping = { name: selected.name, file: selected.file };
+    const order = evaluateMapping(selected, message, { uidRoot: opts.uidRoot });
+    checkOrderSupported(order);
+    return { header, charset, mapping, order };
+  } catch (err) {
+    // Anything else escaping the decoder or mapper is still answered, as an internal error.
+    const error = err instanceof BridgeError ? err : new BridgeError('HL7_PARSE', `unexpected failure: ${(err as Error).message}`, { cause: err });
+    return { header, charset, mapping, error };
+  }
+}
+
+export function ackFor(result: Pick<PipelineResult, 'header'>, code: AckCode, error: AckError | undefined, bridgeApplication: string): string {
+  return buildAck(result.header, code, error, { bridgeApplication });
+}
+
+export function ackErrorFor(error: BridgeError): { code: AckCode; error: AckError } {
+  const { condition, ack } = hl7ConditionFor(error.code);
+  return { code: ack, error: { condition, location: error.location, message: error.message, detail: error.describe() } };
+}
+
+/** MSH is checked before any mapping runs: without a type and a control id nothing can be acknowledged properly. */
+function checkHeader(h: MessageHeader): void {
+  if (!h.messageCode || !h.triggerEvent) {
+    throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', 'MSH-9 (message type^trigger event) is empty', {
+      location: 'MSH-9',
+      hint: 'send e.g. ORM^O01',
+    });
+  }
+  if (!h.controlId) {
+    throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', 'MSH-10 (message control id) is empty', {
+      location: 'MSH-10',
+      hint: 'every message needs a unique control id; the ACK refers to it',
+    });
+  }
+}
+
+function ackSource(h: MessageHeader): AckHeaderSource & { messageType: string } {
+  return {
+    messageType: [h.messageCode, h.triggerEvent].filter(Boolean).join('^'),
+    sendingApplication: h.sendingApplication,
+    sendingFacility: h.sendingFacility,
+    receivingApplication: h.receivingApplication,
+    receivingFacility: h.receivingFacility,
+    controlId: h.controlId,
+    triggerEvent: h.triggerEvent,
+    processingId: h.processingId,
+    version: h.version,
+  };
+}
+
+export function lenientHeader(bytes: Buffer): AckHeaderSource & { messageType: string } {
+  const fields = readHeaderLeniently(bytes).fields;
+  const f = (n: number, comp = 0): string => fields[n]?.split('^')[comp] ?? '';
+  return {
+    sendingApplication: f(3),
+    sendingFacility: f(4),
+    receivingApplication: f(5),
+    receivingFacility: f(6),
+    triggerEvent: f(9, 1),
+    controlId: f(10),
+    processingId: f(11),
+    version: f(12),
+    messageType: [f(9), f(9, 1)].filter(Boolean).join('^'),
+  };
+}
