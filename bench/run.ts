@@ -93,6 +93,9 @@ async function benchSize(n: number, withPeers: boolean): Promise<SizeResult> {
       if (orthancAvailable()) servers.push(await startOrthanc(join(mirrorDir, MIRROR_AE), dir));
     }
 
+    // The ingest leaves up to hundreds of MB of dirty pages for the kernel to write back; flush them
+    // first, so that the write-back does not run during (and slow down) the query timings.
+    spawnSync('sync');
     for (const [name, keys] of Object.entries(queriesFor(orders))) {
       result.queries[name] = {};
       for (const server of servers) {

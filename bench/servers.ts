@@ -52,14 +52,22 @@ export interface QueryTiming {
 
 /**
  * Times one query: findscu --repeat R on one association against a run with one query; the
- * difference divided by R-1 is the time per query. R is chosen so a run lasts about 2 s.
+ * difference divided by R-1 is the time per query (process start and association cancel out). A
+ * probe run of 11 queries estimates the time per query, and R is chosen so that the repeated
+ * queries last about 1.5 s (at most 500), which keeps the start-up jitter of findscu (~10 ms)
+ * below 0.1 ms per query for the fast ones. Queries over a second are repeated 3 times.
  */
 export function timeQuery(server: Server, keys: string[]): QueryTiming {
   const counted = runFindscu(server, keys, 1, false);
   if (counted.status !== 0) throw new Error(`findscu against ${server.name} failed: ${counted.output.slice(-500)}`);
   const answers = (counted.output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length;
   const single = runFindscu(server, keys, 1, true);
-  const repeats = Math.max(3, Math.min(40, Math.ceil(2000 / Math.max(single.ms, 1))));
+  let repeats = 3;
+  if (single.ms < 1000) {
+    const probe = runFindscu(server, keys, 11, true);
+    const estimate = Math.max(0.5, (probe.ms - single.ms) / 10);
+    repeats = Math.max(11, Math.min(500, Math.ceil(1500 / estimate)));
+  }
   const many = runFindscu(server, keys, repeats, true);
   const msPerQuery = Math.max(0, (many.ms - single.ms) / (repeats - 1));
   return { answers, firstMs: counted.ms, msPerQuery, repeats };

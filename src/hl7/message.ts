@@ -81,9 +81,10 @@ function readMsh18(bytes: Buffer): string {
 
 function toSegment(name: string, data: Record<string, unknown>): Hl7Segment {
   const fields: Hl7Field[] = [];
-  for (const [key, value] of Object.entries(data)) {
-    const n = Number(key.split('.')[1]);
-    if (Number.isInteger(n)) fields[n] = toField(value);
+  // Keys are "PID.3": the field number follows the dot.
+  for (const key in data) {
+    const n = Number(key.slice(key.indexOf('.') + 1));
+    if (Number.isInteger(n)) fields[n] = toField(data[key]);
   }
   if (name === 'MSH') fields[1] = [[['|']]];
   for (let i = 0; i < fields.length; i++) fields[i] ??= [[['']]];
@@ -106,8 +107,11 @@ function toField(value: unknown): Hl7Field {
 
 function toComponents(obj: Record<string, unknown>): string[][] {
   const comps: string[][] = [];
-  for (const [key, value] of Object.entries(obj)) {
-    const c = Number(key.split('.')[2]);
+  // Keys are "PID.3.1": the component number follows the last dot.
+  for (const key in obj) {
+    const value = obj[key];
+    const last = key.lastIndexOf('.');
+    const c = last > key.indexOf('.') ? Number(key.slice(last + 1)) : NaN;
     if (!Number.isInteger(c)) continue;
     comps[c - 1] = Array.isArray(value) ? value.map(String) : [String(value ?? '')];
   }
