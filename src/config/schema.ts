@@ -104,7 +104,7 @@ export const settingsSchema = {
     type: { kind: 'integer', min: 1, max: 86400 },
     default: 60,
     flag: 'dimse-timeout',
-    doc: 'Seconds an association may stay idle (no PDU) before it is closed.',
+    doc: 'Seconds an association may stay idle (no PDU received and no answer being sent) before it is closed.',
   },
   'dicom.personNameMatching': {
     type: { kind: 'enum', values: ['case-insensitive', 'case-sensitive'] },

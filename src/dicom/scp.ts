@@ -343,10 +343,16 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
     /**
      * Sends one pending response on the presentation context of the request (the accepted MWL FIND
      * context with the request's transfer syntax), through dcmjs-dimse's own DIMSE sender.
+     *
+     * Each response also counts as activity for dcmjs-dimse's PDU timeout (dicom.dimseTimeoutSeconds),
+     * which 0.3.3 measures from the last PDU received only: a modality waiting for a long answer
+     * sends nothing, and the association was aborted mid-answer (seen: a universal query over
+     * 100,000 items cut off after 85,440 answers, "Exceeded PDU timeout (60000)").
      */
     private pendingSender(transferSyntax: string): (response: CFindResponseT) => void {
       const self = this as unknown as {
         association: Association;
+        lastPduTime: number | undefined;
         _sendDimse(message: { context: { getPresentationContextId(): number }; command: CFindResponseT }): void;
       };
       const context = self.association
@@ -354,7 +360,10 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
         .map(({ id }) => self.association.getPresentationContext(id))
         .find((c) => c.getAbstractSyntaxUid() === SopClass.ModalityWorklistInformationModelFind && c.getAcceptedTransferSyntaxUid() === transferSyntax);
       if (!context || typeof self._sendDimse !== 'function') throw new Error('no accepted presentation context for Modality Worklist FIND');
-      return (response) => self._sendDimse({ context, command: response });
+      return (response) => {
+        self.lastPduTime = Date.now();
+        self._sendDimse({ context, command: response });
+      };
     }
   };
 }

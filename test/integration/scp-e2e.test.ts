@@ -5,8 +5,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { WorklistStore } from '../../src/store/items.js';
 import { dump2dcm, echoscu, findscu, mllpSendFramed, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 
 const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dcmdump', 'dump2dcm');
@@ -117,4 +119,48 @@ describe('large answers and C-CANCEL', { skip }, () => {
       await bridge.stop();
     }
   });
+  it('keeps streaming an answer that lasts longer than dicom.dimseTimeoutSeconds', async (t) => {
+    // The modality sends nothing while it receives a long answer; that is not an idle association.
+    // 4,000 items with every modality return key take seconds to answer, against a 1 s timeout.
+    const dir = tempDir('mwl-long-answer-');
+    const store = WorklistStore.open(join(dir, 'worklist.db'));
+    store.transaction(() => {
+      for (let i = 0; i < 4000; i++) {
+        store.insertItem({
+          source: 'import',
+          dataset: {
+            '00100010': { vr: 'PN', Value: [{ Alphabetic: `LONG^ANSWER${i}` }] },
+            '00100020': { vr: 'LO', Value: [`LA${i}`] },
+            '00080050': { vr: 'SH', Value: [`ACC${i}`] },
+            '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400002': { vr: 'DA', Value: ['20261123'] }, '00400009': { vr: 'SH', Value: [`SPS${i}`] } }] },
+          },
+        });
+      }
+    });
+    store.close();
+    const bridge = await startBridge(['--dimse-timeout', '1', '--max-answers', '0'], { dir, mllp: false });
+    try {
+      const { pending, output } = await findscuAsync(bridge.dicomPort, bridge.aeTitle, MODALITY_KEYS);
+      const log = await bridge.waitForLog(/dicom\.find .*ms=\d+/);
+      const ms = Number(/dicom\.find .*ms=(\d+)/.exec(log)![1]);
+      assert.ok(ms > 2000, `the answer must outlast the timeout check (1 s timeout, checked every second) to show anything: it took ${ms} ms`);
+      assert.equal(pending, 4000, `every answer arrived (${output.match(/E: .*(abort|Abort|timeout).*/g)?.join(' ') ?? ''})`);
+      assert.match(output, /Final Find Response \(Success\)/);
+      assert.doesNotMatch(bridge.log(), /Exceeded PDU timeout/);
+      t.diagnostic(`4000 answers streamed over ${ms} ms with a 1 s DIMSE timeout`);
+    } finally {
+      await bridge.stop();
+    }
+  });
 });
+
+/** findscu without blocking the event loop; counts the pending responses it printed. */
+function findscuAsync(port: number, aeTitle: string, keys: string[]): Promise<{ pending: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('findscu', ['-v', '-W', '-to', '60', '-aec', aeTitle, '127.0.0.1', String(port), ...keys.flatMap((k) => ['-k', k])], { env: { ...process.env, TCP_NODELAY: '1' } });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('close', () => resolve({ pending: (output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length, output }));
+  });
+}
