@@ -59,7 +59,8 @@ export interface QueryTiming {
  */
 export function timeQuery(server: Server, keys: string[]): QueryTiming {
   const counted = runFindscu(server, keys, 1, false);
-  if (counted.status !== 0) throw new Error(`findscu against ${server.name} failed: ${counted.output.slice(-500)}`);
+  // findscu exits 0 even when the association was aborted mid-answer: require the final response.
+  if (counted.status !== 0 || !/Final Find Response/.test(counted.output)) throw new Error(`findscu against ${server.name} failed: ${counted.output.slice(-500)}`);
   const answers = (counted.output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length;
   const single = runFindscu(server, keys, 1, true);
   let repeats = 3;
