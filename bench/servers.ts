@@ -35,7 +35,7 @@ export async function startBridge(dir: string, extra: string[] = []): Promise<Se
 export const FINDSCU_ENV = { ...process.env, TCP_NODELAY: '1' };
 
 function runFindscu(server: Server, keys: string[], repeat: number, quiet: boolean): { ms: number; output: string; status: number } {
-  const args = ['-W', '-to', '600', '-aec', server.aeTitle, ...(quiet ? ['-q'] : []), ...(repeat > 1 ? ['--repeat', String(repeat)] : []), '127.0.0.1', String(server.port), ...keys.flatMap((k) => ['-k', k])];
+  const args = ['-W', '-to', '600', '-aec', server.aeTitle, ...(quiet ? ['-q'] : ['-v']), ...(repeat > 1 ? ['--repeat', String(repeat)] : []), '127.0.0.1', String(server.port), ...keys.flatMap((k) => ['-k', k])];
   const started = performance.now();
   const r = spawnSync('findscu', args, { encoding: 'latin1', maxBuffer: 1 << 30, timeout: 1800000, env: FINDSCU_ENV });
   return { ms: performance.now() - started, output: (r.stdout ?? '') + (r.stderr ?? ''), status: r.status ?? -1 };
