@@ -34,7 +34,8 @@ function traceEvents(trace: string, walFdsAtAttach: Set<number>): TraceEvent[] {
     else if (name === 'fsync' || name === 'fdatasync') events.push({ kind: 'walSync', fd });
   };
   for (const line of trace.split('\n')) {
-    const m = /^(\d+) \S+ (.*)$/.exec(line);
+    // strace pads the pid column ("5531  14:50:37.37 ...").
+    const m = /^(\d+)\s+\S+ (.*)$/.exec(line);
     if (!m) continue;
     const [, pid, rest] = m as unknown as [string, string, string];
     const resumed = /^<\.\.\. (\w+) resumed>.*= (-?\d+)/.exec(rest);
