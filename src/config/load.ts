@@ -123,8 +123,6 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** Character sets a calling AE may ask for (kept here so the config module needs no DICOM code). */
-
 function coerceCallingAeSettings(value: unknown): string | { problem: string } {
   let data: unknown = value;
   if (typeof value === 'string') {

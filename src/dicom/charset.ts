@@ -129,7 +129,8 @@ export class AnswerDataset extends dimse.Dataset {
 /**
  * Encoded elements by content: a data set's encoding is its elements' encodings in tag order, and
  * answers repeat many elements (modality, station, dates, zero-length keys; the same items when
- * modalities poll the same query), while dcmjs spends ~15 us per element on stream set-up alone.
+ * modalities poll the same query), while dcmjs's writer spends tens of microseconds per element
+ * (measured: ~290 us per answer of 4-5 new elements).
  * Bounded: cleared when full.
  */
 const encodedElements = new Map<string, Buffer>();

@@ -298,20 +298,17 @@ export class WorklistStore {
 
   saveMpps(sopInstanceUid: string, record: { status: string; itemIds: number[]; dataset: DicomJson; callingAeTitle: string }): void {
     const now = new Date().toISOString();
-    this.db
-      .prepare(
-        `INSERT INTO mpps (sop_instance_uid, status, item_ids, calling_ae_title, created_at, updated_at, dataset) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (sop_instance_uid) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, dataset = excluded.dataset`,
-      )
-      .run(sopInstanceUid, record.status, JSON.stringify(record.itemIds), record.callingAeTitle, now, now, JSON.stringify(record.dataset));
+    this.statement(
+      `INSERT INTO mpps (sop_instance_uid, status, item_ids, calling_ae_title, created_at, updated_at, dataset) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (sop_instance_uid) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, dataset = excluded.dataset`,
+    ).run(sopInstanceUid, record.status, JSON.stringify(record.itemIds), record.callingAeTitle, now, now, JSON.stringify(record.dataset));
   }
 
   /** Queues an outbound HL7 message; it is sent (and retried) by the HL7 sender. */
   enqueueOutbound(destination: string, controlId: string, message: string): number {
     const now = new Date().toISOString();
     return Number(
-      this.db
-        .prepare('INSERT INTO hl7_outbox (destination, message, control_id, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)')
+      this.statement('INSERT INTO hl7_outbox (destination, message, control_id, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)')
         .run(destination, message, controlId, now, now).lastInsertRowid,
     );
   }
@@ -321,8 +318,7 @@ export class WorklistStore {
    * (CM) never overtakes an earlier one (IP) that is waiting for its retry.
    */
   nextOutbound(now: string): { id: number; destination: string; message: string; controlId: string; attempts: number } | undefined {
-    const row = this.db
-      .prepare("SELECT id, destination, message, control_id, attempts, next_attempt_at FROM hl7_outbox WHERE state = 'pending' ORDER BY id LIMIT 1")
+    const row = this.statement("SELECT id, destination, message, control_id, attempts, next_attempt_at FROM hl7_outbox WHERE state = 'pending' ORDER BY id LIMIT 1")
       .get() as { id: number; destination: string; message: string; control_id: string; attempts: number; next_attempt_at: string } | undefined;
     if (!row || row.next_attempt_at > now) return undefined;
     return { id: row.id, destination: row.destination, message: row.message, controlId: row.control_id, attempts: row.attempts };
@@ -330,8 +326,7 @@ export class WorklistStore {
 
   /** Records an attempt: 'sent' (acknowledged), 'failed' (rejected for good) or still 'pending' (retry at nextAttemptAt). */
   recordOutboundAttempt(id: number, result: { state: 'sent' | 'failed' | 'pending'; error?: string; ack?: string; nextAttemptAt?: string }): void {
-    this.db
-      .prepare('UPDATE hl7_outbox SET attempts = attempts + 1, state = ?, last_error = ?, ack = ?, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?')
+    this.statement('UPDATE hl7_outbox SET attempts = attempts + 1, state = ?, last_error = ?, ack = ?, next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?')
       .run(result.state, result.error ?? null, result.ack ?? null, result.nextAttemptAt ?? null, id);
   }
 
@@ -382,8 +377,7 @@ export class WorklistStore {
   purge(opts: { closedBefore: string; scheduledBefore: string; unchangedBefore: string; messagesBefore: string }): { closedItems: number; staleItems: number; messages: number } {
     return this.transaction(() => ({
       closedItems: this.statement(`DELETE FROM items WHERE status IN (${list(CLOSED_STATUSES)}) AND status_changed_at < ?`).run(opts.closedBefore).changes,
-      staleItems: this.db
-        .prepare(`DELETE FROM items WHERE status IN (${list(OPEN_STATUSES)}) AND sps_start_date IS NOT NULL AND sps_start_date != '' AND sps_start_date < ? AND updated_at < ?`)
+      staleItems: this.statement(`DELETE FROM items WHERE status IN (${list(OPEN_STATUSES)}) AND sps_start_date IS NOT NULL AND sps_start_date != '' AND sps_start_date < ? AND updated_at < ?`)
         .run(opts.scheduledBefore, opts.unchangedBefore).changes,
       messages: this.statement('DELETE FROM messages WHERE received_at < ?').run(opts.messagesBefore).changes,
     }));
@@ -402,7 +396,7 @@ export class WorklistStore {
   /** Candidates of a query above an id: items with one value per key column, UNION ALL those with several. */
   private candidatesSql(query: WorklistQuery, columns: string, afterId: number): { sql: string; params: unknown[] } {
     const compiled = compileWorklistQuery(query);
-    // In the multi-valued part, "+status" keeps SQLite off the status index, so that it finds the
+    // In the multi-valued part, "+status" keeps SQLite off indexes led by status, so that it finds the
     // few rows through the key columns' indexes (column IS NULL) instead of reading every open item.
     const select = (where: string, status = 'status'): string => `SELECT ${columns} FROM items WHERE ${status} IN (${list(this.visibleStatuses)}) AND ${where} AND id > ?`;
     if (!compiled.multiValued) return { sql: select(compiled.where), params: [...compiled.params, afterId] };
