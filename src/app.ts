@@ -67,6 +67,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
   const files = mappingFiles(config);
   let mappings = loadMappingSet(files);
   const store = openStore(config);
+  store.onBackgroundError = (err) => logger.error('store.value_index_failed', { code: err.code, error: err.message, effect: 'queries still find the items; retried with the next orders' });
   const stopRetention = scheduleRetention(
     store,
     {

@@ -96,6 +96,13 @@ const KEY_COLUMNS = `patient_id = @patientId, accession_number = @accessionNumbe
 
 const list = (values: readonly string[]): string => values.map((v) => `'${v}'`).join(', ');
 
+/** Pending items indexed per run (see deferValueIndex). */
+const VALUE_INDEX_BATCH = 256;
+/** Value-index rows per INSERT statement, a power of two (3 parameters each; SQLite allows 32,766). */
+const VALUE_ROWS_PER_INSERT = 128;
+/** Pause in group commits after which the rest is indexed. */
+const VALUE_INDEX_IDLE_MS = 200;
+
 export class WorklistStore {
   private readonly insertItemStmt: Statement;
   private readonly updateItemStmt: Statement;
@@ -110,6 +117,7 @@ export class WorklistStore {
   private readonly walSync: WalSync | undefined;
 
   private constructor(readonly db: Database) {
+    this.inTransaction = db.transaction((fn: () => unknown) => fn());
     this.walSync = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal' ? new WalSync(`${db.name}-wal`) : undefined;
     this.insertItemStmt = db.prepare(`
       INSERT INTO items (status, source, patient_id, accession_number, patient_name, modality, station_ae_title,
@@ -139,6 +147,8 @@ export class WorklistStore {
     const store = new WorklistStore(openDatabase(path));
     if (opts.showClosedItems) store.visibleStatuses = [...ACTIVE_STATUSES, ...CLOSED_STATUSES];
     store.backfillValueIndex();
+    // Left pending by a stop in the middle of a burst.
+    while (store.pendingValueCount() > 0) store.indexPendingValues();
     return store;
   }
 
@@ -193,14 +203,26 @@ export class WorklistStore {
     this.commitGroup = [];
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     // Without the WAL's fsync at commit: WalSync makes it durable before anyone is answered.
-    if (this.walSync) this.db.pragma('synchronous = NORMAL');
+    if (this.walSync) this.statement('PRAGMA synchronous = NORMAL').run();
     try {
       this.transaction(() => {
-        for (const { work } of group) {
+        this.deferValueIndex = true;
+        try {
+          for (const { work } of group) {
+            try {
+              outcomes.push({ ok: true, value: this.inTransaction(work) });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        } finally {
+          this.deferValueIndex = false;
+        }
+        if (this.markedSinceIndexing >= VALUE_INDEX_BATCH) {
           try {
-            outcomes.push({ ok: true, value: this.db.transaction(work)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
+            this.indexPendingValues();
+          } catch {
+            // Left pending (queries still find the items); retried after the burst.
           }
         }
       });
@@ -208,8 +230,9 @@ export class WorklistStore {
       for (const { reject } of group) reject(err);
       return;
     } finally {
-      if (this.walSync) this.db.pragma('synchronous = FULL');
+      if (this.walSync) this.statement('PRAGMA synchronous = FULL').run();
     }
+    this.scheduleValueIndexing();
     const settle = (): void =>
       group.forEach(({ resolve, reject }, i) => {
         const outcome = outcomes[i]!;
@@ -227,10 +250,16 @@ export class WorklistStore {
     });
   }
 
+  /**
+   * fn run in a transaction, or a savepoint inside one. One wrapper for all calls: better-sqlite3's
+   * db.transaction() builds four wrapped functions per call (measured: 28 us per stored order).
+   */
+  private readonly inTransaction: (fn: () => unknown) => unknown;
+
   /** Runs fn in one transaction (committed, and durable, when this returns). */
   transaction<T>(fn: () => T): T {
     try {
-      return this.db.transaction(fn)();
+      return this.inTransaction(fn) as T;
     } catch (err) {
       if (err instanceof BridgeError) throw err;
       throw new BridgeError('STORE_WRITE', `the store could not commit: ${(err as Error).message}`, { cause: err });
@@ -246,15 +275,85 @@ export class WorklistStore {
       dataset: JSON.stringify(item.dataset),
     });
     const id = Number(result.lastInsertRowid);
-    this.writeValues(id, item.dataset, false);
+    if (this.deferValueIndex) this.markValuesPending(id);
+    else this.writeValues(id, item.dataset, false);
     return id;
   }
 
   /** Replaces an item's dataset (and status), re-deriving its matching keys. */
   updateItem(id: number, dataset: DicomJson, status: ItemStatus): void {
     this.updateItemStmt.run({ ...indexKeysOf(dataset), id, status, now: new Date().toISOString(), dataset: JSON.stringify(dataset) });
-    this.writeValues(id, dataset);
+    if (this.deferValueIndex) this.markValuesPending(id);
+    else this.writeValues(id, dataset);
   }
+
+  /**
+   * Value index in batches. Writing an order's ~13 (tag, value) rows at once costs one B-tree page
+   * per value in every commit (measured: 160-210 of 580-740 us per stored order); written for a few
+   * hundred orders together, the rows share their pages (15 us per order). Meanwhile the items are
+   * listed in item_values_pending, which queries take as candidates.
+   */
+  private deferValueIndex = false;
+  /** Items marked since the last indexing run (a rolled-back mark still counts: it only runs the next batch sooner). */
+  private markedSinceIndexing = 0;
+  private valueIndexTimer: NodeJS.Timeout | undefined;
+
+  private markValuesPending(id: number): void {
+    this.statement('INSERT OR IGNORE INTO item_values_pending (item_id) VALUES (?)').run(id);
+    this.markedSinceIndexing++;
+  }
+
+  /** Writes the value-index rows of up to limit pending items, from their stored datasets; returns how many. */
+  indexPendingValues(limit = VALUE_INDEX_BATCH): number {
+    return this.transaction(() => {
+      const pending = this.statement(
+        'SELECT p.item_id AS id, i.dataset FROM item_values_pending p JOIN items i ON i.id = p.item_id ORDER BY p.item_id LIMIT ?',
+      ).all(limit) as { id: number; dataset: string }[];
+      if (pending.length === 0) return 0;
+      const last = pending[pending.length - 1]!.id;
+      // Rows of items changed while listed are replaced.
+      this.statement('DELETE FROM item_values WHERE item_id IN (SELECT item_id FROM item_values_pending WHERE item_id <= ?)').run(last);
+      const params: (string | number)[] = [];
+      for (const { id, dataset } of pending) {
+        for (const { tag, value } of indexedValuesOf(JSON.parse(dataset) as DicomJson)) params.push(id, tag, value);
+      }
+      // Many rows per INSERT: one statement run per value cost more than the B-tree insert itself.
+      // Chunks of 128, then 64, 32, ... rows: a few statement shapes, each prepared once.
+      for (let start = 0, rows = VALUE_ROWS_PER_INSERT; start < params.length; ) {
+        while (start + 3 * rows > params.length) rows /= 2;
+        this.statement(`INSERT INTO item_values (item_id, tag, value) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`).run(params.slice(start, start + 3 * rows));
+        start += 3 * rows;
+      }
+      this.statement('DELETE FROM item_values_pending WHERE item_id <= ?').run(last);
+      this.markedSinceIndexing = 0;
+      return pending.length;
+    });
+  }
+
+  private pendingValueCount(): number {
+    return (this.statement('SELECT count(*) AS n FROM item_values_pending').get() as { n: number }).n;
+  }
+
+  /** Indexes what is still pending once group commits pause (VALUE_INDEX_IDLE_MS after the last one). */
+  private scheduleValueIndexing(): void {
+    if (this.markedSinceIndexing === 0) return;
+    clearTimeout(this.valueIndexTimer);
+    this.valueIndexTimer = setTimeout(() => {
+      this.valueIndexTimer = undefined;
+      try {
+        // Batches with event-loop turns between them; a group commit meanwhile re-arms the timer.
+        if (this.indexPendingValues() === VALUE_INDEX_BATCH) this.markedSinceIndexing = 1;
+        this.scheduleValueIndexing();
+      } catch (err) {
+        // Queries stay right (the items remain pending); the next group commit tries again.
+        this.onBackgroundError?.(new BridgeError('STORE_WRITE', `the value index could not be updated: ${(err as Error).message}`, { cause: err }));
+      }
+    }, VALUE_INDEX_IDLE_MS);
+    this.valueIndexTimer.unref();
+  }
+
+  /** Where errors of background work (value indexing) are reported; they never lose stored data. */
+  onBackgroundError: ((err: BridgeError) => void) | undefined;
 
   /**
    * The items of an order: by placer order number, else filler order number, else accession number
@@ -444,6 +543,7 @@ export class WorklistStore {
   }
 
   close(): void {
+    clearTimeout(this.valueIndexTimer);
     void this.walSync?.close();
     if (this.db.open) this.db.close();
   }

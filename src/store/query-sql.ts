@@ -84,11 +84,13 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
     constrainDate('sps_start_date', step[Tags.ScheduledProcedureStepStartDate]);
   }
 
-  // Every other matching key goes through the value index (item_values).
+  // Every other matching key goes through the value index (item_values). Items whose values are
+  // not indexed yet (item_values_pending) are always candidates: the exact matcher decides.
   const constrainValue = (key: string, element: DicomJsonElement): void => {
     const values = matchingValues(element);
     if (values.length === 0 || !INDEXED_VRS.has(element.vr)) return;
-    const sub = (cond: string): string => `id IN (SELECT item_id FROM item_values WHERE tag = ? AND ${cond})`;
+    const sub = (cond: string): string =>
+      `id IN (SELECT item_id FROM item_values WHERE tag = ? AND ${cond} UNION ALL SELECT item_id FROM item_values_pending)`;
     if (element.vr === 'UI' || values.length > 1) {
       if (values.some((v) => /[*?]/.test(v)) && element.vr !== 'UI') return;
       clauses.push(sub(`value IN (${values.map(() => '?').join(', ')})`));

@@ -179,6 +179,56 @@ describe('group commit (inCommitGroup)', () => {
   });
 });
 
+describe('value index of group-committed items (written in batches)', () => {
+  const withRp = (i: number, rp: string): DicomJson => ({ ...makeItem(i, 'CT', '20261123'), '00401001': { vr: 'SH', Value: [rp] } });
+  const byRp = (store: WorklistStore, rp: string) => findWorklistItems(store, { '00401001': { vr: 'SH', Value: [rp] } }, { personNameCaseInsensitive: true });
+  const pending = (store: WorklistStore) => (store.db.prepare('SELECT count(*) AS n FROM item_values_pending').get() as { n: number }).n;
+  const rowsOf = (store: WorklistStore, id: number) =>
+    (store.db.prepare("SELECT value FROM item_values WHERE item_id = ? AND tag = '00401001'").all(id) as { value: string }[]).map((r) => r.value);
+
+  it('finds items whose values are not indexed yet, and indexes them in batches and once commits pause', async () => {
+    const store = openStore();
+    // One group of 300: the first 256 are indexed in the group's transaction, 44 stay pending.
+    const ids = await Promise.all(Array.from({ length: 300 }, (_, i) => store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: withRp(i, `RP${i}`) }))));
+    assert.equal(pending(store), 44);
+    assert.deepEqual(rowsOf(store, ids[10]!), ['RP10']);
+    assert.deepEqual(rowsOf(store, ids[299]!), [], 'the last items have no rows yet');
+    const early = byRp(store, 'RP299');
+    assert.equal(early.answers.length, 1, 'a pending item is still found');
+    assert.equal(early.candidates, 44, 'pending items are candidates, the exact matcher decides');
+    assert.deepEqual([byRp(store, 'RP10').answers.length, byRp(store, 'RP10').candidates], [1, 45]);
+
+    // Changed while pending: only the new value matches.
+    await store.inCommitGroup(() => store.updateItem(ids[299]!, withRp(299, 'RP-NEW'), 'SCHEDULED'));
+    assert.equal(byRp(store, 'RP299').answers.length, 0);
+    assert.equal(byRp(store, 'RP-NEW').answers.length, 1);
+    // Deleted while pending: its mark goes with it.
+    store.db.prepare('DELETE FROM items WHERE id = ?').run(ids[298]!);
+    assert.equal(pending(store), 43);
+
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(pending(store), 0, 'indexed after the pause');
+    assert.deepEqual(rowsOf(store, ids[299]!), ['RP-NEW']);
+    const all = store.db.prepare("SELECT item_id, value FROM item_values WHERE tag = '00401001' ORDER BY item_id").all() as { item_id: number; value: string }[];
+    assert.equal(all.length, 299, 'one row per remaining item, none twice');
+    assert.ok(all.every((r) => r.value === (r.item_id === ids[299] ? 'RP-NEW' : `RP${ids.indexOf(r.item_id)}`)));
+    assert.deepEqual([byRp(store, 'RP-NEW').answers.length, byRp(store, 'RP-NEW').candidates], [1, 1]);
+    assert.deepEqual([byRp(store, 'RP297').answers.length, byRp(store, 'RP297').candidates], [1, 1]);
+    store.close();
+  });
+
+  it('indexes items left pending by a stop when the store opens again', async () => {
+    const store = openStore();
+    const id = await store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: withRp(1, 'RP-STOP') }));
+    assert.equal(pending(store), 1);
+    store.close(); // before the pause ends
+    const reopened = WorklistStore.open(store.db.name);
+    assert.equal(pending(reopened), 0);
+    assert.deepEqual(rowsOf(reopened, id), ['RP-STOP']);
+    reopened.close();
+  });
+});
+
 describe('candidate SQL for items with several scheduled steps', () => {
   it('finds an item whose steps differ (NULL key column) and keeps composite indexes for the others', () => {
     const store = openStore();
