@@ -148,7 +148,7 @@ export class WorklistStore {
     if (opts.showClosedItems) store.visibleStatuses = [...ACTIVE_STATUSES, ...CLOSED_STATUSES];
     store.backfillValueIndex();
     // Left pending by a stop in the middle of a burst.
-    while (store.pendingValueCount() > 0) store.indexPendingValues();
+    while (store.indexPendingValues() > 0);
     return store;
   }
 
@@ -222,7 +222,7 @@ export class WorklistStore {
           try {
             this.indexPendingValues();
           } catch {
-            // Left pending (queries still find the items); retried after the burst.
+            // Left pending (queries still find the items); the run after the burst retries and reports it.
           }
         }
       });
@@ -307,14 +307,16 @@ export class WorklistStore {
   indexPendingValues(limit = VALUE_INDEX_BATCH): number {
     return this.transaction(() => {
       const pending = this.statement(
-        'SELECT p.item_id AS id, i.dataset FROM item_values_pending p JOIN items i ON i.id = p.item_id ORDER BY p.item_id LIMIT ?',
-      ).all(limit) as { id: number; dataset: string }[];
+        'SELECT p.item_id AS id, i.dataset FROM item_values_pending p LEFT JOIN items i ON i.id = p.item_id ORDER BY p.item_id LIMIT ?',
+      ).all(limit) as { id: number; dataset: string | null }[];
       if (pending.length === 0) return 0;
       const last = pending[pending.length - 1]!.id;
       // Rows of items changed while listed are replaced.
       this.statement('DELETE FROM item_values WHERE item_id IN (SELECT item_id FROM item_values_pending WHERE item_id <= ?)').run(last);
       const params: (string | number)[] = [];
       for (const { id, dataset } of pending) {
+        // (No item: deleted while foreign keys were off; its mark just goes.)
+        if (dataset === null) continue;
         for (const { tag, value } of indexedValuesOf(JSON.parse(dataset) as DicomJson)) params.push(id, tag, value);
       }
       // Many rows per INSERT: one statement run per value cost more than the B-tree insert itself.
@@ -328,10 +330,6 @@ export class WorklistStore {
       this.markedSinceIndexing = 0;
       return pending.length;
     });
-  }
-
-  private pendingValueCount(): number {
-    return (this.statement('SELECT count(*) AS n FROM item_values_pending').get() as { n: number }).n;
   }
 
   /** Indexes what is still pending once group commits pause (VALUE_INDEX_IDLE_MS after the last one). */

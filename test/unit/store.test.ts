@@ -221,10 +221,15 @@ describe('value index of group-committed items (written in batches)', () => {
     const store = openStore();
     const id = await store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: withRp(1, 'RP-STOP') }));
     assert.equal(pending(store), 1);
+    // And one whose item went while foreign keys were off (by hand): its mark must not stop the open.
+    const gone = await store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: withRp(2, 'RP-GONE') }));
+    store.db.pragma('foreign_keys = OFF');
+    store.db.prepare('DELETE FROM items WHERE id = ?').run(gone);
     store.close(); // before the pause ends
     const reopened = WorklistStore.open(store.db.name);
     assert.equal(pending(reopened), 0);
     assert.deepEqual(rowsOf(reopened, id), ['RP-STOP']);
+    assert.deepEqual(rowsOf(reopened, gone), []);
     reopened.close();
   });
 });
