@@ -165,6 +165,21 @@ export function encodeDataset(dataset: DicomJson, transferSyntaxUid: string, byt
   return Buffer.concat(parts);
 }
 
+const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
+
+/**
+ * A DIMSE command set, as dcmjs-dimse's getDenaturalizedCommandDataset writes it (its elements in
+ * implicit VR little endian after their group length), but through encodeDataset: dcmjs-dimse
+ * writes it into two fresh dcmjs streams of 256 KiB each, allocated and zeroed per response
+ * (profiled: 0.6 ms per command set, two per C-FIND, a fifth of a one-answer query).
+ */
+export function encodeCommandSet(command: { getElements(): Record<string, unknown> }): Buffer {
+  const elements = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(command.getElements()) as DicomJson;
+  const body = encodeDataset(elements, IMPLICIT_VR_LITTLE_ENDIAN, false);
+  const groupLength = encodeDataset({ '00000000': { vr: 'UL', Value: [body.length] } }, IMPLICIT_VR_LITTLE_ENDIAN, false);
+  return Buffer.concat([groupLength, body]);
+}
+
 /**
  * The narrowest repertoire that holds every value of a dataset: undefined for plain ASCII,
  * ISO_IR 100 (Latin-1) when that suffices, else ISO_IR 192 (UTF-8). Old readers of worklist files

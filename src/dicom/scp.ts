@@ -13,7 +13,7 @@ import { describeQuery } from './describe.js';
 import { describeTag } from '../worklist/dictionary.js';
 import type { MppsResult } from '../worklist/mpps.js';
 import type { CallingAeSetting } from '../config/schema.js';
-import { AnswerDataset, encodeAnswer } from './charset.js';
+import { AnswerDataset, encodeAnswer, encodeCommandSet } from './charset.js';
 import type { AnswerStream } from './find.js';
 
 const { Server, Scp, Implementation } = dimse;
@@ -272,6 +272,9 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
     private async answerFind(request: CFindRequest, callback: (responses: CFindResponseT[]) => void): Promise<void> {
       const started = performance.now();
       const finalResponse = CFindResponse.fromRequest(request);
+      // Encoded when sent, after its status is set.
+      const finalCommand = finalResponse.getCommandDataset();
+      finalCommand.getDenaturalizedCommandDataset = () => encodeCommandSet(finalCommand);
       const messageId = request.getMessageId();
       let keys = '';
       let sent = 0;
@@ -306,7 +309,7 @@ function createScpClass(opts: WorklistScpOptions): typeof Scp {
             // Every pending response of a C-FIND has the same command set: encode it once (dcmjs-dimse
             // re-encodes it per response, a third of the time of a large answer).
             const command = response.getCommandDataset();
-            pendingCommand ??= command.getDenaturalizedCommandDataset();
+            pendingCommand ??= encodeCommandSet(command);
             const encodedCommand = pendingCommand;
             command.getDenaturalizedCommandDataset = () => encodedCommand;
             send(response);
