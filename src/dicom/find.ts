@@ -25,6 +25,9 @@ export interface AnswerStream {
   readonly candidates: number;
 }
 
+/** Candidates read from the store per SQL query. */
+const CANDIDATE_PAGE = 256;
+
 /**
  * Answers produced page by page, so that a large result is never all in memory and the SCP can stop
  * (C-CANCEL) between pages.
@@ -52,11 +55,13 @@ export function streamWorklistAnswers(
     next(max: number): DicomJson[] {
       const out: DicomJson[] = [];
       while (!done && out.length < max) {
-        const page = store.findCandidatesPage(query, afterId, 256);
-        if (page.length === 0) done = true;
+        const page = store.findCandidatesPage(query, afterId, CANDIDATE_PAGE);
+        // A short page is the last one, once all of it is read: no further query to learn that.
+        let read = 0;
         for (const item of page) {
           afterId = item.id;
           candidates++;
+          read++;
           if (!matchWorklistQuery(item.dataset, query)) continue;
           if (sent >= limit) {
             truncated = true;
@@ -67,6 +72,7 @@ export function streamWorklistAnswers(
           sent++;
           if (out.length >= max) break;
         }
+        if (page.length < CANDIDATE_PAGE && read === page.length) done = true;
       }
       return out;
     },
