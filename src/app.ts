@@ -12,6 +12,7 @@ import { MllpListener } from './hl7/mllp.js';
 import type { Logger } from './log.js';
 import { loadMappingSet } from './mapping/load.js';
 import { errorMessage } from './errors.js';
+import { BackgroundCheckpointer } from './store/checkpointer.js';
 import { WorklistStore } from './store/items.js';
 import { OrderService, type UnknownOrderPolicy } from './worklist/orders.js';
 import { scheduleRetention } from './worklist/retention.js';
@@ -68,6 +69,16 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
   let mappings = loadMappingSet(files);
   const store = openStore(config);
   store.onBackgroundError = (err) => logger.error('store.value_index_failed', { code: err.code, error: err.message, effect: 'queries still find the items; retried with the next orders' });
+  const checkpointer =
+    config['db.checkpointIntervalMs'] > 0 && store.db.pragma('journal_mode', { simple: true }) === 'wal'
+      ? BackgroundCheckpointer.start(store.db.name, {
+          intervalMs: config['db.checkpointIntervalMs'],
+          onError: (message) => logger.warn('store.checkpoint_failed', { error: message, effect: 'the commits checkpoint the WAL themselves meanwhile' }),
+          onReport: ({ walFrames, checkpointed }) => {
+            if (checkpointed > 0) logger.debug('store.checkpointed', { wal_frames: walFrames, copied: checkpointed });
+          },
+        })
+      : undefined;
   const stopRetention = scheduleRetention(
     store,
     {
@@ -172,6 +183,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         await mllp?.stop();
         scp?.stop();
         await mirror?.stop();
+        await checkpointer?.stop();
         store.close();
       },
     };
@@ -181,6 +193,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     await mllp?.stop();
     scp?.stop();
     await mirror?.stop();
+    await checkpointer?.stop();
     store.close();
     throw err;
   }

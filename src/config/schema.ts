@@ -40,6 +40,12 @@ export const settingsSchema = {
     flag: 'db',
     doc: 'SQLite database file holding worklist items and the message log. Its folder is created when missing.',
   },
+  'db.checkpointIntervalMs': {
+    type: { kind: 'integer', min: 0, max: 60000 },
+    default: 100,
+    flag: 'db-checkpoint-interval-ms',
+    doc: 'How often a worker thread copies committed WAL frames into the database file (SQLite checkpoint), beside the writes; 0 leaves all checkpoints to the commits, which then stop the event loop every ~600 orders.',
+  },
   'mllp.port': {
     type: { kind: 'port' },
     default: 2575,

@@ -1,0 +1,57 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BackgroundCheckpointer } from '../../src/store/checkpointer.js';
+import { WorklistStore } from '../../src/store/items.js';
+import type { DicomJson } from '../../src/worklist/item.js';
+
+const item = (i: number): DicomJson => ({
+  '00100020': { vr: 'LO', Value: [`P${i}`] },
+  '00080050': { vr: 'SH', Value: [`A${i}`] },
+  '00401001': { vr: 'SH', Value: [`RP${i}`] },
+});
+
+async function until<T>(what: string, probe: () => T | undefined, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('BackgroundCheckpointer', () => {
+  it('copies committed WAL frames into the database file from its worker, so that the WAL starts over', async () => {
+    const store = WorklistStore.open(join(mkdtempSync(join(tmpdir(), 'mwl-ckpt-')), 'wl.db'));
+    const reports: { walFrames: number; checkpointed: number }[] = [];
+    const errors: string[] = [];
+    const checkpointer = BackgroundCheckpointer.start(store.db.name, { intervalMs: 20, onError: (m) => errors.push(m), onReport: (r) => reports.push(r) });
+    const dbBytes = statSync(store.db.name).size;
+    // Far below wal_autocheckpoint (10,000 pages): the commits do not checkpoint themselves.
+    for (let g = 0; g < 10; g++) await Promise.all(Array.from({ length: 20 }, (_, i) => store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: item(g * 20 + i) }))));
+    const full = await until('a checkpoint of the whole WAL', () => reports.find((r) => r.walFrames > 100 && r.checkpointed === r.walFrames));
+    assert.ok(statSync(store.db.name).size > dbBytes, 'pages were written to the database file');
+    // The next commit finds the WAL fully copied and writes from its start again.
+    await store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: item(1000) }));
+    const after = reports.length;
+    const restarted = await until('a report after the next commit', () => reports.slice(after).find((r) => r.walFrames > 0));
+    assert.ok(restarted.walFrames < full.walFrames / 4, `WAL ${full.walFrames} frames, then ${restarted.walFrames}`);
+    await checkpointer.stop();
+    assert.deepEqual(errors, []);
+    assert.equal(store.countItems(), 201);
+    store.close();
+  });
+
+  it('reports a database it cannot open once, and still stops', async () => {
+    const errors: string[] = [];
+    const checkpointer = BackgroundCheckpointer.start(join(mkdtempSync(join(tmpdir(), 'mwl-ckpt-')), 'missing.db'), { intervalMs: 10, onError: (m) => errors.push(m) });
+    await until('an error', () => (errors.length ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(errors.length, 1, errors.join(' | '));
+    assert.match(errors[0]!, /unable to open|does not exist|cannot open/i);
+    await checkpointer.stop();
+  });
+});
