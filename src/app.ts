@@ -70,7 +70,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
   const store = openStore(config);
   store.onBackgroundError = (err) => logger.error('store.value_index_failed', { code: err.code, error: err.message, effect: 'queries still find the items; retried with the next orders' });
   const checkpointer =
-    config['db.checkpointIntervalMs'] > 0 && store.db.pragma('journal_mode', { simple: true }) === 'wal'
+    config['db.checkpointIntervalMs'] > 0 && store.inWalMode
       ? BackgroundCheckpointer.start(store.db.name, {
           intervalMs: config['db.checkpointIntervalMs'],
           onError: (message) => logger.warn('store.checkpoint_failed', { error: message, effect: 'the commits checkpoint the WAL themselves meanwhile' }),

@@ -110,7 +110,6 @@ export class WorklistStore {
   private readonly countStmt: Statement;
   private readonly duplicateStmt: Statement;
   private readonly deleteValuesStmt: Statement;
-  private readonly insertValueStmt: Statement;
   /** Statuses answered to C-FIND. */
   private visibleStatuses: readonly ItemStatus[] = ACTIVE_STATUSES;
   /** Syncs the WAL after group commits (off the event loop); undefined when not in WAL mode (in-memory). */
@@ -137,7 +136,6 @@ export class WorklistStore {
         @patientId, @accessionNumber, @action, @outcome, @ackCode, @error, @itemIds, @raw, @ack)`);
     this.countStmt = db.prepare('SELECT count(*) AS n FROM items');
     this.deleteValuesStmt = db.prepare('DELETE FROM item_values WHERE item_id = ?');
-    this.insertValueStmt = db.prepare('INSERT INTO item_values (item_id, tag, value) VALUES (?, ?, ?)');
     this.duplicateStmt = db.prepare(`
       SELECT * FROM messages WHERE sending_application IS @app AND sending_facility IS @facility AND control_id = @controlId
         AND outcome IN ('stored', 'ignored') ORDER BY id LIMIT 1`);
@@ -152,20 +150,34 @@ export class WorklistStore {
     return store;
   }
 
-  /** Fills the value index for items stored before it existed (once per database). */
+  /**
+   * Lists the items stored before the value index existed as pending (once per database); open()
+   * then indexes them like any pending item.
+   */
   private backfillValueIndex(): void {
     if (this.statement("SELECT 1 FROM store_meta WHERE key = 'item_values'").get()) return;
     this.transaction(() => {
-      for (const row of this.statement('SELECT id, dataset FROM items').all() as { id: number; dataset: string }[]) {
-        this.writeValues(row.id, JSON.parse(row.dataset) as DicomJson);
-      }
+      this.statement('INSERT OR IGNORE INTO item_values_pending (item_id) SELECT id FROM items').run();
       this.statement("INSERT INTO store_meta (key, value) VALUES ('item_values', ?)").run(new Date().toISOString());
     });
   }
 
   private writeValues(id: number, dataset: DicomJson, replace = true): void {
     if (replace) this.deleteValuesStmt.run(id);
-    for (const { tag, value } of indexedValuesOf(dataset)) this.insertValueStmt.run(id, tag, value);
+    this.insertValueRows(indexedValuesOf(dataset).flatMap(({ tag, value }) => [id, tag, value]));
+  }
+
+  /**
+   * Inserts value-index rows given as flat (item_id, tag, value) triples, many rows per INSERT: one
+   * statement run per value cost more than the B-tree insert itself. Chunks of 128, then 64, 32, ...
+   * rows: a few statement shapes, each prepared once.
+   */
+  private insertValueRows(params: (string | number)[]): void {
+    for (let start = 0, rows = VALUE_ROWS_PER_INSERT; start < params.length; ) {
+      while (start + 3 * rows > params.length) rows /= 2;
+      this.statement(`INSERT INTO item_values (item_id, tag, value) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`).run(params.slice(start, start + 3 * rows));
+      start += 3 * rows;
+    }
   }
 
   private readonly statements = new Map<string, Statement>();
@@ -319,13 +331,7 @@ export class WorklistStore {
         if (dataset === null) continue;
         for (const { tag, value } of indexedValuesOf(JSON.parse(dataset) as DicomJson)) params.push(id, tag, value);
       }
-      // Many rows per INSERT: one statement run per value cost more than the B-tree insert itself.
-      // Chunks of 128, then 64, 32, ... rows: a few statement shapes, each prepared once.
-      for (let start = 0, rows = VALUE_ROWS_PER_INSERT; start < params.length; ) {
-        while (start + 3 * rows > params.length) rows /= 2;
-        this.statement(`INSERT INTO item_values (item_id, tag, value) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`).run(params.slice(start, start + 3 * rows));
-        start += 3 * rows;
-      }
+      this.insertValueRows(params);
       this.statement('DELETE FROM item_values_pending WHERE item_id <= ?').run(last);
       this.markedSinceIndexing = 0;
       return pending.length;
@@ -334,20 +340,25 @@ export class WorklistStore {
 
   /** Indexes what is still pending once group commits pause (VALUE_INDEX_IDLE_MS after the last one). */
   private scheduleValueIndexing(): void {
-    if (this.markedSinceIndexing === 0) return;
+    if (this.markedSinceIndexing > 0) this.armValueIndexTimer();
+  }
+
+  private armValueIndexTimer(): void {
     clearTimeout(this.valueIndexTimer);
-    this.valueIndexTimer = setTimeout(() => {
-      this.valueIndexTimer = undefined;
-      try {
-        // Batches with event-loop turns between them; a group commit meanwhile re-arms the timer.
-        if (this.indexPendingValues() === VALUE_INDEX_BATCH) this.markedSinceIndexing = 1;
-        this.scheduleValueIndexing();
-      } catch (err) {
-        // Queries stay right (the items remain pending); the next group commit tries again.
-        this.onBackgroundError?.(new BridgeError('STORE_WRITE', `the value index could not be updated: ${(err as Error).message}`, { cause: err }));
-      }
-    }, VALUE_INDEX_IDLE_MS);
+    this.valueIndexTimer = setTimeout(() => this.indexAfterPause(), VALUE_INDEX_IDLE_MS);
     this.valueIndexTimer.unref();
+  }
+
+  private indexAfterPause(): void {
+    this.valueIndexTimer = undefined;
+    try {
+      // A full batch may have left more: the next one after another pause (batches with event-loop
+      // turns between them; a group commit meanwhile re-arms the timer).
+      if (this.indexPendingValues() === VALUE_INDEX_BATCH) this.armValueIndexTimer();
+    } catch (err) {
+      // Queries stay right (the items remain pending); the next group commit tries again.
+      this.onBackgroundError?.(new BridgeError('STORE_WRITE', `the value index could not be updated: ${(err as Error).message}`, { cause: err }));
+    }
   }
 
   /** Where errors of background work (value indexing) are reported; they never lose stored data. */
@@ -538,6 +549,11 @@ export class WorklistStore {
 
   countItems(): number {
     return (this.countStmt.get() as { n: number }).n;
+  }
+
+  /** Whether the database runs in WAL mode (a file database; checkpoints concern only those). */
+  get inWalMode(): boolean {
+    return this.walSync !== undefined;
   }
 
   close(): void {
