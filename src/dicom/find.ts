@@ -17,8 +17,14 @@ export interface FindResult {
 }
 
 export interface AnswerStream {
-  /** The next answers (up to max), or [] when there are no more. */
+  /**
+   * The next answers (up to max), reading at most one page of candidates, so that a query whose
+   * candidates mostly do not match still gives the event loop back between pages: an empty
+   * result does not mean the end, `done` does.
+   */
   next(max: number): DicomJson[];
+  /** True once every candidate was read (or the answer limit was reached). */
+  readonly done: boolean;
   /** True once more items matched than maxAnswers allowed. */
   readonly truncated: boolean;
   /** Items read from the store so far (how selective the indexes were). */
@@ -30,7 +36,7 @@ const CANDIDATE_PAGE = 256;
 
 /**
  * Answers produced page by page, so that a large result is never all in memory and the SCP can stop
- * (C-CANCEL) between pages.
+ * (C-CANCEL, or the association gone) between pages.
  */
 export function streamWorklistAnswers(
   store: WorklistStore,
@@ -45,7 +51,14 @@ export function streamWorklistAnswers(
   let done = false;
   let truncated = false;
   let candidates = 0;
+  /** Candidates of the current page not yet looked at (a page can yield more answers than one call takes). */
+  let page: ReturnType<WorklistStore['findCandidatesPage']> = [];
+  let pageAt = 0;
+  let lastPage = false;
   return {
+    get done() {
+      return done;
+    },
     get truncated() {
       return truncated;
     },
@@ -54,26 +67,27 @@ export function streamWorklistAnswers(
     },
     next(max: number): DicomJson[] {
       const out: DicomJson[] = [];
-      while (!done && out.length < max) {
-        const page = store.findCandidatesPage(query, afterId, CANDIDATE_PAGE);
-        // A short page is the last one, once all of it is read: no further query to learn that.
-        let read = 0;
-        for (const item of page) {
-          afterId = item.id;
-          candidates++;
-          read++;
-          if (!matchWorklistQuery(item.dataset, query)) continue;
-          if (sent >= limit) {
-            truncated = true;
-            done = true;
-            break;
-          }
-          out.push(projectAnswer(item.dataset, identifier, opts));
-          sent++;
-          if (out.length >= max) break;
-        }
-        if (page.length < CANDIDATE_PAGE && read === page.length) done = true;
+      if (done) return out;
+      if (pageAt >= page.length) {
+        page = store.findCandidatesPage(query, afterId, CANDIDATE_PAGE);
+        pageAt = 0;
+        // A short page is the last one: no further query to learn that nothing follows.
+        lastPage = page.length < CANDIDATE_PAGE;
       }
+      while (pageAt < page.length && out.length < max) {
+        const item = page[pageAt++]!;
+        afterId = item.id;
+        candidates++;
+        if (!matchWorklistQuery(item.dataset, query)) continue;
+        if (sent >= limit) {
+          truncated = true;
+          done = true;
+          return out;
+        }
+        out.push(projectAnswer(item.dataset, identifier, opts));
+        sent++;
+      }
+      if (pageAt >= page.length && lastPage) done = true;
       return out;
     },
   };
@@ -87,7 +101,7 @@ export function findWorklistItems(
 ): FindResult {
   const stream = streamWorklistAnswers(store, identifier, opts);
   const answers: DicomJson[] = [];
-  for (let batch = stream.next(1000); batch.length > 0; batch = stream.next(1000)) answers.push(...batch);
+  while (!stream.done) answers.push(...stream.next(1000));
   return { answers, candidates: stream.candidates, truncated: stream.truncated };
 }
 

@@ -7,6 +7,7 @@
 import type { DicomJson, DicomJsonElement } from '../worklist/item.js';
 import { elementStrings, itemsOf } from '../worklist/item.js';
 import { matchingValues, type WorklistQuery } from '../worklist/query.js';
+import { wildcardMatch } from './wildcard.js';
 
 const WILDCARD_VRS = new Set(['AE', 'CS', 'LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UR', 'UT']);
 
@@ -48,7 +49,12 @@ function matchElement(itemElement: DicomJsonElement | undefined, queryElement: D
   const have = elementStrings(itemElement).map(trimPadding);
   if (have.length === 0) return false;
   const vr = queryElement.vr;
-  // Several query values: UID list matching (and, leniently, "any of" for other VRs).
+  // UID list matching (C.2.2.2.2), in constant time per item however long the list.
+  if (vr === 'UI' && wanted.length > 1) {
+    const list = uidListOf(queryElement, wanted);
+    return have.some((h) => list.has(h));
+  }
+  // Several values of another VR: leniently, "any of".
   return wanted.some((w) => have.some((h) => matchValue(h, trimPadding(w), vr, opts)));
 }
 
@@ -82,26 +88,22 @@ export function matchValue(have: string, want: string, vr: string, opts: MatchOp
       return have === want;
     default: {
       const caseless = vr === 'PN' && opts.personNameCaseInsensitive;
-      if (WILDCARD_VRS.has(vr) && /[*?]/.test(want)) return wildcardRegExp(want, caseless).test(have);
+      if (WILDCARD_VRS.has(vr) && /[*?]/.test(want)) return wildcardMatch(want, have, caseless);
       return caseless ? have.toUpperCase() === want.toUpperCase() : have === want;
     }
   }
 }
 
-const regexCache = new Map<string, RegExp>();
+/** The UIDs of a query's list, as a set, built once per query element. */
+const uidLists = new WeakMap<DicomJsonElement, Set<string>>();
 
-export function wildcardRegExp(pattern: string, caseless: boolean): RegExp {
-  const key = (caseless ? 'i:' : 's:') + pattern;
-  let re = regexCache.get(key);
-  if (!re) {
-    const body = Array.from(pattern)
-      .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-      .join('');
-    re = new RegExp(`^${body}$`, caseless ? 'isu' : 'su');
-    if (regexCache.size > 1000) regexCache.clear();
-    regexCache.set(key, re);
+function uidListOf(element: DicomJsonElement, values: string[]): Set<string> {
+  let list = uidLists.get(element);
+  if (!list) {
+    list = new Set(values.map(trimPadding));
+    uidLists.set(element, list);
   }
-  return re;
+  return list;
 }
 
 type Kind = 'date' | 'time' | 'datetime';
@@ -146,8 +148,11 @@ function splitOnce(range: string): [string, string] {
   return [range.slice(0, i).trim(), range.slice(i + 1).trim()];
 }
 
+/** Without trailing spaces and NULs (a loop: the regular expression /[ \0]+$/ takes quadratic time on long runs). */
 function trimPadding(s: string): string {
-  return s.replace(/[ \0]+$/, '');
+  let end = s.length;
+  while (end > 0 && (s.charCodeAt(end - 1) === 0x20 || s.charCodeAt(end - 1) === 0)) end--;
+  return end === s.length ? s : s.slice(0, end);
 }
 
 export function normalizeDate(s: string): string {
@@ -175,11 +180,15 @@ function isDateTimeRange(s: string): boolean {
   return dateTimeRangeDash(s) >= 0;
 }
 
-/** The dash separating a DT range, not one starting a UTC offset (&ZZXX). */
+const FOUR_DIGITS_THEN_END_OR_DASH = /\d{4}($|-)/y;
+const EIGHT_DIGITS = /\d{8}/y;
+
+/** The dash separating a DT range, not one starting a UTC offset (&ZZXX). Sticky expressions: constant work per dash. */
 function dateTimeRangeDash(s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    if (s[i] !== '-') continue;
-    const isOffset = /^\d{4}($|-)/.test(s.slice(i + 1)) && i >= 8 && !/^\d{8}/.test(s.slice(i + 1));
+  for (let i = s.indexOf('-'); i >= 0; i = s.indexOf('-', i + 1)) {
+    FOUR_DIGITS_THEN_END_OR_DASH.lastIndex = i + 1;
+    EIGHT_DIGITS.lastIndex = i + 1;
+    const isOffset = i >= 8 && FOUR_DIGITS_THEN_END_OR_DASH.test(s) && !EIGHT_DIGITS.test(s);
     if (!isOffset) return i;
   }
   return -1;

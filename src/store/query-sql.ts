@@ -21,6 +21,13 @@ export interface CompiledQuery {
   multiValued?: { where: string; params: string[] };
 }
 
+/**
+ * Longest value list compiled to SQL (`IN (?, ...)`); a longer one is left to the matcher, which
+ * holds it as a set. Leaving a condition out only widens the candidates, and SQLite refuses
+ * statements past its variable limit.
+ */
+const MAX_SQL_LIST = 500;
+
 /** Highest code point: `col < prefix || MAX` bounds a prefix range under BINARY collation. */
 const MAX_CHAR = String.fromCodePoint(0x10ffff);
 
@@ -74,7 +81,7 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
   constrainText('patient_name', id[Tags.PatientName], true);
   // UID list matching: any of the UIDs.
   const uids = matchingValues(id[Tags.StudyInstanceUID]);
-  if (uids.length > 0) constrainColumn('study_instance_uid', `study_instance_uid IN (${uids.map(() => '?').join(', ')})`, uids.map((u) => u.trim()));
+  if (uids.length > 0 && uids.length <= MAX_SQL_LIST) constrainColumn('study_instance_uid', `study_instance_uid IN (${uids.map(() => '?').join(', ')})`, uids.map((u) => u.trim()));
   // Only one query item in the SPS sequence can be compiled; several are left to the matcher.
   const steps = itemsOf(id[Tags.ScheduledProcedureStepSequence]);
   const step = steps.length === 1 ? steps[0]! : undefined;
@@ -92,7 +99,7 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
     const sub = (cond: string): string =>
       `id IN (SELECT item_id FROM item_values WHERE tag = ? AND ${cond} UNION ALL SELECT item_id FROM item_values_pending)`;
     if (element.vr === 'UI' || values.length > 1) {
-      if (values.some((v) => /[*?]/.test(v)) && element.vr !== 'UI') return;
+      if (values.length > MAX_SQL_LIST || (values.some((v) => /[*?]/.test(v)) && element.vr !== 'UI')) return;
       clauses.push(sub(`value IN (${values.map(() => '?').join(', ')})`));
       params.push(key, ...values.map((v) => normalize(element.vr, v)));
       return;
