@@ -123,8 +123,8 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       store.mirrorJournal().disable();
     }
     scp = new WorklistScp({
+      host: config['dicom.host'],
       port: config['dicom.port'],
-      aeTitle: config['dicom.aeTitle'],
       logger,
       find: (identifier, request) =>
         streamWorklistAnswers(store, identifier, {
@@ -135,16 +135,18 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       callingAeSettings: JSON.parse(config['dicom.callingAeSettings']) as Record<string, CallingAeSetting>,
       mpps: new MppsService(store, mppsNotifier),
       policy: {
+        aeTitle: config['dicom.aeTitle'],
         checkCalledAeTitle: config['dicom.checkCalledAeTitle'] === 'true',
-        allowedCallingAeTitles: config['dicom.allowedCallingAeTitles'].split(',').filter(Boolean),
+        allowedCallingAeTitles: config['dicom.allowedCallingAeTitles'].split(',').map((t) => t.trim()).filter(Boolean),
         maxAssociations: config['dicom.maxAssociations'],
         maxPduLength: config['dicom.maxPduLength'],
+        maxMessageBytes: config['dicom.maxMessageBytes'],
         acseTimeoutMs: config['dicom.acseTimeoutSeconds'] * 1000,
         dimseTimeoutMs: config['dicom.dimseTimeoutSeconds'] * 1000,
       },
     });
     const dicomPort = await scp.start();
-    logger.info('dicom.ready', { port: dicomPort, ae_title: config['dicom.aeTitle'] });
+    logger.info('dicom.ready', { host: config['dicom.host'], port: dicomPort, ae_title: config['dicom.aeTitle'] });
 
     let mllpPort: number | undefined;
     if (config['mllp.port'] !== 0) {
@@ -181,7 +183,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         stopRetention();
         sender?.stop();
         await mllp?.stop();
-        scp?.stop();
+        await scp?.stop();
         await mirror?.stop();
         await checkpointer?.stop();
         store.close();
@@ -191,7 +193,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     stopRetention();
     sender?.stop();
     await mllp?.stop();
-    scp?.stop();
+    await scp?.stop();
     await mirror?.stop();
     await checkpointer?.stop();
     store.close();

@@ -70,6 +70,12 @@ export const settingsSchema = {
     flag: 'dicom-port',
     doc: 'TCP port of the DICOM Modality Worklist SCP (C-FIND and C-ECHO).',
   },
+  'dicom.host': {
+    type: { kind: 'string' },
+    default: '0.0.0.0',
+    flag: 'dicom-host',
+    doc: 'Address the DICOM SCP binds to (0.0.0.0 = every IPv4 interface, :: = every interface, 127.0.0.1 = this host only).',
+  },
   'dicom.aeTitle': {
     type: { kind: 'aeTitle' },
     default: 'MWL_BRIDGE',
@@ -92,25 +98,31 @@ export const settingsSchema = {
     type: { kind: 'integer', min: 1, max: 10000 },
     default: 100,
     flag: 'max-associations',
-    doc: 'Associations served at once; more are rejected (transient, local limit exceeded) and logged.',
+    doc: 'Associations served at once; more are rejected (transient, local limit exceeded) and logged. Connections that have not sent their association request yet are kept up to this number (at least 64); past that the oldest of them is closed.',
   },
   'dicom.maxPduLength': {
     type: { kind: 'integer', min: 4096, max: 4194304 },
     default: 65536,
     flag: 'max-pdu-length',
-    doc: 'Largest PDU the SCP receives, in bytes, as proposed in the association answer.',
+    doc: 'Largest PDU the SCP receives, in bytes, as announced in the association answer. A longer PDU is refused at its header (A-ABORT). Peers announcing less than 4096 bytes (but not 0, no limit) are rejected.',
+  },
+  'dicom.maxMessageBytes': {
+    type: { kind: 'integer', min: 65536, max: 1073741824 },
+    default: 4 * 1024 * 1024,
+    flag: 'dicom-max-message-bytes',
+    doc: 'Largest DIMSE message (command set or data set: a C-FIND identifier, an MPPS data set) a peer may send, in bytes. A longer one ends its association (A-ABORT). Memory held for peers is at most about dicom.maxAssociations x (this + dicom.maxPduLength).',
   },
   'dicom.acseTimeoutSeconds': {
     type: { kind: 'integer', min: 1, max: 3600 },
     default: 30,
     flag: 'acse-timeout',
-    doc: 'Seconds a new connection may take to request an association before it is closed.',
+    doc: 'Seconds a new connection may take to send its whole association request before it is closed, however slowly it sends.',
   },
   'dicom.dimseTimeoutSeconds': {
     type: { kind: 'integer', min: 1, max: 86400 },
     default: 60,
     flag: 'dimse-timeout',
-    doc: 'Seconds an association may stay idle (no PDU received and no answer being sent) before it is closed.',
+    doc: 'Seconds an association may stay idle (no PDU received whole and nothing sent) before it is aborted and closed. A PDU begun but not finished does not count as activity.',
   },
   'dicom.personNameMatching': {
     type: { kind: 'enum', values: ['case-insensitive', 'case-sensitive'] },

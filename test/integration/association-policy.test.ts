@@ -30,7 +30,7 @@ describe('association policy', { skip }, () => {
     const r = echo(bridge.dicomPort, 'CT_SCANNER_1', 'OTHER_SCP');
     assert.notEqual(r.status, 0);
     assert.match(r.stderr + r.stdout, /Association Rejected|rejected/i);
-    await bridge.waitForLog(/dicom\.association_rejected calling=CT_SCANNER_1 called=OTHER_SCP reason="called AE title \\"OTHER_SCP\\" is not \\"MWL_TEST\\"/);
+    await bridge.waitForLog(/dicom\.association_rejected remote=\S+ calling=CT_SCANNER_1 called=OTHER_SCP reason="called AE title \\"OTHER_SCP\\" is not \\"MWL_TEST\\"/);
   });
 
   it('rejects a calling AE title outside the allowlist', async () => {
@@ -42,7 +42,7 @@ describe('association policy', { skip }, () => {
   it('stops at dicom.maxAnswers and says so in the log', async () => {
     const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID'], { extra: ['-aet', 'MR_1'] });
     assert.equal(answers.length, 2);
-    await bridge.waitForLog(/dicom\.find_truncated calling=MR_1 keys=\* answers=2/);
+    await bridge.waitForLog(/dicom\.find_truncated remote=\S+ calling=MR_1 called=MWL_TEST keys=\* answers=2/);
   });
 });
 
@@ -71,7 +71,7 @@ describe('dicom.maxAssociations', { skip }, () => {
       const second = echo(bridge.dicomPort, 'SECOND', bridge.aeTitle);
       assert.notEqual(second.status, 0);
       assert.match(second.stderr + second.stdout, /Association Rejected/i);
-      await bridge.waitForLog(/dicom\.association_rejected calling=SECOND called=MWL_TEST reason="1 associations already open \(dicom\.maxAssociations\)"/);
+      await bridge.waitForLog(/dicom\.association_rejected remote=\S+ calling=SECOND called=MWL_TEST reason="1 associations already open \(dicom\.maxAssociations\)"/);
     } finally {
       holder.kill('SIGKILL');
       await holderExited;

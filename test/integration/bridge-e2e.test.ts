@@ -146,7 +146,7 @@ describe('bridge end to end (mllp_send -> store -> findscu)', { skip }, () => {
   });
 
   it('logs one line per listener when ready', () => {
-    assert.match(bridge.log(), /INFO {2}dicom\.ready port=\d+ ae_title=MWL_TEST/);
+    assert.match(bridge.log(), /INFO {2}dicom\.ready host=0\.0\.0\.0 port=\d+ ae_title=MWL_TEST/);
     assert.match(bridge.log(), /INFO {2}mllp\.ready host=127\.0\.0\.1 port=\d+/);
   });
 });

@@ -36,7 +36,7 @@ describe('per calling AE settings', { skip }, () => {
   it('replaces characters ISO_IR 100 lacks with "?" and logs it', async () => {
     const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID=PAT1103', 'PatientName'], { extra: ['-aet', 'OLD_CT'] });
     assert.equal(answers[0]!.values['(0010,0010)'], '??????^????');
-    await bridge.waitForLog(/dicom\.charset_replaced calling=OLD_CT charset="ISO_IR 100" attributes="\(0010,0010\) PatientName"/);
+    await bridge.waitForLog(/dicom\.charset_replaced remote=\S+ calling=OLD_CT called=MWL_TEST charset="ISO_IR 100" attributes="\(0010,0010\) PatientName"/);
   });
 
   it('other modalities keep lossless UTF-8', () => {

@@ -29,16 +29,28 @@ function sendRequest(port: number, calledAe: string, request: InstanceType<typeo
   });
 }
 
-function create(status: string): InstanceType<typeof NCreateRequest> {
+/** An N-CREATE as a modality sends it: the Type 1 attributes of PS3.4 Table F.7.2-1, the step's keys from the worklist. */
+function create(status: string, studyInstanceUid: string): InstanceType<typeof NCreateRequest> {
   const request = new NCreateRequest(SopClass.ModalityPerformedProcedureStep, MPPS_UID);
   request.setDataset(
     new Dataset({
       PerformedProcedureStepStatus: status,
       PerformedProcedureStepID: 'PPS1',
-      ScheduledStepAttributesSequence: [{ AccessionNumber: 'ACC1002', ScheduledProcedureStepID: 'SPS1002', StudyInstanceUID: '', RequestedProcedureID: 'RP1002' }],
+      PerformedStationAETitle: 'MODALITY1',
+      PerformedProcedureStepStartDate: '20261203',
+      PerformedProcedureStepStartTime: '101500',
+      Modality: 'MR',
+      ScheduledStepAttributesSequence: [{ AccessionNumber: 'ACC1002', ScheduledProcedureStepID: 'SPS1002', StudyInstanceUID: studyInstanceUid, RequestedProcedureID: 'RP1002' }],
     }),
   );
   return request;
+}
+
+/** The Study Instance UID of the worklist item, as the modality takes it from its query. */
+function studyUidOf(port: number, aeTitle: string): string {
+  const uid = findscu(port, aeTitle, ['AccessionNumber=ACC1002', 'StudyInstanceUID']).answers[0]?.values['(0020,000d)'];
+  assert.ok(uid, 'the item has a Study Instance UID');
+  return uid;
 }
 
 function set(status: string): InstanceType<typeof NSetRequest> {
@@ -63,12 +75,12 @@ describe('MPPS', { skip: skipWithout('mllp_send', 'findscu', 'dcmdump') }, () =>
 
   it('N-CREATE IN PROGRESS marks the scheduled step STARTED (still on the worklist)', async () => {
     assert.deepEqual(stepStatus(), ['SCHEDULED']);
-    assert.equal(await sendRequest(bridge.dicomPort, bridge.aeTitle, create('IN PROGRESS')), 0x0000);
+    assert.equal(await sendRequest(bridge.dicomPort, bridge.aeTitle, create('IN PROGRESS', studyUidOf(bridge.dicomPort, bridge.aeTitle))), 0x0000);
     assert.deepEqual(stepStatus(), ['STARTED']);
   });
 
   it('a second N-CREATE of the same instance is refused (duplicate SOP instance)', async () => {
-    assert.equal(await sendRequest(bridge.dicomPort, bridge.aeTitle, create('IN PROGRESS')), 0x0111);
+    assert.equal(await sendRequest(bridge.dicomPort, bridge.aeTitle, create('IN PROGRESS', studyUidOf(bridge.dicomPort, bridge.aeTitle))), 0x0111);
   });
 
   it('N-SET COMPLETED takes it off the worklist; later changes are refused', async () => {
@@ -105,7 +117,7 @@ describe('MPPS status messages to the RIS', { skip: skipWithout('mllp_send', 'fi
     });
     try {
       mllpSend(bridge.mllpPort, join(projectDir, 'samples', 'orm-mr-knee.hl7'));
-      assert.equal(await sendRequest(bridge.dicomPort, bridge.aeTitle, create('IN PROGRESS')), 0x0000);
+      assert.equal(await sendRequest(bridge.dicomPort, bridge.aeTitle, create('IN PROGRESS', studyUidOf(bridge.dicomPort, bridge.aeTitle))), 0x0000);
       await bridge.waitForLog(/hl7\.outbound_retry .*attempt=1/);
       await ris.start();
       assert.equal(await sendRequest(bridge.dicomPort, bridge.aeTitle, set('COMPLETED')), 0x0000);

@@ -82,19 +82,22 @@ describe('worklist SCP with modality-style queries', { skip }, () => {
     assert.equal(answers[0]!.values['(0008,0005)'], 'ISO_IR 192');
   });
 
-  it('a broken peer (garbage instead of an association request) is dropped after the ACSE timeout; others are served', async () => {
+  it('a broken peer (garbage instead of an association request) is refused at the PDU header (A-ABORT) and closed; others are served', async () => {
     const socket = connect({ host: '127.0.0.1', port: bridge.dicomPort });
     await new Promise<void>((r) => socket.once('connect', () => r()));
+    let received = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
+    socket.on('error', () => undefined);
     socket.write(Buffer.from([0x01, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef]));
     socket.write(Buffer.from('not DICOM at all'.repeat(50)));
     const closed = await new Promise<boolean>((resolve) => {
       const t = setTimeout(() => resolve(false), 8000);
       socket.once('close', () => (clearTimeout(t), resolve(true)));
-      socket.on('error', () => undefined);
     });
     socket.destroy();
-    assert.ok(closed, 'the server closes the broken connection');
-    await bridge.waitForLog(/dicom\.acse_timeout .*reason="no association request in time"/);
+    assert.ok(closed, `the server closes the broken connection:\n${bridge.log()}`);
+    assert.equal(received[0], 0x07, 'an A-ABORT PDU came first');
+    await bridge.waitForLog(/dicom\.protocol_error .*A-ASSOCIATE-RQ of 4294967295 bytes is longer than the 262144 bytes accepted/);
     assert.equal(echoscu(bridge.dicomPort, bridge.aeTitle), 0, 'other associations are still served');
     const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID=PAT1003', 'PatientName']);
     assert.equal(answers[0]?.values['(0010,0010)'], 'MÜLLER^JÜRGEN');
@@ -113,7 +116,7 @@ describe('large answers and C-CANCEL', { skip }, () => {
       assert.equal(all.answers.length, 1000);
       const cancelled = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID'], { extra: ['--cancel', '10'] });
       assert.ok(cancelled.answers.length >= 10 && cancelled.answers.length < 1000, `${cancelled.answers.length} answers before the cancel took effect`);
-      const log = await bridge.waitForLog(/dicom\.find_cancelled calling=FINDSCU keys=\* answers_sent=\d+/);
+      const log = await bridge.waitForLog(/dicom\.find_cancelled remote=\S+ calling=FINDSCU called=MWL_TEST keys=\* answers_sent=\d+/);
       t.diagnostic(`findscu --cancel 10: ${cancelled.answers.length} answers received, ${/answers_sent=(\d+)/.exec(log)?.[1]} sent of 1000`);
     } finally {
       await bridge.stop();
