@@ -74,6 +74,11 @@ async function commandStart(flags: Flags): Promise<number> {
   const config = buildConfig(flags);
   const logger = createLogger({ level: config['log.level'] as LogLevel, format: config['log.format'] as LogFormat });
   applyHeapPolicy();
+  // The last line of defence: every protocol handler runs behind its own boundary, so reaching
+  // these is a fault in the bridge or a library. The fault is logged with where it was thrown, and
+  // the bridge goes on serving: stopping would stop every modality and RIS, and the store is durable.
+  process.on('uncaughtException', (err) => logger.error('process.uncaught_exception', { error: errorMessage(err), stack: err.stack?.split('\n').slice(1, 4).join(' | '), effect: 'logged; the bridge goes on' }));
+  process.on('unhandledRejection', (reason) => logger.error('process.unhandled_rejection', { error: errorMessage(reason), stack: reason instanceof Error ? reason.stack?.split('\n').slice(1, 4).join(' | ') : undefined, effect: 'logged; the bridge goes on' }));
   const bridge = await startBridge(config, logger);
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string): void => {

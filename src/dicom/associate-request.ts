@@ -59,7 +59,10 @@ const ITEM_TRANSFER_SYNTAX = 0x40;
 const ITEM_USER_INFORMATION = 0x50;
 const SUBITEM_MAX_LENGTH = 0x51;
 const SUBITEM_IMPLEMENTATION_CLASS = 0x52;
+const SUBITEM_ASYNC_OPERATIONS = 0x53;
+const SUBITEM_ROLE_SELECTION = 0x54;
 const SUBITEM_IMPLEMENTATION_VERSION = 0x55;
+const SUBITEM_USER_IDENTITY = 0x58;
 /** Fixed part of the PDU after its 6-byte header: version, reserved, called AE, calling AE, reserved. */
 const FIXED_FIELDS = 2 + 2 + 16 + 16 + 32;
 
@@ -104,8 +107,8 @@ export function aeTitleProblem(title: string): string | undefined {
 }
 
 /** Text for a log line: control characters and non-ASCII bytes shown as \xNN. */
-export function printable(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+export function printable(text: unknown): string {
+  return String(text).replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function readAssociateRequest(pdu: Buffer): { request: AssociateRequest; contextItems: Map<number, Buffer> } {
@@ -168,15 +171,42 @@ function readPresentationContext(value: Buffer): ProposedContext {
   return { id, abstractSyntax, transferSyntaxes };
 }
 
+/**
+ * The user information sub-items (PS3.7 D.3.3). Those dcmjs-dimse reads field by field are checked
+ * to be exactly as long as their fields: it reads them by their inner lengths, so a sub-item whose
+ * inner lengths disagree with its own made it read past the PDU.
+ */
 function readUserInformation(value: Buffer, request: AssociateRequest): void {
   for (const sub of readItems(value, 0, value.length, 'user information')) {
-    if (sub.type === SUBITEM_MAX_LENGTH) {
-      if (sub.value.length !== 4) throw new MalformedRequest(`maximum length sub-item of ${sub.value.length} bytes instead of 4`);
-      request.maxPduLength = sub.value.readUInt32BE(0);
-    } else if (sub.type === SUBITEM_IMPLEMENTATION_CLASS) {
-      request.implementationClassUid = uidText(sub.value);
-    } else if (sub.type === SUBITEM_IMPLEMENTATION_VERSION) {
-      request.implementationVersionName = sub.value.toString('latin1').trim();
+    const v = sub.value;
+    switch (sub.type) {
+      case SUBITEM_MAX_LENGTH:
+        if (v.length !== 4) throw new MalformedRequest(`maximum length sub-item of ${v.length} bytes instead of 4`);
+        request.maxPduLength = v.readUInt32BE(0);
+        break;
+      case SUBITEM_IMPLEMENTATION_CLASS:
+        request.implementationClassUid = uidText(v);
+        break;
+      case SUBITEM_IMPLEMENTATION_VERSION:
+        if (v.length > 16) throw new MalformedRequest(`implementation version name of ${v.length} bytes (16 at most)`);
+        request.implementationVersionName = v.toString('latin1').trim();
+        break;
+      case SUBITEM_ASYNC_OPERATIONS:
+        if (v.length !== 4) throw new MalformedRequest(`asynchronous operations sub-item of ${v.length} bytes instead of 4`);
+        break;
+      case SUBITEM_ROLE_SELECTION: {
+        const uidLength = v.length >= 2 ? v.readUInt16BE(0) : -1;
+        if (uidLength < 0 || v.length !== 2 + uidLength + 2) throw new MalformedRequest(`role selection sub-item of ${v.length} bytes does not hold its ${uidLength}-byte UID and two roles`);
+        uidText(v.subarray(2, 2 + uidLength));
+        break;
+      }
+      case SUBITEM_USER_IDENTITY: {
+        const primary = v.length >= 4 ? v.readUInt16BE(2) : -1;
+        const secondary = primary >= 0 && v.length >= 6 + primary ? v.readUInt16BE(4 + primary) : -1;
+        if (secondary < 0 || v.length !== 6 + primary + secondary) throw new MalformedRequest(`user identity sub-item of ${v.length} bytes does not match the lengths of its fields`);
+        break;
+      }
+      // Other sub-items (extended negotiation) are skipped whole by dcmjs-dimse.
     }
   }
 }

@@ -15,7 +15,7 @@ import type { DicomJson } from '../worklist/item.js';
 import type { MppsResult, MppsRefusal } from '../worklist/mpps.js';
 import type { CallingAeSetting } from '../config/schema.js';
 import { describeTag } from '../worklist/dictionary.js';
-import { PduFramer, PduProtocolError, PduType, readPresentationDataValues, type UpperLayerState } from './pdu.js';
+import { MessageFragments, PduFramer, PduProtocolError, PduType, readPresentationDataValues, type UpperLayerState } from './pdu.js';
 import { checkAssociateRequest, peekAeTitles, printable, type AssociateRequest } from './associate-request.js';
 import { ContextResult, SopClassUid, decideAssociation, type AssociationPolicy } from './association-policy.js';
 import {
@@ -90,6 +90,7 @@ const DimseStatus = {
   missingAttributeValue: 0x0121,
   duplicateSopInstance: 0x0111,
   noSuchObjectInstance: 0x0112,
+  invalidObjectInstance: 0x0117,
 } as const;
 
 const MPPS_STATUS: Record<MppsRefusal, number> = {
@@ -124,8 +125,7 @@ export class AssociationConnection {
   private idleTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   private acceptedContexts = new Map<number, string>();
-  /** Bytes of the DIMSE message (command set, then data set) being received. */
-  private messageBytes = 0;
+  private readonly fragments: MessageFragments;
   private closed = false;
 
   constructor(
@@ -134,6 +134,7 @@ export class AssociationConnection {
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
     this.framer = new PduFramer({ state: () => this.state, maxPduLength: () => deps.policy.maxPduLength });
+    this.fragments = new MessageFragments(deps.policy.maxMessageBytes);
     this.library = new LibrarySocket(
       (bytes) => this.write(bytes),
       () => this.endConnection(),
@@ -192,7 +193,9 @@ export class AssociationConnection {
       this.abort(AbortSource.serviceProvider, err.abortReason);
       return;
     }
-    this.deps.logger.error('dicom.association_failed', { ...this.fields(), while: what, error: errorMessage(err), effect: 'A-ABORT, connection closed; the SCP goes on' });
+    // Where it was thrown: the line that lets a maintainer find the fault.
+    const at = err instanceof Error ? /\n\s+at (.*)/.exec(err.stack ?? '')?.[1] : undefined;
+    this.deps.logger.error('dicom.association_failed', { ...this.fields(), while: what, error: errorMessage(err), at, effect: 'A-ABORT, connection closed; the SCP goes on' });
     this.abort(AbortSource.serviceUser, 0);
   }
 
@@ -268,15 +271,11 @@ export class AssociationConnection {
     this.endConnection();
   }
 
-  /** P-DATA: PDVs well formed, on accepted contexts, and no DIMSE message larger than the limit. */
+  /** P-DATA: PDVs well formed, on accepted contexts, in message order, no message part larger than the limit. */
   private checkPData(pdu: Buffer): void {
     for (const pdv of readPresentationDataValues(pdu)) {
       if (!this.acceptedContexts.has(pdv.contextId)) throw new PduProtocolError(`presentation data value on presentation context ${pdv.contextId}, which was not accepted`, 6);
-      this.messageBytes += pdv.length;
-      if (this.messageBytes > this.deps.policy.maxMessageBytes) {
-        throw new PduProtocolError(`a DIMSE message of more than ${this.deps.policy.maxMessageBytes} bytes (dicom.maxMessageBytes)`, 6);
-      }
-      if (pdv.isLast) this.messageBytes = 0;
+      this.fragments.take(pdv);
     }
   }
 
@@ -465,7 +464,13 @@ class WorklistScpSession extends HookedScp {
       refuse(DimseStatus.identifierDoesNotMatchSopClass, 'dicom.find_unreadable', `identifier unreadable: ${unreadable ?? 'missing'}`);
       return;
     }
-    const identifier = identifierFromNaturalized(dataset.getElements());
+    let identifier: DicomJson;
+    try {
+      identifier = identifierFromNaturalized(dataset.getElements());
+    } catch (err) {
+      refuse(DimseStatus.identifierDoesNotMatchSopClass, 'dicom.find_unreadable', `identifier unreadable: ${errorMessage(err)}`);
+      return;
+    }
     const keys = describeQuery(identifier);
     const problem = identifierProblem(identifier);
     if (problem) {
@@ -578,12 +583,18 @@ class WorklistScpSession extends HookedScp {
       return refuse(DimseStatus.sopClassNotSupported, `SOP class ${printable(sopClass ?? '')} is not Modality Performed Procedure Step on its own presentation context`);
     }
     if (!uid) return refuse(DimseStatus.missingAttribute, 'N-SET names no Requested SOP Instance UID');
+    if (typeof uid !== 'string' || !/^[0-9]+(\.[0-9]+)*$/.test(uid) || uid.length > 64) return refuse(DimseStatus.invalidObjectInstance, `SOP Instance UID "${printable(uid)}" is not a UID`);
     const dataset = request.getDataset();
     if (!dataset) return refuse(DimseStatus.missingAttribute, `N-${op.toUpperCase()} carries no data set`);
     const unreadable = datasetReadProblem(dataset);
     if (unreadable) return refuse(DimseStatus.processingFailure, `data set unreadable: ${unreadable}`);
+    let attributes: DicomJson;
     try {
-      const attributes = identifierFromNaturalized(dataset.getElements());
+      attributes = identifierFromNaturalized(dataset.getElements());
+    } catch (err) {
+      return refuse(DimseStatus.processingFailure, `data set unreadable: ${errorMessage(err)}`);
+    }
+    try {
       const result = this.services.mpps[op](uid, attributes, this.connection.callingAeTitle);
       if (!result.ok) return refuse(MPPS_STATUS[result.reason], result.message);
       response.setStatus(Status.Success);

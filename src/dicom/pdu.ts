@@ -36,6 +36,8 @@ export function pduName(type: number): string {
  */
 export const MAX_ASSOCIATE_RQ_BYTES = 256 * 1024;
 
+const FIXED_LENGTH_TYPES: ReadonlySet<number> = new Set([PduType.ReleaseRq, PduType.ReleaseRp, PduType.Abort]);
+
 /** Where the upper layer of one connection is (PS3.8 Table 9-10, acceptor side, simplified). */
 export type UpperLayerState = 'awaiting-request' | 'deciding' | 'associated' | 'released' | 'closed';
 
@@ -156,6 +158,8 @@ export class PduFramer {
     if (length > allowed) {
       throw this.fail(new PduProtocolError(`${pduName(type)} of ${length} bytes is longer than the ${allowed} bytes accepted${type === PduType.PData ? ' (dicom.maxPduLength, as announced in the association answer)' : ''}`, 6));
     }
+    // A-RELEASE-RQ/RP and A-ABORT have a fixed 4-byte body (PS3.8 9.3.6-9.3.8).
+    if (FIXED_LENGTH_TYPES.has(type) && length !== 4) throw this.fail(new PduProtocolError(`${pduName(type)} of ${length} bytes instead of 4`, 6));
     this.pduType = type;
     this.expected = length;
     this.body = [];
@@ -181,12 +185,75 @@ export class PduFramer {
   }
 }
 
+/** Largest command set accepted (a command set is some 100-200 bytes). */
+export const MAX_COMMAND_SET_BYTES = 64 * 1024;
+
+/**
+ * The fragments of DIMSE messages on one association (PS3.8 9.3.5.1, PS3.7 6.3.1): a message is its
+ * command set in one or more command fragments, then, when its Command Data Set Type says so, its
+ * data set in data fragments, all on one presentation context. dcmjs-dimse assumes this order; a
+ * data fragment after a command without a data set made it throw reading a property of undefined.
+ */
+export class MessageFragments {
+  private expect: 'command' | 'command-continuation' | 'data' | 'data-continuation' = 'command';
+  private contextId = 0;
+  private bytes = 0;
+  private command: Buffer[] = [];
+
+  constructor(private readonly maxMessageBytes: number) {}
+
+  /** Checks the next fragment; throws a PduProtocolError when it breaks the order or a size limit. */
+  take(pdv: PresentationDataValue): void {
+    if (this.expect !== 'command' && pdv.contextId !== this.contextId) {
+      throw new PduProtocolError(`a fragment on presentation context ${pdv.contextId} in the middle of a message on context ${this.contextId}`, 6);
+    }
+    this.contextId = pdv.contextId;
+    if (pdv.isCommand) {
+      if (this.expect === 'data' || this.expect === 'data-continuation') throw new PduProtocolError('a command fragment where the data set of the message was due', 6);
+      if (this.expect === 'command') this.command = [];
+      this.command.push(pdv.value);
+      const commandBytes = this.command.reduce((n, b) => n + b.length, 0);
+      if (commandBytes > MAX_COMMAND_SET_BYTES) throw new PduProtocolError(`a command set of more than ${MAX_COMMAND_SET_BYTES} bytes`, 6);
+      if (!pdv.isLast) {
+        this.expect = 'command-continuation';
+        return;
+      }
+      this.expect = commandHasDataset(Buffer.concat(this.command)) ? 'data' : 'command';
+      this.command = [];
+      this.bytes = 0;
+      return;
+    }
+    if (this.expect === 'command' || this.expect === 'command-continuation') throw new PduProtocolError('a data set fragment with no command set announcing it', 6);
+    this.bytes += pdv.length;
+    if (this.bytes > this.maxMessageBytes) throw new PduProtocolError(`a data set of more than ${this.maxMessageBytes} bytes (dicom.maxMessageBytes)`, 6);
+    this.expect = pdv.isLast ? 'command' : 'data-continuation';
+  }
+}
+
+/**
+ * Whether a command set (implicit VR little endian, PS3.7 E.1) announces a data set: its Command
+ * Data Set Type (0000,0800) is anything but 0x0101. Without that element, as dcmjs-dimse reads it, yes.
+ */
+export function commandHasDataset(command: Buffer): boolean {
+  for (let at = 0; at + 8 <= command.length; ) {
+    const group = command.readUInt16LE(at);
+    const element = command.readUInt16LE(at + 2);
+    const length = command.readUInt32LE(at + 4);
+    if (group === 0 && element === 0x0800) return !(length >= 2 && at + 10 <= command.length && command.readUInt16LE(at + 8) === 0x0101);
+    if (length > command.length) break;
+    at += 8 + length;
+  }
+  return true;
+}
+
 /** One presentation data value of a P-DATA-TF PDU (PS3.8 9.3.5.1). */
 export interface PresentationDataValue {
   contextId: number;
   isCommand: boolean;
   isLast: boolean;
   length: number;
+  /** The fragment's bytes (a view of the PDU). */
+  value: Buffer;
 }
 
 /**
@@ -205,7 +272,7 @@ export function readPresentationDataValues(pdu: Buffer): PresentationDataValue[]
       throw new PduProtocolError(`P-DATA-TF: presentation data value length ${itemLength} does not fit the ${end - offset - 4} bytes left`, 6);
     }
     const header = pdu[offset + 5]!;
-    values.push({ contextId: pdu[offset + 4]!, isCommand: (header & 1) === 1, isLast: (header & 2) === 2, length: itemLength - 2 });
+    values.push({ contextId: pdu[offset + 4]!, isCommand: (header & 1) === 1, isLast: (header & 2) === 2, length: itemLength - 2, value: pdu.subarray(offset + 6, offset + 4 + itemLength) });
     offset += 4 + itemLength;
   }
   return values;

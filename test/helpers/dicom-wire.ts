@@ -39,7 +39,12 @@ function aeField(title: string): Buffer {
   return Buffer.from(title.padEnd(16, ' ').slice(0, 16), 'latin1');
 }
 
-export function associateRequest(opts: { called: string; calling: string; contexts: ContextProposal[]; maxPduLength?: number; protocolVersion?: number }): Buffer {
+/** A user information sub-item (type, then value), for requests with more than the usual ones. */
+export function userItem(type: number, value: Buffer): Buffer {
+  return item(type, value);
+}
+
+export function associateRequest(opts: { called: string; calling: string; contexts: ContextProposal[]; maxPduLength?: number; protocolVersion?: number; userItems?: Buffer[] }): Buffer {
   const fixed = Buffer.concat([Buffer.from([0, opts.protocolVersion ?? 1, 0, 0]), aeField(opts.called), aeField(opts.calling), Buffer.alloc(32)]);
   const appContext = item(0x10, Buffer.from('1.2.840.10008.3.1.1.1'));
   const contexts = opts.contexts.map((c) =>
@@ -47,7 +52,7 @@ export function associateRequest(opts: { called: string; calling: string; contex
   );
   const maxLength = Buffer.alloc(4);
   maxLength.writeUInt32BE(opts.maxPduLength ?? 16384);
-  const userInfo = item(0x50, Buffer.concat([item(0x51, maxLength), item(0x52, Buffer.from('1.2.3.4.5.6')), item(0x55, Buffer.from('WIRE_TEST'))]));
+  const userInfo = item(0x50, Buffer.concat([item(0x51, maxLength), item(0x52, Buffer.from('1.2.3.4.5.6')), item(0x55, Buffer.from('WIRE_TEST')), ...(opts.userItems ?? [])]));
   return pdu(0x01, Buffer.concat([fixed, appContext, ...contexts, userInfo]));
 }
 

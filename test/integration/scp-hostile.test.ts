@@ -136,6 +136,24 @@ describe('SCP against broken and hostile peers (issue 15)', { skip }, () => {
     stillServing();
   });
 
+  it('3b: an association request trickling in byte by byte is cut off at the ACSE timeout', async () => {
+    const c = await client();
+    const started = Date.now();
+    const request = Buffer.concat([Buffer.from([0x01, 0x00, 0x00, 0x00, 0x10, 0x00]), Buffer.alloc(0x1000)]);
+    let at = 0;
+    const trickle = setInterval(() => {
+      if (at < request.length) c.send(request.subarray(at, ++at));
+    }, 100);
+    try {
+      await c.closedPromise;
+    } finally {
+      clearInterval(trickle);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    assert.ok(seconds >= 1.5 && seconds < 6, `closed after ${seconds} s (ACSE timeout 2 s) while still sending`);
+    await bridge.waitForLog(/dicom\.acse_timeout .*reason="association request not complete in time"/);
+  });
+
   it('4: a backtracking wildcard query is answered at once', () => {
     const started = Date.now();
     const { answers, status } = findscu(bridge.dicomPort, aeTitle, ['PatientName=*A*A*A*A*A*A*A*A*B', 'PatientID']);

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkAssociateRequest, MIN_PEER_MAX_PDU_LENGTH, Reject } from '../../src/dicom/associate-request.js';
 import { decideAssociation, SopClassUid, ContextResult } from '../../src/dicom/association-policy.js';
-import { associateRequest, EXPLICIT_LE, IMPLICIT_LE, MWL_FIND, VERIFICATION, type ContextProposal } from '../helpers/dicom-wire.js';
+import { associateRequest, userItem, EXPLICIT_LE, IMPLICIT_LE, MWL_FIND, VERIFICATION, type ContextProposal } from '../helpers/dicom-wire.js';
 import { seededRandom } from '../helpers/random.js';
 
 const ctx = (id: number, abstractSyntax = MWL_FIND): ContextProposal => ({ id, abstractSyntax, transferSyntaxes: [EXPLICIT_LE, IMPLICIT_LE] });
@@ -70,6 +70,20 @@ describe('checkAssociateRequest (PS3.8 9.3.2)', () => {
     assert.deepEqual(blank.reject, Reject.calledAeNotRecognized);
     const none = checkAssociateRequest(request([]));
     assert.ok(!none.ok && /no presentation context/.test(none.why));
+  });
+
+  it('checks the user information sub-items dcmjs-dimse reads by their inner lengths', () => {
+    const role = (uid: string, declared = uid.length) => userItem(0x54, Buffer.concat([Buffer.from([declared >> 8, declared & 0xff]), Buffer.from(uid), Buffer.from([1, 0])]));
+    assert.ok(checkAssociateRequest(request([ctx(1)], { userItems: [role(MWL_FIND)] })).ok);
+    const badRole = checkAssociateRequest(request([ctx(1)], { userItems: [role(MWL_FIND, 20294)] }));
+    assert.ok(!badRole.ok && /role selection sub-item/.test(badRole.why));
+    const identity = (primary: number, secondary: number, declaredPrimary = primary) =>
+      userItem(0x58, Buffer.concat([Buffer.from([1, 0, declaredPrimary >> 8, declaredPrimary & 0xff]), Buffer.alloc(primary, 0x41), Buffer.from([secondary >> 8, secondary & 0xff]), Buffer.alloc(secondary, 0x42)]));
+    assert.ok(checkAssociateRequest(request([ctx(1)], { userItems: [identity(5, 3)] })).ok);
+    const badIdentity = checkAssociateRequest(request([ctx(1)], { userItems: [identity(5, 3, 60)] }));
+    assert.ok(!badIdentity.ok && /user identity sub-item/.test(badIdentity.why));
+    const badAsync = checkAssociateRequest(request([ctx(1)], { userItems: [userItem(0x53, Buffer.alloc(3))] }));
+    assert.ok(!badAsync.ok && /asynchronous operations sub-item of 3 bytes/.test(badAsync.why));
   });
 
   it('never throws on mutated requests: every one is read or refused with a reason', () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_ASSOCIATE_RQ_BYTES, PduFramer, PduProtocolError, readPresentationDataValues, type UpperLayerState } from '../../src/dicom/pdu.js';
-import { associateRequest, pData, releaseRequest, MWL_FIND, EXPLICIT_LE } from '../helpers/dicom-wire.js';
+import { MAX_ASSOCIATE_RQ_BYTES, MessageFragments, PduFramer, PduProtocolError, commandHasDataset, readPresentationDataValues, type UpperLayerState } from '../../src/dicom/pdu.js';
+import { associateRequest, cEcho, cFind, pData, releaseRequest, MWL_FIND, EXPLICIT_LE } from '../helpers/dicom-wire.js';
 import { seededRandom } from '../helpers/random.js';
 
 function framer(state: UpperLayerState = 'awaiting-request', maxPduLength = 16384) {
@@ -51,6 +51,8 @@ describe('PduFramer (PS3.8 9.3 headers, acceptor states)', () => {
     assert.throws(() => framer('deciding').framer.push(pData(1, true, true, Buffer.alloc(4))), /while the association request is answered/);
     assert.throws(() => framer('associated').framer.push(Buffer.from([0x09, 0, 0, 0, 0, 0])), /unknown PDU type 0x09/);
     assert.throws(() => framer('associated').framer.push(Buffer.from([0x05, 0, 0, 0, 0, 5])), /A-RELEASE-RQ of 5 bytes/);
+    assert.throws(() => framer('associated').framer.push(Buffer.from([0x05, 0, 0, 0, 0, 1, 0])), /A-RELEASE-RQ of 1 bytes instead of 4/);
+    assert.throws(() => framer('awaiting-request').framer.push(Buffer.from([0x07, 0, 0, 0, 0, 0])), /A-ABORT of 0 bytes instead of 4/);
   });
 
   it('reports a PDU begun and not finished', () => {
@@ -66,7 +68,7 @@ describe('PduFramer (PS3.8 9.3 headers, acceptor states)', () => {
 describe('readPresentationDataValues', () => {
   it('reads the PDVs of a P-DATA-TF', () => {
     const pdu = pData(3, true, true, Buffer.alloc(12));
-    assert.deepEqual(readPresentationDataValues(pdu), [{ contextId: 3, isCommand: true, isLast: true, length: 12 }]);
+    assert.deepEqual(readPresentationDataValues(pdu), [{ contextId: 3, isCommand: true, isLast: true, length: 12, value: Buffer.alloc(12) }]);
   });
 
   it('refuses PDVs that do not fill the PDU exactly or are shorter than their header', () => {
@@ -79,5 +81,44 @@ describe('readPresentationDataValues', () => {
     assert.throws(() => readPresentationDataValues(tiny), /does not fit/);
     assert.throws(() => readPresentationDataValues(Buffer.from([4, 0, 0, 0, 0, 0])), /without any presentation data value/);
     assert.throws(() => readPresentationDataValues(Buffer.from([4, 0, 0, 0, 0, 3, 0, 0, 0])), /too few for a presentation data value/);
+  });
+});
+
+describe('MessageFragments (PS3.7 6.3.1: command set, then the data set it announces)', () => {
+  const pdvs = (pdu: Buffer) => readPresentationDataValues(pdu);
+  const take = (m: MessageFragments, pdu: Buffer) => pdvs(pdu).forEach((v) => m.take(v));
+
+  it('knows from Command Data Set Type whether a data set follows', () => {
+    assert.equal(commandHasDataset(cEcho(1)), false);
+    assert.equal(commandHasDataset(cFind(1)), true);
+    assert.equal(commandHasDataset(Buffer.alloc(0)), true, 'without the element, as dcmjs-dimse reads it');
+  });
+
+  it('takes messages in order, split into fragments', () => {
+    const m = new MessageFragments(1 << 20);
+    const find = cFind(1);
+    take(m, pData(1, true, false, find.subarray(0, 10)));
+    take(m, pData(1, true, true, find.subarray(10)));
+    take(m, pData(1, false, false, Buffer.alloc(8)));
+    take(m, pData(1, false, true, Buffer.alloc(8)));
+    take(m, pData(3, true, true, cEcho(2)));
+    take(m, pData(1, true, true, cFind(3)));
+  });
+
+  it('refuses a data fragment no command announced, a command where data was due, a context change mid-message, and oversize parts', () => {
+    assert.throws(() => take(new MessageFragments(1 << 20), pData(1, false, true, Buffer.alloc(4))), /no command set announcing it/);
+    const afterEcho = new MessageFragments(1 << 20);
+    take(afterEcho, pData(3, true, true, cEcho(1)));
+    assert.throws(() => take(afterEcho, pData(3, false, true, Buffer.alloc(4))), /no command set announcing it/);
+    const dataDue = new MessageFragments(1 << 20);
+    take(dataDue, pData(1, true, true, cFind(1)));
+    assert.throws(() => take(dataDue, pData(1, true, true, cEcho(2))), /where the data set of the message was due/);
+    const switching = new MessageFragments(1 << 20);
+    take(switching, pData(1, true, true, cFind(1)));
+    assert.throws(() => take(switching, pData(3, false, true, Buffer.alloc(4))), /presentation context 3 in the middle of a message on context 1/);
+    const small = new MessageFragments(100);
+    take(small, pData(1, true, true, cFind(1)));
+    take(small, pData(1, false, false, Buffer.alloc(60)));
+    assert.throws(() => take(small, pData(1, false, true, Buffer.alloc(60))), /data set of more than 100 bytes/);
   });
 });
