@@ -9,12 +9,13 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import dimse from 'dcmjs-dimse';
 import type { Logger } from '../log.js';
 import { throttledLogger } from '../log-throttle.js';
-import { AssociationConnection, type AssociationSlots, type ScpServices } from './association.js';
+import { AssociationConnection, type AssociationSlots } from './association.js';
+import type { ScpServices } from './services.js';
 import type { AssociationPolicy } from './association-policy.js';
 import { checkReceivedDatasets } from './dimse-shim.js';
 
 export type { AssociationPolicy } from './association-policy.js';
-export type { MppsHandlers, ScpServices, WorklistFindHandler } from './association.js';
+export type { MppsHandlers, ScpServices, WorklistFindHandler } from './services.js';
 
 /**
  * Connections that have not associated yet (their request still to come) kept at once, at least;

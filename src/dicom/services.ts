@@ -1,0 +1,43 @@
+/**
+ * What the SCP asks of the rest of the bridge, and what a DICOM service needs of the association it
+ * answers on. The services (find-service.ts, mpps-service.ts) see only these interfaces.
+ */
+import type { LogFields, Logger } from '../log.js';
+import type { CallingAeSetting } from '../config/schema.js';
+import type { DicomJson } from '../worklist/item.js';
+import type { MppsResult } from '../worklist/mpps.js';
+import type { AnswerStream } from './find.js';
+import type { DimseRequest, DimseResponse } from './dimse-shim.js';
+
+/** The answers to a query, page by page; onlyStation restricts them to items scheduled for that station. */
+export type WorklistFindHandler = (identifier: DicomJson, opts: { callingAeTitle: string; maxAnswers?: number; onlyStation?: string }) => AnswerStream;
+
+/** MPPS N-CREATE / N-SET handlers: the SOP instance, its attributes, the modality's AE title. */
+export interface MppsHandlers {
+  create(sopInstanceUid: string, dataset: DicomJson, callingAeTitle: string): MppsResult;
+  set(sopInstanceUid: string, changes: DicomJson, callingAeTitle: string): MppsResult;
+}
+
+export interface ScpServices {
+  find: WorklistFindHandler;
+  /** When given, Modality Performed Procedure Step is accepted too. */
+  mpps?: MppsHandlers;
+  /** Settings of particular calling AE titles. */
+  callingAeSettings?: Readonly<Record<string, CallingAeSetting>>;
+}
+
+/** The association a request came on, as a service sees it. */
+export interface RequestScope {
+  readonly callingAeTitle: string;
+  /** False once the association is gone. */
+  readonly open: boolean;
+  readonly logger: Logger;
+  /** The peer's address and AE titles, for log lines. */
+  fields(): LogFields;
+  /** Resolves once the peer has read what was sent (or the association is gone). */
+  writable(): Promise<void>;
+  /** Sends a response on the presentation context its request came on. */
+  send(request: DimseRequest, response: DimseResponse): void;
+  /** True when the request came on a presentation context of the given SOP class. */
+  onOwnContext(request: DimseRequest, sopClassUid: string): boolean;
+}
