@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import dimse from 'dcmjs-dimse';
-import { WorklistStore } from '../src/store/items.js';
+import { writeWorklistDb } from '../test/helpers/worklist-db.js';
 import { DicomMutator, capturedSessions, sendSession, withCalledAeTitle } from '../test/helpers/dicom-fuzz.js';
 import { FINDSCU_ENV, memoryOf, startBridge } from './servers.js';
 
@@ -38,22 +38,16 @@ const fail = (what: string): void => {
 };
 
 function seed(dir: string): void {
-  const store = WorklistStore.open(join(dir, 'worklist.db'));
-  store.transaction(() => {
-    for (let i = 0; i < ITEMS; i++) {
-      store.insertItem({
-        source: 'import',
-        dataset: {
-          '00100010': { vr: 'PN', Value: [{ Alphabetic: `SOAK^PATIENT${i}` }] },
-          '00100020': { vr: 'LO', Value: [`SOAK${i}`] },
-          '00080050': { vr: 'SH', Value: [`ACC-SOAK${i}`] },
-          '0020000D': { vr: 'UI', Value: [`1.2.826.0.1.3680043.10.543.90.${i}`] },
-          '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: [MODALITIES[i % 4]!] }, '00400002': { vr: 'DA', Value: ['20261203'] }, '00400009': { vr: 'SH', Value: [`SPS${i}`] } }] },
-        },
-      });
-    }
-  });
-  store.close();
+  writeWorklistDb(
+    dir,
+    Array.from({ length: ITEMS }, (_, i) => ({
+      '00100010': { vr: 'PN', Value: [{ Alphabetic: `SOAK^PATIENT${i}` }] },
+      '00100020': { vr: 'LO', Value: [`SOAK${i}`] },
+      '00080050': { vr: 'SH', Value: [`ACC-SOAK${i}`] },
+      '0020000D': { vr: 'UI', Value: [`1.2.826.0.1.3680043.10.543.90.${i}`] },
+      '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: [MODALITIES[i % 4]!] }, '00400002': { vr: 'DA', Value: ['20261203'] }, '00400009': { vr: 'SH', Value: [`SPS${i}`] } }] },
+    })),
+  );
 }
 
 /** findscu without blocking this process; resolves with the number of answers, or -1 on failure. */

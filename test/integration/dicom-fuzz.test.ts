@@ -7,8 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { WorklistStore } from '../../src/store/items.js';
+import { writeWorklistDb } from '../helpers/worklist-db.js';
 import { DicomMutator, capturedSessions, sendSession, withCalledAeTitle } from '../helpers/dicom-fuzz.js';
 import { echoscu, findscu, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 
@@ -27,21 +26,15 @@ describe('DICOM fuzz: mutated and random PDUs against the running SCP', { skip: 
   let bridge: RunningBridge;
   before(async () => {
     const dir = tempDir('mwl-dicom-fuzz-');
-    const store = WorklistStore.open(join(dir, 'worklist.db'));
-    store.transaction(() => {
-      for (let i = 0; i < 50; i++) {
-        store.insertItem({
-          source: 'import',
-          dataset: {
-            '00100010': { vr: 'PN', Value: [{ Alphabetic: `FUZZ^PATIENT${i}` }] },
-            '00100020': { vr: 'LO', Value: [i === 0 ? 'PAT-FUZZ' : `CAP${i}`] },
-            '00080050': { vr: 'SH', Value: [i === 0 ? 'ACC-FUZZ' : `ACC-CAP${i}`] },
-            '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400002': { vr: 'DA', Value: ['20261203'] } }] },
-          },
-        });
-      }
-    });
-    store.close();
+    writeWorklistDb(
+      dir,
+      Array.from({ length: 50 }, (_, i) => ({
+        '00100010': { vr: 'PN', Value: [{ Alphabetic: `FUZZ^PATIENT${i}` }] },
+        '00100020': { vr: 'LO', Value: [i === 0 ? 'PAT-FUZZ' : `CAP${i}`] },
+        '00080050': { vr: 'SH', Value: [i === 0 ? 'ACC-FUZZ' : `ACC-CAP${i}`] },
+        '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400002': { vr: 'DA', Value: ['20261203'] } }] },
+      })),
+    );
     bridge = await startBridge(['--acse-timeout', '1', '--dimse-timeout', '2'], { dir, mllp: false });
   });
   after(async () => {

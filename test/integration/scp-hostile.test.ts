@@ -6,8 +6,7 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { WorklistStore } from '../../src/store/items.js';
+import { writeWorklistDb } from '../helpers/worklist-db.js';
 import type { DicomJson } from '../../src/worklist/item.js';
 import { echoscu, findscu, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 import {
@@ -76,13 +75,11 @@ describe('SCP against broken and hostile peers (issue 15)', { skip }, () => {
 
   before(async () => {
     const dir = tempDir('mwl-hostile-');
-    const store = WorklistStore.open(join(dir, 'worklist.db'));
-    store.transaction(() => {
-      store.insertItem({ dataset: item('HOSTILE1', 'ACC-H1', { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'A'.repeat(40) }] }, '00104000': text('LT', LONG_COMMENT) }), source: 'import' });
-      store.insertItem({ dataset: item('HOSTILE2', 'ACC-H2'), source: 'import', status: 'CANCELED' });
-      for (let i = 0; i < BULK_ITEMS; i++) store.insertItem({ dataset: item(`BULK${i}`, `ACC-B${i}`), source: 'import' });
-    });
-    store.close();
+    writeWorklistDb(dir, [
+      item('HOSTILE1', 'ACC-H1', { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'A'.repeat(40) }] }, '00104000': text('LT', LONG_COMMENT) }),
+      { dataset: item('HOSTILE2', 'ACC-H2'), status: 'CANCELED' },
+      ...Array.from({ length: BULK_ITEMS }, (_, i) => item(`BULK${i}`, `ACC-B${i}`)),
+    ]);
     bridge = await startBridge(['--max-associations', '3', '--dimse-timeout', '2', '--acse-timeout', '2', '--max-pdu-length', '16384'], { dir, mllp: false });
     aeTitle = bridge.aeTitle;
   });
