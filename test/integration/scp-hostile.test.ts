@@ -259,7 +259,7 @@ describe('SCP against broken and hostile peers (issue 15)', { skip }, () => {
     assert.equal(findscu(bridge.dicomPort, aeTitle, ['PatientID=HOSTILE2']).answers.length, 0);
   });
 
-  it('11: every response carries its request\'s Affected SOP Class UID, read from the wire', async () => {
+  it('11: every response carries its request\'s Affected SOP Class (and Instance) UID, read from the wire', async () => {
     const c = await associated();
     c.sendMessage(1, cFind(1), findIdentifier({ '00100020': text('LO', 'HOSTILE1') }));
     await c.finalResponse();
@@ -278,6 +278,9 @@ describe('SCP against broken and hostile peers (issue 15)', { skip }, () => {
     assert.deepEqual(byField(0x8030).map((m) => m.affectedSopClassUid), [VERIFICATION]);
     assert.deepEqual(byField(0x8140).map((m) => m.affectedSopClassUid), [MPPS]);
     assert.deepEqual(byField(0x8120).map((m) => m.affectedSopClassUid), [MPPS]);
+    // And the SOP instance: the one created, the one set.
+    const instance = (m: DimseMessage) => m.command.get('00001000')?.toString('latin1').replace(/[\0 ]+$/, '');
+    assert.deepEqual([...byField(0x8140), ...byField(0x8120)].map(instance), ['1.2.3.11.1', '1.2.3.11.1']);
   });
 
   it('refuses a C-FIND of another SOP class, or on a context of another SOP class', async () => {
