@@ -80,7 +80,7 @@ export class MppsService {
       const item = this.store.getItem(id);
       if (!item) continue;
       const updated = withStepStatus(item.dataset, status);
-      this.store.updateItem(id, updated, status);
+      this.store.updateItem(id, updated, status, { validate: false });
       this.notify?.(updated, performed as Parameters<MppsNotifier>[1]);
     }
   }
