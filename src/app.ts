@@ -9,7 +9,7 @@ import { streamWorklistAnswers } from './dicom/find.js';
 import { WorklistScp } from './dicom/scp.js';
 import { createOrderMessageHandler, createOversizeReply } from './hl7/order-handler.js';
 import { MllpListener } from './hl7/mllp.js';
-import { DecodeOffload } from './hl7/decode-offload.js';
+import { PipelineRunner } from './hl7/pipeline-runner.js';
 import type { CharsetMismatchPolicy } from './hl7/charset.js';
 import { claimDatabase } from './store/owner-lock.js';
 import type { Logger } from './log.js';
@@ -128,7 +128,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
   sender?.start();
 
   let mllp: MllpListener | undefined;
-  let decoder: DecodeOffload | undefined;
+  let runner: PipelineRunner | undefined;
   let scp: WorklistScp | undefined;
   let mirror: WorklistMirror | undefined;
   try {
@@ -174,7 +174,16 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       const orders = new OrderService(store, { unknownOrder: config['orders.unknownOrder'] as UnknownOrderPolicy });
       const bridgeApplication = config['dicom.aeTitle'];
       const maxFrameBytes = config['mllp.maxFrameBytes'];
-      decoder = new DecodeOffload();
+      runner = new PipelineRunner(
+        {
+          mappings: () => mappings,
+          uidRoot: config['uid.root'],
+          bridgeApplication,
+          limits: { maxSegments: config['hl7.maxSegments'], maxFieldsPerSegment: config['hl7.maxFieldsPerSegment'] },
+          charsetMismatch: config['hl7.charsetMismatch'] as CharsetMismatchPolicy,
+        },
+        files,
+      );
       mllp = new MllpListener({
         host: config['mllp.host'],
         port: config['mllp.port'],
@@ -183,21 +192,12 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         idleTimeoutMs: config['mllp.idleTimeoutSeconds'] * 1000,
         frameTimeoutMs: config['mllp.frameTimeoutSeconds'] * 1000,
         logger,
-        onMessage: createOrderMessageHandler({
-          mappings: () => mappings,
-          uidRoot: config['uid.root'],
-          bridgeApplication,
-          orders,
-          logger,
-          decoder,
-          limits: { maxSegments: config['hl7.maxSegments'], maxFieldsPerSegment: config['hl7.maxFieldsPerSegment'] },
-          charsetMismatch: config['hl7.charsetMismatch'] as CharsetMismatchPolicy,
-        }),
+        onMessage: createOrderMessageHandler({ bridgeApplication, orders, logger, runner }),
         onOversize: createOversizeReply({ bridgeApplication, maxFrameBytes, orders, logger }),
       });
       mllpPort = await mllp.start();
       const bound = mllp.address();
-      logger.info('mllp.ready', { host: config['mllp.host'], bound: bound?.address, port: mllpPort, max_connections: config['mllp.maxConnections'] });
+      logger.info('mllp.ready', { host: config['mllp.host'], port: mllpPort, bound: bound?.address, max_connections: config['mllp.maxConnections'] });
       warnIfFewDescriptors(config, logger);
     } else {
       logger.info('mllp.disabled', { reason: 'mllp.port is 0' });
@@ -208,6 +208,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       reloadMappings() {
         try {
           mappings = loadMappingSet(files);
+          runner?.reloadMappings(files);
           logger.info('mapping.reloaded', { mappings: mappings.describe() });
           return true;
         } catch (err) {
@@ -219,7 +220,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         stopRetention();
         sender?.stop();
         await mllp?.stop();
-        await decoder?.close();
+        await runner?.close();
         scp?.stop();
         await mirror?.stop();
         await checkpointer?.stop();
@@ -231,7 +232,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     stopRetention();
     sender?.stop();
     await mllp?.stop();
-    await decoder?.close();
+    await runner?.close();
     scp?.stop();
     await mirror?.stop();
     await checkpointer?.stop();

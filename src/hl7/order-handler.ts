@@ -11,20 +11,21 @@ import type { MessageLogEntry, OrderService } from '../worklist/orders.js';
 import { firstString, Tags } from '../worklist/item.js';
 import { encodeText } from './charset.js';
 import { messageContentHash } from './content-key.js';
-import type { DecodeOffload } from './decode-offload.js';
+import type { PipelineRunner } from './pipeline-runner.js';
 import type { MllpMessageHandler, PeerInfo } from './mllp.js';
 import { readHeaderLeniently } from './message.js';
-import { ackErrorFor, ackFor, isAcknowledgement, lenientHeader, runOrderPipelineAsync, type OrderPipelineOptions, type PipelineResult } from './pipeline.js';
+import { ackErrorFor, ackFor, isAcknowledgement, lenientHeader, type PipelineResult } from './pipeline.js';
 
-export interface OrderHandlerOptions extends OrderPipelineOptions {
+export interface OrderHandlerOptions {
+  bridgeApplication: string;
   orders: OrderService;
   logger: Logger;
-  /** Decodes messages (large ones on a worker thread). */
-  decoder: DecodeOffload;
+  /** Runs the pipeline (large messages on a worker thread). */
+  runner: PipelineRunner;
 }
 
 export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessageHandler {
-  const { orders, logger, bridgeApplication, decoder } = opts;
+  const { orders, logger, bridgeApplication, runner } = opts;
   return async (bytes: Buffer, peer: PeerInfo) => {
     const receivedAt = new Date().toISOString();
     const lenient = lenientHeader(bytes);
@@ -32,7 +33,7 @@ export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessag
       logAcknowledgement(bytes, lenient, peer, logger);
       return null;
     }
-    const result = await runOrderPipelineAsync(bytes, opts, (b, policy) => decoder.decode(b, policy));
+    const result = await runner.run(bytes);
     const logBase: MessageLogEntry = {
       receivedAt,
       remote: `${peer.remoteAddress}:${peer.remotePort}`,

@@ -48,22 +48,6 @@ export function runOrderPipeline(bytes: Buffer, opts: OrderPipelineOptions): Pip
   }
 }
 
-/**
- * The same, with decoding done by `decode` (which runs large messages on a worker thread): the
- * limits are checked on the bytes first, so an oversized message is never parsed at all.
- */
-export async function runOrderPipelineAsync(bytes: Buffer, opts: OrderPipelineOptions, decode: (bytes: Buffer, policy: CharsetMismatchPolicy) => Promise<Decoded>): Promise<PipelineResult> {
-  const header = lenientHeader(bytes);
-  let decoded: Decoded;
-  try {
-    if (opts.limits) checkMessageLimits(bytes, opts.limits);
-    decoded = await decode(bytes, opts.charsetMismatch ?? 'utf8');
-  } catch (err) {
-    return failed(err, { header, charset: 'utf-8' });
-  }
-  return mapDecoded(decoded, header, opts);
-}
-
 function mapDecoded(decoded: Decoded, lenient: PipelineResult['header'], opts: OrderPipelineOptions): PipelineResult {
   const { message } = decoded;
   const base: PipelineResult = { header: lenient, charset: message.charset, ...(decoded.charsetMismatch ? { charsetMismatch: decoded.charsetMismatch } : {}) };
