@@ -184,11 +184,13 @@ class Evaluator {
       adjust('omitted');
       return undefined;
     }
+    // Field, value and rule first: MSA-3 of an ACK shows 80 characters (ERR-8 of v2.5 ACKs and the log, all).
+    const where = /^[A-Z][A-Z0-9]{2}-/.test(source) ? source : rule.from[0]?.text;
     this.valueProblem ??= new BridgeError(
       'HL7_INVALID_VALUE',
-      `${name} ${JSON.stringify(shorten(problem.value))}${source ? ` from ${source}` : ''} is not a valid ${rule.vr}: ${problem.rule}${this.groupLabel()}`,
+      `${where ?? source} ${JSON.stringify(shorten(problem.value))}: ${problem.rule} (${rule.keyword}${this.groupLabel()})`,
       {
-        location: /^[A-Z][A-Z0-9]{2}-/.test(source) ? source : rule.from[0]?.text,
+        location: where,
         hint: `correct the value in the sender, or give ${rule.keyword} an invalid: policy (clean, truncate, omit) in the mapping`,
       },
     );
@@ -309,7 +311,7 @@ function mapText(element: DicomJsonElement, f: (v: string) => string): DicomJson
 }
 
 function shorten(value: string): string {
-  return value.length > 80 ? value.slice(0, 77) + '...' : value;
+  return value.length > 24 ? value.slice(0, 21) + '...' : value;
 }
 
 /** Text VRs in which a backslash is an ordinary character. */

@@ -46,17 +46,24 @@ export function checkValue(vr: string, value: string): string | undefined {
   if (vr === 'PN') return checkPersonName(value);
   const control = (TEXT_VRS.has(vr) ? TEXT_CONTROL : CONTROL).exec(value);
   if (control) return `${vr} allows no control character ${codePoint(control[0])}${TEXT_VRS.has(vr) ? ' (only TAB, LF, FF, CR, ESC)' : ''}`;
+  // The syntax first (it says more than a length would), then the length.
+  const syntax = checkSyntax(vr, value);
+  if (syntax) return syntax;
   const max = MAX_CHARS[vr];
   const length = charCount(value);
-  if (max !== undefined && length > max) return `${vr} allows at most ${max} characters (got ${length})`;
+  if (max !== undefined && length > max) return `${vr} max ${max} characters (got ${length})`;
   if (NO_BACKSLASH_VRS.has(vr) && value.includes('\\')) return `${vr} allows no backslash (it separates values)`;
+  return undefined;
+}
+
+function checkSyntax(vr: string, value: string): string | undefined {
   switch (vr) {
     case 'AE':
-      return /^[\x20-\x7e]*$/.test(value) && value.trim() !== '' ? undefined : 'AE allows 1-16 printable ASCII characters, not only spaces';
+      return /^[\x20-\x7e]*$/.test(value) && value.trim() !== '' ? undefined : 'AE is 1-16 printable ASCII characters, not only spaces';
     case 'AS':
       return /^\d{3}[DWMY]$/.test(value) ? undefined : 'AS is nnnD, nnnW, nnnM or nnnY';
     case 'CS':
-      return /^[A-Z0-9 _]*$/.test(value) ? undefined : 'CS allows only upper-case letters, digits, space and underscore';
+      return /^[A-Z0-9 _]*$/.test(value) ? undefined : 'CS allows only A-Z, 0-9, space and _';
     case 'DA':
       return checkDate(value);
     case 'DT':
@@ -70,7 +77,7 @@ export function checkValue(vr: string, value: string): string | undefined {
       return IS.test(value.trim()) && n >= -0x80000000 && n <= 0x7fffffff ? undefined : 'IS is a whole number from -2^31 to 2^31-1';
     }
     case 'UI':
-      return UID.test(value) ? undefined : 'UI is digits in groups separated by dots, no leading zeros, at most 64 characters';
+      return UID.test(value) ? undefined : 'UI is digits and dots, no leading zeros';
     case 'UR':
       return /^[^\s]*\s*$/.test(value) ? undefined : 'UR allows no spaces inside the URI';
     default:
@@ -89,7 +96,7 @@ export function checkPersonName(value: string): string | undefined {
     const components = group.split('^').length;
     if (components > 5) return `PN has at most 5 components (family^given^middle^prefix^suffix), got ${components}`;
     const length = charCount(group);
-    if (length > 64) return `PN allows at most 64 characters per component group (got ${length})`;
+    if (length > 64) return `PN max 64 characters per component group (got ${length})`;
   }
   return undefined;
 }
@@ -97,13 +104,13 @@ export function checkPersonName(value: string): string | undefined {
 function checkDate(value: string): string | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})$/.exec(value);
   if (!m) return 'DA is YYYYMMDD';
-  return validDay(Number(m[1]), Number(m[2]), Number(m[3])) ? undefined : 'DA is YYYYMMDD with a real month and day';
+  return validDay(Number(m[1]), Number(m[2]), Number(m[3])) ? undefined : 'DA is YYYYMMDD, a real day';
 }
 
 function checkTime(value: string): string | undefined {
   const m = TM.exec(value.trimEnd());
   if (!m) return 'TM is HH[MM[SS[.FFFFFF]]]';
-  return validTime(m[1], m[2], m[3]) ? undefined : 'TM is HH[MM[SS[.FFFFFF]]] with hours 00-23, minutes 00-59, seconds 00-60';
+  return validTime(m[1], m[2], m[3]) ? undefined : 'TM has HH 00-23, MM 00-59, SS 00-60';
 }
 
 function checkDateTime(value: string): string | undefined {
@@ -112,7 +119,7 @@ function checkDateTime(value: string): string | undefined {
   const [, y, mo, d, h, mi, s, zone] = m;
   if (mo !== undefined && (Number(mo) < 1 || Number(mo) > 12)) return 'DT has a month 01-12';
   if (d !== undefined && !validDay(Number(y), Number(mo), Number(d))) return 'DT has a real day of its month';
-  if (h !== undefined && !validTime(h, mi, s)) return 'DT has hours 00-23, minutes 00-59, seconds 00-60';
+  if (h !== undefined && !validTime(h, mi, s)) return 'DT has HH 00-23, MM 00-59, SS 00-60';
   if (zone !== undefined) {
     const hours = Number(zone.slice(1, 3));
     const minutes = Number(zone.slice(3, 5));
@@ -174,7 +181,7 @@ export function validateItem(item: DicomJson, prefix = ''): ItemProblem[] {
 /** The first value of an element that breaks its VR's rules (or its multiplicity), if any. */
 export function checkElement(vr: string, vm: string | undefined, element: DicomJsonElement): { value: string; rule: string } | undefined {
   const values = element.Value ?? [];
-  if (vm === '1' && values.length > 1) return { value: values.map(String).join('\\'), rule: `${vr} value multiplicity is 1 (got ${values.length} values)` };
+  if (vm === '1' && values.length > 1) return { value: values.map(String).join('\\'), rule: `${vr} takes one value here (got ${values.length})` };
   for (const v of values) {
     if (v === null || v === undefined) continue;
     if (typeof v === 'number') {
