@@ -183,7 +183,12 @@ export class WorklistStore {
     if (opts.showClosedItems) store.visibleStatuses = [...ACTIVE_STATUSES, ...CLOSED_STATUSES];
     store.backfillValueIndex();
     // Left pending by a stop in the middle of a burst.
-    while (store.indexPendingValues() > 0);
+    try {
+      while (store.indexPendingValues() > 0);
+    } catch (err) {
+      // Another process writing (an import): the items stay listed, queries find them, a later run indexes them.
+      if (!isBusy((err as { cause?: unknown }).cause ?? err)) throw err;
+    }
     return store;
   }
 
