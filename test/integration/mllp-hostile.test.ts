@@ -11,7 +11,8 @@ import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { RawMllpClient, msa } from '../helpers/mllp-client.js';
 import { ackMessage, order } from '../helpers/orders.js';
-import { mllpSendFramed, mllpSendText, skipWithout, startBridge, type RunningBridge } from '../helpers/peers.js';
+import { spawn } from 'node:child_process';
+import { hasCommand, mllpSendFramed, mllpSendText, skipWithout, startBridge, type RunningBridge } from '../helpers/peers.js';
 
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as typeof BetterSqlite3;
@@ -176,6 +177,25 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
     }
     const log = await bridge.waitForLog(/control_id="ESC\\u001b\[31mRED\\u0007"/);
     assert.ok(!/[\x00-\x09\x0b-\x1f\x7f]/.test(log), 'no raw control character other than the line feeds between lines');
+  });
+
+  it('finding 5: while a segment bomb (1 MB, 209,000 NTE segments) is answered AR, C-ECHO is answered at once', { skip: hasCommand('echoscu') ? false : 'needs echoscu (dcmtk)' }, async () => {
+    const client = await RawMllpClient.connect(bridge.mllpPort);
+    try {
+      client.send(order({ controlId: 'BOMB', patientId: 'PATBOMB', accession: 'ACCBOMB' }) + 'NTE|\r'.repeat(209000));
+      // An echo started right behind the bomb (before: it waited ~10 s for the parse).
+      const started = Date.now();
+      const echo = spawn('echoscu', ['-to', '20', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort)], { stdio: 'ignore' });
+      const code = await new Promise<number | null>((r) => echo.once('exit', r));
+      const echoMs = Date.now() - started;
+      assert.equal(code, 0);
+      assert.ok(echoMs < 3000, `C-ECHO took ${echoMs} ms`);
+      const [reply] = await client.replies(1, 20000);
+      assert.deepEqual(msa(reply!), ['AR', 'BOMB']);
+      assert.match(reply!, /more than 1000 segments \(hl7\.maxSegments\)/);
+    } finally {
+      client.close();
+    }
   });
 
   it('finding 6: giant frames pipelined without reading the ACKs do not grow the bridge (backpressure)', async (t) => {
