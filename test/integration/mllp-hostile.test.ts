@@ -179,7 +179,7 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
     assert.ok(!/[\x00-\x09\x0b-\x1f\x7f]/.test(log), 'no raw control character other than the line feeds between lines');
   });
 
-  it('finding 5: while a segment bomb (1 MB, 209,000 NTE segments) is answered AR, C-ECHO is answered at once', { skip: hasCommand('echoscu') ? false : 'needs echoscu (dcmtk)' }, async () => {
+  it('finding 5: while a segment bomb (1 MB, 209,000 NTE segments) is answered AR, C-ECHO is answered at once', { skip: hasCommand('echoscu') ? false : 'needs echoscu (dcmtk)' }, async (t) => {
     const client = await RawMllpClient.connect(bridge.mllpPort);
     try {
       client.send(order({ controlId: 'BOMB', patientId: 'PATBOMB', accession: 'ACCBOMB' }) + 'NTE|\r'.repeat(209000));
@@ -188,8 +188,9 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
       const echo = spawn('echoscu', ['-to', '20', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort)], { stdio: 'ignore' });
       const code = await new Promise<number | null>((r) => echo.once('exit', r));
       const echoMs = Date.now() - started;
+      t.diagnostic(`C-ECHO answered in ${echoMs} ms`);
       assert.equal(code, 0);
-      assert.ok(echoMs < 3000, `C-ECHO took ${echoMs} ms`);
+      assert.ok(echoMs < 2000, `C-ECHO took ${echoMs} ms`);
       const [reply] = await client.replies(1, 20000);
       assert.deepEqual(msa(reply!), ['AR', 'BOMB']);
       assert.match(reply!, /more than 1000 segments \(hl7\.maxSegments\)/);
@@ -209,9 +210,9 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
     const sampler = setInterval(() => (peak = Math.max(peak, rssKb(pid))), 50);
     let written = 0;
     try {
-      const deadline = Date.now() + 30000;
-      // Write as fast as the connection takes them, for 300 frames (270 MB) or 30 s.
-      while (written < 300 && Date.now() < deadline) {
+      const deadline = Date.now() + 45000;
+      // Write as fast as the connection takes them, for 600 frames (550 MB) or 45 s.
+      while (written < 600 && Date.now() < deadline) {
         if (!socket.write(frame)) await new Promise((r) => socket.once('drain', r));
         written++;
       }
@@ -222,7 +223,7 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
     const grownMb = (peak - before) / 1024;
     t.diagnostic(`bridge RSS ${(before / 1024).toFixed(0)} -> peak ${(peak / 1024).toFixed(0)} MB while ${written} frames of ${(frame.length / 1024).toFixed(0)} KiB were pushed`);
     // Before: everything sent was read at once (1,000 such frames: RSS 118 -> 846 MB).
-    assert.ok(grownMb < 160 && written * frame.length > 200e6, `bridge RSS grew ${grownMb.toFixed(0)} MB while ${written} frames (${((written * frame.length) / 1e6).toFixed(0)} MB) were pushed`);
+    assert.ok(grownMb < 160 && written * frame.length > 400e6, `bridge RSS grew ${grownMb.toFixed(0)} MB while ${written} frames (${((written * frame.length) / 1e6).toFixed(0)} MB) were pushed`);
     await bridge.waitForLog(/mllp\.reading_paused /);
   });
 });

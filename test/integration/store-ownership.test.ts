@@ -154,10 +154,11 @@ describe('import twice', () => {
     writeWorklistFiles(wlDir, 20);
     const first = runCli(['import', '--db', dbPath, wlDir]);
     assert.equal(first.status, 0, first.stderr);
-    assert.match(first.stdout, /imported 20 item\(s\) into .*: 20 created, 0 updated, 0 unchanged/);
-    const again = runCli(['import', '--db', dbPath, wlDir]);
-    assert.match(again.stdout, /imported 20 item\(s\) into .*: 0 created, 0 updated, 20 unchanged/);
     assert.equal(itemCount(dbPath), 20);
+    const again = runCli(['import', '--db', dbPath, wlDir]);
+    assert.equal(itemCount(dbPath), 20, 'no item stored twice');
+    assert.match(first.stdout, /imported 20 item\(s\) into .*: 20 created, 0 updated, 0 unchanged/);
+    assert.match(again.stdout, /imported 20 item\(s\) into .*: 0 created, 0 updated, 20 unchanged/);
     // One file changed (same SOP Instance UID), one added.
     writeFileSync(join(wlDir, 'item3.wl'), encodeWorklistFile(3, worklistItem(3, 'RENAMED^PATIENT'), 'auto').bytes);
     writeWorklistFiles(wlDir, 1, 21);
