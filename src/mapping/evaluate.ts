@@ -200,7 +200,13 @@ class Evaluator {
   read(path: FieldPath, as: ConverterName): string {
     const rep = resolveRepetition(this.message, path, this.scope);
     if (!rep) return '';
-    const decoded = rep.map((subs) => subs.map((s) => unescapeHl7(s, this.message.charset)));
+    let decoded: string[][];
+    try {
+      decoded = rep.map((subs) => subs.map((s) => unescapeHl7(s, this.message.charset)));
+    } catch (err) {
+      if (err instanceof BridgeError && !err.location) throw new BridgeError(err.code, err.message, { location: path.text, ...(err.hint ? { hint: err.hint } : {}) });
+      throw err;
+    }
     if (path.component !== undefined) {
       // A path to one component (or subcomponent) is one value: convert it as its own first component.
       const comp = decoded[path.component - 1] ?? [];

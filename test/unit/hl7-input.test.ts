@@ -146,3 +146,13 @@ describe('mapped values against their VR', () => {
     );
   });
 });
+
+describe('escape sequences', () => {
+  it('a hex escape that is not valid in the message character set is refused at its field, not stored as U+FFFD', () => {
+    const mappings = loadShippedMappings();
+    const r = runOrderPipeline(Buffer.from(order({ msh18: 'UNICODE UTF-8', name: 'DOE\\XC3\\^JOHN' })), { mappings: () => mappings, uidRoot: '2.25', bridgeApplication: 'X' });
+    assert.equal(r.error?.code, 'HL7_DECODE');
+    assert.match(r.error!.message, /the escape \\XC3\\ is not valid utf-8/);
+    assert.equal(r.error!.location, 'PID-5');
+  });
+});
