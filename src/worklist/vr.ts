@@ -104,7 +104,7 @@ export function checkPersonName(value: string): string | undefined {
 function checkDate(value: string): string | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})$/.exec(value);
   if (!m) return 'DA is YYYYMMDD';
-  return validDay(Number(m[1]), Number(m[2]), Number(m[3])) ? undefined : 'DA is YYYYMMDD, a real day';
+  return validDay(Number(m[1]), Number(m[2]), Number(m[3])) ? undefined : 'DA is YYYYMMDD, month 01-12, day 01-31';
 }
 
 function checkTime(value: string): string | undefined {
@@ -118,7 +118,7 @@ function checkDateTime(value: string): string | undefined {
   if (!m) return 'DT is YYYY[MM[DD[HH[MM[SS[.FFFFFF]]]]]][&ZZXX]';
   const [, y, mo, d, h, mi, s, zone] = m;
   if (mo !== undefined && (Number(mo) < 1 || Number(mo) > 12)) return 'DT has a month 01-12';
-  if (d !== undefined && !validDay(Number(y), Number(mo), Number(d))) return 'DT has a real day of its month';
+  if (d !== undefined && !validDay(Number(y), Number(mo), Number(d))) return 'DT has a day 01-31';
   if (h !== undefined && !validTime(h, mi, s)) return 'DT has HH 00-23, MM 00-59, SS 00-60';
   if (zone !== undefined) {
     const hours = Number(zone.slice(1, 3));
@@ -128,11 +128,13 @@ function checkDateTime(value: string): string | undefined {
   return undefined;
 }
 
-function validDay(year: number, month: number, day: number): boolean {
-  if (month < 1 || month > 12 || day < 1) return false;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
-  return day <= days;
+/**
+ * Month 01-12 and day 01-31, as DCMTK checks DA (dcmdata vrscan): the day is not checked against its
+ * month, because real worklist databases carry such dates (DCMTK's own example worklists have a
+ * patient born 17320431) and they must import and answer as they are.
+ */
+function validDay(_year: number, month: number, day: number): boolean {
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
 function validTime(h: string | undefined, m: string | undefined, s: string | undefined): boolean {

@@ -106,7 +106,7 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
     for (const [start, id, shown] of [
       ['2013-08-24 17:00', 'BADDATE1', '2013-08-24 17:00'],
       ['02282020_150014', 'BADDATE2', '02282020_150014'],
-      ['20130230', 'BADDATE3', '20130230'],
+      ['20131301', 'BADDATE3', '20131301'],
       ['20261123250000', 'BADTIME1', '250000'],
     ]) {
       const [ack] = mllpSendText(bridge.mllpPort, order({ controlId: id, patientId: `PAT${id}`, accession: `ACC${id}`, start }));

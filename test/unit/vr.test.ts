@@ -14,9 +14,9 @@ const bad = (vr: string, rule: RegExp, ...values: string[]): void => {
 };
 
 describe('checkValue', () => {
-  it('DA: YYYYMMDD with a real month and day', () => {
-    ok('DA', '20261123', '20240229', '19000101');
-    bad('DA', /DA is YYYYMMDD/, '2013-08-', '02282020_150014', '2026112', '202611231', '2013-08-24', '20230229', '20261301', '20261100', '20260431');
+  it('DA: YYYYMMDD with month 01-12 and day 01-31 (as DCMTK checks: 17320431 is in its own example worklists)', () => {
+    ok('DA', '20261123', '20240229', '19000101', '17320431');
+    bad('DA', /DA is YYYYMMDD/, '2013-08-', '02282020_150014', '2026112', '202611231', '2013-08-24', '20261301', '20261100', '20261132', '20260001');
   });
 
   it('TM: HH[MM[SS[.FFFFFF]]] within range', () => {
@@ -26,7 +26,7 @@ describe('checkValue', () => {
 
   it('DT: YYYY[MM[DD[HH[MM[SS[.F]]]]]][&ZZXX] within range', () => {
     ok('DT', '2026', '20261123', '20261123143000.5+0100', '202611231430-0500');
-    bad('DT', /DT/, '2026-11-23', '20261323', '2026113214', '20261123143000+1500');
+    bad('DT', /DT/, '2026-11-23', '20261323', '2026113214', '20261132', '20261123143000+1500');
   });
 
   it('lengths are counted in characters per VR (SH 16, LO 64, CS 16, AE 16, LT 10240)', () => {
