@@ -142,6 +142,7 @@ export class WorklistStore {
   private unavailable: BridgeError | undefined;
   private readonly fileGuard: DatabaseFileGuard | undefined;
   private readonly appliedStmt: Statement;
+  private readonly legacyDuplicateStmt: Statement;
 
   private constructor(readonly db: Database) {
     // Write transactions take SQLite's write lock at BEGIN (IMMEDIATE), not at their first write:
@@ -168,14 +169,20 @@ export class WorklistStore {
         @patientId, @accessionNumber, @action, @outcome, @ackCode, @error, @itemIds, @raw, @ack, @contentHash)`);
     this.countStmt = db.prepare('SELECT count(*) AS n FROM items');
     this.deleteValuesStmt = db.prepare('DELETE FROM item_values WHERE item_id = ?');
-    // Entries logged before content hashes existed (NULL) count as the same message when their bytes are.
+    // Two statements rather than one with OR: each is a seek on the whole index (a RIS that sends one
+    // control id for everything has thousands of entries with it).
     this.duplicateStmt = db.prepare(`
       SELECT * FROM messages WHERE sending_application IS @app AND sending_facility IS @facility AND control_id = @controlId
-        AND (content_hash = @hash OR (content_hash IS NULL AND raw = @raw))
-        AND outcome IN ('stored', 'ignored') ORDER BY id LIMIT 1`);
+        AND content_hash = @hash AND outcome IN ('stored', 'ignored') ORDER BY id LIMIT 1`);
+    // Entries logged before content hashes existed (NULL) count as the same message when their bytes are.
+    this.legacyDuplicateStmt = db.prepare(`
+      SELECT * FROM messages WHERE sending_application IS @app AND sending_facility IS @facility AND control_id = @controlId
+        AND content_hash IS NULL AND raw = @raw AND outcome IN ('stored', 'ignored') ORDER BY id LIMIT 1`);
+    // Any one earlier entry (no ORDER BY): a RIS that sends one control id for everything would
+    // otherwise make every message sort all the entries with that id.
     this.appliedStmt = db.prepare(`
       SELECT id FROM messages WHERE sending_application IS @app AND sending_facility IS @facility AND control_id = @controlId
-        AND outcome IN ('stored', 'ignored') ORDER BY id DESC LIMIT 1`);
+        AND outcome IN ('stored', 'ignored') LIMIT 1`);
   }
 
   static open(path: string, opts: StoreOptions = {}): WorklistStore {
@@ -559,11 +566,12 @@ export class WorklistStore {
    * contentHash: as recorded (hl7/content-key.ts); by default a hash of the raw bytes.
    */
   findAppliedMessage(sendingApplication: string | null, sendingFacility: string | null, controlId: string, raw: Buffer, contentHash?: string | null): StoredMessage | undefined {
-    const row = this.duplicateStmt.get({ app: sendingApplication, facility: sendingFacility, controlId, hash: contentHash ?? rawHash(raw), raw }) as MessageRow | undefined;
+    const row = (this.duplicateStmt.get({ app: sendingApplication, facility: sendingFacility, controlId, hash: contentHash ?? rawHash(raw) }) ??
+      this.legacyDuplicateStmt.get({ app: sendingApplication, facility: sendingFacility, controlId, raw })) as MessageRow | undefined;
     return row && toMessage(row);
   }
 
-  /** The log id of the latest message applied with this sender and control id, whatever its content. */
+  /** The log id of a message applied before with this sender and control id, whatever its content. */
   lastAppliedWithControlId(sendingApplication: string | null, sendingFacility: string | null, controlId: string): number | undefined {
     const row = this.appliedStmt.get({ app: sendingApplication, facility: sendingFacility, controlId }) as { id: number } | undefined;
     return row?.id;

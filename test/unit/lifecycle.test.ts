@@ -126,6 +126,14 @@ describe('order lifecycle', () => {
     assert.deepEqual(store.listMessages({}).map((m) => m.outcome), ['duplicate', 'stored']);
   });
 
+  it('a message logged before content hashes existed is still recognised when resent with the same bytes', () => {
+    const { send, store } = setup();
+    send(sample('orm-mr-knee.hl7'));
+    store.db.prepare('UPDATE messages SET content_hash = NULL').run();
+    assert.equal(send(sample('orm-mr-knee.hl7')).duplicate, true);
+    assert.equal(send(sample('orm-mr-knee.hl7').replace('MR knee left', 'MR knee right')).duplicate, false);
+  });
+
   // Issue 16, finding 1: this message was answered AA and dropped as a "duplicate".
   it('another order with a control id already used is stored, and the reuse is reported', () => {
     const { send, store, byPatient } = setup();
