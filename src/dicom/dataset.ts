@@ -20,18 +20,10 @@ export function identifierFromNaturalized(elements: Record<string, unknown>): Di
  * and the file meta group are dropped.
  */
 export function readWorklistFile(bytes: Buffer, name: string): DicomJson {
-  return readWorklistFileEntry(bytes, name).item;
-}
-
-/** A worklist file's item and its SOP Instance UID (the dataset's, else the file meta's), if any. */
-export function readWorklistFileEntry(bytes: Buffer, name: string): { item: DicomJson; sopInstanceUid: string | undefined } {
   let dict: DicomJson;
-  let meta: DicomJson;
   try {
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    const file = DicomMessage.readFile(buffer, { ignoreErrors: false }) as unknown as { dict: DicomJson; meta: DicomJson };
-    dict = file.dict;
-    meta = file.meta ?? {};
+    dict = DicomMessage.readFile(buffer, { ignoreErrors: false }).dict as unknown as DicomJson;
   } catch (err) {
     throw new BridgeError('DICOM_FILE_INVALID', `${name} is not a readable DICOM file: ${(err as Error).message}`, {
       hint: 'worklist files must be DICOM Part 10 files with a 128-byte preamble and DICM (dump2dcm writes them)',
@@ -43,8 +35,7 @@ export function readWorklistFileEntry(bytes: Buffer, name: string): { item: Dico
   if (Object.keys(item).length === 0) {
     throw new BridgeError('DICOM_FILE_INVALID', `${name} holds no attributes`, { hint: 'check that the file is a worklist item' });
   }
-  const uid = [dict['00080018'], meta['00020003']].map((e) => e?.Value?.[0]).find((v): v is string => typeof v === 'string' && v.trim() !== '');
-  return { item, sopInstanceUid: uid?.trim() };
+  return item;
 }
 
 const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);

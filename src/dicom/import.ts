@@ -18,7 +18,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../errors.js';
 import type { WorklistStore } from '../store/items.js';
 import { Tags, elementStrings, sequenceItems, type DicomJson } from '../worklist/item.js';
-import { readWorklistFileEntry } from './dataset.js';
+import { readWorklistFile } from './dataset.js';
+import { dcmjs } from './dcmjs.js';
 
 export type ImportAction = 'created' | 'updated' | 'unchanged';
 
@@ -40,8 +41,9 @@ export async function importWorklistFiles(store: WorklistStore, paths: string[])
     const batch: { file: string; item: DicomJson; key: string }[] = [];
     for (const file of files.slice(start, start + FILES_PER_BATCH)) {
       try {
-        const { item, sopInstanceUid } = readWorklistFileEntry(readFileSync(file), file);
-        batch.push({ file, item, key: importKeyOf(item, sopInstanceUid) });
+        const bytes = readFileSync(file);
+        const item = readWorklistFile(bytes, file);
+        batch.push({ file, item, key: importKeyOf(item, sopInstanceUidOf(item, bytes)) });
       } catch (err) {
         report.failed.push({ file, error: errorMessage(err) });
       }
@@ -74,6 +76,23 @@ function importOne(store: WorklistStore, item: DicomJson, key: string): { itemId
   if (JSON.stringify(existing.dataset) === JSON.stringify(item)) return { itemId: existing.id, action: 'unchanged' };
   store.updateItem(existing.id, item, existing.status);
   return { itemId: existing.id, action: 'updated' };
+}
+
+/**
+ * The file's SOP Instance UID: the dataset's (0008,0018), else the file meta's Media Storage SOP
+ * Instance UID (0002,0003). The meta is read again on its own: dcmjs stops at the first dataset tag.
+ */
+function sopInstanceUidOf(item: DicomJson, bytes: Buffer): string | undefined {
+  const own = elementStrings(item['00080018'])[0]?.trim();
+  if (own) return own;
+  try {
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const options = { ignoreErrors: true, untilTag: '00080000', stopOnGreaterTag: true } as unknown as Parameters<typeof dcmjs.data.DicomMessage.readFile>[1];
+    const meta = dcmjs.data.DicomMessage.readFile(buffer, options).meta as unknown as DicomJson;
+    return elementStrings(meta['00020003'])[0]?.trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What identifies an imported item: SOP Instance UID, else Study Instance UID + SPS ID, else its content. */
