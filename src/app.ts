@@ -1,7 +1,7 @@
 /**
  * Wires the running bridge: store, mapping, MLLP listener and DICOM SCP, from a validated config.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BridgeConfig, CallingAeSetting } from './config/schema.js';
@@ -9,6 +9,9 @@ import { streamWorklistAnswers } from './dicom/find.js';
 import { WorklistScp } from './dicom/scp.js';
 import { createOrderMessageHandler, createOversizeReply } from './hl7/order-handler.js';
 import { MllpListener } from './hl7/mllp.js';
+import { PipelineRunner } from './hl7/pipeline-runner.js';
+import type { CharsetMismatchPolicy } from './hl7/charset.js';
+import { claimDatabase } from './store/owner-lock.js';
 import type { Logger } from './log.js';
 import { loadMappingSet } from './mapping/load.js';
 import { errorMessage } from './errors.js';
@@ -52,9 +55,16 @@ export function mirrorFolderOf(config: BridgeConfig): WorklistFolder | undefined
   });
 }
 
-export function openStore(config: BridgeConfig): WorklistStore {
-  return WorklistStore.open(config['db.path'], { showClosedItems: config['worklist.showClosedItems'] === 'true' });
+export function openStore(config: BridgeConfig, opts: { busyTimeoutMs?: number } = {}): WorklistStore {
+  return WorklistStore.open(config['db.path'], { showClosedItems: config['worklist.showClosedItems'] === 'true', ...opts });
 }
+
+/**
+ * How long the running bridge's own writes may wait, blocking, for another process's write lock.
+ * Group commits of orders never wait here: they retry from a timer (store/items.ts); this bounds the
+ * other writes (MPPS, value index, purge) so that an import never holds the event loop for long.
+ */
+const BRIDGE_BUSY_TIMEOUT_MS = 20;
 
 export interface RunningBridge {
   mllpPort: number | undefined;
@@ -67,7 +77,19 @@ export interface RunningBridge {
 export async function startBridge(config: BridgeConfig, logger: Logger): Promise<RunningBridge> {
   const files = mappingFiles(config);
   let mappings = loadMappingSet(files);
-  const store = openStore(config);
+  const dbPath = config['db.path'];
+  if (dbPath !== ':memory:') mkdirSync(dirname(resolve(dbPath)), { recursive: true });
+  // One bridge per database: a second one stops here, naming the process that owns it.
+  const ownership = dbPath === ':memory:' ? undefined : await claimDatabase(dbPath);
+  let store: WorklistStore;
+  try {
+    store = openStore(config, { busyTimeoutMs: BRIDGE_BUSY_TIMEOUT_MS });
+  } catch (err) {
+    ownership?.release();
+    throw err;
+  }
+  store.onUnavailable = (err) =>
+    logger.error('store.database_file_gone', { path: dbPath, error: err.message, effect: 'every order is answered AE until the bridge is restarted on a real database file' });
   store.onBackgroundError = (err) => logger.error('store.value_index_failed', { code: err.code, error: err.message, effect: 'queries still find the items; retried with the next orders' });
   const checkpointer =
     config['db.checkpointIntervalMs'] > 0 && store.inWalMode
@@ -106,6 +128,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
   sender?.start();
 
   let mllp: MllpListener | undefined;
+  let runner: PipelineRunner | undefined;
   let scp: WorklistScp | undefined;
   let mirror: WorklistMirror | undefined;
   try {
@@ -153,16 +176,31 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       const orders = new OrderService(store, { unknownOrder: config['orders.unknownOrder'] as UnknownOrderPolicy });
       const bridgeApplication = config['dicom.aeTitle'];
       const maxFrameBytes = config['mllp.maxFrameBytes'];
+      runner = new PipelineRunner(
+        {
+          mappings: () => mappings,
+          uidRoot: config['uid.root'],
+          bridgeApplication,
+          limits: { maxSegments: config['hl7.maxSegments'], maxFieldsPerSegment: config['hl7.maxFieldsPerSegment'] },
+          charsetMismatch: config['hl7.charsetMismatch'] as CharsetMismatchPolicy,
+        },
+        files,
+      );
       mllp = new MllpListener({
         host: config['mllp.host'],
         port: config['mllp.port'],
         maxFrameBytes,
+        maxConnections: config['mllp.maxConnections'],
+        idleTimeoutMs: config['mllp.idleTimeoutSeconds'] * 1000,
+        frameTimeoutMs: config['mllp.frameTimeoutSeconds'] * 1000,
         logger,
-        onMessage: createOrderMessageHandler({ mappings: () => mappings, uidRoot: config['uid.root'], bridgeApplication, orders, logger }),
+        onMessage: createOrderMessageHandler({ bridgeApplication, orders, logger, runner }),
         onOversize: createOversizeReply({ bridgeApplication, maxFrameBytes, orders, logger }),
       });
       mllpPort = await mllp.start();
-      logger.info('mllp.ready', { host: config['mllp.host'], port: mllpPort });
+      const bound = mllp.address();
+      logger.info('mllp.ready', { host: config['mllp.host'], port: mllpPort, bound: bound?.address, max_connections: config['mllp.maxConnections'] });
+      warnIfFewDescriptors(config, logger);
     } else {
       logger.info('mllp.disabled', { reason: 'mllp.port is 0' });
     }
@@ -172,6 +210,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       reloadMappings() {
         try {
           mappings = loadMappingSet(files);
+          runner?.reloadMappings(files);
           logger.info('mapping.reloaded', { mappings: mappings.describe() });
           return true;
         } catch (err) {
@@ -183,20 +222,46 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         stopRetention();
         sender?.stop();
         await mllp?.stop();
+        await runner?.close();
         await scp?.stop();
         await mirror?.stop();
         await checkpointer?.stop();
         store.close();
+        ownership?.release();
       },
     };
   } catch (err) {
     stopRetention();
     sender?.stop();
     await mllp?.stop();
+    await runner?.close();
     await scp?.stop();
     await mirror?.stop();
     await checkpointer?.stop();
     store.close();
+    ownership?.release();
     throw err;
+  }
+}
+
+/**
+ * Warns when the process may run out of file descriptors before mllp.maxConnections and
+ * dicom.maxAssociations are reached: at that limit accept() fails and new orders get no ACK.
+ */
+function warnIfFewDescriptors(config: BridgeConfig, logger: Logger): void {
+  let limit: number | undefined;
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    limit = m ? Number(m[1]) : undefined;
+  } catch {
+    return; // not Linux: nothing to read
+  }
+  const needed = config['mllp.maxConnections'] + config['dicom.maxAssociations'] + 64;
+  if (limit !== undefined && limit < needed) {
+    logger.warn('bridge.fd_limit_low', {
+      limit,
+      needed,
+      hint: 'raise the open-files limit (ulimit -n, systemd LimitNOFILE) or lower mllp.maxConnections / dicom.maxAssociations',
+    });
   }
 }

@@ -24,7 +24,8 @@ Commands:
   start [--config FILE] [--db PATH] [--mllp-port N] [--dicom-port N] [--ae-title AE] [--mapping FILE]
         Start the MLLP listener and the DICOM worklist SCP (--mllp-port 0: no HL7 listener).
   import [--db PATH] FILE.wl|FOLDER...
-        Load DICOM worklist files (as served by wlmscpfs or Orthanc) into the store.
+        Load DICOM worklist files (as served by wlmscpfs or Orthanc) into the store; a file imported
+        again updates its item (reported as created / updated / unchanged). Safe beside a running bridge.
   map [--mapping FILES] MESSAGE.hl7
         Show the worklist item a message would produce, and its ACK, without storing anything.
   messages [--db PATH] [--since DATE] [--until DATE] [--patient ID] [--accession NUMBER]
@@ -96,7 +97,7 @@ async function commandStart(flags: Flags): Promise<number> {
   return 0;
 }
 
-function commandImport(flags: Flags, files: string[]): number {
+async function commandImport(flags: Flags, files: string[]): Promise<number> {
   if (files.length === 0) {
     process.stderr.write('mwl-bridge import: give one or more .wl files or folders\n');
     return 2;
@@ -104,9 +105,13 @@ function commandImport(flags: Flags, files: string[]): number {
   const config = buildConfig(flags);
   const store = WorklistStore.open(config['db.path']);
   try {
-    const report = importWorklistFiles(store, files);
+    const report = await importWorklistFiles(store, files);
     for (const f of report.failed) process.stderr.write(`FAILED ${f.file}: ${f.error}\n`);
-    process.stdout.write(`imported ${report.imported.length} item(s) into ${config['db.path']}` + (report.failed.length ? `, ${report.failed.length} file(s) failed\n` : '\n'));
+    const count = (action: string): number => report.imported.filter((i) => i.action === action).length;
+    process.stdout.write(
+      `imported ${report.imported.length} item(s) into ${config['db.path']}: ${count('created')} created, ${count('updated')} updated, ${count('unchanged')} unchanged` +
+        (report.failed.length ? `; ${report.failed.length} file(s) failed\n` : '\n'),
+    );
     return report.failed.length ? 1 : 0;
   } finally {
     store.close();

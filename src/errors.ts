@@ -15,7 +15,15 @@ export type ErrorCode =
   | 'HL7_UNKNOWN_ORDER'
   | 'HL7_REQUIRED_FIELD_MISSING'
   | 'HL7_BAD_VALUE'
+  /** A mapped value breaks the rules of its DICOM VR (syntax, length, characters). */
+  | 'HL7_INVALID_VALUE'
+  /** The message exceeds hl7.maxSegments or hl7.maxFieldsPerSegment. */
+  | 'HL7_LIMIT_EXCEEDED'
   | 'STORE_UNAVAILABLE'
+  /** Another process (a second bridge) owns the database. */
+  | 'STORE_IN_USE'
+  /** An item to store breaks the rules of a DICOM VR (imports, and any other writer). */
+  | 'ITEM_INVALID'
   | 'STORE_WRITE'
   | 'DICOM_FILE_INVALID'
   | 'DICOM_QUERY_INVALID'
@@ -75,6 +83,11 @@ export function hl7ConditionFor(code: ErrorCode): { condition: Hl7ErrorCondition
       return { condition: Hl7ErrorCondition.requiredFieldMissing, ack: 'AE' };
     case 'HL7_BAD_VALUE':
       return { condition: Hl7ErrorCondition.tableValueNotFound, ack: 'AE' };
+    case 'HL7_INVALID_VALUE':
+    case 'ITEM_INVALID':
+      return { condition: Hl7ErrorCondition.dataTypeError, ack: 'AE' };
+    case 'HL7_LIMIT_EXCEEDED':
+      return { condition: Hl7ErrorCondition.applicationInternalError, ack: 'AR' };
     case 'HL7_DECODE':
     case 'HL7_PARSE':
     case 'HL7_MISSING_MSH':

@@ -26,7 +26,8 @@ export function createLogger(
     if (rank[level] < min) return;
     const time = new Date().toISOString();
     if (format === 'json') {
-      write(JSON.stringify({ time, level, event, ...fields }));
+      // JSON.stringify escapes C0 controls only; DEL, C1 and the line/paragraph separators too.
+      write(JSON.stringify({ time, level, event, ...fields }).replace(UNESCAPED_BY_JSON, unicodeEscape));
       return;
     }
     const parts = Object.entries(fields)
@@ -42,9 +43,23 @@ export function createLogger(
   };
 }
 
-function formatValue(v: string | number | boolean | undefined | null): string {
+/**
+ * Characters a text log line must never carry raw: C0 and C1 controls, DEL, and the Unicode line,
+ * paragraph and bidirectional-override characters (a terminal or log viewer acts on them: ESC
+ * starts terminal sequences, CR/LF forge lines, U+202E reverses text).
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const UNESCAPED_BY_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function unicodeEscape(ch: string): string {
+  return '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0');
+}
+
+/** A field value for a text line: quoted (JSON string syntax) when it holds spaces, quotes, = or any control character. */
+export function formatValue(v: string | number | boolean | undefined | null): string {
   const s = String(v);
-  return /[\s"=]/.test(s) ? JSON.stringify(s) : s;
+  if (!/[\s"=]/.test(s) && !CONTROL.test(s)) return s;
+  return JSON.stringify(s).replace(UNESCAPED_BY_JSON, unicodeEscape);
 }
 
 /** A logger that drops everything, for unit tests and dry runs. */

@@ -4,6 +4,7 @@
  * its source, and the bridge refuses to start on any of them.
  */
 import { readFileSync } from 'node:fs';
+import { aeTitleProblem, pathComponentProblem } from './names.js';
 import { parseDocument } from 'yaml';
 import { BridgeError } from '../errors.js';
 import {
@@ -59,12 +60,24 @@ export function loadConfig(sources: ConfigSources): BridgeConfig {
     if (typeof result === 'object') problems.push(`${given.source}: ${result.problem}`);
     else config[key] = result;
   }
+  problems.push(...crossChecks(config, raw));
   if (problems.length > 0) {
     throw new BridgeError('CONFIG_INVALID', `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
       hint: 'see the settings table in README.md',
     });
   }
   return Object.freeze(config) as BridgeConfig;
+}
+
+/** Rules between settings: the mirror names a folder after an AE title, which must then be a safe path component. */
+function crossChecks(config: Record<string, string | number>, raw: Partial<Record<SettingKey, { source: string }>>): string[] {
+  if (!config['mirror.dir'] || config['mirror.layout'] !== 'wlmscpfs') return [];
+  const key: SettingKey = config['mirror.aeTitle'] ? 'mirror.aeTitle' : 'dicom.aeTitle';
+  const name = String(config[key] ?? '');
+  const problem = pathComponentProblem(name);
+  if (problem === undefined) return [];
+  const source = raw[key]?.source ?? key;
+  return [`${source}: "${name}" names the mirror's folder inside mirror.dir (wlmscpfs layout) and cannot be a folder name: ${problem} (set mirror.aeTitle to a plain name)`];
 }
 
 function isSettingKey(key: string): key is SettingKey {
@@ -172,7 +185,7 @@ function coerce(type: SettingType, value: unknown): string | number | { problem:
     }
     case 'aeTitleList': {
       const titles = text.split(',').map((t) => t.trim()).filter(Boolean);
-      const bad = titles.filter((t) => !/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(t));
+      const bad = titles.filter((t) => aeTitleProblem(t) !== undefined);
       return bad.length ? { problem: `${bad.map((b) => `"${b}"`).join(', ')} is not an AE title` } : titles.join(',');
     }
     case 'boolean': {
@@ -184,10 +197,10 @@ function coerce(type: SettingType, value: unknown): string | number | { problem:
     case 'aeTitleOrEmpty':
       if (text === '') return '';
     // falls through
-    case 'aeTitle':
-      return /^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(text) && text.trim().length > 0
-        ? text
-        : { problem: `"${text}" is not an AE title: 1-16 printable ASCII characters, no backslash` };
+    case 'aeTitle': {
+      const problem = aeTitleProblem(text);
+      return problem === undefined ? text : { problem: `"${text}" is not an AE title (${problem}): 1-16 printable ASCII characters, no backslash, no control characters` };
+    }
     case 'uidRoot':
       return /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/.test(text) && text.length <= 40
         ? text

@@ -1,31 +1,108 @@
 /**
  * Imports DICOM worklist files (.wl, as served by wlmscpfs or Orthanc) into the store, so that a
  * site can migrate its worklist folder. Folders are searched for *.wl files. A bad file is
- * reported and skipped; the others are still imported, each in its own transaction.
+ * reported and skipped; the others are still imported.
+ *
+ * Idempotent: an item remembers what identifies it in its file (its SOP Instance UID; else Study
+ * Instance UID and SPS ID; else its content), and importing the same file again updates that item
+ * (or leaves it, when nothing changed) instead of adding a second one.
+ *
+ * Safe beside a running bridge: files are read and parsed outside any transaction, then written in
+ * short batches, each taking SQLite's write lock up front (BEGIN IMMEDIATE), with a pause between
+ * batches in which the bridge's group commits (which retry from a timer) get the lock.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../errors.js';
 import type { WorklistStore } from '../store/items.js';
+import { Tags, elementStrings, sequenceItems, type DicomJson } from '../worklist/item.js';
 import { readWorklistFile } from './dataset.js';
+import { dcmjs } from './dcmjs.js';
+
+export type ImportAction = 'created' | 'updated' | 'unchanged';
 
 export interface ImportReport {
-  imported: { file: string; itemId: number }[];
+  imported: { file: string; itemId: number; action: ImportAction }[];
   failed: { file: string; error: string }[];
 }
 
-export function importWorklistFiles(store: WorklistStore, paths: string[]): ImportReport {
+/** Files written per transaction (each ~0.5 ms): the write lock is held for tens of milliseconds at most. */
+const FILES_PER_BATCH = 25;
+/** Pause between batches, in which another writer (the bridge) takes its turn. */
+const PAUSE_BETWEEN_BATCHES_MS = 10;
+
+export async function importWorklistFiles(store: WorklistStore, paths: string[]): Promise<ImportReport> {
   const report: ImportReport = { imported: [], failed: [] };
-  for (const file of expandPaths(paths, report)) {
+  const files = expandPaths(paths, report);
+  for (let start = 0; start < files.length; start += FILES_PER_BATCH) {
+    if (start > 0) await sleep(PAUSE_BETWEEN_BATCHES_MS);
+    const batch: { file: string; item: DicomJson; key: string }[] = [];
+    for (const file of files.slice(start, start + FILES_PER_BATCH)) {
+      try {
+        const bytes = readFileSync(file);
+        const item = readWorklistFile(bytes, file);
+        batch.push({ file, item, key: importKeyOf(item, sopInstanceUidOf(item, bytes)) });
+      } catch (err) {
+        report.failed.push({ file, error: errorMessage(err) });
+      }
+    }
     try {
-      const dataset = readWorklistFile(readFileSync(file), file);
-      const itemId = store.transaction(() => store.insertItem({ dataset, source: 'import' }));
-      report.imported.push({ file, itemId });
+      store.transaction(() => {
+        for (const entry of batch) {
+          try {
+            // Each file in its own savepoint: one invalid item leaves the others of the batch in.
+            const done = store.transaction(() => importOne(store, entry.item, entry.key));
+            report.imported.push({ file: entry.file, ...done });
+          } catch (err) {
+            report.failed.push({ file: entry.file, error: errorMessage(err) });
+          }
+        }
+      });
     } catch (err) {
-      report.failed.push({ file, error: errorMessage(err) });
+      // The batch could not commit: none of its files is in.
+      const done = new Set(batch.map((b) => b.file));
+      report.imported = report.imported.filter((i) => !done.has(i.file));
+      for (const entry of batch) report.failed.push({ file: entry.file, error: errorMessage(err) });
     }
   }
   return report;
+}
+
+function importOne(store: WorklistStore, item: DicomJson, key: string): { itemId: number; action: ImportAction } {
+  const existing = store.findImportedItem(key);
+  if (!existing) return { itemId: store.insertItem({ dataset: item, source: 'import', importKey: key }), action: 'created' };
+  if (JSON.stringify(existing.dataset) === JSON.stringify(item)) return { itemId: existing.id, action: 'unchanged' };
+  store.updateItem(existing.id, item, existing.status);
+  return { itemId: existing.id, action: 'updated' };
+}
+
+/**
+ * The file's SOP Instance UID: the dataset's (0008,0018), else the file meta's Media Storage SOP
+ * Instance UID (0002,0003). The meta is read again on its own: dcmjs stops at the first dataset tag.
+ */
+function sopInstanceUidOf(item: DicomJson, bytes: Buffer): string | undefined {
+  const own = elementStrings(item['00080018'])[0]?.trim();
+  if (own) return own;
+  try {
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const options = { ignoreErrors: true, untilTag: '00080000', stopOnGreaterTag: true } as unknown as Parameters<typeof dcmjs.data.DicomMessage.readFile>[1];
+    const meta = dcmjs.data.DicomMessage.readFile(buffer, options).meta as unknown as DicomJson;
+    return elementStrings(meta['00020003'])[0]?.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What identifies an imported item: SOP Instance UID, else Study Instance UID + SPS ID, else its content. */
+export function importKeyOf(item: DicomJson, sopInstanceUid: string | undefined): string {
+  if (sopInstanceUid) return `sop:${sopInstanceUid}`;
+  const study = elementStrings(item[Tags.StudyInstanceUID])[0]?.trim();
+  const step = sequenceItems(item, Tags.ScheduledProcedureStepSequence)[0];
+  const sps = step ? elementStrings(step[Tags.ScheduledProcedureStepID])[0]?.trim() : undefined;
+  if (study && sps) return `study:${study}|sps:${sps}`;
+  return `content:${createHash('sha256').update(JSON.stringify(item)).digest('hex')}`;
 }
 
 function expandPaths(paths: string[], report: ImportReport): string[] {

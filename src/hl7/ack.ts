@@ -52,7 +52,8 @@ export function buildAck(source: AckHeaderSource, code: AckCode, error: AckError
     escapeHl7(source.processingId || 'P'),
     escapeHl7(version),
   ].join('|');
-  const msaText = error ? escapeHl7(error.message).slice(0, 80) : '';
+  // Cut before escaping, so that an escape sequence is never cut in half.
+  const msaText = error ? escapeHl7(error.message.slice(0, 80)) : '';
   const msa = ['MSA', code, escapeHl7(source.controlId), msaText].join('|').replace(/\|+$/, '');
   const segments = [msh, msa];
   if (error) segments.push(errSegment(error, version));
@@ -81,10 +82,28 @@ function isBefore25(version: string): boolean {
   return major < 2 || (major === 2 && minor < 5);
 }
 
+/**
+ * A value as HL7 text: the delimiters as \F\ \S\ \R\ \E\ \T\, and every control character (C0,
+ * DEL, C1) as a hex escape \Xhh\, so that no raw CR, VT or FS (segment and frame delimiters) can end
+ * up in a field the bridge writes. (C1 characters are written with their ISO 8859-1 code.)
+ */
 export function escapeHl7(value: string): string {
-  return value.replace(/[\\|^~&\r\n]/g, (ch) =>
-    ch === '\\' ? '\\E\\' : ch === '|' ? '\\F\\' : ch === '^' ? '\\S\\' : ch === '~' ? '\\R\\' : ch === '&' ? '\\T\\' : ' ',
-  );
+  return value.replace(/[\\|^~&\u0000-\u001f\u007f-\u009f]/g, (ch) => {
+    switch (ch) {
+      case '\\':
+        return '\\E\\';
+      case '|':
+        return '\\F\\';
+      case '^':
+        return '\\S\\';
+      case '~':
+        return '\\R\\';
+      case '&':
+        return '\\T\\';
+      default:
+        return `\\X${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}\\`;
+    }
+  });
 }
 
 export function hl7Timestamp(d: Date): string {

@@ -6,16 +6,18 @@
 import HL7 from 'hl7-standard';
 import { BridgeError } from '../errors.js';
 import type { Hl7Field, Hl7Message, Hl7Segment } from '../mapping/message.js';
-import { charsetForMsh18, decodeBytes, SUPPORTED_CHARSETS } from './charset.js';
+import { charsetForMsh18, decodeBytes, SUPPORTED_CHARSETS, type CharsetMismatchPolicy } from './charset.js';
 
 const STANDARD_ENCODING = '^~\\&';
 
 export interface DecodedMessage {
   message: Hl7Message;
   text: string;
+  /** Set when the bytes were read as UTF-8 against MSH-18 (see decodeBytes). */
+  charsetMismatch?: { declared: string };
 }
 
-export function decodeHl7Message(bytes: Buffer): DecodedMessage {
+export function decodeHl7Message(bytes: Buffer, policy: CharsetMismatchPolicy = 'utf8'): DecodedMessage {
   const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
   const msh18 = readMsh18(body);
   const charset = charsetForMsh18(msh18);
@@ -25,9 +27,10 @@ export function decodeHl7Message(bytes: Buffer): DecodedMessage {
       hint: `use one of ${SUPPORTED_CHARSETS.join(', ')}`,
     });
   }
-  const decoded = decodeBytes(body, charset);
+  const decoded = decodeBytes(body, charset, policy, msh18.trim());
   const text = normalizeSeparators(decoded.text);
-  return { message: parseHl7Text(text, decoded.charset), text };
+  const message = parseHl7Text(text, decoded.charset);
+  return decoded.mismatch ? { message, text, charsetMismatch: decoded.mismatch } : { message, text };
 }
 
 /** Parses already decoded text (segments separated by CR, LF or CRLF). */
@@ -71,8 +74,8 @@ function normalizeSeparators(text: string): string {
 
 /** MSH-18 read from the raw bytes (ASCII-safe) before the whole message can be decoded. */
 function readMsh18(bytes: Buffer): string {
-  const end = bytes.findIndex((b) => b === 0x0d || b === 0x0a);
-  const header = bytes.subarray(0, end < 0 ? bytes.length : end).toString('latin1');
+  const end = firstLineEnd(bytes);
+  const header = bytes.subarray(0, end).toString('latin1');
   if (!header.startsWith('MSH') || header.length < 4) return '';
   const fields = header.split(header[3]!);
   // fields[0] = "MSH", fields[n-1] = MSH-n; MSH-18 may repeat (first one counts).
@@ -124,10 +127,21 @@ function toComponents(obj: Record<string, unknown>): string[][] {
  * the ACK still names its control id and swaps sender and receiver.
  */
 export function readHeaderLeniently(bytes: Buffer): { fields: string[] } {
-  const end = bytes.findIndex((b) => b === 0x0d || b === 0x0a);
-  const header = bytes.subarray(0, end < 0 ? bytes.length : end).toString('latin1');
+  const end = firstLineEnd(bytes);
+  const header = bytes.subarray(0, end).toString('latin1');
   if (!header.startsWith('MSH') || header.length < 4) return { fields: [] };
   const parts = header.split(header[3]!);
   // fields[n] = MSH-n, as received
   return { fields: ['', header[3]!, ...parts.slice(1)] };
 }
+
+/** Where the first segment ends (CR or LF), -1 for none; indexOf rather than a callback per byte. */
+function firstLineEnd(bytes: Buffer): number {
+  const cr = bytes.indexOf(0x0d);
+  const lf = bytes.indexOf(0x0a);
+  const end = cr < 0 ? lf : lf < 0 ? cr : Math.min(cr, lf);
+  // An MSH is a few hundred bytes: a hostile one-line megabyte is not split into fields here.
+  return Math.min(end < 0 ? bytes.length : end, MAX_HEADER_BYTES);
+}
+
+const MAX_HEADER_BYTES = 65536;

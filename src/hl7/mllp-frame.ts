@@ -2,84 +2,154 @@
  * MLLP framing for one connection: <VT> message bytes <FS><CR>. Bytes are kept as bytes (the
  * character set is decided per message from MSH-18, later), several frames in one TCP chunk and a
  * frame split over many chunks both come out as whole frames, in order.
+ *
+ * A VT always starts a new frame (MLLP release 2, as HAPI and dcm4che read it): the bytes of a frame
+ * that had not ended are reported as truncated, never joined to the next message. A frame's bytes
+ * are kept as a list of chunks and joined once, when it ends: a sender of one byte at a time costs
+ * one small copy per byte, not a copy of everything received so far.
  */
 
 const VT = 0x0b;
 const FS = 0x1c;
 const CR = 0x0d;
-/** How much of an oversize frame is kept: enough for its MSH, to address the rejection. */
+/** How much of an oversize or truncated frame is kept: enough for its MSH, to address a reply or a log line. */
 const HEAD_BYTES = 4096;
 
 export type MllpEvent =
   | { type: 'frame'; bytes: Buffer }
-  /** Bytes outside any frame (before a VT). Reported so that a framing fault can be logged. */
-  | { type: 'junk'; bytes: Buffer }
+  /** Bytes outside any frame (before a VT), other than blank lines. Counted so that a framing fault can be logged. */
+  | { type: 'junk'; bytes: number }
   /** A frame grew past the limit; the decoder dropped it, keeping its first bytes (head) for the reply. */
-  | { type: 'oversize'; bytes: number; head: Buffer };
+  | { type: 'oversize'; bytes: number; head: Buffer }
+  /** A frame that a new VT cut short; its bytes were dropped (head: the first of them). */
+  | { type: 'truncated'; bytes: number; head: Buffer };
 
 export class MllpFrameDecoder {
-  private pending: Buffer = Buffer.alloc(0);
   private inFrame = false;
+  /** The current frame went over the limit: its bytes are dropped until it ends. */
   private discarding = false;
+  private parts: Buffer[] = [];
+  private length = 0;
+  /** The previous chunk ended with a FS inside a frame: a CR at the start of the next one ends the frame. */
+  private pendingFs = false;
 
   constructor(private readonly maxFrameBytes: number) {}
 
   /** Bytes of a frame begun but not finished (what a dropped connection loses). */
   pendingBytes(): number {
-    return this.inFrame ? this.pending.length : 0;
+    return this.inFrame ? this.length + (this.pendingFs ? 1 : 0) : 0;
+  }
+
+  /** Whether a frame has begun and not ended. */
+  inPartialFrame(): boolean {
+    return this.inFrame;
   }
 
   push(chunk: Buffer): MllpEvent[] {
     const events: MllpEvent[] = [];
-    let data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = Buffer.alloc(0);
-    for (;;) {
+    let pos = 0;
+    while (pos < chunk.length) {
       if (!this.inFrame) {
-        const start = data.indexOf(VT);
-        const junk = start < 0 ? data : data.subarray(0, start);
-        if (junk.length > 0 && !isWhitespace(junk)) events.push({ type: 'junk', bytes: Buffer.from(junk) });
-        if (start < 0) return events;
-        data = data.subarray(start + 1);
-        this.inFrame = true;
-        this.discarding = false;
+        const start = chunk.indexOf(VT, pos);
+        const end = start < 0 ? chunk.length : start;
+        if (end > pos && !isWhitespace(chunk, pos, end)) events.push({ type: 'junk', bytes: end - pos });
+        if (start < 0) break;
+        this.startFrame();
+        pos = start + 1;
+        continue;
       }
-      const end = findTrailer(data);
-      if (end < 0) {
-        // Keep a trailing FS: its CR may come in the next chunk.
-        if (this.discarding) {
-          this.pending = data.length > 0 && data[data.length - 1] === FS ? Buffer.from([FS]) : Buffer.alloc(0);
-        } else if (data.length > this.maxFrameBytes) {
-          events.push({ type: 'oversize', bytes: data.length, head: Buffer.from(data.subarray(0, HEAD_BYTES)) });
-          this.discarding = true;
-          this.pending = Buffer.alloc(0);
-        } else {
-          this.pending = Buffer.from(data);
+      if (this.pendingFs) {
+        this.pendingFs = false;
+        if (chunk[pos] === CR) {
+          this.endFrame(events);
+          pos += 1;
+          continue;
         }
-        return events;
+        this.append(Buffer.from([FS]), events);
       }
-      if (!this.discarding) {
-        if (end > this.maxFrameBytes) events.push({ type: 'oversize', bytes: end, head: Buffer.from(data.subarray(0, HEAD_BYTES)) });
-        else events.push({ type: 'frame', bytes: Buffer.from(data.subarray(0, end)) });
+      const vt = chunk.indexOf(VT, pos);
+      const stop = vt < 0 ? chunk.length : vt;
+      const trailer = findTrailer(chunk, pos, stop);
+      if (trailer.at >= 0) {
+        this.append(chunk.subarray(pos, trailer.at), events);
+        this.endFrame(events);
+        pos = trailer.at + 2;
+        continue;
       }
-      data = data.subarray(end + 2);
-      this.inFrame = false;
-      this.discarding = false;
+      if (vt >= 0) {
+        this.append(chunk.subarray(pos, vt), events);
+        if (!this.discarding) events.push({ type: 'truncated', bytes: this.length, head: this.head() });
+        this.startFrame();
+        pos = vt + 1;
+        continue;
+      }
+      // No end in this chunk: keep the bytes (a FS at its very end may be the start of the trailer).
+      this.append(chunk.subarray(pos, trailer.fsAtEnd ? chunk.length - 1 : chunk.length), events);
+      this.pendingFs = trailer.fsAtEnd;
+      break;
+    }
+    return events;
+  }
+
+  private startFrame(): void {
+    this.inFrame = true;
+    this.discarding = false;
+    this.parts = [];
+    this.length = 0;
+    this.pendingFs = false;
+  }
+
+  private append(bytes: Buffer, events: MllpEvent[]): void {
+    if (bytes.length === 0) return;
+    if (this.discarding) {
+      this.length += bytes.length;
+      return;
+    }
+    // A copy: the chunk's memory belongs to the socket's read buffer.
+    this.parts.push(Buffer.from(bytes));
+    this.length += bytes.length;
+    if (this.length > this.maxFrameBytes) {
+      events.push({ type: 'oversize', bytes: this.length, head: this.head() });
+      this.discarding = true;
+      this.parts = [];
     }
   }
-}
 
-function findTrailer(data: Buffer): number {
-  let from = 0;
-  for (;;) {
-    const i = data.indexOf(FS, from);
-    if (i < 0 || i + 1 >= data.length) return -1;
-    if (data[i + 1] === CR) return i;
-    from = i + 1;
+  private endFrame(events: MllpEvent[]): void {
+    if (!this.discarding) events.push({ type: 'frame', bytes: this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length) });
+    this.inFrame = false;
+    this.discarding = false;
+    this.parts = [];
+    this.length = 0;
+  }
+
+  private head(): Buffer {
+    const head: Buffer[] = [];
+    let n = 0;
+    for (const part of this.parts) {
+      if (n >= HEAD_BYTES) break;
+      head.push(part.subarray(0, HEAD_BYTES - n));
+      n += head[head.length - 1]!.length;
+    }
+    return Buffer.concat(head);
   }
 }
 
-function isWhitespace(bytes: Buffer): boolean {
-  return bytes.every((b) => b === 0x0d || b === 0x0a || b === 0x20 || b === 0x09);
+/** The first FS CR in chunk[from, to), and whether a FS is the chunk's last byte (its CR may follow). */
+function findTrailer(chunk: Buffer, from: number, to: number): { at: number; fsAtEnd: boolean } {
+  for (let i = chunk.indexOf(FS, from); i >= 0 && i < to; i = chunk.indexOf(FS, i + 1)) {
+    if (i + 1 >= chunk.length) return { at: -1, fsAtEnd: true };
+    if (chunk[i + 1] === CR) return { at: i, fsAtEnd: false };
+  }
+  return { at: -1, fsAtEnd: false };
+}
+
+function isWhitespace(bytes: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const b = bytes[i];
+    if (b !== 0x0d && b !== 0x0a && b !== 0x20 && b !== 0x09) return false;
+  }
+  return true;
 }
 
 /** Wraps reply bytes in an MLLP frame. */

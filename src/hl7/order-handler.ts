@@ -1,22 +1,40 @@
 /**
  * Handles one inbound HL7 message end to end: decode, map, store, then ACK. The ACK is built
  * from the outcome; AA only once the store transaction has committed. Any failure becomes an
- * AE/AR with an ERR segment naming the problem, and nothing is stored for that message.
+ * AE/AR with an ERR segment naming the problem, and nothing is stored for that message. An
+ * acknowledgement (MSH-9 ACK) is logged and never answered: HL7 does not acknowledge ACKs, and a
+ * peer that acknowledges everything would otherwise ping-pong with the bridge forever.
  */
 import { BridgeError, Hl7ErrorCondition } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { OrderService } from '../worklist/orders.js';
+import type { MessageLogEntry, OrderService } from '../worklist/orders.js';
 import { firstString, Tags } from '../worklist/item.js';
 import { encodeText } from './charset.js';
+import { messageContentHash } from './content-key.js';
+import type { PipelineRunner } from './pipeline-runner.js';
 import type { MllpMessageHandler, PeerInfo } from './mllp.js';
-import { ackErrorFor, ackFor, lenientHeader, runOrderPipeline, type OrderPipelineOptions } from './pipeline.js';
+import { readHeaderLeniently } from './message.js';
+import { ackErrorFor, ackFor, isAcknowledgement, lenientHeader, type PipelineResult } from './pipeline.js';
 
-export function createOrderMessageHandler(opts: OrderPipelineOptions & { orders: OrderService; logger: Logger }): MllpMessageHandler {
-  const { orders, logger, bridgeApplication } = opts;
+export interface OrderHandlerOptions {
+  bridgeApplication: string;
+  orders: OrderService;
+  logger: Logger;
+  /** Runs the pipeline (large messages on a worker thread). */
+  runner: PipelineRunner;
+}
+
+export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessageHandler {
+  const { orders, logger, bridgeApplication, runner } = opts;
   return async (bytes: Buffer, peer: PeerInfo) => {
     const receivedAt = new Date().toISOString();
-    const result = runOrderPipeline(bytes, opts);
-    const logBase = {
+    const lenient = lenientHeader(bytes);
+    if (isAcknowledgement(lenient)) {
+      logAcknowledgement(bytes, lenient, peer, logger);
+      return null;
+    }
+    const result = await runner.run(bytes);
+    const logBase: MessageLogEntry = {
       receivedAt,
       remote: `${peer.remoteAddress}:${peer.remotePort}`,
       sendingApplication: result.header.sendingApplication || null,
@@ -24,36 +42,66 @@ export function createOrderMessageHandler(opts: OrderPipelineOptions & { orders:
       controlId: result.header.controlId || null,
       messageType: result.header.messageType || null,
       raw: bytes,
+      contentHash: messageContentHash(bytes),
+      ackCode: 'AA',
+      error: null,
+      ack: null,
     };
+    if (result.charsetMismatch) {
+      logger.warn('hl7.charset_mismatch', {
+        control_id: result.header.controlId,
+        sender: result.header.sendingApplication,
+        declared: result.charsetMismatch.declared || '(empty: ASCII)',
+        read_as: 'UNICODE UTF-8',
+        reason: 'the non-ASCII bytes are valid multi-byte UTF-8; read with the declared character set they would be mojibake (hl7.charsetMismatch: reject refuses such messages)',
+      });
+    }
     if (result.order) {
+      for (const p of result.order.procedures) {
+        for (const a of p.adjustments) {
+          logger.warn('hl7.value_adjusted', { control_id: result.header.controlId, attribute: a.attribute, source: a.source, action: a.action, value: a.value, rule: a.rule });
+        }
+      }
       const ack = ackFor(result, 'AA', undefined, bridgeApplication);
       try {
-        const outcome = await orders.applyDurably(result.order, { ...logBase, ackCode: 'AA', error: null, ack });
+        const outcome = await orders.applyDurably(result.order, { ...logBase, ack });
+        if (outcome.controlIdReusedFrom !== undefined) {
+          logger.warn('hl7.control_id_reused', {
+            control_id: result.header.controlId,
+            sender: result.header.sendingApplication,
+            earlier_message: outcome.controlIdReusedFrom,
+            message: outcome.messageId,
+            effect: 'the content differs from the earlier message with this control id: applied as a new message (see "mwl-bridge messages show ID" for both)',
+          });
+        }
         logger.info(outcome.duplicate ? 'hl7.duplicate_message' : 'hl7.message_applied', {
           control_id: result.header.controlId,
           sender: result.header.sendingApplication,
           type: result.header.messageType,
           mapping: result.mapping?.name,
+          message: outcome.messageId,
+          original_message: outcome.originalMessageId,
           order_control: result.order.procedures.map((p) => p.orderControl).join(','),
-          actions: outcome.duplicate ? 'none (already applied; original ACK sent again)' : outcome.actions.join(','),
+          actions: outcome.duplicate ? 'none (a resend of an applied message: same sender, control id and content; original ACK sent again)' : outcome.actions.join(','),
           items: outcome.itemIds.join(','),
         });
         return encodeText(outcome.ack, result.charset);
       } catch (err) {
-        // Lifecycle refusals (unknown order...) are the sender's to fix; anything else is ours.
+        // Lifecycle refusals (unknown order...) and invalid values are the sender's to fix; anything else is ours.
         const error = err instanceof BridgeError ? err : new BridgeError('STORE_WRITE', (err as Error).message, { cause: err });
-        return reject(error, error.code.startsWith('HL7_') ? 'rejected' : 'error');
+        return reject(result, error, error.code.startsWith('HL7_') || error.code === 'ITEM_INVALID' ? 'rejected' : 'error');
       }
     }
-    return reject(result.error ?? new BridgeError('HL7_PARSE', 'unknown failure'), 'rejected');
+    return reject(result, result.error ?? new BridgeError('HL7_PARSE', 'unknown failure'), 'rejected');
 
-    function reject(error: BridgeError, outcome: 'rejected' | 'error'): Buffer {
+    async function reject(result: PipelineResult, error: BridgeError, outcome: 'rejected' | 'error'): Promise<Buffer> {
       const { code, error: ackError } =
         outcome === 'error'
           ? { code: 'AE' as const, error: { condition: Hl7ErrorCondition.applicationInternalError, message: error.message, detail: error.describe() } }
           : ackErrorFor(error);
       const ack = ackFor(result, code, ackError, bridgeApplication);
-      const log = outcome === 'error' ? logger.error : logger.warn;
+      // A store that lost its file says so once itself (store.database_file_gone); per message, a warning.
+      const log = outcome === 'error' && error.code !== 'STORE_UNAVAILABLE' ? logger.error : logger.warn;
       log('hl7.message_rejected', {
         control_id: result.header.controlId,
         sender: result.header.sendingApplication,
@@ -63,30 +111,56 @@ export function createOrderMessageHandler(opts: OrderPipelineOptions & { orders:
         location: error.location,
         reason: error.message,
       });
-      const first = result.order?.procedures[0]?.item;
-      try {
-        orders.logRejected({ ...logBase, ackCode: code, error: error.describe(), ack }, outcome, {
-          patientId: first ? firstString(first, Tags.PatientID) : null,
-          accessionNumber: first ? firstString(first, Tags.AccessionNumber) : null,
-        });
-      } catch (logErr) {
-        logger.error('hl7.message_log_failed', { control_id: result.header.controlId, error: (logErr as Error).message });
+      if (error.code !== 'STORE_UNAVAILABLE') {
+        const first = result.order?.procedures[0]?.item;
+        try {
+          await orders.logRejected({ ...logBase, ackCode: code, error: error.describe(), ack }, outcome, {
+            patientId: first ? firstString(first, Tags.PatientID) : null,
+            accessionNumber: first ? firstString(first, Tags.AccessionNumber) : null,
+          });
+        } catch (logErr) {
+          logger.error('hl7.message_log_failed', { control_id: result.header.controlId, error: (logErr as Error).message });
+        }
       }
       return encodeText(ack, result.charset);
     }
   };
 }
 
+/** An incoming acknowledgement: one log line with its MSA, no reply. */
+function logAcknowledgement(bytes: Buffer, header: PipelineResult['header'], peer: PeerInfo, logger: Logger): void {
+  const msa = readSegmentLeniently(bytes, 'MSA');
+  logger.info('hl7.ack_received', {
+    connection: peer.connectionId,
+    sender: header.sendingApplication,
+    control_id: header.controlId,
+    type: header.messageType,
+    ack_code: msa[1],
+    acknowledged: msa[2],
+    text: msa[3],
+    effect: 'not answered: HL7 never acknowledges an acknowledgement',
+  });
+}
+
+/** Fields of the first segment with this name within the first 64 KiB, as received ([] when absent). */
+function readSegmentLeniently(bytes: Buffer, name: string): string[] {
+  const head = bytes.subarray(0, 65536).toString('latin1');
+  const separator = readHeaderLeniently(bytes).fields[1] ?? '|';
+  const segment = head.split(/\r\n|\r|\n/).find((s) => s.startsWith(name + separator));
+  return segment ? segment.split(separator).slice(0, 10) : [];
+}
+
 /** The AR for a frame over mllp.maxFrameBytes, addressed from the MSH at its start. */
 export function createOversizeReply(opts: { bridgeApplication: string; maxFrameBytes: number; orders: OrderService; logger: Logger }) {
-  return (head: Buffer, bytes: number, peer: PeerInfo): Buffer => {
+  return (head: Buffer, bytes: number, peer: PeerInfo): Buffer | null => {
     const header = lenientHeader(head);
+    if (isAcknowledgement(header)) return null;
     const error = new BridgeError('HL7_PARSE', `message of ${bytes}+ bytes exceeds mllp.maxFrameBytes (${opts.maxFrameBytes})`, {
       hint: 'split the message, or raise mllp.maxFrameBytes',
     });
     const ack = ackFor({ header }, 'AR', { condition: Hl7ErrorCondition.applicationInternalError, message: error.message, detail: error.describe() }, opts.bridgeApplication);
-    try {
-      opts.orders.logRejected(
+    opts.orders
+      .logRejected(
         {
           receivedAt: new Date().toISOString(),
           remote: `${peer.remoteAddress}:${peer.remotePort}`,
@@ -100,11 +174,8 @@ export function createOversizeReply(opts: { bridgeApplication: string; maxFrameB
           raw: head,
         },
         'rejected',
-      );
-    } catch (err) {
-      opts.logger.error('hl7.message_log_failed', { control_id: header.controlId, error: (err as Error).message });
-    }
+      )
+      .catch((err: unknown) => opts.logger.error('hl7.message_log_failed', { control_id: header.controlId, error: (err as Error).message }));
     return encodeText(ack, 'utf-8');
   };
 }
-

@@ -9,13 +9,19 @@ import type { MappingSet } from '../mapping/select.js';
 import { messageHeader, type MessageHeader } from '../mapping/message.js';
 import { checkOrderSupported } from '../worklist/orders.js';
 import { buildAck, type AckCode, type AckError, type AckHeaderSource } from './ack.js';
-import { decodeHl7Message, readHeaderLeniently } from './message.js';
+import type { CharsetMismatchPolicy } from './charset.js';
+import { checkMessageLimits, type MessageLimits } from './limits.js';
+import { decodeHl7Message, readHeaderLeniently, type DecodedMessage } from './message.js';
 
 export interface OrderPipelineOptions {
   /** The active mappings; a function so that a reload (SIGHUP) takes effect for the next message. */
   mappings: () => MappingSet;
   uidRoot: string;
   bridgeApplication: string;
+  /** hl7.maxSegments / hl7.maxFieldsPerSegment; none checked when absent (the `map` dry run). */
+  limits?: MessageLimits;
+  /** hl7.charsetMismatch: what to do with UTF-8 bytes labelled as a single-byte character set. */
+  charsetMismatch?: CharsetMismatchPolicy;
 }
 
 export interface PipelineResult {
@@ -25,29 +31,49 @@ export interface PipelineResult {
   mapping?: { name: string; file: string };
   order?: MappedOrder;
   error?: BridgeError;
+  /** Set when the bytes were read as UTF-8 against MSH-18 (to be logged as hl7.charset_mismatch). */
+  charsetMismatch?: { declared: string };
 }
+
+type Decoded = Pick<DecodedMessage, 'message' | 'charsetMismatch'>;
 
 /** Decodes and maps a message without storing anything (also the `map` dry run). */
 export function runOrderPipeline(bytes: Buffer, opts: OrderPipelineOptions): PipelineResult {
-  let header = lenientHeader(bytes);
-  let charset = 'utf-8';
-  let mapping: PipelineResult['mapping'];
+  const header = lenientHeader(bytes);
   try {
-    const { message } = decodeHl7Message(bytes);
-    charset = message.charset;
+    if (opts.limits) checkMessageLimits(bytes, opts.limits);
+    return mapDecoded(decodeHl7Message(bytes, opts.charsetMismatch), header, opts);
+  } catch (err) {
+    return failed(err, { header, charset: 'utf-8' });
+  }
+}
+
+function mapDecoded(decoded: Decoded, lenient: PipelineResult['header'], opts: OrderPipelineOptions): PipelineResult {
+  const { message } = decoded;
+  const base: PipelineResult = { header: lenient, charset: message.charset, ...(decoded.charsetMismatch ? { charsetMismatch: decoded.charsetMismatch } : {}) };
+  try {
     const parsedHeader = messageHeader(message);
-    header = ackSource(parsedHeader);
+    base.header = ackSource(parsedHeader);
     checkHeader(parsedHeader);
     const selected = opts.mappings().select(parsedHeader);
-    mapping = { name: selected.name, file: selected.file };
+    base.mapping = { name: selected.name, file: selected.file };
     const order = evaluateMapping(selected, message, { uidRoot: opts.uidRoot });
     checkOrderSupported(order);
-    return { header, charset, mapping, order };
+    return { ...base, order };
   } catch (err) {
-    // Anything else escaping the decoder or mapper is still answered, as an internal error.
-    const error = err instanceof BridgeError ? err : new BridgeError('HL7_PARSE', `unexpected failure: ${(err as Error).message}`, { cause: err });
-    return { header, charset, mapping, error };
+    return failed(err, base);
   }
+}
+
+function failed(err: unknown, base: PipelineResult): PipelineResult {
+  // Anything else escaping the decoder or mapper is still answered, as an internal error.
+  const error = err instanceof BridgeError ? err : new BridgeError('HL7_PARSE', `unexpected failure: ${(err as Error).message}`, { cause: err });
+  return { ...base, error };
+}
+
+/** Whether a message is an acknowledgement (MSH-9.1 ACK), which HL7 never answers. */
+export function isAcknowledgement(header: Pick<PipelineResult['header'], 'messageType'>): boolean {
+  return header.messageType.split('^')[0]!.trim().toUpperCase() === 'ACK';
 }
 
 export function ackFor(result: Pick<PipelineResult, 'header'>, code: AckCode, error: AckError | undefined, bridgeApplication: string): string {

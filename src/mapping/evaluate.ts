@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { BridgeError } from '../errors.js';
-import { elementStrings, type DicomJson, type DicomJsonElement } from '../worklist/item.js';
+import { elementStrings, type DicomJson, type DicomJsonElement, type PersonNameValue } from '../worklist/item.js';
+import { checkElement, maxChars } from '../worklist/vr.js';
 import { missingType1 } from '../worklist/type1.js';
 import type { AttributeRule, Condition, Mapping, TemplatePart, ValueRule } from './load.js';
 import { messageHeader, unescapeHl7, type Hl7Message } from './message.js';
@@ -35,6 +36,22 @@ export interface MappedProcedure {
    * lifecycle raises it when the item is to be stored (NW, XO), not for cancels or status changes.
    */
   type1Problem?: BridgeError;
+  /**
+   * The first value its VR does not allow (and the mapping's `invalid:` policy did not fix). Raised,
+   * like type1Problem, only when the item is to be stored.
+   */
+  valueProblem?: BridgeError;
+  /** Values the mapping's `invalid:` policy cleaned, truncated or left out (to be logged). */
+  adjustments: ValueAdjustment[];
+}
+
+export interface ValueAdjustment {
+  attribute: string;
+  source: string;
+  action: 'cleaned' | 'truncated' | 'omitted';
+  /** The value as read, and the rule it broke. */
+  value: string;
+  rule: string;
 }
 
 export interface MappedOrder {
@@ -71,6 +88,8 @@ export function evaluateMapping(mapping: Mapping, message: Hl7Message, ctx: Eval
       mergedPatientId: mapping.mergePatientId ? ev.read(mapping.mergePatientId, 'text') : '',
       item: ev.rules(mapping.attributes, ''),
       trace: ev.trace,
+      adjustments: ev.adjustments,
+      ...(ev.valueProblem ? { valueProblem: ev.valueProblem } : {}),
     };
     const problem = mapping.type1 === 'reject' ? type1Problem(mapping, procedure.item, i, scopes.length) : undefined;
     return problem ? { ...procedure, type1Problem: problem } : procedure;
@@ -96,6 +115,8 @@ export function orderGroups(message: Hl7Message, anchor: string): GroupScope[] {
 
 class Evaluator {
   readonly trace: TraceEntry[] = [];
+  readonly adjustments: ValueAdjustment[] = [];
+  valueProblem: BridgeError | undefined;
 
   constructor(
     private readonly message: Hl7Message,
@@ -124,7 +145,8 @@ class Evaluator {
         }
         continue;
       }
-      const element = dicomElement(rule.vr, rule.vm, value);
+      const element = this.checked(rule, name, source, dicomElement(rule.vr, rule.vm, value));
+      if (!element) continue;
       dataset[rule.tag] = element;
       // The trace shows the value as stored (after DICOM value rules), not as read.
       this.trace.push({ attribute: name, source, value: elementStrings(element).join('\\') });
@@ -132,10 +154,59 @@ class Evaluator {
     return dataset;
   }
 
+  /**
+   * The element as its VR allows it: valid as it is, or fixed by the rule's `invalid:` policy (clean,
+   * truncate), or undefined when the policy omits it. Otherwise the first such problem is kept (the
+   * message is rejected if the item is to be stored) and the element returned as it is.
+   */
+  private checked(rule: ValueRule, name: string, source: string, element: DicomJsonElement): DicomJsonElement | undefined {
+    const problem = checkElement(rule.vr, rule.vm, element);
+    if (!problem) return element;
+    const adjust = (action: ValueAdjustment['action']): void => {
+      this.adjustments.push({ attribute: name, source, action, value: problem.value, rule: problem.rule });
+    };
+    let fixed = element;
+    const actions: ValueAdjustment['action'][] = [];
+    if (rule.invalid.clean) {
+      fixed = mapText(fixed, (v) => v.replace(/[\u0000-\u001f\u007f-\u009f]+/gu, ' ').trim());
+      actions.push('cleaned');
+    }
+    const max = maxChars(rule.vr);
+    if (rule.invalid.truncate && max !== undefined) {
+      fixed = mapText(fixed, (v) => [...v].slice(0, max).join('').trimEnd());
+      actions.push('truncated');
+    }
+    if (actions.length > 0 && !checkElement(rule.vr, rule.vm, fixed)) {
+      actions.forEach(adjust);
+      return fixed;
+    }
+    if (rule.invalid.omit) {
+      adjust('omitted');
+      return undefined;
+    }
+    // Field, value and rule first: MSA-3 of an ACK shows 80 characters (ERR-8 of v2.5 ACKs and the log, all).
+    const where = /^[A-Z][A-Z0-9]{2}-/.test(source) ? source : rule.from[0]?.text;
+    this.valueProblem ??= new BridgeError(
+      'HL7_INVALID_VALUE',
+      `${where ?? source} ${JSON.stringify(shorten(problem.value))}: ${problem.rule} (${rule.keyword}${this.groupLabel()})`,
+      {
+        location: where,
+        hint: `correct the value in the sender, or give ${rule.keyword} an invalid: policy (clean, truncate, omit) in the mapping`,
+      },
+    );
+    return element;
+  }
+
   read(path: FieldPath, as: ConverterName): string {
     const rep = resolveRepetition(this.message, path, this.scope);
     if (!rep) return '';
-    const decoded = rep.map((subs) => subs.map((s) => unescapeHl7(s, this.message.charset)));
+    let decoded: string[][];
+    try {
+      decoded = rep.map((subs) => subs.map((s) => unescapeHl7(s, this.message.charset)));
+    } catch (err) {
+      if (err instanceof BridgeError && !err.location) throw new BridgeError(err.code, err.message, { location: path.text, ...(err.hint ? { hint: err.hint } : {}) });
+      throw err;
+    }
     if (path.component !== undefined) {
       // A path to one component (or subcomponent) is one value: convert it as its own first component.
       const comp = decoded[path.component - 1] ?? [];
@@ -230,6 +301,23 @@ function findRule(rules: AttributeRule[], keyword: string): AttributeRule | unde
     }
   }
   return undefined;
+}
+
+/** The element with each text value (PN: each component group) passed through f. */
+function mapText(element: DicomJsonElement, f: (v: string) => string): DicomJsonElement {
+  const values = (element.Value ?? []).map((v) => {
+    if (typeof v === 'string') return f(v);
+    if (element.vr === 'PN' && v && typeof v === 'object') {
+      const pn = v as PersonNameValue;
+      return Object.fromEntries(Object.entries(pn).map(([group, text]) => [group, f(text as string)])) as PersonNameValue;
+    }
+    return v;
+  });
+  return { ...element, Value: values };
+}
+
+function shorten(value: string): string {
+  return value.length > 24 ? value.slice(0, 21) + '...' : value;
 }
 
 /** Text VRs in which a backslash is an ordinary character. */

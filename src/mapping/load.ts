@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type YAMLMap } from 'yaml';
 import { BridgeError } from '../errors.js';
 import { lookupKeyword } from '../worklist/dictionary.js';
+import { checkValue } from '../worklist/vr.js';
 import { parseFieldPath, type FieldPath } from './path.js';
 import { checkSegmentField } from './segments.js';
 import { MappingSet } from './select.js';
@@ -39,6 +40,19 @@ export interface ValueRule {
   default: TemplatePart[] | undefined;
   generateUid: boolean;
   required: boolean;
+  /** What happens to a value its VR does not allow (`invalid:`); by default it is rejected. */
+  invalid: InvalidValuePolicy;
+}
+
+/**
+ * `invalid:` in a mapping entry: clean (control characters become spaces), truncate (a value over
+ * its VR's length is cut), omit (a value still invalid is left out); with none of these (or
+ * `reject`), an invalid value rejects the message (AE naming the field, the value and the rule).
+ */
+export interface InvalidValuePolicy {
+  clean: boolean;
+  truncate: boolean;
+  omit: boolean;
 }
 
 export interface SequenceRule {
@@ -78,7 +92,8 @@ export interface Mapping {
 
 const TOP_KEYS = ['name', 'description', 'appliesTo', 'orderControl', 'orderStatus', 'mergePatientId', 'itemPer', 'type1', 'tables', 'attributes'];
 const APPLIES_KEYS = ['messages', 'sendingApplication', 'sendingFacility', 'versions'];
-const RULE_KEYS = ['from', 'as', 'transform', 'template', 'value', 'when', 'cases', 'default', 'generate', 'required'];
+const RULE_KEYS = ['from', 'as', 'transform', 'template', 'value', 'when', 'cases', 'default', 'generate', 'required', 'invalid'];
+const INVALID_POLICIES = ['reject', 'clean', 'truncate', 'omit'];
 const CONDITION_KEYS = ['field', 'equals', 'in', 'matches', 'present'];
 
 export function loadMappingFile(file: string): Mapping {
@@ -230,6 +245,7 @@ function compileValueRule(keyword: string, tag: string, vr: string, vm: string, 
   const rule: ValueRule = {
     kind: 'value', keyword, tag, vr, vm, line, when: [], from: [], template: undefined, value: undefined,
     as: vr === 'PN' ? 'pn' : 'text', transform: [], cases: [], default: undefined, generateUid: false, required: false,
+    invalid: { clean: false, truncate: false, omit: false },
   };
   if (isScalar(node)) {
     const path = compilePath(node, ctx, keyword);
@@ -289,7 +305,19 @@ function compileValueRule(keyword: string, tag: string, vr: string, vm: string, 
         if (isScalar(value) && typeof value.value === 'boolean') rule.required = value.value;
         else ctx.fail(value, `${keyword}: required must be true or false`);
         break;
+      case 'invalid':
+        for (const policy of stringList(value, ctx.fail, `${keyword} invalid`)) {
+          if (!INVALID_POLICIES.includes(policy)) ctx.fail(value, `${keyword}: invalid must be ${INVALID_POLICIES.join(', ')} (or a list of clean, truncate, omit)`);
+          else if (policy !== 'reject') rule.invalid[policy as keyof InvalidValuePolicy] = true;
+        }
+        break;
     }
+  }
+  if (rule.value !== undefined && rule.value !== '') {
+    // As the mapping stores it: a backslash separates values, or becomes / where only one is allowed.
+    const values = vm === '1' || vr === 'PN' ? [rule.value.replace(/\\/g, '/')] : rule.value.split('\\');
+    const broken = values.map((v) => checkValue(vr, v)).find(Boolean);
+    if (broken) ctx.fail(node, `${keyword}: value "${rule.value}" is not a valid ${vr}: ${broken}`);
   }
   const sources = [rule.from.length > 0, rule.template !== undefined, rule.value !== undefined, rule.cases.length > 0].filter(Boolean).length;
   if (sources > 1) ctx.fail(node, `${keyword}: give only one of from, template, value and cases`);

@@ -2,6 +2,7 @@
  * The parsed HL7 v2 message the mapping engine reads: plain data, built by hl7/message.ts from the
  * bytes. Values are kept escaped as received; `fieldValue` decodes escape sequences on access.
  */
+import { BridgeError } from '../errors.js';
 
 /** A field: repetitions -> components -> subcomponents. */
 export type Hl7Field = string[][][];
@@ -83,7 +84,13 @@ export function unescapeHl7(value: string, charset: string): string {
     }
     if (/^X([0-9A-Fa-f]{2})+$/.test(body)) {
       const bytes = Buffer.from(body.slice(1), 'hex');
-      return charset === 'latin1' ? bytes.toString('latin1') : new TextDecoder(charset).decode(bytes);
+      if (charset === 'latin1') return bytes.toString('latin1');
+      try {
+        return new TextDecoder(charset, { fatal: true }).decode(bytes);
+      } catch {
+        // Not decoded into replacement characters: a name would be stored with U+FFFD in it.
+        throw new BridgeError('HL7_DECODE', `the escape ${whole} is not valid ${charset}`, { hint: 'hex escapes hold bytes of the message character set (MSH-18)' });
+      }
     }
     return whole;
   });

@@ -14,22 +14,26 @@ export const converters: Record<ConverterName, (comps: Components) => string> = 
   pn: (c) => personName(sub(c, 1), sub(c, 2), sub(c, 3), sub(c, 5), joinNonEmpty(sub(c, 4), sub(c, 6))),
   /** XCN (id^family^given^middle^suffix^prefix^degree) -> PN. */
   xcn: (c) => personName(sub(c, 2), sub(c, 3), sub(c, 4), sub(c, 6), joinNonEmpty(sub(c, 5), sub(c, 7))),
-  /** TS/DTM YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ] -> DA YYYYMMDD ('' when the day is not given). */
+  /**
+   * TS/DTM YYYY[MM[DD[HH[MM[SS[.S]]]]]][+/-ZZZZ] -> DA YYYYMMDD ('' when the day is not given). Text
+   * that is not a DTM (2013-08-24 17:00, 02282020_150014) is passed on as it is, for the VR check
+   * to refuse: cutting it to 8 characters would store a wrong date.
+   */
   date: (c) => {
-    const digits = tsDigits(sub(c, 1));
-    return digits.length >= 8 ? digits.slice(0, 8) : '';
+    const ts = sub(c, 1);
+    const m = DTM.exec(ts);
+    if (!m) return ts;
+    return m[3] !== undefined ? m[1]! + m[2]! + m[3] : '';
   },
-  /** TS/DTM -> TM HHMM[SS[.FFFFFF]] ('' when no hour and minute are given). */
+  /** TS/DTM -> TM HHMM[SS[.FFFF]] ('' when no hour and minute are given; other text as it is). */
   time: (c) => {
-    const ts = sub(c, 1).trim().replace(/[+-]\d{4}$/, '');
-    const m = /^\d{8}(\d{4}(?:\d{2}(?:\.\d{1,6})?)?)/.exec(ts);
-    return m ? m[1]! : '';
+    const ts = sub(c, 1);
+    const m = DTM.exec(ts);
+    if (!m) return ts;
+    return m[5] !== undefined ? m[4]! + m[5] + (m[6] ?? '') + (m[7] ?? '') : '';
   },
-  /** TS/DTM -> DT, keeping the precision sent and the UTC offset ('' when the year is not given). */
-  datetime: (c) => {
-    const m = /^(\d{4}(?:\d{2}){0,5}(?:\.\d{1,6})?)([+-]\d{4})?$/.exec(sub(c, 1).trim());
-    return m ? m[1]! + (m[2] ?? '') : '';
-  },
+  /** TS/DTM -> DT, keeping the precision sent and the UTC offset (other text as it is). */
+  datetime: (c) => sub(c, 1),
 };
 
 /** Steps applied, in order, to a value after conversion. */
@@ -75,9 +79,8 @@ function sub(comps: Components, component: number): string {
   return (comps[component - 1]?.[0] ?? '').trim();
 }
 
-function tsDigits(ts: string): string {
-  return ts.trim().replace(/[+-]\d{4}$/, '').replace(/\..*$/, '');
-}
+/** HL7 DTM: YYYY[MM[DD[HH[MM[SS[.S...]]]]]]][+/-ZZZZ] (up to 6 fraction digits, as DICOM TM), each part only after the one before it. */
+const DTM = /^(\d{4})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(?:(\d{2})(\.\d{1,6})?)?)?)?)?)?([+-]\d{4})?$/;
 
 function joinNonEmpty(...parts: string[]): string {
   return parts.filter((p) => p !== '').join(' ');

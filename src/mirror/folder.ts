@@ -14,6 +14,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { join } from 'node:path';
 import { lock, unlock } from 'os-lock';
 import { BridgeError } from '../errors.js';
+import { pathComponentProblem } from '../config/names.js';
 
 export type MirrorLayoutKind = 'wlmscpfs' | 'flat';
 
@@ -44,6 +45,12 @@ export class WorklistFolder {
   readonly lockPath: string | undefined;
 
   constructor(readonly layout: MirrorLayout) {
+    const unsafe = layout.layout === 'wlmscpfs' ? pathComponentProblem(layout.aeTitle) : undefined;
+    if (unsafe) {
+      throw new BridgeError('CONFIG_INVALID', `the mirror folder name "${layout.aeTitle}" (the AE title) cannot be used inside ${layout.root}: ${unsafe}`, {
+        hint: 'set mirror.aeTitle to a plain folder name',
+      });
+    }
     this.dir = layout.layout === 'wlmscpfs' ? join(layout.root, layout.aeTitle.trim()) : layout.root;
     this.lockPath = layout.layout === 'wlmscpfs' ? join(this.dir, 'lockfile') : undefined;
   }

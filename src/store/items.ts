@@ -11,6 +11,10 @@ import { BridgeError } from '../errors.js';
 import { openDatabase, type Database } from './db.js';
 import { compileWorklistQuery } from './query-sql.js';
 import { WalSync } from './wal-sync.js';
+import { DatabaseFileGuard } from './file-guard.js';
+import { validateItem } from '../worklist/vr.js';
+import { describeTag } from '../worklist/dictionary.js';
+import { createHash } from 'node:crypto';
 
 export interface StoredItem {
   id: number;
@@ -22,6 +26,18 @@ export interface NewItem {
   dataset: DicomJson;
   source: 'hl7' | 'import';
   status?: ItemStatus;
+  /** What identifies an imported item in its file (see dicom/import.ts). */
+  importKey?: string;
+}
+
+export interface StoreOptions {
+  showClosedItems?: boolean;
+  /**
+   * How long a write may wait, blocking, for another process's write lock (SQLite busy_timeout).
+   * The bridge keeps it short and retries group commits from a timer instead, so that an import
+   * running beside it never holds its event loop for long; the CLI commands wait longer.
+   */
+  busyTimeoutMs?: number;
 }
 
 export type MessageOutcome = 'stored' | 'ignored' | 'duplicate' | 'rejected' | 'error';
@@ -43,6 +59,8 @@ export interface MessageRecord {
   itemIds: number[];
   raw: Buffer;
   ack: string | null;
+  /** What makes two messages with one control id the same message (hl7/content-key.ts); default: a hash of raw. */
+  contentHash?: string | null;
 }
 
 export interface StoredMessage extends MessageRecord {
@@ -88,6 +106,7 @@ interface MessageRow {
   item_ids: string | null;
   raw: Buffer;
   ack: string | null;
+  content_hash: string | null;
 }
 
 const KEY_COLUMNS = `patient_id = @patientId, accession_number = @accessionNumber, patient_name = @patientName, modality = @modality,
@@ -102,6 +121,10 @@ const VALUE_INDEX_BATCH = 256;
 const VALUE_ROWS_PER_INSERT = 128;
 /** Pause in group commits after which the rest is indexed. */
 const VALUE_INDEX_IDLE_MS = 200;
+/** A group commit that finds another process writing tries again after this long... */
+const BUSY_RETRY_MS = 5;
+/** ...for at most this long before its orders are answered AE. */
+const BUSY_GIVE_UP_MS = 30_000;
 
 export class WorklistStore {
   private readonly insertItemStmt: Statement;
@@ -115,38 +138,64 @@ export class WorklistStore {
   /** Syncs the WAL after group commits (off the event loop); undefined when not in WAL mode (in-memory). */
   private readonly walSync: WalSync | undefined;
 
+  /** Set once the database file was found removed or replaced: every write is refused until a restart. */
+  private unavailable: BridgeError | undefined;
+  private readonly fileGuard: DatabaseFileGuard | undefined;
+  private readonly appliedStmt: Statement;
+  private readonly legacyDuplicateStmt: Statement;
+
   private constructor(readonly db: Database) {
-    this.inTransaction = db.transaction((fn: () => unknown) => fn());
+    // Write transactions take SQLite's write lock at BEGIN (IMMEDIATE), not at their first write:
+    // a deferred transaction that read first could not upgrade while another process (an import)
+    // writes, and would fail with "database is locked" however long it waited.
+    this.inTransaction = db.transaction((fn: () => unknown) => fn()).immediate;
+    this.fileGuard = db.memory ? undefined : new DatabaseFileGuard(db.name);
     this.walSync = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal' ? new WalSync(`${db.name}-wal`) : undefined;
     this.insertItemStmt = db.prepare(`
       INSERT INTO items (status, source, patient_id, accession_number, patient_name, modality, station_ae_title,
         sps_start_date, sps_start_time, placer_order_number, filler_order_number, study_instance_uid, sps_id,
-        created_at, updated_at, status_changed_at, dataset)
+        created_at, updated_at, status_changed_at, dataset, import_key)
       VALUES (@status, @source, @patientId, @accessionNumber, @patientName, @modality, @stationAeTitle,
         @spsStartDate, @spsStartTime, @placerOrderNumber, @fillerOrderNumber, @studyInstanceUid, @spsId,
-        @now, @now, @now, @dataset)`);
+        @now, @now, @now, @dataset, @importKey)`);
     this.updateItemStmt = db.prepare(`
       UPDATE items SET ${KEY_COLUMNS}, status = @status, updated_at = @now,
         status_changed_at = CASE WHEN status = @status THEN status_changed_at ELSE @now END, dataset = @dataset
       WHERE id = @id`);
     this.insertMessageStmt = db.prepare(`
       INSERT INTO messages (received_at, remote, sending_application, sending_facility, control_id, message_type,
-        patient_id, accession_number, action, outcome, ack_code, error, item_ids, raw, ack)
+        patient_id, accession_number, action, outcome, ack_code, error, item_ids, raw, ack, content_hash)
       VALUES (@receivedAt, @remote, @sendingApplication, @sendingFacility, @controlId, @messageType,
-        @patientId, @accessionNumber, @action, @outcome, @ackCode, @error, @itemIds, @raw, @ack)`);
+        @patientId, @accessionNumber, @action, @outcome, @ackCode, @error, @itemIds, @raw, @ack, @contentHash)`);
     this.countStmt = db.prepare('SELECT count(*) AS n FROM items');
     this.deleteValuesStmt = db.prepare('DELETE FROM item_values WHERE item_id = ?');
+    // Two statements rather than one with OR: each is a seek on the whole index (a RIS that sends one
+    // control id for everything has thousands of entries with it).
     this.duplicateStmt = db.prepare(`
       SELECT * FROM messages WHERE sending_application IS @app AND sending_facility IS @facility AND control_id = @controlId
-        AND outcome IN ('stored', 'ignored') ORDER BY id LIMIT 1`);
+        AND content_hash = @hash AND outcome IN ('stored', 'ignored') ORDER BY id LIMIT 1`);
+    // Entries logged before content hashes existed (NULL) count as the same message when their bytes are.
+    this.legacyDuplicateStmt = db.prepare(`
+      SELECT * FROM messages WHERE sending_application IS @app AND sending_facility IS @facility AND control_id = @controlId
+        AND content_hash IS NULL AND raw = @raw AND outcome IN ('stored', 'ignored') ORDER BY id LIMIT 1`);
+    // Any one earlier entry (no ORDER BY): a RIS that sends one control id for everything would
+    // otherwise make every message sort all the entries with that id.
+    this.appliedStmt = db.prepare(`
+      SELECT id FROM messages WHERE sending_application IS @app AND sending_facility IS @facility AND control_id = @controlId
+        AND outcome IN ('stored', 'ignored') LIMIT 1`);
   }
 
-  static open(path: string, opts: { showClosedItems?: boolean } = {}): WorklistStore {
-    const store = new WorklistStore(openDatabase(path));
+  static open(path: string, opts: StoreOptions = {}): WorklistStore {
+    const store = new WorklistStore(openDatabase(path, { busyTimeoutMs: opts.busyTimeoutMs ?? 5000 }));
     if (opts.showClosedItems) store.visibleStatuses = [...ACTIVE_STATUSES, ...CLOSED_STATUSES];
     store.backfillValueIndex();
     // Left pending by a stop in the middle of a burst.
-    while (store.indexPendingValues() > 0);
+    try {
+      while (store.indexPendingValues() > 0);
+    } catch (err) {
+      // Another process writing (an import): the items stay listed, queries find them, a later run indexes them.
+      if (!isBusy((err as { cause?: unknown }).cause ?? err)) throw err;
+    }
     return store;
   }
 
@@ -213,11 +262,21 @@ export class WorklistStore {
   private commitPendingGroup(): void {
     const group = this.commitGroup;
     this.commitGroup = [];
+    this.runGroup(group, Date.now());
+  }
+
+  private runGroup(group: typeof this.commitGroup, firstTry: number): void {
+    if (this.unavailable) {
+      for (const { reject } of group) reject(this.unavailable);
+      return;
+    }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    let began = false;
     // Without the WAL's fsync at commit: WalSync makes it durable before anyone is answered.
     if (this.walSync) this.statement('PRAGMA synchronous = NORMAL').run();
     try {
-      this.transaction(() => {
+      this.inTransaction(() => {
+        began = true;
         this.deferValueIndex = true;
         try {
           for (const { work } of group) {
@@ -239,18 +298,29 @@ export class WorklistStore {
         }
       });
     } catch (err) {
-      for (const { reject } of group) reject(err);
+      // Another process holds the write lock (an import): nothing of the group ran; try again soon,
+      // from a timer, rather than waiting for the lock on the event loop.
+      if (!began && isBusy(err) && Date.now() - firstTry < BUSY_GIVE_UP_MS) {
+        setTimeout(() => this.runGroup(group, firstTry), BUSY_RETRY_MS);
+        return;
+      }
+      const error = new BridgeError('STORE_WRITE', `the store could not commit: ${(err as Error).message}`, { cause: err });
+      for (const { reject } of group) reject(error);
       return;
     } finally {
       if (this.walSync) this.statement('PRAGMA synchronous = FULL').run();
     }
     this.scheduleValueIndexing();
-    const settle = (): void =>
+    const settle = (): void => {
+      // Nothing is acknowledged from a database file that is no longer the one at db.path.
+      const gone = this.checkFile();
       group.forEach(({ resolve, reject }, i) => {
         const outcome = outcomes[i]!;
-        if (outcome.ok) resolve(outcome.value);
+        if (gone) reject(gone);
+        else if (outcome.ok) resolve(outcome.value);
         else reject(outcome.error);
       });
+    };
     if (!this.walSync) return settle();
     this.walSync.durable().then(settle, (err: unknown) => {
       // Committed but perhaps not on disk: nobody may be told it is stored.
@@ -263,6 +333,30 @@ export class WorklistStore {
   }
 
   /**
+   * The error to answer with when the database file was removed or replaced while open (kept: no
+   * write succeeds again until the bridge is restarted on a real file), else undefined.
+   */
+  private checkFile(): BridgeError | undefined {
+    if (this.unavailable || !this.fileGuard) return this.unavailable;
+    const problem = this.fileGuard.problem();
+    if (!problem) return undefined;
+    this.unavailable = new BridgeError('STORE_UNAVAILABLE', `the database file ${this.fileGuard.path} ${problem} while the bridge was running; nothing written since is safe`, {
+      location: this.fileGuard.path,
+      hint: 'restore the file (or remove what is left of it) and restart the bridge; orders are answered AE until then, so the RIS keeps them',
+    });
+    this.onUnavailable?.(this.unavailable);
+    return this.unavailable;
+  }
+
+  /** Called once when the database file is found removed or replaced. */
+  onUnavailable: ((err: BridgeError) => void) | undefined;
+
+  /** The store refuses writes (the database file was removed or replaced), or undefined. */
+  get unavailableError(): BridgeError | undefined {
+    return this.unavailable;
+  }
+
+  /**
    * fn run in a transaction, or a savepoint inside one. One wrapper for all calls: better-sqlite3's
    * db.transaction() builds four wrapped functions per call (measured: 28 us per stored order).
    */
@@ -270,21 +364,29 @@ export class WorklistStore {
 
   /** Runs fn in one transaction (committed, and durable, when this returns). */
   transaction<T>(fn: () => T): T {
+    if (this.unavailable) throw this.unavailable;
+    const outermost = !this.db.inTransaction;
+    let result: T;
     try {
-      return this.inTransaction(fn) as T;
+      result = this.inTransaction(fn) as T;
     } catch (err) {
       if (err instanceof BridgeError) throw err;
       throw new BridgeError('STORE_WRITE', `the store could not commit: ${(err as Error).message}`, { cause: err });
     }
+    const gone = outermost ? this.checkFile() : undefined;
+    if (gone) throw gone;
+    return result;
   }
 
   insertItem(item: NewItem): number {
+    checkItem(item.dataset);
     const result = this.insertItemStmt.run({
       ...indexKeysOf(item.dataset),
       status: item.status ?? 'SCHEDULED',
       source: item.source,
       now: new Date().toISOString(),
       dataset: JSON.stringify(item.dataset),
+      importKey: item.importKey ?? null,
     });
     const id = Number(result.lastInsertRowid);
     if (this.deferValueIndex) this.markValuesPending(id);
@@ -292,8 +394,13 @@ export class WorklistStore {
     return id;
   }
 
-  /** Replaces an item's dataset (and status), re-deriving its matching keys. */
-  updateItem(id: number, dataset: DicomJson, status: ItemStatus): void {
+  /**
+   * Replaces an item's dataset (and status), re-deriving its matching keys. New values are checked
+   * against their VRs; a status change of a stored item (validate: false) is not refused for a
+   * value stored before the checks existed.
+   */
+  updateItem(id: number, dataset: DicomJson, status: ItemStatus, opts: { validate?: boolean } = {}): void {
+    if (opts.validate !== false) checkItem(dataset);
     this.updateItemStmt.run({ ...indexKeysOf(dataset), id, status, now: new Date().toISOString(), dataset: JSON.stringify(dataset) });
     if (this.deferValueIndex) this.markValuesPending(id);
     else this.writeValues(id, dataset);
@@ -356,6 +463,8 @@ export class WorklistStore {
       // turns between them; a group commit meanwhile re-arms the timer).
       if (this.indexPendingValues() === VALUE_INDEX_BATCH) this.armValueIndexTimer();
     } catch (err) {
+      // Another process writing (an import): simply later.
+      if (isBusy((err as { cause?: unknown }).cause ?? err)) return this.armValueIndexTimer();
       // Queries stay right (the items remain pending); the next group commit tries again.
       this.onBackgroundError?.(new BridgeError('STORE_WRITE', `the value index could not be updated: ${(err as Error).message}`, { cause: err }));
     }
@@ -448,14 +557,30 @@ export class WorklistStore {
   }
 
   recordMessage(record: MessageRecord): number {
-    const result = this.insertMessageStmt.run({ ...record, itemIds: JSON.stringify(record.itemIds) });
+    const result = this.insertMessageStmt.run({ ...record, itemIds: JSON.stringify(record.itemIds), contentHash: record.contentHash ?? rawHash(record.raw) });
     return Number(result.lastInsertRowid);
   }
 
-  /** A message already applied with the same sender and control id (a RIS retry). */
-  findAppliedMessage(sendingApplication: string | null, sendingFacility: string | null, controlId: string): StoredMessage | undefined {
-    const row = this.duplicateStmt.get({ app: sendingApplication, facility: sendingFacility, controlId }) as MessageRow | undefined;
+  /**
+   * The message already applied with the same sender, control id and content (a RIS retry), if any.
+   * contentHash: as recorded (hl7/content-key.ts); by default a hash of the raw bytes.
+   */
+  findAppliedMessage(sendingApplication: string | null, sendingFacility: string | null, controlId: string, raw: Buffer, contentHash?: string | null): StoredMessage | undefined {
+    const row = (this.duplicateStmt.get({ app: sendingApplication, facility: sendingFacility, controlId, hash: contentHash ?? rawHash(raw) }) ??
+      this.legacyDuplicateStmt.get({ app: sendingApplication, facility: sendingFacility, controlId, raw })) as MessageRow | undefined;
     return row && toMessage(row);
+  }
+
+  /** The log id of a message applied before with this sender and control id, whatever its content. */
+  lastAppliedWithControlId(sendingApplication: string | null, sendingFacility: string | null, controlId: string): number | undefined {
+    const row = this.appliedStmt.get({ app: sendingApplication, facility: sendingFacility, controlId }) as { id: number } | undefined;
+    return row?.id;
+  }
+
+  /** The imported item with this import key, if any. */
+  findImportedItem(importKey: string): StoredItem | undefined {
+    const row = this.statement('SELECT id, status, dataset FROM items WHERE import_key = ? ORDER BY id LIMIT 1').get(importKey) as ItemRow | undefined;
+    return row && toItem(row);
   }
 
   listMessages(filter: MessageFilter): StoredMessage[] {
@@ -560,7 +685,29 @@ export class WorklistStore {
     clearTimeout(this.valueIndexTimer);
     void this.walSync?.close();
     if (this.db.open) this.db.close();
+    // After SQLite's own descriptors: closing another descriptor of the file while SQLite holds
+    // POSIX locks on it would drop them.
+    this.fileGuard?.close();
   }
+}
+
+/** Refuses an item with a value its VR does not allow (the last check before anything is stored). */
+function checkItem(dataset: DicomJson): void {
+  const [problem] = validateItem(dataset);
+  if (!problem) return;
+  throw new BridgeError('ITEM_INVALID', `${problem.attribute} ${JSON.stringify(problem.value.length > 80 ? problem.value.slice(0, 77) + '...' : problem.value)} is not a valid ${problem.vr}: ${problem.rule}`, {
+    location: describeTag(problem.tag),
+    hint: 'correct the value at its source',
+  });
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || (typeof code === 'string' && code.startsWith('SQLITE_BUSY_'));
+}
+
+function rawHash(raw: Buffer): string {
+  return createHash('sha256').update(raw).digest('hex');
 }
 
 function toItem(row: ItemRow): StoredItem {
@@ -585,5 +732,6 @@ function toMessage(row: MessageRow): StoredMessage {
     itemIds: row.item_ids ? (JSON.parse(row.item_ids) as number[]) : [],
     raw: row.raw,
     ack: row.ack,
+    contentHash: row.content_hash,
   };
 }

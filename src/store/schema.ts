@@ -132,4 +132,19 @@ export const migrations: readonly string[] = [
     item_id INTEGER PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE
   );
   `,
+  `
+  -- Duplicates by content: a message is a resend of an applied one only when sender, control id and
+  -- content (its bytes less MSH-7, see hl7/content-key.ts) agree; a RIS that reuses a control id for
+  -- another order gets that order stored. Entries logged before this migration have no hash and are
+  -- compared by their raw bytes.
+  ALTER TABLE messages ADD COLUMN content_hash TEXT;
+  DROP INDEX IF EXISTS messages_dedup;
+  CREATE INDEX messages_dedup ON messages (sending_application, sending_facility, control_id, content_hash);
+  `,
+  `
+  -- Imported items remember what identifies them in their file (SOP Instance UID, else Study Instance
+  -- UID and SPS ID), so that importing the same file again updates its item instead of adding one.
+  ALTER TABLE items ADD COLUMN import_key TEXT;
+  CREATE INDEX items_import_key ON items (import_key);
+  `,
 ];

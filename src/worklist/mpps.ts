@@ -120,7 +120,7 @@ export class MppsService {
         continue;
       }
       const updated = withStepStatus(item.dataset, status);
-      this.store.updateItem(id, updated, status);
+      this.store.updateItem(id, updated, status, { validate: false });
       this.notify?.(updated, performed as Parameters<MppsNotifier>[1]);
     }
     return closed;

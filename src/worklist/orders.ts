@@ -30,6 +30,15 @@ export interface OrderOutcome {
   duplicate: boolean;
   actions: ItemAction[];
   itemIds: number[];
+  /** This message's entry in the message log. */
+  messageId: number;
+  /** For a duplicate, the entry of the message it repeats. */
+  originalMessageId?: number;
+  /**
+   * Set when another message with the same sender and control id was applied before, with other
+   * content: this one was applied as a message of its own (a RIS that reuses control ids).
+   */
+  controlIdReusedFrom?: number;
 }
 
 const CANCEL = new Set(['CA', 'OC']);
@@ -50,7 +59,11 @@ const ORDER_STATUS: Record<string, ItemStatus> = {
 
 /** Checks, before any store access, that the message asks for something this bridge does. */
 export function checkOrderSupported(order: MappedOrder): void {
-  if (isPatientMessage(order)) return;
+  if (isPatientMessage(order)) {
+    // Patient updates copy their values onto stored items: each must be valid.
+    for (const p of order.procedures) if (p.valueProblem) throw p.valueProblem;
+    return;
+  }
   for (const [i, p] of order.procedures.entries()) {
     if (!SUPPORTED_CONTROLS.has(p.orderControl)) {
       throw new BridgeError('HL7_UNSUPPORTED_ORDER_CONTROL', `order control "${p.orderControl || '(empty)'}" is not supported${groupLabel(order, i)}`, {
@@ -58,6 +71,8 @@ export function checkOrderSupported(order: MappedOrder): void {
         hint: `supported: ${[...SUPPORTED_CONTROLS].join(', ')}`,
       });
     }
+    // Values its VR does not allow are refused whenever the item is stored (not for cancels and status changes).
+    if ((p.orderControl === 'NW' || p.orderControl === 'XO') && p.valueProblem) throw p.valueProblem;
     if ((p.orderControl === 'NW' || p.orderControl === 'XO') && p.type1Problem) throw p.type1Problem;
     if (p.orderControl === 'SC' && !ORDER_STATUS[p.orderStatus]) {
       throw new BridgeError('HL7_BAD_VALUE', `order status "${p.orderStatus || '(empty)'}" cannot be applied by SC${groupLabel(order, i)}`, {
@@ -92,17 +107,20 @@ export class OrderService {
     const first = order.procedures[0]?.item ?? {};
     const logKeys = { patientId: firstString(first, Tags.PatientID) ?? null, accessionNumber: firstString(first, Tags.AccessionNumber) ?? null };
     return this.store.transaction(() => {
-      const original = log.controlId ? this.store.findAppliedMessage(log.sendingApplication, log.sendingFacility, log.controlId) : undefined;
+      // A resend is the same sender, control id and content; another message with a known control id
+      // is applied like any other (RIS systems reuse control ids: a counter reset, one id per batch).
+      const original = log.controlId ? this.store.findAppliedMessage(log.sendingApplication, log.sendingFacility, log.controlId, log.raw, log.contentHash) : undefined;
       if (original) {
-        this.store.recordMessage({ ...log, ...logKeys, ack: original.ack, action: 'duplicate', outcome: 'duplicate', itemIds: original.itemIds, error: null });
-        return { ack: original.ack ?? log.ack, duplicate: true, actions: [], itemIds: original.itemIds };
+        const messageId = this.store.recordMessage({ ...log, ...logKeys, ack: original.ack, action: 'duplicate', outcome: 'duplicate', itemIds: original.itemIds, error: null });
+        return { ack: original.ack ?? log.ack, duplicate: true, actions: [], itemIds: original.itemIds, messageId, originalMessageId: original.id };
       }
+      const reusedFrom = log.controlId ? this.store.lastAppliedWithControlId(log.sendingApplication, log.sendingFacility, log.controlId) : undefined;
       const results = isPatientMessage(order) ? this.applyPatientMessage(order) : order.procedures.flatMap((p) => this.applyProcedure(p));
       const itemIds = [...new Set(results.flatMap((r) => r.itemIds))];
       const actions = results.map((r) => r.action);
       const ignored = actions.every((a) => a === 'ignored');
-      this.store.recordMessage({ ...log, ...logKeys, action: [...new Set(actions)].join(','), outcome: ignored ? 'ignored' : 'stored', itemIds });
-      return { ack: log.ack, duplicate: false, actions, itemIds };
+      const messageId = this.store.recordMessage({ ...log, ...logKeys, action: [...new Set(actions)].join(','), outcome: ignored ? 'ignored' : 'stored', itemIds });
+      return { ack: log.ack, duplicate: false, actions, itemIds, messageId, ...(reusedFrom !== undefined ? { controlIdReusedFrom: reusedFrom } : {}) };
     });
   }
 
@@ -114,9 +132,12 @@ export class OrderService {
     return this.store.inCommitGroup(() => this.apply(order, log));
   }
 
-  /** Logs a message that was answered with AE or AR. */
-  logRejected(log: MessageLogEntry, outcome: 'rejected' | 'error', keys: { patientId?: string | null; accessionNumber?: string | null } = {}): void {
-    this.store.transaction(() =>
+  /**
+   * Logs a message that was answered with AE or AR, in a group commit (so that its write neither
+   * waits for an fsync nor for another process's write lock on the event loop).
+   */
+  logRejected(log: MessageLogEntry, outcome: 'rejected' | 'error', keys: { patientId?: string | null; accessionNumber?: string | null } = {}): Promise<number> {
+    return this.store.inCommitGroup(() =>
       this.store.recordMessage({ ...log, patientId: keys.patientId ?? null, accessionNumber: keys.accessionNumber ?? null, action: null, outcome, itemIds: [] }),
     );
   }
@@ -142,7 +163,8 @@ export class OrderService {
       return [{ action: 'ignored', itemIds: [] }];
     }
     return existing.map((item) => {
-      this.store.updateItem(item.id, withStepStatus(item.dataset, target.status), target.status);
+      // A status change: the stored values stay as they are.
+      this.store.updateItem(item.id, withStepStatus(item.dataset, target.status), target.status, { validate: false });
       return { action: target.action, itemIds: [item.id] };
     });
   }

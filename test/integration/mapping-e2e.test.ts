@@ -82,7 +82,7 @@ describe('mapping reload on SIGHUP', { skip }, () => {
       assert.equal(send('R1'), 'MSA|AA|R1');
       assert.equal(description('R1'), 'MR knee left');
 
-      writeFileSync(mapping, readFileSync(mapping, 'utf8').replace('RequestedProcedureDescription: { from: [OBR-4.2, OBR-4.1] }', 'RequestedProcedureDescription: { template: "RELOADED {OBR-4.1}" }'));
+      writeFileSync(mapping, readFileSync(mapping, 'utf8').replace('RequestedProcedureDescription: { from: [OBR-4.2, OBR-4.1], invalid: [clean, truncate] }', 'RequestedProcedureDescription: { template: "RELOADED {OBR-4.1}" }'));
       bridge.process.kill('SIGHUP');
       await waitFor(() => bridge.log().includes('mapping.reloaded'));
       assert.equal(send('R2'), 'MSA|AA|R2');

@@ -47,4 +47,18 @@ describe('buildAck', () => {
   it('escapes delimiters in text', () => {
     assert.equal(escapeHl7('a|b^c~d\\e&f'), 'a\\F\\b\\S\\c\\R\\d\\E\\e\\T\\f');
   });
+
+  it('escapes every control character, so no ACK field carries a raw VT, FS or CR (issue 16, finding 4)', () => {
+    const hostile = `C\x0b4\x1c\r\n\x1b\x00\x7f\u0085`;
+    const ack = buildAck({ ...source, controlId: hostile, sendingApplication: hostile, triggerEvent: '\x0b' }, 'AR', { condition: Hl7ErrorCondition.segmentSequenceError, message: hostile }, { bridgeApplication: 'X', now });
+    const segments = ack.split('\r').filter(Boolean);
+    assert.equal(segments.length, 3, 'MSH, MSA, ERR and nothing else');
+    assert.ok(!/[\x00-\x0c\x0e-\x1f\x7f-\x9f]/.test(ack), JSON.stringify(ack));
+    assert.equal(segments[1], 'MSA|AR|C\\X0B\\4\\X1C\\\\X0D\\\\X0A\\\\X1B\\\\X00\\\\X7F\\\\X85\\|C\\X0B\\4\\X1C\\\\X0D\\\\X0A\\\\X1B\\\\X00\\\\X7F\\\\X85\\');
+  });
+
+  it('never cuts an escape sequence when shortening MSA-3', () => {
+    const msa = buildAck(source, 'AE', { condition: Hl7ErrorCondition.dataTypeError, message: 'x'.repeat(78) + '|||' }, { bridgeApplication: 'X', now }).split('\r')[1]!;
+    assert.match(msa, /^MSA\|AE\|C42\|x{78}\\F\\\\F\\$/);
+  });
 });

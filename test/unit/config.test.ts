@@ -63,6 +63,35 @@ describe('configuration', () => {
   });
 });
 
+describe('safe names (issue 16, finding 13)', () => {
+  it('an AE title that would name a folder outside mirror.dir is refused when the mirror uses it', () => {
+    for (const ae of ['../x', '..', 'a/b', '.']) {
+      assert.throws(
+        () => loadConfig({ flags: { 'dicom.aeTitle': ae, 'mirror.dir': '/tmp/mirror' } }),
+        (e: unknown) => e instanceof BridgeError && e.code === 'CONFIG_INVALID' && e.message.includes('cannot be a folder name'),
+        ae,
+      );
+      assert.throws(() => loadConfig({ flags: { 'mirror.aeTitle': ae, 'mirror.dir': '/tmp/mirror' } }), /flag --mirror-ae-title: .* cannot be a folder name/);
+    }
+    // Valid AE titles (PS3.5 allows / and .) where no folder is named after them.
+    assert.equal(loadConfig({ flags: { 'dicom.aeTitle': '../x' } })['dicom.aeTitle'], '../x');
+    assert.equal(loadConfig({ flags: { 'dicom.aeTitle': '../x', 'mirror.dir': '/tmp/mirror', 'mirror.aeTitle': 'WLM' } })['mirror.aeTitle'], 'WLM');
+    assert.equal(loadConfig({ flags: { 'dicom.aeTitle': '../x', 'mirror.dir': '/tmp/mirror', 'mirror.layout': 'flat' } })['mirror.layout'], 'flat');
+  });
+
+  it('AE titles follow PS3.5: 1-16 characters, no backslash, no control characters, not only spaces', () => {
+    for (const ae of ['A\\B', 'TAB\tAE', 'ESC\x1bAE', 'X'.repeat(17), '   ', '']) {
+      assert.throws(() => loadConfig({ env: { MWL_BRIDGE_DICOM_AE_TITLE: ae + (ae === '' ? ' ' : '') } }), /AE title|must not be empty/, JSON.stringify(ae));
+    }
+    assert.throws(() => loadConfig({ flags: { 'dicom.allowedCallingAeTitles': 'CT1,BAD\x07' } }), /is not an AE title/);
+  });
+
+  it('the mirror refuses an unsafe folder name itself, too', async () => {
+    const { WorklistFolder } = await import('../../src/mirror/folder.js');
+    assert.throws(() => new WorklistFolder({ root: '/tmp/m', layout: 'wlmscpfs', aeTitle: '../x' }), /cannot be used inside \/tmp\/m/);
+  });
+});
+
 describe('documentation', () => {
   it('README documents every setting with its environment variable, flag and default', async () => {
     const { readFileSync } = await import('node:fs');

@@ -113,16 +113,39 @@ describe('order lifecycle', () => {
     assert.equal(lenient.byPatient('PAT1002').length, 1);
   });
 
-  it('a duplicate (same sender and MSH-10) has no second effect and gets the original ACK', () => {
+  it('a duplicate (same sender, MSH-10 and content) has no second effect and gets the original ACK', () => {
     const { send, store, byPatient } = setup();
     const first = send(sample('orm-mr-knee.hl7'));
-    const again = send(sample('orm-mr-knee.hl7').replace('MR knee left', 'CHANGED'));
+    const again = send(sample('orm-mr-knee.hl7'));
     assert.equal(again.duplicate, true);
     assert.equal(again.ack, first.ack);
+    assert.equal(again.originalMessageId, first.messageId);
     assert.deepEqual(again.itemIds, first.itemIds);
     assert.equal(store.countItems(), 1);
     assert.equal(byPatient('PAT1002').length, 1);
     assert.deepEqual(store.listMessages({}).map((m) => m.outcome), ['duplicate', 'stored']);
+  });
+
+  it('a message logged before content hashes existed is still recognised when resent with the same bytes', () => {
+    const { send, store } = setup();
+    send(sample('orm-mr-knee.hl7'));
+    store.db.prepare('UPDATE messages SET content_hash = NULL').run();
+    assert.equal(send(sample('orm-mr-knee.hl7')).duplicate, true);
+    assert.equal(send(sample('orm-mr-knee.hl7').replace('MR knee left', 'MR knee right')).duplicate, false);
+  });
+
+  // Issue 16, finding 1: this message was answered AA and dropped as a "duplicate".
+  it('another order with a control id already used is stored, and the reuse is reported', () => {
+    const { send, store, byPatient } = setup();
+    const first = send(sample('orm-mr-knee.hl7'));
+    const other = sample('orm-mr-knee.hl7').replace(/PAT1002/g, 'PAT7777').replace(/ACC1002/g, 'ACC7777').replace(/PLC1002/g, 'PLC7777').replace(/FIL1002/g, 'FIL7777');
+    const second = send(other);
+    assert.equal(second.duplicate, false);
+    assert.deepEqual(second.actions, ['created']);
+    assert.equal(second.controlIdReusedFrom, first.messageId);
+    assert.equal(store.countItems(), 2);
+    assert.equal(byPatient('PAT7777').length, 1);
+    assert.deepEqual(store.listMessages({}).map((m) => m.outcome), ['stored', 'stored']);
   });
 
   it('OMI with two IPC: two items; a CA cancels both', () => {

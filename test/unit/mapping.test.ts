@@ -73,7 +73,11 @@ describe('converters and transforms', () => {
     assert.equal(converters.time([['20261123']]), '');
     assert.equal(converters.datetime([['20261123101500-0500']]), '20261123101500-0500');
     assert.equal(converters.datetime([['2026112310']]), '2026112310');
-    assert.equal(converters.datetime([['not a date']]), '');
+    // Text that is no HL7 date is passed on unchanged, for the VR check to refuse (issue 16, finding 2).
+    assert.equal(converters.datetime([['not a date']]), 'not a date');
+    assert.equal(converters.date([['2013-08-24 17:00']]), '2013-08-24 17:00');
+    assert.equal(converters.date([['02282020_150014']]), '02282020_150014');
+    assert.equal(converters.time([['2013-08-24 17:00']]), '2013-08-24 17:00');
   });
   it('trim, upper, lower, replace and lookup steps', () => {
     const table = new Map([['NMR', 'MR']]);

@@ -47,4 +47,34 @@ describe('MllpFrameDecoder', () => {
     const d = new MllpFrameDecoder(1000);
     assert.deepEqual(frames(d.push(frame('MSH|\x1cX'))), ['MSH|\x1cX']);
   });
+
+  it('starts a new frame at every VT: a frame cut short is reported as truncated, the next one is whole (issue 16, finding 4)', () => {
+    const d = new MllpFrameDecoder(1000);
+    const partial = Buffer.from('\x0bMSH|^~\\&|RIS|H|MWL|H|20261123||ORM^O01|CUT', 'latin1');
+    const events = d.push(Buffer.concat([partial, frame('MSH|^~\\&|RIS|H|MWL|H|20261123||ORM^O01|WHOLE|P|2.3.1')]));
+    assert.deepEqual(events.map((e) => e.type), ['truncated', 'frame']);
+    assert.equal((events[0] as { head: Buffer }).head.toString('latin1'), partial.subarray(1).toString('latin1'));
+    assert.equal(frames(events)[0], 'MSH|^~\\&|RIS|H|MWL|H|20261123||ORM^O01|WHOLE|P|2.3.1');
+  });
+
+  it('finds a VT that arrives in a later chunk than the frame it cuts short', () => {
+    const d = new MllpFrameDecoder(1000);
+    assert.deepEqual(d.push(Buffer.from('\x0bMSH|A\x1c', 'latin1')), []);
+    const events = d.push(Buffer.concat([Buffer.from([0x0b]), Buffer.from('MSH|B\x1c\r', 'latin1')]));
+    assert.deepEqual(events.map((e) => e.type), ['truncated', 'frame']);
+    assert.equal(frames(events)[0], 'MSH|B');
+  });
+
+  it('takes a 1 MB frame sent one byte at a time in linear time', () => {
+    const d = new MllpFrameDecoder(2 * 1024 * 1024);
+    const bytes = frame('MSH|' + 'x'.repeat(1024 * 1024));
+    const started = process.hrtime.bigint();
+    const out: string[] = [];
+    for (let i = 0; i < bytes.length; i++) out.push(...frames(d.push(bytes.subarray(i, i + 1))));
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    assert.equal(out.length, 1);
+    assert.equal(out[0]!.length, 4 + 1024 * 1024);
+    // Joining the chunks on every byte (the old decoder) copies ~550 GB here and never finishes.
+    assert.ok(ms < 20000, `${ms} ms`);
+  });
 });
