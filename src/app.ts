@@ -50,13 +50,13 @@ export function mirrorFolderOf(config: BridgeConfig): WorklistFolder | undefined
   if (!config['mirror.dir']) return undefined;
   return new WorklistFolder({
     root: resolve(config['mirror.dir']),
-    layout: config['mirror.layout'] as MirrorLayoutKind,
+    layout: config['mirror.layout'],
     aeTitle: config['mirror.aeTitle'] || config['dicom.aeTitle'],
   });
 }
 
 export function openStore(config: BridgeConfig, opts: { busyTimeoutMs?: number } = {}): WorklistStore {
-  return WorklistStore.open(config['db.path'], { showClosedItems: config['worklist.showClosedItems'] === 'true', ...opts });
+  return WorklistStore.open(config['db.path'], { showClosedItems: config['worklist.showClosedItems'], ...opts });
 }
 
 /**
@@ -117,11 +117,12 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
   // MPPS status changes go to the RIS as HL7, queued in the same transaction and sent with retries.
   const destination = config['mpps.hl7Destination'];
   const sender = destination ? new Hl7Sender(store, { retrySeconds: config['mpps.hl7RetrySeconds'], ackTimeoutMs: 10000, logger }) : undefined;
-  const mppsNotifier: MppsNotifier | undefined = sender
+  const mppsNotifier: MppsNotifier | undefined =
+    sender && destination
     ? (item, performed) => {
         const code = performed === 'IN PROGRESS' ? 'IP' : performed === 'COMPLETED' ? 'CM' : 'DC';
         const message = buildStatusMessage(item, code, { sendingApplication: config['dicom.aeTitle'] });
-        store.enqueueOutbound(destination, message.controlId, message.text);
+        store.enqueueOutbound(`${destination.host}:${destination.port}`, message.controlId, message.text);
         sender.kick();
       }
     : undefined;
@@ -136,7 +137,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     if (folder) {
       mirror = new WorklistMirror(store, {
         folder,
-        characterSet: config['mirror.characterSet'] as WorklistFileCharset,
+        characterSet: config['mirror.characterSet'],
         retrySeconds: config['mirror.retrySeconds'],
         logger,
       });
@@ -155,12 +156,12 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
           maxAnswers: request.maxAnswers ?? config['dicom.maxAnswers'],
           onlyStation: request.onlyStation,
         }),
-      callingAeSettings: JSON.parse(config['dicom.callingAeSettings']) as Record<string, CallingAeSetting>,
+      callingAeSettings: config['dicom.callingAeSettings'],
       mpps: new MppsService(store, mppsNotifier),
       policy: {
         aeTitle: config['dicom.aeTitle'],
-        checkCalledAeTitle: config['dicom.checkCalledAeTitle'] === 'true',
-        allowedCallingAeTitles: config['dicom.allowedCallingAeTitles'].split(',').map((t) => t.trim()).filter(Boolean),
+        checkCalledAeTitle: config['dicom.checkCalledAeTitle'],
+        allowedCallingAeTitles: config['dicom.allowedCallingAeTitles'],
         maxAssociations: config['dicom.maxAssociations'],
         maxPduLength: config['dicom.maxPduLength'],
         maxMessageBytes: config['dicom.maxMessageBytes'],
@@ -172,8 +173,9 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     logger.info('dicom.ready', { host: config['dicom.host'], port: dicomPort, ae_title: config['dicom.aeTitle'] });
 
     let mllpPort: number | undefined;
-    if (config['mllp.port'] !== 0) {
-      const orders = new OrderService(store, { unknownOrder: config['orders.unknownOrder'] as UnknownOrderPolicy });
+    const mllpPortSetting = config['mllp.port'];
+    if (mllpPortSetting !== 'off') {
+      const orders = new OrderService(store, { unknownOrder: config['orders.unknownOrder'] });
       const bridgeApplication = config['dicom.aeTitle'];
       const maxFrameBytes = config['mllp.maxFrameBytes'];
       runner = new PipelineRunner(
@@ -182,13 +184,13 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
           uidRoot: config['uid.root'],
           bridgeApplication,
           limits: { maxSegments: config['hl7.maxSegments'], maxFieldsPerSegment: config['hl7.maxFieldsPerSegment'] },
-          charsetMismatch: config['hl7.charsetMismatch'] as CharsetMismatchPolicy,
+          charsetMismatch: config['hl7.charsetMismatch'],
         },
         files,
       );
       mllp = new MllpListener({
         host: config['mllp.host'],
-        port: config['mllp.port'],
+        port: mllpPortSetting,
         maxFrameBytes,
         maxConnections: config['mllp.maxConnections'],
         idleTimeoutMs: config['mllp.idleTimeoutSeconds'] * 1000,
@@ -202,7 +204,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       logger.info('mllp.ready', { host: config['mllp.host'], port: mllpPort, bound: bound?.address, max_connections: config['mllp.maxConnections'] });
       warnIfFewDescriptors(config, logger);
     } else {
-      logger.info('mllp.disabled', { reason: 'mllp.port is 0' });
+      logger.info('mllp.disabled', { reason: 'mllp.port is off' });
     }
     return {
       mllpPort,

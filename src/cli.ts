@@ -22,7 +22,7 @@ const USAGE = `Usage: mwl-bridge <command> [options]
 
 Commands:
   start [--config FILE] [--db PATH] [--mllp-port N] [--dicom-port N] [--ae-title AE] [--mapping FILE]
-        Start the MLLP listener and the DICOM worklist SCP (--mllp-port 0: no HL7 listener).
+        Start the MLLP listener and the DICOM worklist SCP (--mllp-port off: no HL7 listener; 0: any free port).
   import [--db PATH] FILE.wl|FOLDER...
         Load DICOM worklist files (as served by wlmscpfs or Orthanc) into the store; a file imported
         again updates its item (reported as created / updated / unchanged). Safe beside a running bridge.
@@ -73,7 +73,7 @@ function settingsHelp(): string {
 
 async function commandStart(flags: Flags): Promise<number> {
   const config = buildConfig(flags);
-  const logger = createLogger({ level: config['log.level'] as LogLevel, format: config['log.format'] as LogFormat });
+  const logger = createLogger({ level: config['log.level'] as LogLevel, format: config['log.format'] });
   applyHeapPolicy();
   // The last line of defence: every protocol handler runs behind its own boundary, so reaching
   // these is a fault in the bridge or a library. The fault is logged with where it was thrown, and
@@ -159,7 +159,7 @@ async function commandMirror(flags: Flags, args: string[]): Promise<number> {
   }
   const store = openStore(config);
   try {
-    const charset = config['mirror.characterSet'] as WorklistFileCharset;
+    const charset = config['mirror.characterSet'];
     const dryRun = flags.check === true;
     const journal = store.mirrorJournal();
     const target = mirrorTarget(store, folder, charset);

@@ -6,12 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { aeTitleProblem, pathComponentProblem } from './names.js';
 import { parseDocument } from 'yaml';
-import { BridgeError } from '../errors.js';
+import { BridgeError, errorMessage } from '../errors.js';
 import {
   CHARACTER_SET_TERMS,
   settingsSchema,
   envVarFor,
   type BridgeConfig,
+  type CallingAeSetting,
+  type HostPort,
   type SettingKey,
   type SettingSpec,
   type SettingType,
@@ -48,16 +50,12 @@ export function loadConfig(sources: ConfigSources): BridgeConfig {
     if (value !== undefined) raw[key as SettingKey] = { value, source: `flag --${spec.flag ?? key}` };
   }
 
-  const config: Record<string, string | number> = {};
+  const config: Record<string, Value> = {};
   for (const key of keys) {
     const spec: SettingSpec = settingsSchema[key];
-    const given = raw[key];
-    if (!given) {
-      config[key] = spec.default;
-      continue;
-    }
+    const given = raw[key] ?? { value: spec.default, source: `default of ${key}` };
     const result = coerce(spec.type, given.value);
-    if (typeof result === 'object') problems.push(`${given.source}: ${result.problem}`);
+    if (result instanceof Problem) problems.push(`${given.source}: ${result.problem}`);
     else config[key] = result;
   }
   problems.push(...crossChecks(config, raw));
@@ -66,11 +64,19 @@ export function loadConfig(sources: ConfigSources): BridgeConfig {
       hint: 'see the settings table in README.md',
     });
   }
-  return Object.freeze(config) as BridgeConfig;
+  return Object.freeze(config) as unknown as BridgeConfig;
+}
+
+/** A loaded setting value (see KindValues in schema.ts). */
+type Value = string | number | boolean | undefined | readonly string[] | HostPort | Readonly<Record<string, CallingAeSetting>>;
+
+/** Why a given value was refused. */
+class Problem {
+  constructor(readonly problem: string) {}
 }
 
 /** Rules between settings: the mirror names a folder after an AE title, which must then be a safe path component. */
-function crossChecks(config: Record<string, string | number>, raw: Partial<Record<SettingKey, { source: string }>>): string[] {
+function crossChecks(config: Record<string, Value>, raw: Partial<Record<SettingKey, { source: string }>>): string[] {
   if (!config['mirror.dir'] || config['mirror.layout'] !== 'wlmscpfs') return [];
   const key: SettingKey = config['mirror.aeTitle'] ? 'mirror.aeTitle' : 'dicom.aeTitle';
   const name = String(config[key] ?? '');
@@ -90,7 +96,7 @@ function readConfigFile(path: string, problems: string[]): Record<string, unknow
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    problems.push(`config file ${path} cannot be read: ${(err as Error).message}`);
+    problems.push(`config file ${path} cannot be read: ${errorMessage(err)}`);
     return {};
   }
   const doc = parseDocument(text);
@@ -136,80 +142,92 @@ function editDistance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-function coerceCallingAeSettings(value: unknown): string | { problem: string } {
+function coerceCallingAeSettings(value: unknown): Readonly<Record<string, CallingAeSetting>> | Problem {
   let data: unknown = value;
   if (typeof value === 'string') {
     try {
       data = JSON.parse(value);
     } catch (err) {
-      return { problem: `not valid JSON: ${(err as Error).message}` };
+      return new Problem(`not valid JSON: ${errorMessage(err)}`);
     }
   }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) return { problem: 'expected a map of calling AE titles to settings' };
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return new Problem('expected a map of calling AE titles to settings');
   const problems: string[] = [];
+  const settings: Record<string, CallingAeSetting> = {};
   for (const [ae, setting] of Object.entries(data as Record<string, unknown>)) {
     if (!setting || typeof setting !== 'object') {
       problems.push(`${ae}: expected { characterSet, onlyOwnStation, maxAnswers }`);
       continue;
     }
+    const entry: CallingAeSetting = {};
     for (const [k, v] of Object.entries(setting as Record<string, unknown>)) {
-      if (k === 'characterSet' && !(typeof v === 'string' && (CHARACTER_SET_TERMS as readonly string[]).includes(v))) problems.push(`${ae}.characterSet: "${String(v)}" is not one of ${CHARACTER_SET_TERMS.join(', ')}`);
-      else if (k === 'onlyOwnStation' && typeof v !== 'boolean') problems.push(`${ae}.onlyOwnStation must be true or false`);
-      else if (k === 'maxAnswers' && !(Number.isInteger(v) && (v as number) >= 0)) problems.push(`${ae}.maxAnswers must be a whole number >= 0`);
-      else if (!['characterSet', 'onlyOwnStation', 'maxAnswers'].includes(k)) problems.push(`${ae}: unknown setting "${k}"`);
+      if (k === 'characterSet') {
+        if (typeof v === 'string' && (CHARACTER_SET_TERMS as readonly string[]).includes(v)) entry.characterSet = v;
+        else problems.push(`${ae}.characterSet: "${String(v)}" is not one of ${CHARACTER_SET_TERMS.join(', ')}`);
+      } else if (k === 'onlyOwnStation') {
+        if (typeof v === 'boolean') entry.onlyOwnStation = v;
+        else problems.push(`${ae}.onlyOwnStation must be true or false`);
+      } else if (k === 'maxAnswers') {
+        if (typeof v === 'number' && Number.isInteger(v) && v >= 0) entry.maxAnswers = v;
+        else problems.push(`${ae}.maxAnswers must be a whole number >= 0`);
+      } else problems.push(`${ae}: unknown setting "${k}"`);
     }
+    settings[ae] = Object.freeze(entry);
   }
-  return problems.length ? { problem: problems.join('; ') } : JSON.stringify(data);
+  return problems.length ? new Problem(problems.join('; ')) : Object.freeze(settings);
 }
 
-function coerce(type: SettingType, value: unknown): string | number | { problem: string } {
+function coerce(type: SettingType, value: unknown): Value | Problem {
   if (type.kind === 'callingAeSettings') return coerceCallingAeSettings(value);
   const text = typeof value === 'string' ? value.trim() : typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
-  if (text === undefined) return { problem: `expected a ${type.kind}, got ${JSON.stringify(value)}` };
+  if (text === undefined) return new Problem(`expected a ${type.kind}, got ${JSON.stringify(value)}`);
   switch (type.kind) {
     case 'string':
     case 'path':
-      return text.length > 0 ? text : { problem: 'must not be empty' };
+      return text.length > 0 ? text : new Problem('must not be empty');
     case 'pathOrEmpty':
       return text;
     case 'port':
       return integer(text, 0, 65535);
+    case 'portOrOff':
+      return text.toLowerCase() === 'off' ? 'off' : integer(text, 0, 65535);
     case 'integer':
       return integer(text, type.min, type.max);
     case 'enum':
-      return type.values.includes(text) ? text : { problem: `"${text}" is not one of ${type.values.join(', ')}` };
+      return type.values.includes(text) ? text : new Problem(`"${text}" is not one of ${type.values.join(', ')}`);
     case 'hostPortOrEmpty': {
-      if (text === '') return '';
+      if (text === '') return undefined;
       const m = /^(.+):(\d{1,5})$/.exec(text);
-      return m && Number(m[2]) > 0 && Number(m[2]) <= 65535 ? text : { problem: `"${text}" is not host:port` };
+      const port = Number(m?.[2]);
+      return m?.[1] && port > 0 && port <= 65535 ? Object.freeze({ host: m[1], port }) : new Problem(`"${text}" is not host:port`);
     }
     case 'aeTitleList': {
       const titles = text.split(',').map((t) => t.trim()).filter(Boolean);
       const bad = titles.filter((t) => aeTitleProblem(t) !== undefined);
-      return bad.length ? { problem: `${bad.map((b) => `"${b}"`).join(', ')} is not an AE title` } : titles.join(',');
+      return bad.length ? new Problem(`${bad.map((b) => `"${b}"`).join(', ')} is not an AE title`) : Object.freeze(titles);
     }
     case 'boolean': {
       const t = text.toLowerCase();
-      if (['true', 'yes', 'on', '1'].includes(t)) return 'true';
-      if (['false', 'no', 'off', '0'].includes(t)) return 'false';
-      return { problem: `"${text}" is not true or false` };
+      if (['true', 'yes', 'on', '1'].includes(t)) return true;
+      if (['false', 'no', 'off', '0'].includes(t)) return false;
+      return new Problem(`"${text}" is not true or false`);
     }
     case 'aeTitleOrEmpty':
       if (text === '') return '';
     // falls through
     case 'aeTitle': {
       const problem = aeTitleProblem(text);
-      return problem === undefined ? text : { problem: `"${text}" is not an AE title (${problem}): 1-16 printable ASCII characters, no backslash, no control characters` };
+      return problem === undefined ? text : new Problem(`"${text}" is not an AE title (${problem}): 1-16 printable ASCII characters, no backslash, no control characters`);
     }
     case 'uidRoot':
       return /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/.test(text) && text.length <= 40
         ? text
-        : { problem: `"${text}" is not a UID root: digits separated by dots, no leading zeros, at most 40 characters` };
+        : new Problem(`"${text}" is not a UID root: digits separated by dots, no leading zeros, at most 40 characters`);
   }
 }
 
-function integer(text: string, min: number, max: number): number | { problem: string } {
-  if (!/^-?[0-9]+$/.test(text)) return { problem: `"${text}" is not a whole number` };
+function integer(text: string, min: number, max: number): number | Problem {
+  if (!/^-?[0-9]+$/.test(text)) return new Problem(`"${text}" is not a whole number`);
   const n = Number(text);
-  return n >= min && n <= max ? n : { problem: `${n} is outside ${min}..${max}` };
+  return n >= min && n <= max ? n : new Problem(`${n} is outside ${min}..${max}`);
 }

@@ -8,7 +8,10 @@ export type SettingType =
   | { kind: 'path' }
   /** A path, or empty for none (the feature is off). */
   | { kind: 'pathOrEmpty' }
+  /** A TCP port to listen on; 0 lets the system choose a free one (the bound port is logged). */
   | { kind: 'port' }
+  /** A TCP port to listen on, 0 for any free one, or "off" for no listener. */
+  | { kind: 'portOrOff' }
   | { kind: 'integer'; min: number; max: number }
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'boolean' }
@@ -47,10 +50,10 @@ export const settingsSchema = {
     doc: 'How often a worker thread copies committed WAL frames into the database file (SQLite checkpoint), beside the writes; 0 leaves all checkpoints to the commits, which then stop the event loop every ~600 orders.',
   },
   'mllp.port': {
-    type: { kind: 'port' },
+    type: { kind: 'portOrOff' },
     default: 2575,
     flag: 'mllp-port',
-    doc: 'TCP port of the HL7 MLLP listener; 0 runs the bridge without an HL7 listener.',
+    doc: 'TCP port of the HL7 MLLP listener; off runs the bridge without it, 0 listens on any free port (logged in mllp.ready).',
   },
   'mllp.host': {
     type: { kind: 'string' },
@@ -104,7 +107,7 @@ export const settingsSchema = {
     type: { kind: 'port' },
     default: 11112,
     flag: 'dicom-port',
-    doc: 'TCP port of the DICOM Modality Worklist SCP (C-FIND and C-ECHO).',
+    doc: 'TCP port of the DICOM Modality Worklist SCP (C-FIND and C-ECHO); 0 listens on any free port (logged in dicom.ready).',
   },
   'dicom.host': {
     type: { kind: 'string' },
@@ -284,10 +287,36 @@ export const settingsSchema = {
 
 export type SettingKey = keyof typeof settingsSchema;
 
-type ValueOf<K extends SettingKey> = (typeof settingsSchema)[K]['default'] extends number ? number : string;
+/** host:port of a peer (mpps.hl7Destination). */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** What each kind of setting is once loaded: real booleans, numbers, lists and maps. */
+interface KindValues {
+  string: string;
+  path: string;
+  pathOrEmpty: string;
+  port: number;
+  portOrOff: number | 'off';
+  integer: number;
+  enum: string;
+  boolean: boolean;
+  callingAeSettings: Readonly<Record<string, CallingAeSetting>>;
+  hostPortOrEmpty: HostPort | undefined;
+  aeTitleList: readonly string[];
+  aeTitle: string;
+  aeTitleOrEmpty: string;
+  uidRoot: string;
+}
+
+type SettingTypeOf<K extends SettingKey> = (typeof settingsSchema)[K]['type'];
+/** The loaded value of a setting: an enum gives the union of its values. */
+export type SettingValue<K extends SettingKey> = SettingTypeOf<K> extends { kind: 'enum'; values: readonly (infer V)[] } ? V : KindValues[SettingTypeOf<K>['kind']];
 
 /** The validated, frozen configuration the bridge runs with. */
-export type BridgeConfig = { readonly [K in SettingKey]: ValueOf<K> };
+export type BridgeConfig = { readonly [K in SettingKey]: SettingValue<K> };
 
 /** MWL_BRIDGE_ + the key in upper snake case: dicom.aeTitle -> MWL_BRIDGE_DICOM_AE_TITLE. */
 export function envVarFor(key: string): string {

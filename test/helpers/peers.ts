@@ -65,16 +65,17 @@ export interface RunningBridge {
   stop(): Promise<number | null>;
 }
 
-/** Starts `mwl-bridge start` on free ports with a fresh database and waits until both listeners are ready. */
+/**
+ * Starts `mwl-bridge start` with a fresh database on ports the system chooses (port 0; the bridge
+ * logs the ports it bound), and waits until both listeners are ready.
+ */
 export async function startBridge(extraArgs: string[] = [], opts: { dir?: string; mllp?: boolean } = {}): Promise<RunningBridge> {
   const dir = opts.dir ?? tempDir();
   const dbPath = join(dir, 'worklist.db');
-  const mllpPort = opts.mllp === false ? 0 : await freePort();
-  const dicomPort = await freePort();
   const aeTitle = 'MWL_TEST';
   const child = spawn(
     process.execPath,
-    [cliPath, 'start', '--db', dbPath, '--mllp-port', String(mllpPort), '--mllp-host', '127.0.0.1', '--dicom-port', String(dicomPort), '--ae-title', aeTitle, ...extraArgs],
+    [cliPath, 'start', '--db', dbPath, '--mllp-port', opts.mllp === false ? 'off' : '0', '--mllp-host', '127.0.0.1', '--dicom-port', '0', '--ae-title', aeTitle, ...extraArgs],
     { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -82,15 +83,17 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const deadline = Date.now() + 15000;
-  const readyMarker = opts.mllp === false ? 'mllp.disabled' : 'mllp.ready';
-  while (!(output.includes('dicom.ready') && output.includes(readyMarker))) {
+  const readyMarker = opts.mllp === false ? /mllp\.disabled/ : /mllp\.ready .*port=(\d+)/;
+  while (!(/dicom\.ready .*port=(\d+)/.test(output) && readyMarker.test(output))) {
     if (child.exitCode !== null) throw new Error(`bridge exited early:\n${output}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`bridge not ready within 15 s:\n${output}`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 20));
   }
+  const dicomPort = Number(/dicom\.ready .*port=(\d+)/.exec(output)![1]);
+  const mllpPort = opts.mllp === false ? 0 : Number(/mllp\.ready .*port=(\d+)/.exec(output)![1]);
   return {
     mllpPort,
     dicomPort,

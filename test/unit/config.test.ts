@@ -25,6 +25,21 @@ describe('configuration', () => {
     assert.ok(Object.isFrozen(c));
   });
 
+  it('gives real booleans, numbers, lists, maps and host:port values, and "off" for a listener', () => {
+    const c = loadConfig({
+      env: { MWL_BRIDGE_DICOM_CHECK_CALLED_AE_TITLE: 'no', MWL_BRIDGE_MPPS_HL7_DESTINATION: 'ris.example:2576' },
+      flags: { 'dicom.allowedCallingAeTitles': 'CT1, MR1', 'dicom.callingAeSettings': '{"CT1": {"onlyOwnStation": true, "maxAnswers": 5}}', 'mllp.port': 'off', 'dicom.port': '0' },
+    });
+    assert.equal(c['dicom.checkCalledAeTitle'], false);
+    assert.equal(c['worklist.showClosedItems'], false);
+    assert.deepEqual(c['dicom.allowedCallingAeTitles'], ['CT1', 'MR1']);
+    assert.deepEqual(c['dicom.callingAeSettings'], { CT1: { onlyOwnStation: true, maxAnswers: 5 } });
+    assert.deepEqual(c['mpps.hl7Destination'], { host: 'ris.example', port: 2576 });
+    assert.equal(c['mllp.port'], 'off');
+    assert.equal(c['dicom.port'], 0);
+    assert.equal(loadConfig({ env: {} })['mpps.hl7Destination'], undefined);
+  });
+
   it('takes file < environment < flags', () => {
     const path = file('a.yaml', 'dicom:\n  port: 104\n  aeTitle: FROM_FILE\nmllp:\n  port: 3000\n');
     const c = loadConfig({
