@@ -1,6 +1,7 @@
 /**
  * Typed errors with stable codes. Each error says what went wrong, where (HL7 field or DICOM tag)
- * and, where there is one, how to fix it. They are logged once, where they are handled.
+ * and, where there is one, how to fix it. They are logged once, where they are handled. Errors
+ * about an HL7 message carry their HL7 condition too (model/hl7-error.ts).
  */
 
 /** Stable error codes. Never renumber: integrators grep logs and message logs for them. */
@@ -51,49 +52,6 @@ export class BridgeError extends Error {
     const where = this.location ? ` at ${this.location}` : '';
     const hint = this.hint ? ` (${this.hint})` : '';
     return `${this.code}${where}: ${this.message}${hint}`;
-  }
-}
-
-/** HL7 v2 table 0357 message error condition codes used in ERR segments. */
-export const Hl7ErrorCondition = {
-  segmentSequenceError: { code: '100', text: 'Segment sequence error' },
-  requiredFieldMissing: { code: '101', text: 'Required field missing' },
-  dataTypeError: { code: '102', text: 'Data type error' },
-  tableValueNotFound: { code: '103', text: 'Table value not found' },
-  unsupportedMessageType: { code: '200', text: 'Unsupported message type' },
-  unsupportedEventCode: { code: '201', text: 'Unsupported event code' },
-  unsupportedProcessingId: { code: '202', text: 'Unsupported processing id' },
-  unsupportedVersionId: { code: '203', text: 'Unsupported version id' },
-  unknownKeyIdentifier: { code: '204', text: 'Unknown key identifier' },
-  applicationInternalError: { code: '207', text: 'Application internal error' },
-} as const;
-
-export type Hl7ErrorConditionCode = (typeof Hl7ErrorCondition)[keyof typeof Hl7ErrorCondition];
-
-/** Which 0357 condition and which acknowledgment code (AE or AR) an error maps to. */
-export function hl7ConditionFor(code: ErrorCode): { condition: Hl7ErrorConditionCode; ack: 'AE' | 'AR' } {
-  switch (code) {
-    case 'HL7_UNSUPPORTED_MESSAGE':
-      return { condition: Hl7ErrorCondition.unsupportedMessageType, ack: 'AR' };
-    case 'HL7_UNSUPPORTED_ORDER_CONTROL':
-      return { condition: Hl7ErrorCondition.tableValueNotFound, ack: 'AR' };
-    case 'HL7_UNKNOWN_ORDER':
-      return { condition: Hl7ErrorCondition.unknownKeyIdentifier, ack: 'AE' };
-    case 'HL7_REQUIRED_FIELD_MISSING':
-      return { condition: Hl7ErrorCondition.requiredFieldMissing, ack: 'AE' };
-    case 'HL7_BAD_VALUE':
-      return { condition: Hl7ErrorCondition.tableValueNotFound, ack: 'AE' };
-    case 'HL7_INVALID_VALUE':
-    case 'ITEM_INVALID':
-      return { condition: Hl7ErrorCondition.dataTypeError, ack: 'AE' };
-    case 'HL7_LIMIT_EXCEEDED':
-      return { condition: Hl7ErrorCondition.applicationInternalError, ack: 'AR' };
-    case 'HL7_DECODE':
-    case 'HL7_PARSE':
-    case 'HL7_MISSING_MSH':
-      return { condition: Hl7ErrorCondition.segmentSequenceError, ack: 'AR' };
-    default:
-      return { condition: Hl7ErrorCondition.applicationInternalError, ack: 'AE' };
   }
 }
 

@@ -4,11 +4,11 @@
  * its source, and the bridge refuses to start on any of them.
  */
 import { readFileSync } from 'node:fs';
-import { aeTitleProblem, pathComponentProblem } from './names.js';
+import { aeTitleProblem, pathComponentProblem } from '../model/names.js';
 import { parseDocument } from 'yaml';
 import { BridgeError, errorMessage } from '../errors.js';
+import { CHARACTER_SET_TERMS, isCharacterSetTerm } from '../model/encoding.js';
 import {
-  CHARACTER_SET_TERMS,
   settingsSchema,
   envVarFor,
   type BridgeConfig,
@@ -162,7 +162,7 @@ function coerceCallingAeSettings(value: unknown): Readonly<Record<string, Callin
     const entry: CallingAeSetting = {};
     for (const [k, v] of Object.entries(setting as Record<string, unknown>)) {
       if (k === 'characterSet') {
-        if (typeof v === 'string' && (CHARACTER_SET_TERMS as readonly string[]).includes(v)) entry.characterSet = v;
+        if (typeof v === 'string' && isCharacterSetTerm(v)) entry.characterSet = v;
         else problems.push(`${ae}.characterSet: "${String(v)}" is not one of ${CHARACTER_SET_TERMS.join(', ')}`);
       } else if (k === 'onlyOwnStation') {
         if (typeof v === 'boolean') entry.onlyOwnStation = v;

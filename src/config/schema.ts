@@ -3,6 +3,8 @@
  * the CLI flags, the environment variables and the README table are all derived from this list.
  */
 
+import { CHARACTER_SET_TERMS, type CharacterSetTerm } from '../model/encoding.js';
+
 export type SettingType =
   | { kind: 'string' }
   | { kind: 'path' }
@@ -25,8 +27,6 @@ export type SettingType =
   | { kind: 'aeTitleOrEmpty' }
   | { kind: 'uidRoot' };
 
-/** Specific Character Set defined terms the bridge can answer and write in (single-byte, and UTF-8). */
-export const CHARACTER_SET_TERMS = ['ISO_IR 6', 'ISO_IR 100', 'ISO_IR 101', 'ISO_IR 109', 'ISO_IR 110', 'ISO_IR 126', 'ISO_IR 127', 'ISO_IR 138', 'ISO_IR 144', 'ISO_IR 148', 'ISO_IR 203', 'ISO_IR 192'] as const;
 
 export interface SettingSpec {
   type: SettingType;
@@ -325,7 +325,7 @@ export function envVarFor(key: string): string {
 
 /** One calling AE title's settings (dicom.callingAeSettings). */
 export interface CallingAeSetting {
-  characterSet?: string;
+  characterSet?: CharacterSetTerm;
   onlyOwnStation?: boolean;
   maxAnswers?: number;
 }

@@ -6,6 +6,7 @@
  * read completely, every structural rule is checked, and the request handed on is canonical:
  * presentation contexts in ascending ID order, each ID odd, 1-255 and unique. Pure.
  */
+import { aeTitleProblem } from '../model/names.js';
 
 /** Lowest maximum PDU length a peer may announce (0 = no limit). PS3.8 sets no floor; DCMTK's ASC_MINIMUMPDUSIZE is 4096. */
 export const MIN_PEER_MAX_PDU_LENGTH = 4096;
@@ -83,9 +84,9 @@ export function checkAssociateRequest(pdu: Buffer): AssociateRequestCheck {
     return { ok: false, reject: Reject.applicationContextNotSupported, why: `application context "${printable(request.applicationContext)}" is not the DICOM application context ${DICOM_APPLICATION_CONTEXT}` };
   }
   const calledProblem = aeTitleProblem(request.calledAeTitle);
-  if (calledProblem) return { ok: false, reject: Reject.calledAeNotRecognized, why: `called AE title ${calledProblem}` };
+  if (calledProblem) return { ok: false, reject: Reject.calledAeNotRecognized, why: `called AE title "${printable(request.calledAeTitle)}": ${calledProblem}` };
   const callingProblem = aeTitleProblem(request.callingAeTitle);
-  if (callingProblem) return { ok: false, reject: Reject.callingAeNotRecognized, why: `calling AE title ${callingProblem}` };
+  if (callingProblem) return { ok: false, reject: Reject.callingAeNotRecognized, why: `calling AE title "${printable(request.callingAeTitle)}": ${callingProblem}` };
   if (request.maxPduLength !== 0 && request.maxPduLength < MIN_PEER_MAX_PDU_LENGTH) {
     return { ok: false, reject: Reject.noReason, why: `maximum PDU length ${request.maxPduLength} is below ${MIN_PEER_MAX_PDU_LENGTH} bytes, the least the SCP sends answers in (0 would mean no limit)` };
   }
@@ -96,14 +97,6 @@ export function checkAssociateRequest(pdu: Buffer): AssociateRequestCheck {
 export function peekAeTitles(pdu: Buffer): { calledAeTitle: string; callingAeTitle: string } | undefined {
   if (pdu.length < 42) return undefined;
   return { calledAeTitle: pdu.toString('latin1', 10, 26).trim(), callingAeTitle: pdu.toString('latin1', 26, 42).trim() };
-}
-
-/** Why an AE title (as received, 16 bytes with padding) is not valid per PS3.5 6.2, or undefined. */
-export function aeTitleProblem(title: string): string | undefined {
-  if (title.trim() === '') return 'is empty';
-  // PS3.5 AE: the default repertoire without backslash and control characters.
-  if (/[^\x20-\x7e]|\\/.test(title)) return `"${printable(title)}" has a backslash or a control or non-ASCII character`;
-  return undefined;
 }
 
 /** Text for a log line: control characters and non-ASCII bytes shown as \xNN. */

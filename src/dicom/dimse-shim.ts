@@ -21,7 +21,7 @@
 import { EventEmitter } from 'node:events';
 import dimse from 'dcmjs-dimse';
 import { encodedDatasetProblem } from './encoded-dataset.js';
-import { lookupTag } from '../worklist/dictionary.js';
+import { lookupTag } from '../model/dictionary.js';
 
 export const { Scp, Dataset, Implementation } = dimse;
 export const { CFindResponse, CEchoResponse, NCreateResponse, NSetResponse } = dimse.responses;

@@ -6,15 +6,16 @@
  * of letting them pile up in memory. The final status says how it ended.
  */
 import { errorMessage } from '../errors.js';
-import type { DicomJson } from '../worklist/item.js';
-import { describeTag } from '../worklist/dictionary.js';
+import type { DicomJson } from '../model/item.js';
+import { describeTag } from '../model/dictionary.js';
 import { printable } from './associate-request.js';
 import { SopClassUid } from './association-policy.js';
-import { AnswerDataset, encodeAnswer, encodeCommandSet } from './charset.js';
-import { describeQuery } from './describe.js';
+import { encodeAnswer } from '../model/encoding.js';
+import { AnswerDataset, encodeCommandSet } from './answer-dataset.js';
+import { describeQuery } from '../model/describe.js';
 import { CFindResponse, Status, datasetReadProblem, useEncodedCommandSet, type CFindRequest, type CFindResponseT } from './dimse-shim.js';
 import { DimseStatus, errorComment, statusText } from './dimse-status.js';
-import type { AnswerStream } from './find.js';
+import type { AnswerStream } from '../worklist/find.js';
 import { identifierFromNaturalized, identifierProblem } from './identifier.js';
 import type { RequestScope, ScpServices } from './services.js';
 

@@ -4,9 +4,9 @@
  * million values, or a value of a megabyte, would still hold the SCP for long. No modality sends
  * either; such a query is refused (A900, identifier does not match SOP class).
  */
-import { dcmjs } from './dcmjs.js';
-import type { DicomJson } from '../worklist/item.js';
-import { describeTag } from '../worklist/dictionary.js';
+import { cleanDataset, dcmjs } from '../model/dcmjs.js';
+import type { DicomJson } from '../model/item.js';
+import { describeTag } from '../model/dictionary.js';
 
 const { DicomMetaDictionary } = dcmjs.data;
 
@@ -14,8 +14,6 @@ const { DicomMetaDictionary } = dcmjs.data;
 export const MAX_KEY_VALUES = 64;
 /** Longest value of a key, in characters (the longest worklist VR, LT, holds 10,240; keys are far shorter). */
 export const MAX_KEY_VALUE_LENGTH = 1024;
-
-const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 
 /** A C-FIND identifier as dcmjs-dimse hands it over (naturalized) -> DICOM JSON. */
 export function identifierFromNaturalized(elements: Record<string, unknown>): DicomJson {
@@ -40,23 +38,4 @@ export function identifierProblem(identifier: DicomJson): string | undefined {
     }
   }
   return undefined;
-}
-
-/** Drops dcmjs bookkeeping (_rawValue, _vrMap), binary elements, and normalises tags to upper-case hex. */
-export function cleanDataset(dataset: DicomJson): DicomJson {
-  const out: DicomJson = {};
-  for (const [tag, element] of Object.entries(dataset)) {
-    // Binary and unknown-VR elements have no place in a worklist answer and do not survive JSON.
-    if (!/^[0-9A-Fa-f]{8}$/.test(tag) || BINARY_VRS.has(element.vr)) continue;
-    out[tag.toUpperCase()] = cleanElement(element);
-  }
-  return out;
-}
-
-function cleanElement(element: DicomJson[string]): DicomJson[string] {
-  const vr = element.vr;
-  const values = Array.isArray(element.Value) ? element.Value : [];
-  if (vr === 'SQ') return { vr, Value: values.map((v) => cleanDataset((v ?? {}) as DicomJson)) };
-  const kept = values.filter((v) => v !== null && v !== undefined && !(typeof v === 'string' && v === '' && values.length === 1));
-  return kept.length ? { vr, Value: kept } : { vr };
 }

@@ -4,7 +4,7 @@
  * (worklist/mpps.ts), and their outcome, or any exception, becomes the response status.
  */
 import { errorMessage } from '../errors.js';
-import type { DicomJson } from '../worklist/item.js';
+import type { DicomJson } from '../model/item.js';
 import type { MppsRefusal } from '../worklist/mpps.js';
 import { printable } from './associate-request.js';
 import { SopClassUid } from './association-policy.js';

@@ -4,9 +4,9 @@
  */
 import type { LogFields, Logger } from '../log.js';
 import type { CallingAeSetting } from '../config/schema.js';
-import type { DicomJson } from '../worklist/item.js';
+import type { DicomJson } from '../model/item.js';
 import type { MppsResult } from '../worklist/mpps.js';
-import type { AnswerStream } from './find.js';
+import type { AnswerStream } from '../worklist/find.js';
 import type { DimseRequest, DimseResponse } from './dimse-shim.js';
 
 /** The answers to a query, page by page; onlyStation restricts them to items scheduled for that station. */

@@ -3,7 +3,7 @@
  * of the message, and for errors an ERR segment with the table 0357 code, the location and the
  * reason (ERR-1 for v2.3/2.4 receivers, ERR-2/3/4/8 for v2.5 and later).
  */
-import type { Hl7ErrorConditionCode } from '../errors.js';
+import type { Hl7ConditionCode } from '../model/hl7-error.js';
 
 export type AckCode = 'AA' | 'AE' | 'AR';
 
@@ -19,7 +19,7 @@ export interface AckHeaderSource {
 }
 
 export interface AckError {
-  condition: Hl7ErrorConditionCode;
+  condition: Hl7ConditionCode;
   /** "PID-3.1" style location, when the error is about one field. */
   location?: string | undefined;
   /** Short reason for MSA-3 (at most 80 characters are sent). */

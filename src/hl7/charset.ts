@@ -4,6 +4,7 @@
  * would change bytes 0x80-0x9F.
  */
 import { BridgeError } from '../errors.js';
+import { Hl7Error } from '../model/hl7-error.js';
 
 /** MSH-18 values (upper-cased, spaces and underscores folded) -> decoder label. */
 const CHARSETS: Record<string, string> = {
@@ -73,7 +74,7 @@ export function decodeBytes(bytes: Buffer, charset: string, policy: CharsetMisma
   }
   if (utf8 !== undefined) {
     if (policy === 'reject') {
-      throw new BridgeError('HL7_DECODE', `the message is labelled ${declared || 'with no character set (ASCII)'} but its bytes are UTF-8`, {
+      throw new Hl7Error('HL7_DECODE', `the message is labelled ${declared || 'with no character set (ASCII)'} but its bytes are UTF-8`, {
         location: 'MSH-18',
         hint: 'set MSH-18 to UNICODE UTF-8 in the sender, or set hl7.charsetMismatch to utf8 to read such messages as UTF-8',
       });
@@ -82,7 +83,7 @@ export function decodeBytes(bytes: Buffer, charset: string, policy: CharsetMisma
   }
   if (charset === '') return { text: bytes.toString('latin1'), charset: 'latin1' };
   if (charset === 'ascii') {
-    throw new BridgeError('HL7_DECODE', 'the message is labelled ASCII but holds bytes above 0x7F', {
+    throw new Hl7Error('HL7_DECODE', 'the message is labelled ASCII but holds bytes above 0x7F', {
       location: 'MSH-18',
       hint: 'make MSH-18 name the character set the RIS really sends',
     });
@@ -95,7 +96,7 @@ function decodeStrict(bytes: Buffer, charset: string): string {
   try {
     return new TextDecoder(charset, { fatal: true }).decode(bytes);
   } catch (err) {
-    throw new BridgeError('HL7_DECODE', `the message bytes are not valid ${charset}`, {
+    throw new Hl7Error('HL7_DECODE', `the message bytes are not valid ${charset}`, {
       location: 'MSH-18',
       hint: 'make MSH-18 name the character set the RIS really sends',
       cause: err,

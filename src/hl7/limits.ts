@@ -5,6 +5,7 @@
  * answered AR with an ERR segment instead of being parsed at all. One pass over the bytes, no copy.
  */
 import { BridgeError } from '../errors.js';
+import { Hl7Error } from '../model/hl7-error.js';
 
 export interface MessageLimits {
   /** Most segments in one message (hl7.maxSegments). */
@@ -35,14 +36,14 @@ export function checkMessageLimits(bytes: Buffer, limits: MessageLimits): void {
       fields = 0;
       segmentStart = i;
       if (++segments > limits.maxSegments) {
-        throw new BridgeError('HL7_LIMIT_EXCEEDED', `the message has more than ${limits.maxSegments} segments (hl7.maxSegments)`, {
+        throw new Hl7Error('HL7_LIMIT_EXCEEDED', `the message has more than ${limits.maxSegments} segments (hl7.maxSegments)`, {
           location: segmentName(bytes, i),
           hint: 'split the order into several messages, or raise hl7.maxSegments',
         });
       }
     }
     if (b === separator && ++fields > limits.maxFieldsPerSegment) {
-      throw new BridgeError('HL7_LIMIT_EXCEEDED', `segment ${segments} has more than ${limits.maxFieldsPerSegment} fields (hl7.maxFieldsPerSegment)`, {
+      throw new Hl7Error('HL7_LIMIT_EXCEEDED', `segment ${segments} has more than ${limits.maxFieldsPerSegment} fields (hl7.maxFieldsPerSegment)`, {
         location: segmentName(bytes, segmentStart),
         hint: 'check the sender, or raise hl7.maxFieldsPerSegment',
       });

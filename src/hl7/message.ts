@@ -4,7 +4,8 @@
  * subcomponents is hl7-standard's, whose output is normalised into the plain Hl7Message model.
  */
 import HL7 from 'hl7-standard';
-import { BridgeError } from '../errors.js';
+import { BridgeError, errorMessage } from '../errors.js';
+import { Hl7Error } from '../model/hl7-error.js';
 import type { Hl7Field, Hl7Message, Hl7Segment } from '../mapping/message.js';
 import { charsetForMsh18, decodeBytes, SUPPORTED_CHARSETS, type CharsetMismatchPolicy } from './charset.js';
 
@@ -22,7 +23,7 @@ export function decodeHl7Message(bytes: Buffer, policy: CharsetMismatchPolicy = 
   const msh18 = readMsh18(body);
   const charset = charsetForMsh18(msh18);
   if (charset === undefined) {
-    throw new BridgeError('HL7_DECODE', `unknown character set "${msh18}"`, {
+    throw new Hl7Error('HL7_DECODE', `unknown character set "${msh18}"`, {
       location: 'MSH-18',
       hint: `use one of ${SUPPORTED_CHARSETS.join(', ')}`,
     });
@@ -37,13 +38,13 @@ export function decodeHl7Message(bytes: Buffer, policy: CharsetMismatchPolicy = 
 export function parseHl7Text(text: string, charset = 'utf-8'): Hl7Message {
   const normalized = normalizeSeparators(text);
   if (!normalized.startsWith('MSH')) {
-    throw new BridgeError('HL7_MISSING_MSH', 'the message does not start with an MSH segment', {
+    throw new Hl7Error('HL7_MISSING_MSH', 'the message does not start with an MSH segment', {
       location: 'MSH',
       hint: 'each MLLP frame must hold exactly one HL7 v2 message starting with MSH',
     });
   }
   if (normalized[3] !== '|' || normalized.slice(4, 8) !== STANDARD_ENCODING) {
-    throw new BridgeError('HL7_PARSE', `unsupported delimiters "${normalized.slice(3, 8)}"`, {
+    throw new Hl7Error('HL7_PARSE', `unsupported delimiters "${normalized.slice(3, 8)}"`, {
       location: 'MSH-2',
       hint: 'the bridge reads the standard delimiters |^~\\&',
     });
@@ -53,7 +54,7 @@ export function parseHl7Text(text: string, charset = 'utf-8'): Hl7Message {
   try {
     parser.transform();
   } catch (err) {
-    throw new BridgeError('HL7_PARSE', `the message cannot be parsed: ${(err as Error).message}`, {
+    throw new Hl7Error('HL7_PARSE', `the message cannot be parsed: ${errorMessage(err)}`, {
       hint: 'check that every segment starts with a three-character name followed by |',
       cause: err,
     });

@@ -17,6 +17,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import { MllpFrameDecoder, frameMllp } from './mllp-frame.js';
+import { errorMessage } from '../errors.js';
 
 export interface PeerInfo {
   remoteAddress: string;
@@ -119,7 +120,7 @@ export class MllpConnection {
         if (reply && !this.socket.destroyed) this.socket.write(frameMllp(reply));
       } catch (err) {
         // The handler answers every message itself; reaching here is a bug, not bad input.
-        this.opts.logger.error('mllp.handler_failed', { connection: this.peer.connectionId, error: (err as Error).message });
+        this.opts.logger.error('mllp.handler_failed', { connection: this.peer.connectionId, error: errorMessage(err) });
       } finally {
         this.pendingFrames--;
         this.pendingBytes -= frame.length;

@@ -5,10 +5,11 @@
  * acknowledgement (MSH-9 ACK) is logged and never answered: HL7 does not acknowledge ACKs, and a
  * peer that acknowledges everything would otherwise ping-pong with the bridge forever.
  */
-import { BridgeError, Hl7ErrorCondition } from '../errors.js';
+import { BridgeError, errorMessage } from '../errors.js';
+import { Hl7Condition, Hl7Error } from '../model/hl7-error.js';
 import type { Logger } from '../log.js';
 import type { MessageLogEntry, OrderService } from '../worklist/orders.js';
-import { firstString, Tags } from '../worklist/item.js';
+import { firstString, Tags } from '../model/item.js';
 import { encodeText } from './charset.js';
 import { messageContentHash } from './content-key.js';
 import type { PipelineRunner } from './pipeline-runner.js';
@@ -56,7 +57,7 @@ export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessag
         reason: 'the non-ASCII bytes are valid multi-byte UTF-8; read with the declared character set they would be mojibake (hl7.charsetMismatch: reject refuses such messages)',
       });
     }
-    if (result.order) {
+    if (result.ok) {
       for (const p of result.order.procedures) {
         for (const a of p.adjustments) {
           logger.warn('hl7.value_adjusted', { control_id: result.header.controlId, attribute: a.attribute, source: a.source, action: a.action, value: a.value, rule: a.rule });
@@ -88,16 +89,16 @@ export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessag
         return encodeText(outcome.ack, result.charset);
       } catch (err) {
         // Lifecycle refusals (unknown order...) and invalid values are the sender's to fix; anything else is ours.
-        const error = err instanceof BridgeError ? err : new BridgeError('STORE_WRITE', (err as Error).message, { cause: err });
+        const error = err instanceof BridgeError ? err : new BridgeError('STORE_WRITE', errorMessage(err), { cause: err });
         return reject(result, error, error.code.startsWith('HL7_') || error.code === 'ITEM_INVALID' ? 'rejected' : 'error');
       }
     }
-    return reject(result, result.error ?? new BridgeError('HL7_PARSE', 'unknown failure'), 'rejected');
+    return reject(result, result.error, 'rejected');
 
     async function reject(result: PipelineResult, error: BridgeError, outcome: 'rejected' | 'error'): Promise<Buffer> {
       const { code, error: ackError } =
         outcome === 'error'
-          ? { code: 'AE' as const, error: { condition: Hl7ErrorCondition.applicationInternalError, message: error.message, detail: error.describe() } }
+          ? { code: 'AE' as const, error: { condition: Hl7Condition.applicationInternalError, message: error.message, detail: error.describe() } }
           : ackErrorFor(error);
       const ack = ackFor(result, code, ackError, bridgeApplication);
       // A store that lost its file says so once itself (store.database_file_gone); per message, a warning.
@@ -112,14 +113,14 @@ export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessag
         reason: error.message,
       });
       if (error.code !== 'STORE_UNAVAILABLE') {
-        const first = result.order?.procedures[0]?.item;
+        const first = result.ok ? result.order.procedures[0]?.item : undefined;
         try {
           await orders.logRejected({ ...logBase, ackCode: code, error: error.describe(), ack }, outcome, {
             patientId: first ? firstString(first, Tags.PatientID) : null,
             accessionNumber: first ? firstString(first, Tags.AccessionNumber) : null,
           });
         } catch (logErr) {
-          logger.error('hl7.message_log_failed', { control_id: result.header.controlId, error: (logErr as Error).message });
+          logger.error('hl7.message_log_failed', { control_id: result.header.controlId, error: errorMessage(logErr) });
         }
       }
       return encodeText(ack, result.charset);
@@ -155,10 +156,10 @@ export function createOversizeReply(opts: { bridgeApplication: string; maxFrameB
   return (head: Buffer, bytes: number, peer: PeerInfo): Buffer | null => {
     const header = lenientHeader(head);
     if (isAcknowledgement(header)) return null;
-    const error = new BridgeError('HL7_PARSE', `message of ${bytes}+ bytes exceeds mllp.maxFrameBytes (${opts.maxFrameBytes})`, {
+    const error = new Hl7Error('HL7_PARSE', `message of ${bytes}+ bytes exceeds mllp.maxFrameBytes (${opts.maxFrameBytes})`, {
       hint: 'split the message, or raise mllp.maxFrameBytes',
     });
-    const ack = ackFor({ header }, 'AR', { condition: Hl7ErrorCondition.applicationInternalError, message: error.message, detail: error.describe() }, opts.bridgeApplication);
+    const ack = ackFor({ header }, 'AR', { condition: Hl7Condition.applicationInternalError, message: error.message, detail: error.describe() }, opts.bridgeApplication);
     opts.orders
       .logRejected(
         {
@@ -175,7 +176,7 @@ export function createOversizeReply(opts: { bridgeApplication: string; maxFrameB
         },
         'rejected',
       )
-      .catch((err: unknown) => opts.logger.error('hl7.message_log_failed', { control_id: header.controlId, error: (err as Error).message }));
+      .catch((err: unknown) => opts.logger.error('hl7.message_log_failed', { control_id: header.controlId, error: errorMessage(err) }));
     return encodeText(ack, 'utf-8');
   };
 }

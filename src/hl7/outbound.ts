@@ -1,13 +1,21 @@
 /**
- * Sends queued HL7 messages (the store's outbox) to the RIS over MLLP, one at a time, oldest
+ * Sends queued HL7 messages (the store's outbox, through OutboundQueue) to the RIS over MLLP, one at a time, oldest
  * first, retrying until the RIS acknowledges: AA/CA marks a message sent; AR/CR marks it failed
  * (logged, not retried: the RIS refuses it for good); no answer, a dropped connection or AE/CE is
  * retried after retrySeconds. The queue is in SQLite, so a restart loses nothing.
  */
 import { connect } from 'node:net';
 import type { Logger } from '../log.js';
-import type { WorklistStore } from '../store/items.js';
 import { MllpFrameDecoder, frameMllp } from './mllp-frame.js';
+import { errorMessage } from '../errors.js';
+
+/** The queue of messages to send (the store's outbox, given by the application). */
+export interface OutboundQueue {
+  /** The oldest pending message, when it is due. */
+  next(now: string): { id: number; destination: string; message: string; controlId: string; attempts: number } | undefined;
+  /** Records an attempt: 'sent' (acknowledged), 'failed' (rejected for good) or still 'pending' (retry at nextAttemptAt). */
+  recordAttempt(id: number, result: { state: 'sent' | 'failed' | 'pending'; error?: string; ack?: string; nextAttemptAt?: string }): void;
+}
 
 export interface Hl7SenderOptions {
   retrySeconds: number;
@@ -22,7 +30,7 @@ export class Hl7Sender {
   private stopped = false;
 
   constructor(
-    private readonly store: WorklistStore,
+    private readonly queue: OutboundQueue,
     private readonly opts: Hl7SenderOptions,
   ) {}
 
@@ -52,25 +60,25 @@ export class Hl7Sender {
     this.busy = true;
     try {
       for (;;) {
-        const next = this.store.nextOutbound(new Date().toISOString());
+        const next = this.queue.next(new Date().toISOString());
         if (!next || this.stopped) break;
         const { logger, retrySeconds } = this.opts;
         try {
           const ack = await this.send(next.destination, next.message);
           const code = /(?:^|\r)MSA\|([A-Z]{2})/.exec(ack)?.[1] ?? '';
           if (code === 'AA' || code === 'CA') {
-            this.store.recordOutboundAttempt(next.id, { state: 'sent', ack });
+            this.queue.recordAttempt(next.id, { state: 'sent', ack });
             logger.info('hl7.outbound_sent', { control_id: next.controlId, destination: next.destination, ack: code });
           } else if (code === 'AR' || code === 'CR') {
-            this.store.recordOutboundAttempt(next.id, { state: 'failed', ack, error: `refused with ${code}` });
+            this.queue.recordAttempt(next.id, { state: 'failed', ack, error: `refused with ${code}` });
             logger.error('hl7.outbound_refused', { control_id: next.controlId, destination: next.destination, ack: code, reason: ack.split('\r').find((s) => s.startsWith('MSA'))?.split('|')[3] });
           } else {
             throw new Error(code ? `answered ${code}` : 'the answer holds no MSA segment');
           }
         } catch (err) {
           const nextAttemptAt = new Date(Date.now() + retrySeconds * 1000).toISOString();
-          this.store.recordOutboundAttempt(next.id, { state: 'pending', error: (err as Error).message, nextAttemptAt });
-          logger.warn('hl7.outbound_retry', { control_id: next.controlId, destination: next.destination, attempt: next.attempts + 1, error: (err as Error).message, retry_in_s: retrySeconds });
+          this.queue.recordAttempt(next.id, { state: 'pending', error: errorMessage(err), nextAttemptAt });
+          logger.warn('hl7.outbound_retry', { control_id: next.controlId, destination: next.destination, attempt: next.attempts + 1, error: errorMessage(err), retry_in_s: retrySeconds });
           break;
         }
       }

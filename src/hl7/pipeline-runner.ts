@@ -10,8 +10,10 @@
  */
 import { Worker } from 'node:worker_threads';
 import { BridgeError } from '../errors.js';
+import { Hl7Error } from '../model/hl7-error.js';
 import { lenientHeader, runOrderPipeline, type OrderPipelineOptions, type PipelineResult } from './pipeline.js';
 import { reviveResult, type WorkerReply, type WorkerRequest } from './pipeline-wire.js';
+import type { MappingSource } from '../mapping/compile.js';
 
 /** Largest message run on the event loop. */
 export const INLINE_BYTES = 16 * 1024;
@@ -30,16 +32,16 @@ export class PipelineRunner {
   private timer: NodeJS.Timeout | undefined;
 
   /**
-   * mappingFiles: the files the worker loads (the same as opts.mappings came from); without them,
-   * every message runs inline.
+   * mappingSources: the mapping texts the worker compiles (the same as opts.mappings came from);
+   * without them, every message runs inline.
    */
   constructor(
     private readonly opts: OrderPipelineOptions,
-    private mappingFiles?: readonly string[],
+    private mappingSources?: readonly MappingSource[],
   ) {}
 
   run(bytes: Buffer): Promise<PipelineResult> {
-    if (bytes.length <= INLINE_BYTES || !this.mappingFiles) return Promise.resolve(runOrderPipeline(bytes, this.opts));
+    if (bytes.length <= INLINE_BYTES || !this.mappingSources) return Promise.resolve(runOrderPipeline(bytes, this.opts));
     return new Promise((resolve) => {
       const id = this.nextId++;
       this.jobs.set(id, { bytes, resolve });
@@ -50,10 +52,10 @@ export class PipelineRunner {
     });
   }
 
-  /** After a mapping reload on the main thread: the worker loads the same files. */
-  reloadMappings(files: readonly string[]): void {
-    this.mappingFiles = files;
-    this.worker?.postMessage({ type: 'mappings', files: [...files] } satisfies WorkerRequest);
+  /** After a mapping reload on the main thread: the worker compiles the same texts. */
+  reloadMappings(sources: readonly MappingSource[]): void {
+    this.mappingSources = sources;
+    this.worker?.postMessage({ type: 'mappings', sources: [...sources] } satisfies WorkerRequest);
   }
 
   async close(): Promise<void> {
@@ -71,7 +73,7 @@ export class PipelineRunner {
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker = startWorker();
-    worker.postMessage({ type: 'mappings', files: [...(this.mappingFiles ?? [])] } satisfies WorkerRequest);
+    worker.postMessage({ type: 'mappings', sources: [...(this.mappingSources ?? [])] } satisfies WorkerRequest);
     worker.on('message', (reply: WorkerReply) => {
       const job = this.jobs.get(reply.id);
       if (!job) return;
@@ -114,7 +116,7 @@ export class PipelineRunner {
 
 /** A message the worker could not process is answered like any other failure (AR, addressed from its MSH). */
 function failure(bytes: Buffer, reason: string): PipelineResult {
-  return { header: lenientHeader(bytes), charset: 'utf-8', error: new BridgeError('HL7_PARSE', reason, { hint: 'the message is too complex to process; split it' }) };
+  return { header: lenientHeader(bytes), charset: 'utf-8', ok: false, error: new Hl7Error('HL7_PARSE', reason, { hint: 'the message is too complex to process; split it' }) };
 }
 
 /**

@@ -3,7 +3,9 @@
  * would turn into plain Errors, losing their code, location and hint) as plain records, and back.
  */
 import { BridgeError, type ErrorCode } from '../errors.js';
-import type { MappedProcedure } from '../mapping/evaluate.js';
+import type { MappedOrder, MappedProcedure } from '../model/order.js';
+import { Hl7Error, isHl7ErrorCode } from '../model/hl7-error.js';
+import type { MappingSource } from '../mapping/compile.js';
 import type { CharsetMismatchPolicy } from './charset.js';
 import type { MessageLimits } from './limits.js';
 import type { PipelineResult } from './pipeline.js';
@@ -16,10 +18,11 @@ export interface WireError {
 }
 
 type WireProcedure = Omit<MappedProcedure, 'type1Problem' | 'valueProblem'> & { type1Problem?: WireError; valueProblem?: WireError };
-export type WireResult = Omit<PipelineResult, 'error' | 'order'> & {
-  error?: WireError;
-  order?: Omit<NonNullable<PipelineResult['order']>, 'procedures'> & { procedures: WireProcedure[] };
-};
+type WireOrder = Omit<MappedOrder, 'procedures'> & { procedures: WireProcedure[] };
+type Base<T> = Omit<T, 'ok' | 'order' | 'error'>;
+export type WireResult =
+  | (Base<Extract<PipelineResult, { ok: true }>> & { ok: true; order: WireOrder })
+  | (Base<Extract<PipelineResult, { ok: false }>> & { ok: false; error: WireError });
 
 export interface WireOptions {
   uidRoot: string;
@@ -28,7 +31,7 @@ export interface WireOptions {
   charsetMismatch?: CharsetMismatchPolicy;
 }
 
-export type WorkerRequest = { type: 'mappings'; files: string[] } | { type: 'job'; id: number; bytes: Uint8Array; options: WireOptions };
+export type WorkerRequest = { type: 'mappings'; sources: MappingSource[] } | { type: 'job'; id: number; bytes: Uint8Array; options: WireOptions };
 export type WorkerReply = { id: number; ok: true; result: WireResult } | { id: number; ok: false; error: string };
 
 function toWire(e: BridgeError): WireError {
@@ -36,39 +39,44 @@ function toWire(e: BridgeError): WireError {
 }
 
 function fromWire(e: WireError): BridgeError {
-  return new BridgeError(e.code, e.message, { ...(e.location !== undefined ? { location: e.location } : {}), ...(e.hint !== undefined ? { hint: e.hint } : {}) });
+  const opts = { ...(e.location !== undefined ? { location: e.location } : {}), ...(e.hint !== undefined ? { hint: e.hint } : {}) };
+  return isHl7ErrorCode(e.code) ? new Hl7Error(e.code, e.message, opts) : new BridgeError(e.code, e.message, opts);
 }
 
 export function serializeResult(result: PipelineResult): WireResult {
-  const { error, order, ...rest } = result;
-  const wire: WireResult = { ...rest };
-  if (error) wire.error = toWire(error);
-  if (order) {
-    wire.order = {
+  if (!result.ok) {
+    const { error, ...rest } = result;
+    return { ...rest, error: toWire(error) };
+  }
+  const { order, ...rest } = result;
+  return {
+    ...rest,
+    order: {
       ...order,
       procedures: order.procedures.map(({ type1Problem, valueProblem, ...p }) => ({
         ...p,
         ...(type1Problem ? { type1Problem: toWire(type1Problem) } : {}),
         ...(valueProblem ? { valueProblem: toWire(valueProblem) } : {}),
       })),
-    };
-  }
-  return wire;
+    },
+  };
 }
 
 export function reviveResult(wire: WireResult): PipelineResult {
-  const { error, order, ...rest } = wire;
-  const result: PipelineResult = { ...rest };
-  if (error) result.error = fromWire(error);
-  if (order) {
-    result.order = {
+  if (!wire.ok) {
+    const { error, ...rest } = wire;
+    return { ...rest, error: fromWire(error) };
+  }
+  const { order, ...rest } = wire;
+  return {
+    ...rest,
+    order: {
       ...order,
       procedures: order.procedures.map(({ type1Problem, valueProblem, ...p }) => ({
         ...p,
         ...(type1Problem ? { type1Problem: fromWire(type1Problem) } : {}),
         ...(valueProblem ? { valueProblem: fromWire(valueProblem) } : {}),
       })),
-    };
-  }
-  return result;
+    },
+  };
 }

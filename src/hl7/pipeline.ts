@@ -3,8 +3,10 @@
  * order (or the typed error that rejects it) and what its ACK is addressed from out. Used by the
  * MLLP handler and by the `map` dry run alike.
  */
-import { BridgeError, hl7ConditionFor } from '../errors.js';
-import { evaluateMapping, type MappedOrder } from '../mapping/evaluate.js';
+import { BridgeError, errorMessage } from '../errors.js';
+import { Hl7Condition, Hl7Error, type Hl7Outcome } from '../model/hl7-error.js';
+import { evaluateMapping } from '../mapping/evaluate.js';
+import type { MappedOrder } from '../model/order.js';
 import type { MappingSet } from '../mapping/select.js';
 import { messageHeader, type MessageHeader } from '../mapping/message.js';
 import { checkOrderSupported } from '../worklist/orders.js';
@@ -24,16 +26,17 @@ export interface OrderPipelineOptions {
   charsetMismatch?: CharsetMismatchPolicy;
 }
 
-export interface PipelineResult {
+interface PipelineBase {
   header: AckHeaderSource & { messageType: string };
   charset: string;
   /** Name and file of the mapping that applied. */
   mapping?: { name: string; file: string };
-  order?: MappedOrder;
-  error?: BridgeError;
   /** Set when the bytes were read as UTF-8 against MSH-18 (to be logged as hl7.charset_mismatch). */
   charsetMismatch?: { declared: string };
 }
+
+/** A message decoded and mapped (ok), or the error that stopped it. */
+export type PipelineResult = (PipelineBase & { ok: true; order: MappedOrder }) | (PipelineBase & { ok: false; error: BridgeError });
 
 type Decoded = Pick<DecodedMessage, 'message' | 'charsetMismatch'>;
 
@@ -50,7 +53,7 @@ export function runOrderPipeline(bytes: Buffer, opts: OrderPipelineOptions): Pip
 
 function mapDecoded(decoded: Decoded, lenient: PipelineResult['header'], opts: OrderPipelineOptions): PipelineResult {
   const { message } = decoded;
-  const base: PipelineResult = { header: lenient, charset: message.charset, ...(decoded.charsetMismatch ? { charsetMismatch: decoded.charsetMismatch } : {}) };
+  const base: PipelineBase = { header: lenient, charset: message.charset, ...(decoded.charsetMismatch ? { charsetMismatch: decoded.charsetMismatch } : {}) };
   try {
     const parsedHeader = messageHeader(message);
     base.header = ackSource(parsedHeader);
@@ -59,16 +62,16 @@ function mapDecoded(decoded: Decoded, lenient: PipelineResult['header'], opts: O
     base.mapping = { name: selected.name, file: selected.file };
     const order = evaluateMapping(selected, message, { uidRoot: opts.uidRoot });
     checkOrderSupported(order);
-    return { ...base, order };
+    return { ...base, ok: true, order };
   } catch (err) {
     return failed(err, base);
   }
 }
 
-function failed(err: unknown, base: PipelineResult): PipelineResult {
+function failed(err: unknown, base: PipelineBase): PipelineResult {
   // Anything else escaping the decoder or mapper is still answered, as an internal error.
-  const error = err instanceof BridgeError ? err : new BridgeError('HL7_PARSE', `unexpected failure: ${(err as Error).message}`, { cause: err });
-  return { ...base, error };
+  const error = err instanceof BridgeError ? err : new Hl7Error('HL7_PARSE', `unexpected failure: ${errorMessage(err)}`, { cause: err });
+  return { ...base, ok: false, error };
 }
 
 /** Whether a message is an acknowledgement (MSH-9.1 ACK), which HL7 never answers. */
@@ -81,20 +84,31 @@ export function ackFor(result: Pick<PipelineResult, 'header'>, code: AckCode, er
 }
 
 export function ackErrorFor(error: BridgeError): { code: AckCode; error: AckError } {
-  const { condition, ack } = hl7ConditionFor(error.code);
+  const { condition, ack } = hl7OutcomeOf(error);
   return { code: ack, error: { condition, location: error.location, message: error.message, detail: error.describe() } };
+}
+
+/**
+ * What the ACK says of an error: an HL7 error carries its condition; of the store's, an item with
+ * a value its VR does not allow is the sender's to fix (AE, data type error); anything else is ours
+ * (AE, application internal error: the RIS sends the order again).
+ */
+function hl7OutcomeOf(error: BridgeError): Hl7Outcome {
+  if (error instanceof Hl7Error) return { condition: error.condition, ack: error.ack };
+  if (error.code === 'ITEM_INVALID') return { condition: Hl7Condition.dataTypeError, ack: 'AE' };
+  return { condition: Hl7Condition.applicationInternalError, ack: 'AE' };
 }
 
 /** MSH is checked before any mapping runs: without a type and a control id nothing can be acknowledged properly. */
 function checkHeader(h: MessageHeader): void {
   if (!h.messageCode || !h.triggerEvent) {
-    throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', 'MSH-9 (message type^trigger event) is empty', {
+    throw new Hl7Error('HL7_REQUIRED_FIELD_MISSING', 'MSH-9 (message type^trigger event) is empty', {
       location: 'MSH-9',
       hint: 'send e.g. ORM^O01',
     });
   }
   if (!h.controlId) {
-    throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', 'MSH-10 (message control id) is empty', {
+    throw new Hl7Error('HL7_REQUIRED_FIELD_MISSING', 'MSH-10 (message control id) is empty', {
       location: 'MSH-10',
       hint: 'every message needs a unique control id; the ACK refers to it',
     });

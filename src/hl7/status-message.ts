@@ -3,7 +3,7 @@
  * ORC-1 SC and ORC-5 IP (in progress), CM (completed) or DC (discontinued), identifying the
  * order the way the RIS sent it (placer/filler order numbers, accession, requested procedure, SPS).
  */
-import { Tags, firstString, sequenceItems, type DicomJson } from '../worklist/item.js';
+import { Tags, firstString, sequenceItems, type DicomJson } from '../model/item.js';
 import { escapeHl7, hl7Timestamp } from './ack.js';
 
 export type OrderStatusCode = 'IP' | 'CM' | 'DC';

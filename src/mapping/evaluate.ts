@@ -4,61 +4,16 @@
  * trace of where every value came from. Pure: no I/O, so the listener and `mwl-bridge map` share it.
  */
 import { createHash } from 'node:crypto';
+import type { MappedOrder, MappedProcedure, TraceEntry, ValueAdjustment } from '../model/order.js';
 import { BridgeError } from '../errors.js';
-import { elementStrings, type DicomJson, type DicomJsonElement, type PersonNameValue } from '../worklist/item.js';
-import { checkElement, maxChars } from '../worklist/vr.js';
-import { missingType1 } from '../worklist/type1.js';
-import type { AttributeRule, Condition, Mapping, TemplatePart, ValueRule } from './load.js';
+import { Hl7Error } from '../model/hl7-error.js';
+import { elementStrings, type DicomJson, type DicomJsonElement, type PersonNameValue } from '../model/item.js';
+import { checkElement, maxChars } from '../model/vr.js';
+import { missingType1 } from '../model/type1.js';
+import type { AttributeRule, Condition, Mapping, TemplatePart, ValueRule } from './model.js';
 import { messageHeader, unescapeHl7, type Hl7Message } from './message.js';
 import { resolveRepetition, type FieldPath, type GroupScope } from './path.js';
 import { applySteps, converters, type ConverterName } from './transforms.js';
-
-export interface TraceEntry {
-  /** Keyword path, e.g. "ScheduledProcedureStepSequence[1].Modality". */
-  attribute: string;
-  /** The HL7 path the value came from, or "template", "value", "default", "generated". */
-  source: string;
-  value: string;
-}
-
-/** One requested procedure / scheduled step: what becomes one worklist item. */
-export interface MappedProcedure {
-  /** ORC-1 of its group as received (e.g. "NW"). */
-  orderControl: string;
-  /** ORC-5 (or the mapping's orderStatus path), often empty. */
-  orderStatus: string;
-  /** ADT^A40: the merged (old) patient ID, from the mapping's mergePatientId path. */
-  mergedPatientId: string;
-  item: DicomJson;
-  trace: TraceEntry[];
-  /**
-   * Set when the item lacks a DICOM type-1 attribute and the mapping says type1: reject. The order
-   * lifecycle raises it when the item is to be stored (NW, XO), not for cancels or status changes.
-   */
-  type1Problem?: BridgeError;
-  /**
-   * The first value its VR does not allow (and the mapping's `invalid:` policy did not fix). Raised,
-   * like type1Problem, only when the item is to be stored.
-   */
-  valueProblem?: BridgeError;
-  /** Values the mapping's `invalid:` policy cleaned, truncated or left out (to be logged). */
-  adjustments: ValueAdjustment[];
-}
-
-export interface ValueAdjustment {
-  attribute: string;
-  source: string;
-  action: 'cleaned' | 'truncated' | 'omitted';
-  /** The value as read, and the rule it broke. */
-  value: string;
-  rule: string;
-}
-
-export interface MappedOrder {
-  mapping: string;
-  messageType: string;
-  procedures: MappedProcedure[];
-}
 
 export interface EvaluationContext {
   uidRoot: string;
@@ -68,14 +23,14 @@ export function evaluateMapping(mapping: Mapping, message: Hl7Message, ctx: Eval
   const header = messageHeader(message);
   const messageType = `${header.messageCode}^${header.triggerEvent}`;
   if (!mapping.appliesTo.messages.includes(messageType)) {
-    throw new BridgeError('HL7_UNSUPPORTED_MESSAGE', `message type ${messageType} is not handled`, {
+    throw new Hl7Error('HL7_UNSUPPORTED_MESSAGE', `message type ${messageType} is not handled`, {
       location: 'MSH-9',
       hint: `mapping "${mapping.name}" handles ${mapping.appliesTo.messages.join(', ')}`,
     });
   }
   const scopes = orderGroups(message, mapping.itemPer);
   if (scopes.length === 0) {
-    throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', `the message has no ${mapping.itemPer} segment`, {
+    throw new Hl7Error('HL7_REQUIRED_FIELD_MISSING', `the message has no ${mapping.itemPer} segment`, {
       location: mapping.itemPer,
       hint: `mapping "${mapping.name}" makes one worklist item per ${mapping.itemPer}`,
     });
@@ -138,7 +93,7 @@ class Evaluator {
       if (value === '') {
         if (rule.required) {
           const from = rule.from.map((p) => p.text).join(', ');
-          throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', `${name} is required but ${from || 'its source'} is empty${this.groupLabel()}`, {
+          throw new Hl7Error('HL7_REQUIRED_FIELD_MISSING', `${name} is required but ${from || 'its source'} is empty${this.groupLabel()}`, {
             location: rule.from[0]?.text,
             hint: 'send the field, or give the mapping entry a default',
           });
@@ -186,7 +141,7 @@ class Evaluator {
     }
     // Field, value and rule first: MSA-3 of an ACK shows 80 characters (ERR-8 of v2.5 ACKs and the log, all).
     const where = /^[A-Z][A-Z0-9]{2}-/.test(source) ? source : rule.from[0]?.text;
-    this.valueProblem ??= new BridgeError(
+    this.valueProblem ??= new Hl7Error(
       'HL7_INVALID_VALUE',
       `${where ?? source} ${JSON.stringify(shorten(problem.value))}: ${problem.rule} (${rule.keyword}${this.groupLabel()})`,
       {
@@ -204,7 +159,7 @@ class Evaluator {
     try {
       decoded = rep.map((subs) => subs.map((s) => unescapeHl7(s, this.message.charset)));
     } catch (err) {
-      if (err instanceof BridgeError && !err.location) throw new BridgeError(err.code, err.message, { location: path.text, ...(err.hint ? { hint: err.hint } : {}) });
+      if (err instanceof Hl7Error && !err.location) throw new Hl7Error(err.code, err.message, { location: path.text, ...(err.hint ? { hint: err.hint } : {}) });
       throw err;
     }
     if (path.component !== undefined) {
@@ -279,7 +234,7 @@ function type1Problem(mapping: Mapping, item: DicomJson, group: number, groups: 
   const rule = findRule(mapping.attributes, first.keyword);
   const source = rule?.kind === 'value' ? (rule.from[0] ?? rule.template?.find((p): p is FieldPath => typeof p !== 'string')) : undefined;
   const names = missing.map((m) => m.keyword).join(', ');
-  return new BridgeError(
+  return new Hl7Error(
     'HL7_REQUIRED_FIELD_MISSING',
     `${names} (DICOM type 1) ${missing.length > 1 ? 'have' : 'has'} no value${groups > 1 ? ` in order group ${group + 1}` : ''}` +
       (source ? `; ${first.keyword} is read from ${source.text}` : `; mapping "${mapping.name}" has no entry for ${first.keyword}`),

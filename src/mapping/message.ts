@@ -3,6 +3,7 @@
  * bytes. Values are kept escaped as received; `fieldValue` decodes escape sequences on access.
  */
 import { BridgeError } from '../errors.js';
+import { Hl7Error } from '../model/hl7-error.js';
 
 /** A field: repetitions -> components -> subcomponents. */
 export type Hl7Field = string[][][];
@@ -89,7 +90,7 @@ export function unescapeHl7(value: string, charset: string): string {
         return new TextDecoder(charset, { fatal: true }).decode(bytes);
       } catch {
         // Not decoded into replacement characters: a name would be stored with U+FFFD in it.
-        throw new BridgeError('HL7_DECODE', `the escape ${whole} is not valid ${charset}`, { hint: 'hex escapes hold bytes of the message character set (MSH-18)' });
+        throw new Hl7Error('HL7_DECODE', `the escape ${whole} is not valid ${charset}`, { hint: 'hex escapes hold bytes of the message character set (MSH-18)' });
       }
     }
     return whole;

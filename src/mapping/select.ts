@@ -2,10 +2,11 @@
  * Several mapping files can be active. For a message, the mappings that handle its type and whose
  * sender / facility / version criteria all hold are candidates; the most specific one wins
  * (sending application > facility > version), and a mapping without criteria is the default.
- * Files are read by loadMappingSet (load.ts).
+ * The texts are compiled by compileMappingSet (compile.ts).
  */
 import { BridgeError } from '../errors.js';
-import type { Mapping } from './load.js';
+import { Hl7Error } from '../model/hl7-error.js';
+import type { Mapping } from './model.js';
 import type { MessageHeader } from './message.js';
 
 export class MappingSet {
@@ -27,7 +28,7 @@ export class MappingSet {
     }
     if (!best) {
       const handled = [...new Set(this.mappings.flatMap((m) => m.appliesTo.messages))].join(', ');
-      throw new BridgeError('HL7_UNSUPPORTED_MESSAGE', `message type ${type || '(empty)'} is not handled${senderNote(this.mappings, type, header)}`, {
+      throw new Hl7Error('HL7_UNSUPPORTED_MESSAGE', `message type ${type || '(empty)'} is not handled${senderNote(this.mappings, type, header)}`, {
         location: 'MSH-9',
         hint: `the active mappings handle ${handled}`,
       });

@@ -13,8 +13,8 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { lock, unlock } from 'os-lock';
-import { BridgeError } from '../errors.js';
-import { pathComponentProblem } from '../config/names.js';
+import { BridgeError, errorMessage } from '../errors.js';
+import { pathComponentProblem } from '../model/names.js';
 
 export type MirrorLayoutKind = 'wlmscpfs' | 'flat';
 
@@ -161,7 +161,7 @@ export class WorklistFolder {
     try {
       fd = openSync(this.lockPath, 'r+');
     } catch (err) {
-      throw new BridgeError('MIRROR_LOCK', `cannot open the wlmscpfs lockfile ${this.lockPath}: ${(err as Error).message}`, {
+      throw new BridgeError('MIRROR_LOCK', `cannot open the wlmscpfs lockfile ${this.lockPath}: ${errorMessage(err)}`, {
         hint: 'the mirror folder must be writable by the bridge',
         cause: err,
       });
@@ -197,7 +197,7 @@ export class WorklistFolder {
 
 function writeError(what: string, err: unknown): BridgeError {
   const code = (err as NodeJS.ErrnoException).code;
-  return new BridgeError('MIRROR_WRITE', `${what}: ${(err as Error).message}`, {
+  return new BridgeError('MIRROR_WRITE', `${what}: ${errorMessage(err)}`, {
     hint: code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' ? 'the bridge may not write there: check the folder owner and mode' : 'the mirror retries later; "mwl-bridge mirror --rebuild" reconciles the folder',
     cause: err,
   });

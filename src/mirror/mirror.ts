@@ -4,12 +4,11 @@
  * reach the folder, and a change is dropped from the journal only after its file was written or
  * deleted. When the folder cannot be written, the changes wait in the journal and the mirror retries.
  */
-import { describeTag } from '../worklist/dictionary.js';
-import { encodeWorklistFile, type WorklistFileCharset } from '../dicom/wl-file.js';
+import { describeTag } from '../model/dictionary.js';
+import { encodeWorklistFile, type WorklistFileCharset } from '../model/worklist-file.js';
 import { BridgeError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { WorklistStore } from '../store/items.js';
-import type { MirrorJournal } from '../store/mirror-journal.js';
+import type { MirrorJournalPort, MirrorSource } from './source.js';
 import type { WorklistFolder } from './folder.js';
 import { reconcileFolder, reportIsClean, type ReconcileReport } from './reconcile.js';
 
@@ -26,12 +25,12 @@ const BATCH = 200;
 const POLL_MS = 200;
 
 /** What a mirror serves, so that a change of folder, layout or visibility triggers a full reconcile. */
-export function mirrorTarget(store: WorklistStore, folder: WorklistFolder, characterSet: WorklistFileCharset): string {
-  return JSON.stringify({ dir: folder.dir, layout: folder.layout.layout, characterSet, statuses: store.shownStatuses });
+export function mirrorTarget(store: MirrorSource, folder: WorklistFolder, characterSet: WorklistFileCharset): string {
+  return JSON.stringify({ dir: folder.dir, layout: folder.layout.layout, characterSet, statuses: store.items.shownStatuses });
 }
 
 export class WorklistMirror {
-  private readonly journal: MirrorJournal;
+  private readonly journal: MirrorJournalPort;
   private readonly target: string;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
@@ -42,10 +41,10 @@ export class WorklistMirror {
   private needsReconcile = false;
 
   constructor(
-    private readonly store: WorklistStore,
+    private readonly store: MirrorSource,
     private readonly opts: WorklistMirrorOptions,
   ) {
-    this.journal = store.mirrorJournal();
+    this.journal = store.mirrorJournal;
     this.target = mirrorTarget(store, opts.folder, opts.characterSet);
   }
 
@@ -128,8 +127,8 @@ export class WorklistMirror {
   /** Writes or deletes one item's file; an item that cannot be encoded is reported and skipped. */
   private syncItem(id: number): 'written' | 'deleted' {
     const { folder, logger, characterSet } = this.opts;
-    const item = this.store.getItem(id);
-    if (!item || !this.store.isVisible(item.status)) {
+    const item = this.store.items.get(id);
+    if (!item || !this.store.items.isShown(item.status)) {
       folder.remove(id);
       return 'deleted';
     }

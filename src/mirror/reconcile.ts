@@ -5,9 +5,10 @@
  * left alone. Used by `mwl-bridge mirror --rebuild` and by the mirror when its journal cannot be
  * trusted (first start, or the folder settings changed).
  */
-import { encodeWorklistFile, type WorklistFileCharset } from '../dicom/wl-file.js';
+import { encodeWorklistFile, type WorklistFileCharset } from '../model/worklist-file.js';
 import { BridgeError, errorMessage } from '../errors.js';
-import type { StoredItem, WorklistStore } from '../store/items.js';
+import type { StoredItem } from '../model/item.js';
+import type { MirrorSource } from './source.js';
 import type { WorklistFolder } from './folder.js';
 
 export interface ReconcileReport {
@@ -34,7 +35,7 @@ const PAGE = 200;
  * Brings the folder in step with the store. With dryRun nothing is changed and the report says what
  * would be. Each page of changes is applied under the folder's write lock.
  */
-export async function reconcileFolder(store: WorklistStore, folder: WorklistFolder, charset: WorklistFileCharset, opts: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
+export async function reconcileFolder(store: MirrorSource, folder: WorklistFolder, charset: WorklistFileCharset, opts: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
   const report: ReconcileReport = { written: [], rewritten: [], deleted: [], unchanged: 0, temporaries: [], foreign: [], unwritable: [], replaced: [] };
   if (!opts.dryRun) folder.prepare();
   const listing = folder.list();
@@ -63,7 +64,7 @@ export async function reconcileFolder(store: WorklistStore, folder: WorklistFold
     }
   };
 
-  for (let afterId = 0, page = store.visibleItemsPage(0, PAGE); page.length > 0; page = store.visibleItemsPage(afterId, PAGE)) {
+  for (let afterId = 0, page = store.items.shownPage(0, PAGE); page.length > 0; page = store.items.shownPage(afterId, PAGE)) {
     afterId = page.at(-1)!.id;
     if (opts.dryRun) applyPage(page);
     else await folder.withWriteLock(() => applyPage(page));

@@ -11,6 +11,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
+import { errorMessage } from '../errors.js';
 
 export interface CheckpointerOptions {
   intervalMs: number;
@@ -44,7 +45,7 @@ function checkpointWorkerMain(threads: typeof import('node:worker_threads'), loa
       const [result] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
       port.postMessage({ type: 'checkpointed', walFrames: result!.log, checkpointed: result!.checkpointed } satisfies WorkerReport);
     } catch (err) {
-      port.postMessage({ type: 'error', message: (err as Error).message } satisfies WorkerReport);
+      port.postMessage({ type: 'error', message: errorMessage(err) } satisfies WorkerReport);
     }
   }, intervalMs);
   port.on('message', (message) => {

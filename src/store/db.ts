@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
-import { BridgeError } from '../errors.js';
+import { BridgeError, errorMessage } from '../errors.js';
 import { migrations } from './schema.js';
 
 export type Database = BetterSqlite3.Database;
@@ -20,7 +20,7 @@ function loadDriver(): typeof BetterSqlite3 {
   try {
     return require('better-sqlite3') as typeof BetterSqlite3;
   } catch (err) {
-    throw new BridgeError('STORE_UNAVAILABLE', `the SQLite driver better-sqlite3 cannot be loaded: ${(err as Error).message}`, {
+    throw new BridgeError('STORE_UNAVAILABLE', `the SQLite driver better-sqlite3 cannot be loaded: ${errorMessage(err)}`, {
       hint: 'its native module was not built; run "npm rebuild better-sqlite3" (needs python3, make and g++)',
       cause: err,
     });
@@ -48,7 +48,7 @@ export function openDatabase(path: string, opts: { busyTimeoutMs?: number } = {}
     // Measured on 8 connections: kernel time per 8,000 orders 3.5-3.9 -> 1.9-2.0 s, +15-20% orders/s.
     db.pragma('temp_store = MEMORY');
   } catch (err) {
-    throw new BridgeError('STORE_UNAVAILABLE', `cannot open the database ${path}: ${(err as Error).message}`, {
+    throw new BridgeError('STORE_UNAVAILABLE', `cannot open the database ${path}: ${errorMessage(err)}`, {
       hint: 'check the path (db.path / --db) and that the folder is writable',
       cause: err,
     });

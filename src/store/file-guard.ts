@@ -6,6 +6,7 @@
  * microseconds).
  */
 import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
+import { errorMessage } from '../errors.js';
 
 export class DatabaseFileGuard {
   private readonly fd: number;
@@ -27,7 +28,7 @@ export class DatabaseFileGuard {
     try {
       current = statSync(this.path);
     } catch (err) {
-      return `it is no longer there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+      return `it is no longer there (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`;
     }
     if (current.ino !== this.ino || current.dev !== this.dev) return 'another file was put in its place';
     return undefined;

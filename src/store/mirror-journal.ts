@@ -5,7 +5,7 @@
  * never missed, and a change that was not committed never reaches the folder. Rows are removed only
  * after the folder has been changed, so a crash in between repeats the write (which is idempotent).
  */
-import type { Database } from './db.js';
+import type { StoreConnection } from './connection.js';
 
 const TRIGGERS = ['items_mirror_insert', 'items_mirror_update', 'items_mirror_delete'] as const;
 
@@ -17,7 +17,7 @@ export interface MirrorBacklog {
 }
 
 export class MirrorJournal {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly conn: StoreConnection) {}
 
   /**
    * Starts journaling for the mirror described by target (its folder, layout and what it shows).
@@ -25,49 +25,49 @@ export class MirrorJournal {
    * changed), so a full reconcile is due before the journal can be trusted.
    */
   enable(target: string): boolean {
-    return this.db.transaction(() => {
-      this.db.exec(`
+    return this.conn.transaction(() => {
+      this.conn.exec(`
         CREATE TRIGGER IF NOT EXISTS items_mirror_insert AFTER INSERT ON items BEGIN INSERT INTO mirror_queue (item_id) VALUES (NEW.id); END;
         CREATE TRIGGER IF NOT EXISTS items_mirror_update AFTER UPDATE ON items BEGIN INSERT INTO mirror_queue (item_id) VALUES (NEW.id); END;
         CREATE TRIGGER IF NOT EXISTS items_mirror_delete AFTER DELETE ON items BEGIN INSERT INTO mirror_queue (item_id) VALUES (OLD.id); END;
       `);
-      const row = this.db.prepare("SELECT value FROM store_meta WHERE key = 'mirror.target'").get() as { value: string } | undefined;
+      const row = this.conn.statement("SELECT value FROM store_meta WHERE key = 'mirror.target'").get() as { value: string } | undefined;
       return row?.value !== target;
-    })();
+    });
   }
 
   /** Records that the folder now reflects the whole store for target (after a full reconcile). */
   markReconciled(target: string, upToId: number): void {
-    this.db.transaction(() => {
-      this.db.prepare("INSERT INTO store_meta (key, value) VALUES ('mirror.target', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(target);
+    this.conn.transaction(() => {
+      this.conn.statement("INSERT INTO store_meta (key, value) VALUES ('mirror.target', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(target);
       this.done(upToId);
-    })();
+    });
   }
 
   /** Stops journaling (mirror turned off): a later enable() asks for a full reconcile. */
   disable(): void {
-    this.db.transaction(() => {
-      for (const trigger of TRIGGERS) this.db.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
-      this.db.exec("DELETE FROM mirror_queue; DELETE FROM store_meta WHERE key = 'mirror.target'");
-    })();
+    this.conn.transaction(() => {
+      for (const trigger of TRIGGERS) this.conn.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
+      this.conn.exec("DELETE FROM mirror_queue; DELETE FROM store_meta WHERE key = 'mirror.target'");
+    });
   }
 
   /** The highest journal row so far (0 when empty). */
   head(): number {
-    return (this.db.prepare('SELECT coalesce(max(id), 0) AS id FROM mirror_queue').get() as { id: number }).id;
+    return (this.conn.statement('SELECT coalesce(max(id), 0) AS id FROM mirror_queue').get() as { id: number }).id;
   }
 
   /** The next changed items, oldest first. */
   next(limit: number): MirrorBacklog {
-    const rows = this.db.prepare('SELECT id, item_id FROM mirror_queue ORDER BY id LIMIT ?').all(limit) as { id: number; item_id: number }[];
+    const rows = this.conn.statement('SELECT id, item_id FROM mirror_queue ORDER BY id LIMIT ?').all(limit) as { id: number; item_id: number }[];
     return { lastId: rows.at(-1)?.id ?? 0, itemIds: [...new Set(rows.map((r) => r.item_id))] };
   }
 
   done(upToId: number): void {
-    this.db.prepare('DELETE FROM mirror_queue WHERE id <= ?').run(upToId);
+    this.conn.statement('DELETE FROM mirror_queue WHERE id <= ?').run(upToId);
   }
 
   backlog(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM mirror_queue').get() as { n: number }).n;
+    return (this.conn.statement('SELECT count(*) AS n FROM mirror_queue').get() as { n: number }).n;
   }
 }

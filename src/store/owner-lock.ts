@@ -9,7 +9,7 @@
  */
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { lock } from 'os-lock';
-import { BridgeError } from '../errors.js';
+import { BridgeError, errorMessage } from '../errors.js';
 
 export interface DatabaseOwnership {
   readonly lockPath: string;
@@ -22,7 +22,7 @@ export async function claimDatabase(dbPath: string): Promise<DatabaseOwnership> 
   try {
     fd = openSync(lockPath, 'a+');
   } catch (err) {
-    throw new BridgeError('STORE_UNAVAILABLE', `cannot create the lock file ${lockPath}: ${(err as Error).message}`, {
+    throw new BridgeError('STORE_UNAVAILABLE', `cannot create the lock file ${lockPath}: ${errorMessage(err)}`, {
       hint: 'check that the folder of db.path is writable',
       cause: err,
     });
@@ -37,7 +37,7 @@ export async function claimDatabase(dbPath: string): Promise<DatabaseOwnership> 
         hint: 'stop that bridge first, or give this one another db.path',
       });
     }
-    throw new BridgeError('STORE_UNAVAILABLE', `cannot lock ${lockPath}: ${(err as Error).message}`, { cause: err });
+    throw new BridgeError('STORE_UNAVAILABLE', `cannot lock ${lockPath}: ${errorMessage(err)}`, { cause: err });
   }
   // The lock is held: say who holds it, for the next one who tries.
   ftruncateSync(fd, 0);

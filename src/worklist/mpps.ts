@@ -3,8 +3,9 @@
  * (N-CREATE, IN PROGRESS), completed or discontinued (N-SET) the steps it took from the worklist.
  * The referenced scheduled steps change status accordingly, so they stay on or leave the worklist.
  */
-import { CLOSED_STATUSES, Tags, elementStrings, firstString, sequenceItems, withStepStatus, type DicomJson, type ItemStatus } from './item.js';
-import type { WorklistStore } from '../store/items.js';
+import { CLOSED_STATUSES, Tags, elementStrings, firstString, sequenceItems, withStepStatus, type DicomJson, type ItemStatus } from '../model/item.js';
+import type { WorklistStore } from '../store/worklist-store.js';
+import type { StoredItem } from '../store/item-table.js';
 
 export const MppsTags = {
   ScheduledStepAttributesSequence: '00400270',
@@ -64,9 +65,9 @@ export class MppsService {
     // PS3.4 F.7.2.1.3: an N-CREATE is accepted only IN PROGRESS (else Invalid Attribute Value).
     if (status !== 'IN PROGRESS') return { ok: false, reason: 'invalid-status', message: `N-CREATE with Performed Procedure Step Status "${status}": only IN PROGRESS may be created` };
     return this.store.transaction(() => {
-      if (this.store.getMpps(sopInstanceUid)) return { ok: false, reason: 'duplicate', message: `MPPS ${sopInstanceUid} exists already` };
+      if (this.store.mpps.get(sopInstanceUid)) return { ok: false, reason: 'duplicate', message: `MPPS ${sopInstanceUid} exists already` };
       const itemIds = this.referencedItems(dataset).map((item) => item.id);
-      this.store.saveMpps(sopInstanceUid, { status, itemIds, dataset, callingAeTitle });
+      this.store.mpps.save(sopInstanceUid, { status, itemIds, dataset, callingAeTitle });
       const closedItemIds = this.applyStatus(itemIds, status);
       return { ok: true, status, itemIds, closedItemIds };
     });
@@ -74,14 +75,14 @@ export class MppsService {
 
   set(sopInstanceUid: string, changes: DicomJson, callingAeTitle: string): MppsResult {
     return this.store.transaction(() => {
-      const existing = this.store.getMpps(sopInstanceUid);
+      const existing = this.store.mpps.get(sopInstanceUid);
       if (!existing) return { ok: false, reason: 'no-such-instance', message: `no MPPS ${sopInstanceUid}` };
       if (existing.status !== 'IN PROGRESS') {
         return { ok: false, reason: 'final', message: `MPPS ${sopInstanceUid} is ${existing.status} and may no longer be changed` };
       }
       const status = changes[MppsTags.PerformedProcedureStepStatus] ? performedStatus(changes) : existing.status;
       if (!STATUS_OF_ITEM[status]) return invalid(status);
-      this.store.saveMpps(sopInstanceUid, { status, itemIds: existing.itemIds, dataset: { ...existing.dataset, ...changes }, callingAeTitle });
+      this.store.mpps.save(sopInstanceUid, { status, itemIds: existing.itemIds, dataset: { ...existing.dataset, ...changes }, callingAeTitle });
       const closedItemIds = this.applyStatus(existing.itemIds, status);
       return { ok: true, status, itemIds: existing.itemIds, closedItemIds };
     });
@@ -89,9 +90,9 @@ export class MppsService {
 
   private referencedItems(dataset: DicomJson) {
     const refs = sequenceItems(dataset, MppsTags.ScheduledStepAttributesSequence);
-    const seen = new Map<number, ReturnType<WorklistStore['findScheduledSteps']>[number]>();
+    const seen = new Map<number, StoredItem>();
     for (const ref of refs) {
-      for (const item of this.store.findScheduledSteps({
+      for (const item of this.store.items.findScheduledSteps({
         accessionNumber: firstString(ref, Tags.AccessionNumber) ?? '',
         studyInstanceUid: firstString(ref, Tags.StudyInstanceUID) ?? '',
         spsId: firstString(ref, Tags.ScheduledProcedureStepID) ?? '',
@@ -112,7 +113,7 @@ export class MppsService {
     const status = STATUS_OF_ITEM[performed]!;
     const closed: number[] = [];
     for (const id of itemIds) {
-      const item = this.store.getItem(id);
+      const item = this.store.items.get(id);
       if (!item) continue;
       if ((CLOSED_STATUSES as readonly string[]).includes(item.status)) {
         closed.push(id);
@@ -120,7 +121,7 @@ export class MppsService {
         continue;
       }
       const updated = withStepStatus(item.dataset, status);
-      this.store.updateItem(id, updated, status, { validate: false });
+      this.store.items.update(id, updated, status, { validate: false });
       this.notify?.(updated, performed as Parameters<MppsNotifier>[1]);
     }
     return closed;

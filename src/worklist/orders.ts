@@ -13,9 +13,12 @@
  *   ADT^A40      move the merged patient's open items to the surviving patient
  */
 import { BridgeError } from '../errors.js';
-import type { MappedOrder, MappedProcedure } from '../mapping/evaluate.js';
-import type { MessageRecord, StoredItem, WorklistStore } from '../store/items.js';
-import { Tags, elementStrings, firstString, sequenceItems, withStepStatus, type DicomJson, type ItemStatus } from './item.js';
+import { Hl7Error } from '../model/hl7-error.js';
+import type { MappedOrder, MappedProcedure } from '../model/order.js';
+import type { WorklistStore } from '../store/worklist-store.js';
+import type { StoredItem } from '../store/item-table.js';
+import type { MessageRecord } from '../store/message-log.js';
+import { Tags, elementStrings, firstString, sequenceItems, withStepStatus, type DicomJson, type ItemStatus } from '../model/item.js';
 
 export type MessageLogEntry = Omit<MessageRecord, 'itemIds' | 'outcome' | 'action' | 'patientId' | 'accessionNumber'>;
 
@@ -66,7 +69,7 @@ export function checkOrderSupported(order: MappedOrder): void {
   }
   for (const [i, p] of order.procedures.entries()) {
     if (!SUPPORTED_CONTROLS.has(p.orderControl)) {
-      throw new BridgeError('HL7_UNSUPPORTED_ORDER_CONTROL', `order control "${p.orderControl || '(empty)'}" is not supported${groupLabel(order, i)}`, {
+      throw new Hl7Error('HL7_UNSUPPORTED_ORDER_CONTROL', `order control "${p.orderControl || '(empty)'}" is not supported${groupLabel(order, i)}`, {
         location: 'ORC-1',
         hint: `supported: ${[...SUPPORTED_CONTROLS].join(', ')}`,
       });
@@ -75,7 +78,7 @@ export function checkOrderSupported(order: MappedOrder): void {
     if ((p.orderControl === 'NW' || p.orderControl === 'XO') && p.valueProblem) throw p.valueProblem;
     if ((p.orderControl === 'NW' || p.orderControl === 'XO') && p.type1Problem) throw p.type1Problem;
     if (p.orderControl === 'SC' && !ORDER_STATUS[p.orderStatus]) {
-      throw new BridgeError('HL7_BAD_VALUE', `order status "${p.orderStatus || '(empty)'}" cannot be applied by SC${groupLabel(order, i)}`, {
+      throw new Hl7Error('HL7_BAD_VALUE', `order status "${p.orderStatus || '(empty)'}" cannot be applied by SC${groupLabel(order, i)}`, {
         location: 'ORC-5',
         hint: `SC needs ORC-5 one of ${Object.keys(ORDER_STATUS).join(', ')}`,
       });
@@ -109,17 +112,17 @@ export class OrderService {
     return this.store.transaction(() => {
       // A resend is the same sender, control id and content; another message with a known control id
       // is applied like any other (RIS systems reuse control ids: a counter reset, one id per batch).
-      const original = log.controlId ? this.store.findAppliedMessage(log.sendingApplication, log.sendingFacility, log.controlId, log.raw, log.contentHash) : undefined;
+      const original = log.controlId ? this.store.messages.findApplied({ sendingApplication: log.sendingApplication, sendingFacility: log.sendingFacility, controlId: log.controlId }, log.raw, log.contentHash) : undefined;
       if (original) {
-        const messageId = this.store.recordMessage({ ...log, ...logKeys, ack: original.ack, action: 'duplicate', outcome: 'duplicate', itemIds: original.itemIds, error: null });
+        const messageId = this.store.messages.record({ ...log, ...logKeys, ack: original.ack, action: 'duplicate', outcome: 'duplicate', itemIds: original.itemIds, error: null });
         return { ack: original.ack ?? log.ack, duplicate: true, actions: [], itemIds: original.itemIds, messageId, originalMessageId: original.id };
       }
-      const reusedFrom = log.controlId ? this.store.lastAppliedWithControlId(log.sendingApplication, log.sendingFacility, log.controlId) : undefined;
+      const reusedFrom = log.controlId ? this.store.messages.appliedWithControlId({ sendingApplication: log.sendingApplication, sendingFacility: log.sendingFacility, controlId: log.controlId }) : undefined;
       const results = isPatientMessage(order) ? this.applyPatientMessage(order) : order.procedures.flatMap((p) => this.applyProcedure(p));
       const itemIds = [...new Set(results.flatMap((r) => r.itemIds))];
       const actions = results.map((r) => r.action);
       const ignored = actions.every((a) => a === 'ignored');
-      const messageId = this.store.recordMessage({ ...log, ...logKeys, action: [...new Set(actions)].join(','), outcome: ignored ? 'ignored' : 'stored', itemIds });
+      const messageId = this.store.messages.record({ ...log, ...logKeys, action: [...new Set(actions)].join(','), outcome: ignored ? 'ignored' : 'stored', itemIds });
       return { ack: log.ack, duplicate: false, actions, itemIds, messageId, ...(reusedFrom !== undefined ? { controlIdReusedFrom: reusedFrom } : {}) };
     });
   }
@@ -138,7 +141,7 @@ export class OrderService {
    */
   logRejected(log: MessageLogEntry, outcome: 'rejected' | 'error', keys: { patientId?: string | null; accessionNumber?: string | null } = {}): Promise<number> {
     return this.store.inCommitGroup(() =>
-      this.store.recordMessage({ ...log, patientId: keys.patientId ?? null, accessionNumber: keys.accessionNumber ?? null, action: null, outcome, itemIds: [] }),
+      this.store.messages.record({ ...log, patientId: keys.patientId ?? null, accessionNumber: keys.accessionNumber ?? null, action: null, outcome, itemIds: [] }),
     );
   }
 
@@ -148,12 +151,12 @@ export class OrderService {
     if (control === 'NW' || control === 'XO') {
       if (existing.length === 0) {
         if (control === 'XO' && this.opts.unknownOrder === 'reject') throw unknownOrder(p);
-        return [{ action: 'created', itemIds: [this.store.insertItem({ dataset: p.item, source: 'hl7' })] }];
+        return [{ action: 'created', itemIds: [this.store.items.insert({ dataset: p.item, source: 'hl7' })] }];
       }
       return existing.map((item) => {
         // NW re-sent for a known order replaces it and schedules it again; XO keeps the status.
         const status = control === 'NW' ? 'SCHEDULED' : item.status;
-        this.store.updateItem(item.id, withStepStatus(p.item, status), status);
+        this.store.items.update(item.id, withStepStatus(p.item, status), status);
         return { action: 'updated' as const, itemIds: [item.id] };
       });
     }
@@ -164,14 +167,14 @@ export class OrderService {
     }
     return existing.map((item) => {
       // A status change: the stored values stay as they are.
-      this.store.updateItem(item.id, withStepStatus(item.dataset, target.status), target.status, { validate: false });
+      this.store.items.update(item.id, withStepStatus(item.dataset, target.status), target.status, { validate: false });
       return { action: target.action, itemIds: [item.id] };
     });
   }
 
   /** The stored items a procedure refers to; with several items in one order, the one with its SPS ID. */
   private matchingItems(p: MappedProcedure): StoredItem[] {
-    const items = this.store.findOrderItems({
+    const items = this.store.items.findOrderItems({
       placerOrderNumber: firstString(p.item, Tags.PlacerOrderNumberImagingServiceRequest) ?? '',
       fillerOrderNumber: firstString(p.item, Tags.FillerOrderNumberImagingServiceRequest) ?? '',
       accessionNumber: firstString(p.item, Tags.AccessionNumber) ?? '',
@@ -193,11 +196,11 @@ export class OrderService {
       const merge = order.messageType === 'ADT^A40';
       const oldId = merge ? p.mergedPatientId : patientId;
       if (merge && !oldId) {
-        throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', 'ADT^A40 without the merged patient ID', { location: 'MRG-1', hint: 'send the prior patient identifier in MRG-1' });
+        throw new Hl7Error('HL7_REQUIRED_FIELD_MISSING', 'ADT^A40 without the merged patient ID', { location: 'MRG-1', hint: 'send the prior patient identifier in MRG-1' });
       }
-      const items = this.store.openItemsOfPatient(oldId);
+      const items = this.store.items.openOfPatient(oldId);
       if (items.length === 0) return { action: 'ignored' as const, itemIds: [] };
-      for (const item of items) this.store.updateItem(item.id, withPatient(item.dataset, p.item), item.status);
+      for (const item of items) this.store.items.update(item.id, withPatient(item.dataset, p.item), item.status);
       return { action: merge ? ('merged' as const) : ('demographics' as const), itemIds: items.map((i) => i.id) };
     });
   }
@@ -218,7 +221,7 @@ function unknownOrder(p: MappedProcedure): BridgeError {
     ['filler order number', firstString(p.item, Tags.FillerOrderNumberImagingServiceRequest)],
     ['accession number', firstString(p.item, Tags.AccessionNumber)],
   ].filter(([, v]) => v);
-  return new BridgeError('HL7_UNKNOWN_ORDER', `${p.orderControl} for an unknown order (${keys.map(([k, v]) => `${k} ${v}`).join(', ') || 'no order number'})`, {
+  return new Hl7Error('HL7_UNKNOWN_ORDER', `${p.orderControl} for an unknown order (${keys.map(([k, v]) => `${k} ${v}`).join(', ') || 'no order number'})`, {
     location: 'ORC-2',
     hint: 'send the NW first, or set orders.unknownOrder to apply',
   });

@@ -3,7 +3,8 @@
  * schedule, so the store does not grow for years.
  */
 import type { Logger } from '../log.js';
-import type { WorklistStore } from '../store/items.js';
+import type { WorklistStore } from '../store/worklist-store.js';
+import { errorMessage } from '../errors.js';
 
 export interface RetentionPolicy {
   closedItemDays: number;
@@ -36,7 +37,7 @@ export function scheduleRetention(store: WorklistStore, policy: RetentionPolicy,
       const purged = purgeExpired(store, policy);
       if (purged.closedItems + purged.staleItems + purged.messages > 0) logger.info('retention.purged', { ...purged });
     } catch (err) {
-      logger.error('retention.failed', { error: (err as Error).message });
+      logger.error('retention.failed', { error: errorMessage(err) });
     }
   };
   run();

@@ -5,8 +5,8 @@
  * decodes response command sets, so a test can check what went over the wire.
  */
 import { connect, type Socket } from 'node:net';
-import { encodeDataset } from '../../src/dicom/charset.js';
-import type { DicomJson } from '../../src/worklist/item.js';
+import { encodeDataset } from '../../src/model/encoding.js';
+import type { DicomJson } from '../../src/model/item.js';
 
 export const IMPLICIT_LE = '1.2.840.10008.1.2';
 export const EXPLICIT_LE = '1.2.840.10008.1.2.1';

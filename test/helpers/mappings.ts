@@ -1,7 +1,7 @@
 /** The shipped mapping files, loaded the way the bridge loads them (defaults plus the examples). */
 import { join } from 'node:path';
 import { MappingSet } from '../../src/mapping/select.js';
-import { loadMappingSet } from '../../src/mapping/load.js';
+import { loadMappingSet } from '../../src/app/mappings.js';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');
 

@@ -1,7 +1,7 @@
 /** A worklist database made directly through the store, for tests and benchmarks that start a bridge on it. */
 import { join } from 'node:path';
-import { WorklistStore } from '../../src/store/items.js';
-import type { DicomJson, ItemStatus } from '../../src/worklist/item.js';
+import { WorklistStore } from '../../src/store/worklist-store.js';
+import type { DicomJson, ItemStatus } from '../../src/model/item.js';
 
 /** An item as a data set, or with a status other than SCHEDULED. */
 export type SeedItem = DicomJson | { dataset: DicomJson; status: ItemStatus };
@@ -13,7 +13,7 @@ export function writeWorklistDb(dir: string, items: SeedItem[]): void {
   const store = WorklistStore.open(join(dir, 'worklist.db'));
   try {
     store.transaction(() => {
-      for (const item of items) store.insertItem(withStatus(item) ? { ...item, source: 'import' } : { dataset: item, source: 'import' });
+      for (const item of items) store.items.insert(withStatus(item) ? { ...item, source: 'import' } : { dataset: item, source: 'import' });
     });
   } finally {
     store.close();

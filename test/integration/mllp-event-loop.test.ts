@@ -12,12 +12,13 @@ import { PipelineRunner } from '../../src/hl7/pipeline-runner.js';
 import { MllpListener } from '../../src/hl7/mllp.js';
 import { createOrderMessageHandler, createOversizeReply } from '../../src/hl7/order-handler.js';
 import { silentLogger } from '../../src/log.js';
-import { WorklistStore } from '../../src/store/items.js';
+import { WorklistStore } from '../../src/store/worklist-store.js';
 import { OrderService } from '../../src/worklist/orders.js';
 import { loadShippedMappings, projectRoot, SHIPPED_MAPPINGS } from '../helpers/mappings.js';
 import { RawMllpClient, msa } from '../helpers/mllp-client.js';
 import { order } from '../helpers/orders.js';
 import { tempDir } from '../helpers/peers.js';
+import { readMappingSources } from '../../src/app/mappings.js';
 
 /** Generous for a loaded 2-core machine; parsing these messages inline takes 0.5-10 s. */
 const MAX_BLOCK_MS = 300;
@@ -51,7 +52,7 @@ describe('MLLP: no message holds the event loop', () => {
     const mappings = loadShippedMappings();
     runner = new PipelineRunner(
       { mappings: () => mappings, uidRoot: '2.25', bridgeApplication: 'MWL', limits: { maxSegments: 1000, maxFieldsPerSegment: 500 } },
-      SHIPPED_MAPPINGS.map((f) => join(projectRoot, 'mappings', f)),
+      readMappingSources(SHIPPED_MAPPINGS.map((f) => join(projectRoot, 'mappings', f))),
     );
     listener = new MllpListener({
       host: '127.0.0.1',

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { WorklistScp } from '../../src/dicom/scp.js';
-import type { AnswerStream } from '../../src/dicom/find.js';
+import type { AnswerStream } from '../../src/worklist/find.js';
 import { createLogger } from '../../src/log.js';
-import type { DicomJson } from '../../src/worklist/item.js';
+import type { DicomJson } from '../../src/model/item.js';
 import { skipWithout, startBridge } from '../helpers/peers.js';
 import { EXPLICIT_LE, IMPLICIT_LE, MPPS, MWL_FIND, VERIFICATION, WireClient, cEcho, cFind, dataset, nCreate } from '../helpers/dicom-wire.js';
 

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { WorklistStore } from '../../src/store/items.js';
+import { WorklistStore } from '../../src/store/worklist-store.js';
 import { dump2dcm, echoscu, findscu, mllpSendFramed, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 
 const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dcmdump', 'dump2dcm');
@@ -129,7 +129,7 @@ describe('large answers and C-CANCEL', { skip }, () => {
     const store = WorklistStore.open(join(dir, 'worklist.db'));
     store.transaction(() => {
       for (let i = 0; i < 4000; i++) {
-        store.insertItem({
+        store.items.insert({
           source: 'import',
           dataset: {
             '00100010': { vr: 'PN', Value: [{ Alphabetic: `LONG^ANSWER${i}` }] },

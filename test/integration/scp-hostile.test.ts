@@ -7,7 +7,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeWorklistDb } from '../helpers/worklist-db.js';
-import type { DicomJson } from '../../src/worklist/item.js';
+import type { DicomJson } from '../../src/model/item.js';
 import { echoscu, findscu, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 import {
   EXPLICIT_LE,

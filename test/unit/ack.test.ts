@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildAck, escapeHl7 } from '../../src/hl7/ack.js';
-import { Hl7ErrorCondition } from '../../src/errors.js';
+import { Hl7Condition as Hl7ErrorCondition } from '../../src/model/hl7-error.js';
 
 const source = {
   sendingApplication: 'RIS',

@@ -4,8 +4,8 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackgroundCheckpointer } from '../../src/store/checkpointer.js';
-import { WorklistStore } from '../../src/store/items.js';
-import type { DicomJson } from '../../src/worklist/item.js';
+import { WorklistStore } from '../../src/store/worklist-store.js';
+import type { DicomJson } from '../../src/model/item.js';
 
 const item = (i: number): DicomJson => ({
   '00100020': { vr: 'LO', Value: [`P${i}`] },
@@ -28,21 +28,21 @@ describe('BackgroundCheckpointer', () => {
     const store = WorklistStore.open(join(mkdtempSync(join(tmpdir(), 'mwl-ckpt-')), 'wl.db'));
     const reports: { walFrames: number; checkpointed: number }[] = [];
     const errors: string[] = [];
-    const checkpointer = BackgroundCheckpointer.start(store.db.name, { intervalMs: 20, onError: (m) => errors.push(m), onReport: (r) => reports.push(r) });
-    const dbBytes = statSync(store.db.name).size;
+    const checkpointer = BackgroundCheckpointer.start(store.path, { intervalMs: 20, onError: (m) => errors.push(m), onReport: (r) => reports.push(r) });
+    const dbBytes = statSync(store.path).size;
     // Far below wal_autocheckpoint (10,000 pages): the commits do not checkpoint themselves.
-    for (let g = 0; g < 10; g++) await Promise.all(Array.from({ length: 20 }, (_, i) => store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: item(g * 20 + i) }))));
+    for (let g = 0; g < 10; g++) await Promise.all(Array.from({ length: 20 }, (_, i) => store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: item(g * 20 + i) }))));
     // The value index of these orders is written in a batch after a pause; written now, it cannot
     // land in the WAL between the full checkpoint and the commit below (seen on a loaded machine: 131, then 84 frames).
-    while (store.indexPendingValues() > 0);
+    while (store.valueIndex.indexPending() > 0);
     const full = await until('a checkpoint of the whole WAL', () => reports.find((r) => r.walFrames > 100 && r.checkpointed === r.walFrames));
-    assert.ok(statSync(store.db.name).size > dbBytes, 'pages were written to the database file');
+    assert.ok(statSync(store.path).size > dbBytes, 'pages were written to the database file');
     // A later commit finds the WAL fully copied and writes from its start again. (The first one may
     // not: a checkpoint of the worker can be under way at that moment; seen once in a loaded run.)
     let restarted: { walFrames: number } | undefined;
     let commits = 0;
     for (let attempt = 0; attempt < 5 && !restarted; attempt++, commits++) {
-      await store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: item(1000 + attempt) }));
+      await store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: item(1000 + attempt) }));
       const after = reports.length;
       const next = await until('a report after the next commit', () => reports.slice(after).find((r) => r.walFrames > 0));
       if (next.walFrames < full.walFrames / 4) restarted = next;
@@ -50,7 +50,7 @@ describe('BackgroundCheckpointer', () => {
     assert.ok(restarted, `the WAL (${full.walFrames} frames when fully copied) never started over`);
     await checkpointer.stop();
     assert.deepEqual(errors, []);
-    assert.equal(store.countItems(), 200 + commits);
+    assert.equal(store.items.count(), 200 + commits);
     store.close();
   });
 

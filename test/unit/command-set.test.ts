@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import dimse from 'dcmjs-dimse';
-import { encodeCommandSet } from '../../src/dicom/charset.js';
+import { encodeCommandSet } from '../../src/dicom/answer-dataset.js';
 
 const { CFindRequest } = dimse.requests;
 const { CFindResponse } = dimse.responses;

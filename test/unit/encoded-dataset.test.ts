@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodedDatasetProblem, MAX_SEQUENCE_DEPTH } from '../../src/dicom/encoded-dataset.js';
-import { encodeDataset } from '../../src/dicom/charset.js';
-import { lookupTag } from '../../src/worklist/dictionary.js';
-import type { DicomJson } from '../../src/worklist/item.js';
+import { encodeDataset } from '../../src/model/encoding.js';
+import { lookupTag } from '../../src/model/dictionary.js';
+import type { DicomJson } from '../../src/model/item.js';
 import { seededRandom } from '../helpers/random.js';
 
 const IMPLICIT = '1.2.840.10008.1.2';

@@ -83,7 +83,7 @@ describe('fuzz: HL7 decoding and mapping', () => {
       }
       // The listener's pipeline answers every input with an ACK.
       const result = runOrderPipeline(input, { mappings: () => mappings, uidRoot: '2.25', bridgeApplication: 'MWL' });
-      const ack = result.order ? ackFor(result, 'AA', undefined, 'MWL') : ackFor(result, ackErrorFor(result.error!).code, ackErrorFor(result.error!).error, 'MWL');
+      const ack = result.ok ? ackFor(result, 'AA', undefined, 'MWL') : ackFor(result, ackErrorFor(result.error).code, ackErrorFor(result.error).error, 'MWL');
       assert.match(ack, /^MSH\|\^~\\&\|[^\r]*\rMSA\|(AA\|[^\r|]+|A[ER]\|)/);
     }
     // Both paths were exercised, so the test means something.

@@ -8,13 +8,15 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BridgeError } from '../../src/errors.js';
-import { findWorklistItems } from '../../src/dicom/find.js';
+import { findWorklistItems } from '../../src/worklist/find.js';
 import { parseHl7Text } from '../../src/hl7/message.js';
-import { evaluateMapping, type MappedOrder } from '../../src/mapping/evaluate.js';
+import { evaluateMapping } from '../../src/mapping/evaluate.js';
+import type { MappedOrder } from '../../src/model/order.js';
 import { messageHeader } from '../../src/mapping/message.js';
-import { loadMappingSet } from '../../src/mapping/load.js';
-import { WorklistStore } from '../../src/store/items.js';
-import { firstString, sequenceItems, Tags } from '../../src/worklist/item.js';
+import { loadMappingSet } from '../../src/app/mappings.js';
+import { WorklistStore } from '../../src/store/worklist-store.js';
+import { openDatabase } from '../../src/store/db.js';
+import { firstString, sequenceItems, Tags } from '../../src/model/item.js';
 import { OrderService, type UnknownOrderPolicy } from '../../src/worklist/orders.js';
 import { purgeExpired } from '../../src/worklist/retention.js';
 
@@ -90,7 +92,7 @@ describe('order lifecycle', () => {
     const sc = sample('orm-sc-completed.hl7');
     assert.deepEqual(send(sc).actions, ['status']);
     assert.equal(byPatient('PAT1003').length, 0);
-    assert.equal(store.getItem(1)?.status, 'COMPLETED');
+    assert.equal(store.items.get(1)?.status, 'COMPLETED');
   });
 
   it('HD holds (off the worklist) and RL releases', () => {
@@ -121,15 +123,17 @@ describe('order lifecycle', () => {
     assert.equal(again.ack, first.ack);
     assert.equal(again.originalMessageId, first.messageId);
     assert.deepEqual(again.itemIds, first.itemIds);
-    assert.equal(store.countItems(), 1);
+    assert.equal(store.items.count(), 1);
     assert.equal(byPatient('PAT1002').length, 1);
-    assert.deepEqual(store.listMessages({}).map((m) => m.outcome), ['duplicate', 'stored']);
+    assert.deepEqual(store.messages.list({}).map((m) => m.outcome), ['duplicate', 'stored']);
   });
 
   it('a message logged before content hashes existed is still recognised when resent with the same bytes', () => {
     const { send, store } = setup();
     send(sample('orm-mr-knee.hl7'));
-    store.db.prepare('UPDATE messages SET content_hash = NULL').run();
+    const db = openDatabase(store.path);
+    db.prepare('UPDATE messages SET content_hash = NULL').run();
+    db.close();
     assert.equal(send(sample('orm-mr-knee.hl7')).duplicate, true);
     assert.equal(send(sample('orm-mr-knee.hl7').replace('MR knee left', 'MR knee right')).duplicate, false);
   });
@@ -143,9 +147,9 @@ describe('order lifecycle', () => {
     assert.equal(second.duplicate, false);
     assert.deepEqual(second.actions, ['created']);
     assert.equal(second.controlIdReusedFrom, first.messageId);
-    assert.equal(store.countItems(), 2);
+    assert.equal(store.items.count(), 2);
     assert.equal(byPatient('PAT7777').length, 1);
-    assert.deepEqual(store.listMessages({}).map((m) => m.outcome), ['stored', 'stored']);
+    assert.deepEqual(store.messages.list({}).map((m) => m.outcome), ['stored', 'stored']);
   });
 
   it('OMI with two IPC: two items; a CA cancels both', () => {
@@ -200,17 +204,17 @@ describe('retention', () => {
     const day = (n: number) => new Date(now.getTime() + n * 24 * 3600 * 1000);
     assert.deepEqual(purgeExpired(store, policy, day(10)), { closedItems: 0, staleItems: 0, messages: 0 });
     assert.deepEqual(purgeExpired(store, policy, day(31)), { closedItems: 1, staleItems: 0, messages: 0 });
-    assert.equal(store.countItems(), 1);
+    assert.equal(store.items.count(), 1);
     assert.deepEqual(purgeExpired(store, policy, day(92)), { closedItems: 0, staleItems: 1, messages: 0 });
-    assert.equal(store.countItems(), 0);
+    assert.equal(store.items.count(), 0);
     assert.equal(purgeExpired(store, policy, day(181)).messages, 4);
   });
 
   it('never purges a just imported or updated item, even with an old date', () => {
     const { store } = setup();
-    store.transaction(() => store.insertItem({ source: 'import', dataset: itemScheduledIn1995() }));
+    store.transaction(() => store.items.insert({ source: 'import', dataset: itemScheduledIn1995() }));
     assert.equal(purgeExpired(store, { closedItemDays: 30, scheduledItemDays: 90, messageDays: 180 }).staleItems, 0);
-    assert.equal(store.countItems(), 1);
+    assert.equal(store.items.count(), 1);
   });
 });
 

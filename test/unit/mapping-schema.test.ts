@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import { parseMapping } from '../../src/mapping/load.js';
+import { compileMapping as parseMapping } from '../../src/mapping/compile.js';
 
 const dir = join(import.meta.dirname, '..', '..', 'mappings');
 const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(dir, 'mapping.schema.json'), 'utf8')));

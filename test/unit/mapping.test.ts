@@ -4,13 +4,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BridgeError } from '../../src/errors.js';
 import { decodeHl7Message, parseHl7Text } from '../../src/hl7/message.js';
-import { evaluateMapping, type MappedOrder } from '../../src/mapping/evaluate.js';
-import { loadMappingFile, loadMappingSet, parseMapping } from '../../src/mapping/load.js';
+import { evaluateMapping } from '../../src/mapping/evaluate.js';
+import type { MappedOrder } from '../../src/model/order.js';
+import { compileMapping as parseMapping } from '../../src/mapping/compile.js';
+import { loadMappingSet } from '../../src/app/mappings.js';
+
+const loadMappingFile = (file: string) => parseMapping(readFileSync(file, 'utf8'), file);
 import { messageHeader } from '../../src/mapping/message.js';
 import { parseFieldPath, resolveRepetition } from '../../src/mapping/path.js';
 import { loadShippedMappings } from '../helpers/mappings.js';
 import { applySteps, converters } from '../../src/mapping/transforms.js';
-import { firstString, sequenceItems, Tags } from '../../src/worklist/item.js';
+import { firstString, sequenceItems, Tags } from '../../src/model/item.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const defaultMapping = loadMappingFile(join(root, 'mappings', 'default.yaml'));

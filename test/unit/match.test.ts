@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { matchWorklistQuery } from '../../src/dicom/match.js';
-import type { DicomJson } from '../../src/worklist/item.js';
+import { matchWorklistQuery } from '../../src/model/match.js';
+import type { DicomJson } from '../../src/model/item.js';
 
 const pn = (s: string) => ({ vr: 'PN', Value: [{ Alphabetic: s }] });
 const item: DicomJson = {

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeWorklistFile } from '../../src/dicom/wl-file.js';
-import { readWorklistFile } from '../../src/dicom/dataset.js';
-import { WorklistStore } from '../../src/store/items.js';
+import { encodeWorklistFile } from '../../src/model/worklist-file.js';
+import { readWorklistFile } from '../../src/model/worklist-file-reader.js';
+import { WorklistStore } from '../../src/store/worklist-store.js';
 import { WorklistFolder } from '../../src/mirror/folder.js';
 import { reconcileFolder, reportIsClean } from '../../src/mirror/reconcile.js';
-import type { DicomJson } from '../../src/worklist/item.js';
+import type { DicomJson } from '../../src/model/item.js';
 
 const item = (name: string, accession = 'A1'): DicomJson => ({
   '00080050': { vr: 'SH', Value: [accession] },
@@ -62,15 +62,15 @@ describe('encodeWorklistFile', () => {
 describe('mirror journal', () => {
   it('records inserts, updates and deletes of items in the same transaction, only while enabled', () => {
     const store = WorklistStore.open(join(temp(), 'wl.db'));
-    const journal = store.mirrorJournal();
-    store.insertItem({ source: 'hl7', dataset: item('A^B') });
+    const journal = store.mirrorJournal;
+    store.items.insert({ source: 'hl7', dataset: item('A^B') });
     assert.equal(journal.backlog(), 0, 'no journal without a mirror');
     assert.equal(journal.enable('target-1'), true, 'a new mirror needs a full reconcile');
-    const id = store.insertItem({ source: 'hl7', dataset: item('C^D', 'A2') });
-    store.updateItem(id, item('C^E', 'A2'), 'SCHEDULED');
+    const id = store.items.insert({ source: 'hl7', dataset: item('C^D', 'A2') });
+    store.items.update(id, item('C^E', 'A2'), 'SCHEDULED');
     try {
       store.transaction(() => {
-        store.insertItem({ source: 'hl7', dataset: item('E^F', 'A3') });
+        store.items.insert({ source: 'hl7', dataset: item('E^F', 'A3') });
         throw new Error('rolled back');
       });
     } catch {
@@ -83,7 +83,7 @@ describe('mirror journal', () => {
     assert.equal(journal.enable('target-1'), false, 'same target: the journal can be trusted');
     assert.equal(journal.enable('target-2'), true, 'another folder: reconcile again');
     journal.disable();
-    store.insertItem({ source: 'hl7', dataset: item('G^H', 'A4') });
+    store.items.insert({ source: 'hl7', dataset: item('G^H', 'A4') });
     assert.equal(journal.backlog(), 0);
     store.close();
   });
@@ -93,9 +93,9 @@ describe('reconcileFolder', () => {
   it('writes only what differs, and leaves files it did not write alone', async () => {
     const dir = temp();
     const store = WorklistStore.open(join(dir, 'wl.db'));
-    store.insertItem({ source: 'hl7', dataset: item('A^B', 'A1') });
-    store.insertItem({ source: 'hl7', dataset: item('C^D', 'A2') });
-    store.insertItem({ source: 'hl7', dataset: item('E^F', 'A3'), status: 'COMPLETED' });
+    store.items.insert({ source: 'hl7', dataset: item('A^B', 'A1') });
+    store.items.insert({ source: 'hl7', dataset: item('C^D', 'A2') });
+    store.items.insert({ source: 'hl7', dataset: item('E^F', 'A3'), status: 'COMPLETED' });
     const folder = new WorklistFolder({ root: join(dir, 'wl'), layout: 'wlmscpfs', aeTitle: 'AREA' });
     const first = await reconcileFolder(store, folder, 'auto');
     assert.deepEqual(first.written, [1, 2], 'the completed item is not on the worklist');

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorklistStore } from '../../src/store/items.js';
+import { WorklistStore } from '../../src/store/worklist-store.js';
+import { openDatabase, type Database } from '../../src/store/db.js';
 import type { BridgeError } from '../../src/errors.js';
-import { findWorklistItems } from '../../src/dicom/find.js';
-import { projectAnswer } from '../../src/dicom/project.js';
-import type { DicomJson } from '../../src/worklist/item.js';
+import { findWorklistItems } from '../../src/worklist/find.js';
+import { projectAnswer } from '../../src/model/project.js';
+import type { DicomJson } from '../../src/model/item.js';
 
 const makeItem = (i: number, modality: string, date: string, aets: string[] = [`STATION${i % 3}`]): DicomJson => ({
   '00100010': { vr: 'PN', Value: [{ Alphabetic: `PATIENT${i}^TEST` }] },
@@ -19,6 +20,16 @@ const makeItem = (i: number, modality: string, date: string, aets: string[] = [`
   },
 });
 
+/** A second connection to the store's file, to look at (or change by hand) what the store keeps. */
+function withRawDb<T>(store: WorklistStore, fn: (db: Database) => T): T {
+  const db = openDatabase(store.path);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
 function openStore(): WorklistStore {
   return WorklistStore.open(join(mkdtempSync(join(tmpdir(), 'mwl-store-')), 'wl.db'));
 }
@@ -26,15 +37,14 @@ function openStore(): WorklistStore {
 describe('WorklistStore', () => {
   it('opens SQLite in WAL mode with synchronous=FULL', () => {
     const store = openStore();
-    assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(store.db.pragma('synchronous', { simple: true }), 2);
+    assert.deepEqual(store.durability(), { journalMode: 'wal', synchronous: 'FULL' });
     store.close();
   });
 
   it('narrows candidates with indexes and matches exactly', () => {
     const store = openStore();
     store.transaction(() => {
-      for (let i = 0; i < 300; i++) store.insertItem({ dataset: makeItem(i, i % 2 ? 'MR' : 'CT', `202611${String(10 + (i % 20)).padStart(2, '0')}`), source: 'import' });
+      for (let i = 0; i < 300; i++) store.items.insert({ dataset: makeItem(i, i % 2 ? 'MR' : 'CT', `202611${String(10 + (i % 20)).padStart(2, '0')}`), source: 'import' });
     });
     const q = (identifier: DicomJson) => findWorklistItems(store, identifier, { personNameCaseInsensitive: true });
     const byId = q({ '00100020': { vr: 'LO', Value: ['P42'] } });
@@ -53,7 +63,7 @@ describe('WorklistStore', () => {
 
   it('uses an index for selective queries (query plan)', () => {
     const store = openStore();
-    const plan = (identifier: DicomJson) => store.explainQuery({ identifier, personNameCaseInsensitive: true }).join(' ');
+    const plan = (identifier: DicomJson) => store.candidates.explain({ identifier, personNameCaseInsensitive: true }).join(' ');
     assert.match(plan({ '00100020': { vr: 'LO', Value: ['P1'] } }), /SEARCH items USING (COVERING )?INDEX items_patient_id/);
     assert.match(plan({ '00080050': { vr: 'SH', Value: ['A1'] } }), /SEARCH items USING (COVERING )?INDEX items_accession_number/);
     assert.match(plan({ '0020000D': { vr: 'UI', Value: ['1.2.3', '1.2.4'] } }), /SEARCH items USING (COVERING )?INDEX items_study_instance_uid/);
@@ -68,7 +78,7 @@ describe('WorklistStore', () => {
         item['00401001'] = { vr: 'SH', Value: [`RP${i}`] };
         item['00100030'] = { vr: 'DA', Value: [`19${String(50 + (i % 50)).padStart(2, '0')}0101`] };
         item['00080090'] = { vr: 'PN', Value: [{ Alphabetic: i % 10 === 0 ? 'WELBY^MARCUS' : 'HOUSE^GREGORY' }] };
-        store.insertItem({ dataset: item, source: 'import' });
+        store.items.insert({ dataset: item, source: 'import' });
       }
     });
     const q = (identifier: DicomJson) => findWorklistItems(store, identifier, { personNameCaseInsensitive: true });
@@ -78,12 +88,12 @@ describe('WorklistStore', () => {
     assert.deepEqual([byBirth.answers.length, byBirth.candidates], [8, 8]);
     const byReferrer = q({ '00080090': { vr: 'PN', Value: [{ Alphabetic: 'welby*' }] } });
     assert.deepEqual([byReferrer.answers.length, byReferrer.candidates], [20, 20]);
-    const plan = store.explainQuery({ identifier: { '00401001': { vr: 'SH', Value: ['RP17'] } }, personNameCaseInsensitive: true }).join(' ');
+    const plan = store.candidates.explain({ identifier: { '00401001': { vr: 'SH', Value: ['RP17'] } }, personNameCaseInsensitive: true }).join(' ');
     assert.match(plan, /item_values_lookup/);
     // Only what no index can answer reads every item: a leading wildcard.
     assert.equal(q({ '00401001': { vr: 'SH', Value: ['*17'] } }).candidates, 200);
     // Attributes with a column of their own are not in the value index, and are still found by it.
-    const tags = (store.db.prepare('SELECT DISTINCT tag FROM item_values ORDER BY tag').all() as { tag: string }[]).map((r) => r.tag);
+    const tags = withRawDb(store, (db) => (db.prepare('SELECT DISTINCT tag FROM item_values ORDER BY tag').all() as { tag: string }[]).map((r) => r.tag));
     assert.deepEqual(tags, ['00080090', '00100030', '00401001']);
     const byPatient = q({ '00100020': { vr: 'LO', Value: ['P17'] }, '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] } }] } });
     assert.deepEqual([byPatient.answers.length, byPatient.candidates], [1, 1]);
@@ -93,9 +103,9 @@ describe('WorklistStore', () => {
   it('fills the value index for items stored before it existed, once', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'mwl-store-')), 'wl.db');
     const old = WorklistStore.open(path);
-    old.transaction(() => old.insertItem({ dataset: { ...makeItem(1, 'MR', '20261123'), '00401001': { vr: 'SH', Value: ['RP-OLD'] } }, source: 'import' }));
+    old.transaction(() => old.items.insert({ dataset: { ...makeItem(1, 'MR', '20261123'), '00401001': { vr: 'SH', Value: ['RP-OLD'] } }, source: 'import' }));
     // As a database written before the value index: no values, no marker.
-    old.db.exec("DELETE FROM item_values; DELETE FROM store_meta WHERE key = 'item_values'");
+    withRawDb(old, (db) => db.exec("DELETE FROM item_values; DELETE FROM store_meta WHERE key = 'item_values'"));
     old.close();
     const reopened = WorklistStore.open(path);
     const r = findWorklistItems(reopened, { '00401001': { vr: 'SH', Value: ['RP-OLD'] } }, { personNameCaseInsensitive: true });
@@ -105,7 +115,7 @@ describe('WorklistStore', () => {
 
   it('keeps items with several station AE titles findable by any of them', () => {
     const store = openStore();
-    store.transaction(() => store.insertItem({ dataset: makeItem(1, 'MR', '20261123', ['AA32', 'AA33']), source: 'import' }));
+    store.transaction(() => store.items.insert({ dataset: makeItem(1, 'MR', '20261123', ['AA32', 'AA33']), source: 'import' }));
     const r = findWorklistItems(store, { '00400100': { vr: 'SQ', Value: [{ '00400001': { vr: 'AE', Value: ['AA33'] } }] } }, { personNameCaseInsensitive: true });
     assert.equal(r.answers.length, 1);
     store.close();
@@ -113,7 +123,7 @@ describe('WorklistStore', () => {
 
   it('treats % and _ in values as literal characters, * and ? as wildcards', () => {
     const store = openStore();
-    store.transaction(() => store.insertItem({ dataset: { '00100020': { vr: 'LO', Value: ['50%_OFF'] } }, source: 'import' }));
+    store.transaction(() => store.items.insert({ dataset: { '00100020': { vr: 'LO', Value: ['50%_OFF'] } }, source: 'import' }));
     const q = (v: string) => findWorklistItems(store, { '00100020': { vr: 'LO', Value: [v] } }, { personNameCaseInsensitive: true }).answers.length;
     assert.equal(q('50%*'), 1);
     assert.equal(q('5_%*'), 0);
@@ -144,13 +154,13 @@ describe('projectAnswer', () => {
 describe('group commit (inCommitGroup)', () => {
   it('commits the calls of one event-loop turn together; one that throws is rolled back alone', async () => {
     const store = openStore();
-    const ok1 = store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: makeItem(1, 'CT', '20261123') }));
+    const ok1 = store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: makeItem(1, 'CT', '20261123') }));
     const failing = store.inCommitGroup(() => {
-      store.insertItem({ source: 'hl7', dataset: makeItem(2, 'CT', '20261123') });
+      store.items.insert({ source: 'hl7', dataset: makeItem(2, 'CT', '20261123') });
       throw new Error('refused');
     });
-    const ok2 = store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: makeItem(3, 'MR', '20261123') }));
-    assert.equal(store.countItems(), 0, 'nothing runs before the group is committed');
+    const ok2 = store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: makeItem(3, 'MR', '20261123') }));
+    assert.equal(store.items.count(), 0, 'nothing runs before the group is committed');
     await assert.rejects(failing, /refused/);
     const [id1, id3] = await Promise.all([ok1, ok2]);
     assert.deepEqual(
@@ -159,20 +169,20 @@ describe('group commit (inCommitGroup)', () => {
     );
     assert.ok(id3! > id1!);
     // A second group after the first one committed.
-    await store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: makeItem(4, 'US', '20261123') }));
-    assert.equal(store.countItems(), 3);
+    await store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: makeItem(4, 'US', '20261123') }));
+    assert.equal(store.items.count(), 3);
     store.close();
   });
 
   it('leaves the connection at synchronous=FULL after a group, and refuses to confirm a group whose WAL cannot be synced', async () => {
     const store = openStore();
-    await store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: makeItem(1, 'CT', '20261123') }));
-    assert.equal(store.db.pragma('synchronous', { simple: true }), 2, 'other writes (MPPS, rejections, imports) still sync at commit');
+    await store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: makeItem(1, 'CT', '20261123') }));
+    assert.equal(store.durability().synchronous, 'FULL', 'other writes (MPPS, rejections, imports) still sync at commit');
     // The WAL file vanishes from under the store (deleted by hand): the group is committed but
     // cannot be made durable, so it must not be confirmed.
-    unlinkSync(`${store.db.name}-wal`);
+    unlinkSync(`${store.path}-wal`);
     await assert.rejects(
-      store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: makeItem(2, 'CT', '20261123') })),
+      store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: makeItem(2, 'CT', '20261123') })),
       (err: BridgeError) => err.code === 'STORE_WRITE' && /write-ahead log could not be synced/.test(err.message),
     );
     store.close();
@@ -182,14 +192,14 @@ describe('group commit (inCommitGroup)', () => {
 describe('value index of group-committed items (written in batches)', () => {
   const withRp = (i: number, rp: string): DicomJson => ({ ...makeItem(i, 'CT', '20261123'), '00401001': { vr: 'SH', Value: [rp] } });
   const byRp = (store: WorklistStore, rp: string) => findWorklistItems(store, { '00401001': { vr: 'SH', Value: [rp] } }, { personNameCaseInsensitive: true });
-  const pending = (store: WorklistStore) => (store.db.prepare('SELECT count(*) AS n FROM item_values_pending').get() as { n: number }).n;
+  const pending = (store: WorklistStore) => withRawDb(store, (db) => (db.prepare('SELECT count(*) AS n FROM item_values_pending').get() as { n: number }).n);
   const rowsOf = (store: WorklistStore, id: number) =>
-    (store.db.prepare("SELECT value FROM item_values WHERE item_id = ? AND tag = '00401001'").all(id) as { value: string }[]).map((r) => r.value);
+    withRawDb(store, (db) => (db.prepare("SELECT value FROM item_values WHERE item_id = ? AND tag = '00401001'").all(id) as { value: string }[]).map((r) => r.value));
 
   it('finds items whose values are not indexed yet, and indexes them in batches and once commits pause', async () => {
     const store = openStore();
     // One group of 300: the first 256 are indexed in the group's transaction, 44 stay pending.
-    const ids = await Promise.all(Array.from({ length: 300 }, (_, i) => store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: withRp(i, `RP${i}`) }))));
+    const ids = await Promise.all(Array.from({ length: 300 }, (_, i) => store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: withRp(i, `RP${i}`) }))));
     assert.equal(pending(store), 44);
     assert.deepEqual(rowsOf(store, ids[10]!), ['RP10']);
     assert.deepEqual(rowsOf(store, ids[299]!), [], 'the last items have no rows yet');
@@ -199,17 +209,17 @@ describe('value index of group-committed items (written in batches)', () => {
     assert.deepEqual([byRp(store, 'RP10').answers.length, byRp(store, 'RP10').candidates], [1, 45]);
 
     // Changed while pending: only the new value matches.
-    await store.inCommitGroup(() => store.updateItem(ids[299]!, withRp(299, 'RP-NEW'), 'SCHEDULED'));
+    await store.inCommitGroup(() => store.items.update(ids[299]!, withRp(299, 'RP-NEW'), 'SCHEDULED'));
     assert.equal(byRp(store, 'RP299').answers.length, 0);
     assert.equal(byRp(store, 'RP-NEW').answers.length, 1);
     // Deleted while pending: its mark goes with it.
-    store.db.prepare('DELETE FROM items WHERE id = ?').run(ids[298]!);
+    withRawDb(store, (db) => db.prepare('DELETE FROM items WHERE id = ?').run(ids[298]!));
     assert.equal(pending(store), 43);
 
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.equal(pending(store), 0, 'indexed after the pause');
     assert.deepEqual(rowsOf(store, ids[299]!), ['RP-NEW']);
-    const all = store.db.prepare("SELECT item_id, value FROM item_values WHERE tag = '00401001' ORDER BY item_id").all() as { item_id: number; value: string }[];
+    const all = withRawDb(store, (db) => db.prepare("SELECT item_id, value FROM item_values WHERE tag = '00401001' ORDER BY item_id").all() as { item_id: number; value: string }[]);
     assert.equal(all.length, 299, 'one row per remaining item, none twice');
     assert.ok(all.every((r) => r.value === (r.item_id === ids[299] ? 'RP-NEW' : `RP${ids.indexOf(r.item_id)}`)));
     assert.deepEqual([byRp(store, 'RP-NEW').answers.length, byRp(store, 'RP-NEW').candidates], [1, 1]);
@@ -219,14 +229,16 @@ describe('value index of group-committed items (written in batches)', () => {
 
   it('indexes items left pending by a stop when the store opens again', async () => {
     const store = openStore();
-    const id = await store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: withRp(1, 'RP-STOP') }));
+    const id = await store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: withRp(1, 'RP-STOP') }));
     assert.equal(pending(store), 1);
     // And one whose item went while foreign keys were off (by hand): its mark must not stop the open.
-    const gone = await store.inCommitGroup(() => store.insertItem({ source: 'hl7', dataset: withRp(2, 'RP-GONE') }));
-    store.db.pragma('foreign_keys = OFF');
-    store.db.prepare('DELETE FROM items WHERE id = ?').run(gone);
+    const gone = await store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: withRp(2, 'RP-GONE') }));
+    withRawDb(store, (db) => {
+      db.pragma('foreign_keys = OFF');
+      db.prepare('DELETE FROM items WHERE id = ?').run(gone);
+    });
     store.close(); // before the pause ends
-    const reopened = WorklistStore.open(store.db.name);
+    const reopened = WorklistStore.open(store.path);
     assert.equal(pending(reopened), 0);
     assert.deepEqual(rowsOf(reopened, id), ['RP-STOP']);
     assert.deepEqual(rowsOf(reopened, gone), []);
@@ -238,7 +250,7 @@ describe('candidate SQL for items with several scheduled steps', () => {
   it('finds an item whose steps differ (NULL key column) and keeps composite indexes for the others', () => {
     const store = openStore();
     store.transaction(() => {
-      for (let i = 0; i < 50; i++) store.insertItem({ dataset: makeItem(i, i % 2 ? 'CT' : 'MR', '20261123'), source: 'import' });
+      for (let i = 0; i < 50; i++) store.items.insert({ dataset: makeItem(i, i % 2 ? 'CT' : 'MR', '20261123'), source: 'import' });
       const twoSteps = makeItem(99, 'CT', '20261123');
       twoSteps['00400100'] = {
         vr: 'SQ',
@@ -247,7 +259,7 @@ describe('candidate SQL for items with several scheduled steps', () => {
           { '00080060': { vr: 'CS', Value: ['CT'] }, '00400001': { vr: 'AE', Value: ['STATION1'] }, '00400002': { vr: 'DA', Value: ['20261123'] } },
         ],
       };
-      store.insertItem({ dataset: twoSteps, source: 'import' });
+      store.items.insert({ dataset: twoSteps, source: 'import' });
     });
     const identifier: DicomJson = {
       '00080050': { vr: 'SH' },
@@ -256,7 +268,7 @@ describe('candidate SQL for items with several scheduled steps', () => {
     const found = findWorklistItems(store, identifier, { personNameCaseInsensitive: true }).answers.map((a) => a['00080050']?.Value?.[0]);
     assert.ok(found.includes('A99'), `the two-step item is found: ${found.join(', ')}`);
     assert.ok(found.includes('A1') && !found.includes('A2'));
-    const plan = store.explainQuery({ identifier, personNameCaseInsensitive: true }).join(' | ');
+    const plan = store.candidates.explain({ identifier, personNameCaseInsensitive: true }).join(' | ');
     assert.match(plan, /SEARCH items USING INDEX items_(station|modality)_date \((station_ae_title|modality)=\? AND sps_start_date=\?/);
     assert.doesNotMatch(plan, /USING INDEX items_status/, 'no branch reads every open item');
     store.close();

@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkValue, validateItem } from '../../src/worklist/vr.js';
+import { checkValue, validateItem } from '../../src/model/vr.js';
 
 const ok = (vr: string, ...values: string[]): void => {
   for (const v of values) assert.equal(checkValue(vr, v), undefined, `${vr} ${JSON.stringify(v)} is valid`);

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { wildcardMatch } from '../../src/dicom/wildcard.js';
-import { matchValue } from '../../src/dicom/match.js';
+import { wildcardMatch } from '../../src/model/wildcard.js';
+import { matchValue } from '../../src/model/match.js';
 import { seededRandom } from '../helpers/random.js';
 
 /** The obvious definition, by a regular expression: right, but exponential on adversarial patterns. */

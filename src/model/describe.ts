@@ -2,9 +2,9 @@
  * A one-line summary of a query's matching keys for logs: "PatientID=123 SPS.Modality=MR", so an
  * administrator can see what a modality really asked for.
  */
-import { lookupTag } from '../worklist/dictionary.js';
-import { itemsOf, type DicomJson } from '../worklist/item.js';
-import { matchingValues } from '../worklist/query.js';
+import { lookupTag } from './dictionary.js';
+import { itemsOf, type DicomJson } from './item.js';
+import { matchingValues } from './query.js';
 
 const SHORT: Record<string, string> = { ScheduledProcedureStepSequence: 'SPS' };
 

@@ -4,7 +4,7 @@
  * (multi-valued attribute or several scheduled steps): the SQL filter then keeps the item and the
  * exact matcher decides.
  */
-import { Tags, elementStrings, sequenceItems, type DicomJson } from './item.js';
+import { Tags, elementStrings, sequenceItems, type DicomJson } from '../model/item.js';
 
 export interface IndexKeys {
   patientId: string | null;

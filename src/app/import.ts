@@ -15,11 +15,13 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { BridgeConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
-import type { WorklistStore } from '../store/items.js';
-import { Tags, elementStrings, sequenceItems, type DicomJson } from '../worklist/item.js';
-import { readWorklistFile } from './dataset.js';
-import { dcmjs } from './dcmjs.js';
+import { openStore } from './store.js';
+import type { WorklistStore } from '../store/worklist-store.js';
+import { Tags, elementStrings, sequenceItems, type DicomJson } from '../model/item.js';
+import { readWorklistFile } from '../model/worklist-file-reader.js';
+import { dcmjs } from '../model/dcmjs.js';
 
 export type ImportAction = 'created' | 'updated' | 'unchanged';
 
@@ -32,6 +34,16 @@ export interface ImportReport {
 const FILES_PER_BATCH = 25;
 /** Pause between batches, in which another writer (the bridge) takes its turn. */
 const PAUSE_BETWEEN_BATCHES_MS = 10;
+
+/** `mwl-bridge import`: opens the configured store, imports the files, closes it. */
+export async function importIntoStore(config: BridgeConfig, paths: string[]): Promise<ImportReport> {
+  const store = openStore(config);
+  try {
+    return await importWorklistFiles(store, paths);
+  } finally {
+    store.close();
+  }
+}
 
 export async function importWorklistFiles(store: WorklistStore, paths: string[]): Promise<ImportReport> {
   const report: ImportReport = { imported: [], failed: [] };
@@ -71,10 +83,10 @@ export async function importWorklistFiles(store: WorklistStore, paths: string[])
 }
 
 function importOne(store: WorklistStore, item: DicomJson, key: string): { itemId: number; action: ImportAction } {
-  const existing = store.findImportedItem(key);
-  if (!existing) return { itemId: store.insertItem({ dataset: item, source: 'import', importKey: key }), action: 'created' };
+  const existing = store.items.findImported(key);
+  if (!existing) return { itemId: store.items.insert({ dataset: item, source: 'import', importKey: key }), action: 'created' };
   if (JSON.stringify(existing.dataset) === JSON.stringify(item)) return { itemId: existing.id, action: 'unchanged' };
-  store.updateItem(existing.id, item, existing.status);
+  store.items.update(existing.id, item, existing.status);
   return { itemId: existing.id, action: 'updated' };
 }
 
@@ -112,7 +124,7 @@ function expandPaths(paths: string[], report: ImportReport): string[] {
     try {
       isDir = statSync(path).isDirectory();
     } catch (err) {
-      report.failed.push({ file: path, error: (err as Error).message });
+      report.failed.push({ file: path, error: errorMessage(err) });
       continue;
     }
     if (!isDir) {

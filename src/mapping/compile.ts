@@ -1,94 +1,18 @@
 /**
- * Loads and validates mapping files (YAML) into compiled Mappings. Every problem in a file is
- * reported at once with the file, line and a fix hint; a mapping with any problem is refused.
- * The format is documented in mappings/README.md and mappings/mapping.schema.json.
+ * Compiles and validates mapping texts (YAML) into Mappings. Every problem in a text is reported at
+ * once with its name (the file), line and a fix hint; a mapping with any problem is refused. The
+ * format is documented in mappings/README.md and mappings/mapping.schema.json. Pure: the files are
+ * read by the application (app/mappings.ts).
  */
-import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type YAMLMap } from 'yaml';
-import { BridgeError } from '../errors.js';
-import { lookupKeyword } from '../worklist/dictionary.js';
-import { checkValue } from '../worklist/vr.js';
+import { BridgeError, errorMessage } from '../errors.js';
+import { lookupKeyword } from '../model/dictionary.js';
+import { checkValue } from '../model/vr.js';
 import { parseFieldPath, type FieldPath } from './path.js';
 import { checkSegmentField } from './segments.js';
 import { MappingSet } from './select.js';
 import { isConverterName, type ConverterName, type TransformStep } from './transforms.js';
-
-export interface Condition {
-  path: FieldPath;
-  test: { kind: 'equals'; values: string[] } | { kind: 'matches'; pattern: RegExp } | { kind: 'present'; present: boolean };
-}
-
-export type TemplatePart = string | FieldPath;
-
-export interface ValueRule {
-  kind: 'value';
-  keyword: string;
-  tag: string;
-  vr: string;
-  /** Value multiplicity from the dictionary ("1", "1-n"...). */
-  vm: string;
-  line: number;
-  when: Condition[];
-  /** Tried in order; the first non-empty value wins. */
-  from: FieldPath[];
-  template: TemplatePart[] | undefined;
-  value: string | undefined;
-  as: ConverterName;
-  transform: TransformStep[];
-  /** Alternative rules, each with its own `when`: the first that yields a value wins. */
-  cases: ValueRule[];
-  default: TemplatePart[] | undefined;
-  generateUid: boolean;
-  required: boolean;
-  /** What happens to a value its VR does not allow (`invalid:`); by default it is rejected. */
-  invalid: InvalidValuePolicy;
-}
-
-/**
- * `invalid:` in a mapping entry: clean (control characters become spaces), truncate (a value over
- * its VR's length is cut), omit (a value still invalid is left out); with none of these (or
- * `reject`), an invalid value rejects the message (AE naming the field, the value and the rule).
- */
-export interface InvalidValuePolicy {
-  clean: boolean;
-  truncate: boolean;
-  omit: boolean;
-}
-
-export interface SequenceRule {
-  kind: 'sequence';
-  keyword: string;
-  tag: string;
-  line: number;
-  when: Condition[];
-  items: AttributeRule[][];
-}
-
-export type AttributeRule = ValueRule | SequenceRule;
-
-export interface AppliesTo {
-  /** "ORM^O01" style message code^trigger event pairs. */
-  messages: string[];
-  sendingApplications: string[];
-  sendingFacilities: string[];
-  versions: string[];
-}
-
-export interface Mapping {
-  name: string;
-  file: string;
-  description: string;
-  appliesTo: AppliesTo;
-  orderControl: FieldPath;
-  orderStatus: FieldPath | undefined;
-  /** For patient merges (ADT^A40): where the merged (old) patient ID is, e.g. MRG-1.1. */
-  mergePatientId: FieldPath | undefined;
-  /** The segment each worklist item is made for: one item per ORC (default) or per IPC. */
-  itemPer: string;
-  /** What happens when a DICOM type-1 attribute ends up without a value. */
-  type1: 'reject' | 'accept';
-  attributes: AttributeRule[];
-}
+import type { AppliesTo, AttributeRule, Condition, InvalidValuePolicy, Mapping, SequenceRule, TemplatePart, ValueRule } from './model.js';
 
 const TOP_KEYS = ['name', 'description', 'appliesTo', 'orderControl', 'orderStatus', 'mergePatientId', 'itemPer', 'type1', 'tables', 'attributes'];
 const APPLIES_KEYS = ['messages', 'sendingApplication', 'sendingFacility', 'versions'];
@@ -96,21 +20,10 @@ const RULE_KEYS = ['from', 'as', 'transform', 'template', 'value', 'when', 'case
 const INVALID_POLICIES = ['reject', 'clean', 'truncate', 'omit'];
 const CONDITION_KEYS = ['field', 'equals', 'in', 'matches', 'present'];
 
-export function loadMappingFile(file: string): Mapping {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new BridgeError('MAPPING_INVALID', `mapping file ${file} cannot be read: ${(err as Error).message}`, {
-      hint: 'check mapping.files / --mapping',
-    });
-  }
-  return parseMapping(text, file);
-}
-
 type Fail = (node: Node | null | undefined, message: string, hint?: string) => void;
 
-export function parseMapping(text: string, file: string): Mapping {
+/** Compiles one mapping text (YAML); every problem is reported at once, with its line. Pure: no I/O. */
+export function compileMapping(text: string, file: string): Mapping {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   const problems: string[] = [];
@@ -398,7 +311,7 @@ function compileSteps(node: Node | null, ctx: CompileContext, keyword: string): 
           steps.push({ kind: 'replace', pattern: new RegExp(pattern ?? '', 'gu'), with: replacement });
           if (pattern === undefined) ctx.fail(arg, `${keyword}: replace needs a pattern`);
         } catch (err) {
-          ctx.fail(arg, `${keyword}: bad regular expression: ${(err as Error).message}`);
+          ctx.fail(arg, `${keyword}: bad regular expression: ${errorMessage(err)}`);
         }
         continue;
       }
@@ -425,7 +338,7 @@ function compileConditions(node: Node | null, ctx: CompileContext, keyword: stri
       try {
         conditions.push({ path, test: { kind: 'matches', pattern: new RegExp(scalarString(get('matches')) ?? '', 'u') } });
       } catch (err) {
-        ctx.fail(get('matches'), `${keyword}: bad regular expression: ${(err as Error).message}`);
+        ctx.fail(get('matches'), `${keyword}: bad regular expression: ${errorMessage(err)}`);
       }
     } else if (item.has('present')) {
       const v = get('present');
@@ -461,13 +374,19 @@ function mappingError(file: string, problems: string[]): BridgeError {
   });
 }
 
-/** Loads mapping files into a set; every file's problems are reported together. */
-export function loadMappingSet(files: readonly string[]): MappingSet {
+/** A mapping file's text and the name it is reported by (its path). */
+export interface MappingSource {
+  name: string;
+  text: string;
+}
+
+/** Compiles mapping texts into a set; every text's problems are reported together. */
+export function compileMappingSet(sources: readonly MappingSource[]): MappingSet {
   const problems: string[] = [];
   const mappings: Mapping[] = [];
-  for (const file of files) {
+  for (const { name, text } of sources) {
     try {
-      mappings.push(loadMappingFile(file));
+      mappings.push(compileMapping(text, name));
     } catch (err) {
       problems.push(err instanceof BridgeError ? err.message : String(err));
     }

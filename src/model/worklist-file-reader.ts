@@ -2,10 +2,9 @@
  * .wl (DICOM Part 10) worklist files read into the bridge's DICOM JSON items, for import.
  * dcmjs decodes text with the dataset's Specific Character Set, so everything here is Unicode.
  */
-import { dcmjs } from './dcmjs.js';
-import { BridgeError } from '../errors.js';
-import type { DicomJson } from '../worklist/item.js';
-import { cleanDataset } from './identifier.js';
+import { cleanDataset, dcmjs } from './dcmjs.js';
+import { BridgeError, errorMessage } from '../errors.js';
+import type { DicomJson } from './item.js';
 
 const { DicomMessage } = dcmjs.data;
 
@@ -20,7 +19,7 @@ export function readWorklistFile(bytes: Buffer, name: string): DicomJson {
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     dict = DicomMessage.readFile(buffer, { ignoreErrors: false }).dict as unknown as DicomJson;
   } catch (err) {
-    throw new BridgeError('DICOM_FILE_INVALID', `${name} is not a readable DICOM file: ${(err as Error).message}`, {
+    throw new BridgeError('DICOM_FILE_INVALID', `${name} is not a readable DICOM file: ${errorMessage(err)}`, {
       hint: 'worklist files must be DICOM Part 10 files with a 128-byte preamble and DICM (dump2dcm writes them)',
       cause: err,
     });

@@ -5,8 +5,8 @@
  * inside it). A requested sequence with an empty item (or no item) gets the item's whole sequence; one with
  * keys gets the item's matching sequence items, each projected onto those keys.
  */
-import { itemsOf, type DicomJson } from '../worklist/item.js';
-import { narrowestCharacterSet } from './charset.js';
+import { itemsOf, type DicomJson } from './item.js';
+import { narrowestCharacterSet } from './encoding.js';
 import { matchDataset, isPrivateTag, type MatchOptions } from './match.js';
 
 export function projectAnswer(item: DicomJson, identifier: DicomJson, opts: MatchOptions): DicomJson {

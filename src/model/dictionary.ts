@@ -1,7 +1,7 @@
 /**
  * The DICOM data dictionary, from dcmjs (the one source of truth for keywords, tags and VRs).
  */
-import { dcmjs } from '../dicom/dcmjs.js';
+import { dcmjs } from './dcmjs.js';
 
 export interface AttributeDefinition {
   keyword: string;

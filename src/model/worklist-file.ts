@@ -5,10 +5,10 @@
  * what the store would write now (mirror rebuild).
  */
 import { createHash } from 'node:crypto';
-import { BridgeError } from '../errors.js';
-import { Tags, type DicomJson } from '../worklist/item.js';
+import { BridgeError, errorMessage } from '../errors.js';
+import { Tags, type DicomJson } from './item.js';
 import { dcmjs } from './dcmjs.js';
-import { REPERTOIRES, encodeAnswer, narrowestCharacterSet, withByteStringWriter, writableCopy } from './charset.js';
+import { REPERTOIRES, encodeAnswer, narrowestCharacterSet, withByteStringWriter, writableCopy } from './encoding.js';
 
 /** Modality Worklist Information Model FIND: the SOP class worklist files are stored under. */
 const WORKLIST_SOP_CLASS = '1.2.840.10008.5.1.4.31';
@@ -58,7 +58,7 @@ export function encodeWorklistFile(itemId: number, item: DicomJson, charset: Wor
     const encoded = encodeAnswer(plain, term);
     return { bytes: withByteStringWriter(() => writePart10(meta, encoded.answer)), characterSet: term, replaced: encoded.replaced };
   } catch (err) {
-    throw new BridgeError('WL_FILE_UNWRITABLE', `item ${itemId} cannot be written as a DICOM file: ${(err as Error).message}`, {
+    throw new BridgeError('WL_FILE_UNWRITABLE', `item ${itemId} cannot be written as a DICOM file: ${errorMessage(err)}`, {
       hint: 'check the item with "mwl-bridge messages" and the mapping that produced it',
       cause: err,
     });

@@ -2,11 +2,12 @@
  * The worklist C-FIND service, independent of the network: identifier in, answers out. The store's
  * indexes narrow the candidates; the exact matcher confirms each; the projection builds answers.
  */
-import type { WorklistStore } from '../store/items.js';
-import { Tags, itemsOf, type DicomJson } from '../worklist/item.js';
-import type { WorklistQuery } from '../worklist/query.js';
-import { matchWorklistQuery } from './match.js';
-import { projectAnswer } from './project.js';
+import type { WorklistStore } from '../store/worklist-store.js';
+import type { StoredItem } from '../store/item-table.js';
+import { Tags, itemsOf, type DicomJson } from '../model/item.js';
+import type { WorklistQuery } from '../model/query.js';
+import { matchWorklistQuery } from '../model/match.js';
+import { projectAnswer } from '../model/project.js';
 
 export interface FindResult {
   answers: DicomJson[];
@@ -52,7 +53,7 @@ export function streamWorklistAnswers(
   let truncated = false;
   let candidates = 0;
   /** Candidates of the current page not yet looked at (a page can yield more answers than one call takes). */
-  let page: ReturnType<WorklistStore['findCandidatesPage']> = [];
+  let page: StoredItem[] = [];
   let pageAt = 0;
   let lastPage = false;
   return {
@@ -69,7 +70,7 @@ export function streamWorklistAnswers(
       const out: DicomJson[] = [];
       if (done) return out;
       if (pageAt >= page.length) {
-        page = store.findCandidatesPage(query, afterId, CANDIDATE_PAGE);
+        page = store.candidates.page(query, afterId, CANDIDATE_PAGE);
         pageAt = 0;
         // A short page is the last one: no further query to learn that nothing follows.
         lastPage = page.length < CANDIDATE_PAGE;

@@ -4,9 +4,9 @@
  * date-time range for SPS start date + time, UID list, and sequence matching (an item matches when
  * one of its sequence items matches every key of the query's sequence item).
  */
-import type { DicomJson, DicomJsonElement } from '../worklist/item.js';
-import { elementStrings, itemsOf } from '../worklist/item.js';
-import { matchingValues, type WorklistQuery } from '../worklist/query.js';
+import type { DicomJson, DicomJsonElement } from './item.js';
+import { elementStrings, itemsOf } from './item.js';
+import { matchingValues, type WorklistQuery } from './query.js';
 import { wildcardMatch } from './wildcard.js';
 
 const WILDCARD_VRS = new Set(['AE', 'CS', 'LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UR', 'UT']);

@@ -20,6 +20,13 @@ export interface DicomJsonElement {
 /** Keys are 8 upper-case hex digits, e.g. "00100010". */
 export type DicomJson = Record<string, DicomJsonElement>;
 
+/** A worklist item as stored: its id in the store, its status and its data set. */
+export interface StoredItem {
+  id: number;
+  status: ItemStatus;
+  dataset: DicomJson;
+}
+
 /** Item lifecycle states (ScheduledProcedureStepStatus vocabulary). */
 export type ItemStatus = 'SCHEDULED' | 'ARRIVED' | 'READY' | 'STARTED' | 'DEPARTED' | 'COMPLETED' | 'DISCONTINUED' | 'CANCELED' | 'HELD';
 

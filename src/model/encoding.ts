@@ -1,18 +1,17 @@
 /**
- * Answers in a repertoire other than UTF-8, for modalities configured with an older Specific
- * Character Set (e.g. ISO_IR 100). dcmjs writes every text value as UTF-8 whatever the dataset
+ * DICOM data sets (DICOM JSON) to bytes with dcmjs, and text in a repertoire other than UTF-8, for
+ * modalities and files with an older Specific Character Set (e.g. ISO_IR 100). dcmjs writes every text value as UTF-8 whatever the dataset
  * declares (measured: an answer declared ISO_IR 100 arrived as "MÃ\x9cLLER"), so text values are
  * encoded here with iconv-lite and handed to dcmjs as byte strings (one char per byte), which
  * AnswerDataset writes byte for byte. Characters the repertoire lacks are replaced by "?" and
  * reported, never dropped silently.
  */
 import iconv from 'iconv-lite';
-import dimse from 'dcmjs-dimse';
 import { dcmjs } from './dcmjs.js';
-import type { DicomJson, DicomJsonElement, PersonNameValue } from '../worklist/item.js';
+import type { DicomJson, DicomJsonElement, PersonNameValue } from './item.js';
 
 /** DICOM Specific Character Set defined terms (single-byte, no code extensions) -> iconv-lite encodings. */
-export const REPERTOIRES: Readonly<Record<string, string>> = {
+export const REPERTOIRES = {
   'ISO_IR 6': 'ascii',
   'ISO_IR 100': 'iso-8859-1',
   'ISO_IR 101': 'iso-8859-2',
@@ -25,7 +24,16 @@ export const REPERTOIRES: Readonly<Record<string, string>> = {
   'ISO_IR 148': 'iso-8859-9',
   'ISO_IR 203': 'iso-8859-15',
   'ISO_IR 192': 'utf-8',
-};
+} as const satisfies Record<string, string>;
+
+export type CharacterSetTerm = keyof typeof REPERTOIRES;
+
+/** The Specific Character Set defined terms the bridge answers and writes in (single-byte, and UTF-8). */
+export const CHARACTER_SET_TERMS = Object.keys(REPERTOIRES) as CharacterSetTerm[];
+
+export function isCharacterSetTerm(term: string): term is CharacterSetTerm {
+  return Object.prototype.hasOwnProperty.call(REPERTOIRES, term);
+}
 
 /** VRs whose text is encoded with the Specific Character Set. */
 const TEXT_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
@@ -37,9 +45,9 @@ export interface EncodedAnswer {
 }
 
 /** Re-encodes the text of an answer into a repertoire; the result must be written with AnswerDataset (byteStrings). */
-export function encodeAnswer(answer: DicomJson, term: string): EncodedAnswer {
+export function encodeAnswer(answer: DicomJson, term: CharacterSetTerm): EncodedAnswer {
   const encoding = REPERTOIRES[term];
-  if (!encoding || encoding === 'utf-8') return { answer, replaced: [] };
+  if (encoding === 'utf-8') return { answer, replaced: [] };
   const replaced: string[] = [];
   const toBytes = (text: string, tag: string): string => {
     const bytes = iconv.encode(text, encoding);
@@ -103,30 +111,6 @@ export function writableCopy(dataset: DicomJson): DicomJson {
 }
 
 /**
- * A C-FIND answer for dcmjs-dimse, written straight from DICOM JSON. dcmjs-dimse's own Dataset
- * denaturalizes with a copy of dcmjs's whole name map per dataset ({...nameMap, ...custom}), which
- * cost 3.5 ms per answer (profiled: 1,000 answers took 5.5 s); this writes the JSON as it is. With
- * byteStrings, text values are bytes from encodeAnswer and are written unchanged.
- */
-export class AnswerDataset extends dimse.Dataset {
-  constructor(
-    private readonly answer: DicomJson,
-    transferSyntaxUid: string,
-    private readonly byteStrings = false,
-  ) {
-    super({}, transferSyntaxUid);
-  }
-
-  override getElements(): Record<string, unknown> {
-    return dcmjs.data.DicomMetaDictionary.naturalizeDataset(this.answer);
-  }
-
-  override getDenaturalizedDataset(writeOptions?: Record<string, unknown>): Buffer {
-    return encodeDataset(this.answer, this.getTransferSyntaxUid(), this.byteStrings, writeOptions ?? {});
-  }
-}
-
-/**
  * Encoded elements by content: a data set's encoding is its elements' encodings in tag order, and
  * answers repeat many elements (modality, station, dates, zero-length keys; the same items when
  * modalities poll the same query), while dcmjs's writer spends tens of microseconds per element
@@ -163,21 +147,6 @@ export function encodeDataset(dataset: DicomJson, transferSyntaxUid: string, byt
     parts.push(bytes);
   }
   return Buffer.concat(parts);
-}
-
-const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
-
-/**
- * A DIMSE command set, as dcmjs-dimse's getDenaturalizedCommandDataset writes it (its elements in
- * implicit VR little endian after their group length), but through encodeDataset: dcmjs-dimse
- * writes it into two fresh dcmjs streams of 256 KiB each, allocated and zeroed per response
- * (profiled: 0.6 ms per command set, two per C-FIND, a fifth of a one-answer query).
- */
-export function encodeCommandSet(command: { getElements(): Record<string, unknown> }): Buffer {
-  const elements = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(command.getElements()) as DicomJson;
-  const body = encodeDataset(elements, IMPLICIT_VR_LITTLE_ENDIAN, false);
-  const groupLength = encodeDataset({ '00000000': { vr: 'UL', Value: [body.length] } }, IMPLICIT_VR_LITTLE_ENDIAN, false);
-  return Buffer.concat([groupLength, body]);
 }
 
 /**

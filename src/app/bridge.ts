@@ -1,0 +1,224 @@
+/**
+ * Wires the running bridge from a validated config: the store (one owner per database), the
+ * mapping set, the worklist services, and the adapters (DICOM SCP, MLLP listener, mirror, MPPS
+ * status sender). Each part started is pushed on one stack of stop functions, so that a stop, or
+ * a failure half way through starting, ends exactly what was started, in reverse order.
+ */
+import { dirname, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { BridgeConfig } from '../config/schema.js';
+import { WorklistScp } from '../dicom/scp.js';
+import { errorMessage } from '../errors.js';
+import { createOrderMessageHandler, createOversizeReply } from '../hl7/order-handler.js';
+import { MllpListener } from '../hl7/mllp.js';
+import { Hl7Sender } from '../hl7/outbound.js';
+import { PipelineRunner } from '../hl7/pipeline-runner.js';
+import { buildStatusMessage } from '../hl7/status-message.js';
+import type { Logger } from '../log.js';
+import { WorklistMirror } from '../mirror/mirror.js';
+import { BackgroundCheckpointer } from '../store/checkpointer.js';
+import { claimDatabase } from '../store/owner-lock.js';
+import type { WorklistStore } from '../store/worklist-store.js';
+import { streamWorklistAnswers } from '../worklist/find.js';
+import { MppsService, type MppsNotifier } from '../worklist/mpps.js';
+import { OrderService } from '../worklist/orders.js';
+import { scheduleRetention } from '../worklist/retention.js';
+import { warnIfFewDescriptors } from './descriptors.js';
+import { mappingFiles, readMappingSources, type MappingSet } from './mappings.js';
+import { compileMappingSet } from '../mapping/compile.js';
+import { mirrorFolderOf, openStore } from './store.js';
+
+/**
+ * How long the running bridge's own writes may wait, blocking, for another process's write lock.
+ * Group commits of orders never wait here: they retry from a timer (store/group-commit.ts); this bounds
+ * the other writes (MPPS, value index, purge) so that an import never holds the event loop for long.
+ */
+const BRIDGE_BUSY_TIMEOUT_MS = 20;
+
+export interface RunningBridge {
+  mllpPort: number | undefined;
+  dicomPort: number;
+  /** Loads the mapping files again; an invalid set keeps the current one (and says why). */
+  reloadMappings(): boolean;
+  stop(): Promise<void>;
+}
+
+/** What was started, to be stopped in reverse order. */
+class StopStack {
+  private readonly stops: Array<() => void | Promise<void>> = [];
+
+  push(stop: () => void | Promise<void>): void {
+    this.stops.push(stop);
+  }
+
+  async stopAll(): Promise<void> {
+    for (let stop = this.stops.pop(); stop; stop = this.stops.pop()) await stop();
+  }
+}
+
+export async function startBridge(config: BridgeConfig, logger: Logger): Promise<RunningBridge> {
+  const files = mappingFiles(config);
+  let sources = readMappingSources(files);
+  let mappings = compileMappingSet(sources);
+  const started = new StopStack();
+  try {
+    const store = await openOwnedStore(config, logger, started);
+    logger.info('store.opened', { path: config['db.path'], items: store.items.count() });
+    logger.info('mapping.loaded', { mappings: mappings.describe() });
+
+    const mppsNotifier = startStatusSender(config, store, logger, started);
+    await startMirror(config, store, logger, started);
+    const scp = new WorklistScp({
+      host: config['dicom.host'],
+      port: config['dicom.port'],
+      logger,
+      find: (identifier, request) =>
+        streamWorklistAnswers(store, identifier, {
+          personNameCaseInsensitive: config['dicom.personNameMatching'] === 'case-insensitive',
+          maxAnswers: request.maxAnswers ?? config['dicom.maxAnswers'],
+          onlyStation: request.onlyStation,
+        }),
+      callingAeSettings: config['dicom.callingAeSettings'],
+      mpps: new MppsService(store, mppsNotifier),
+      policy: {
+        aeTitle: config['dicom.aeTitle'],
+        checkCalledAeTitle: config['dicom.checkCalledAeTitle'],
+        allowedCallingAeTitles: config['dicom.allowedCallingAeTitles'],
+        maxAssociations: config['dicom.maxAssociations'],
+        maxPduLength: config['dicom.maxPduLength'],
+        maxMessageBytes: config['dicom.maxMessageBytes'],
+        acseTimeoutMs: config['dicom.acseTimeoutSeconds'] * 1000,
+        dimseTimeoutMs: config['dicom.dimseTimeoutSeconds'] * 1000,
+      },
+    });
+    const dicomPort = await scp.start();
+    started.push(() => scp.stop());
+    logger.info('dicom.ready', { host: config['dicom.host'], port: dicomPort, ae_title: config['dicom.aeTitle'] });
+
+    const mllp = await startMllp(config, store, () => mappings, sources, logger, started);
+    return {
+      mllpPort: mllp?.port,
+      dicomPort,
+      reloadMappings() {
+        try {
+          sources = readMappingSources(files);
+          mappings = compileMappingSet(sources);
+          mllp?.runner.reloadMappings(sources);
+          logger.info('mapping.reloaded', { mappings: mappings.describe() });
+          return true;
+        } catch (err) {
+          logger.error('mapping.reload_failed', { error: errorMessage(err), kept: mappings.describe() });
+          return false;
+        }
+      },
+      stop: () => started.stopAll(),
+    };
+  } catch (err) {
+    await started.stopAll();
+    throw err;
+  }
+}
+
+/** Opens the store as the one owner of its database, with its background work (checkpoints, retention). */
+async function openOwnedStore(config: BridgeConfig, logger: Logger, started: StopStack): Promise<WorklistStore> {
+  const dbPath = config['db.path'];
+  if (dbPath !== ':memory:') mkdirSync(dirname(resolve(dbPath)), { recursive: true });
+  // One bridge per database: a second one stops here, naming the process that owns it.
+  const ownership = dbPath === ':memory:' ? undefined : await claimDatabase(dbPath);
+  if (ownership) started.push(() => ownership.release());
+  const store = openStore(config, { busyTimeoutMs: BRIDGE_BUSY_TIMEOUT_MS });
+  started.push(() => store.close());
+  store.onUnavailable = (err) =>
+    logger.error('store.database_file_gone', { path: dbPath, error: err.message, effect: 'every order is answered AE until the bridge is restarted on a real database file' });
+  store.onBackgroundError = (err) => logger.error('store.value_index_failed', { code: err.code, error: err.message, effect: 'queries still find the items; retried with the next orders' });
+  if (config['db.checkpointIntervalMs'] > 0 && store.inWalMode) {
+    const checkpointer = BackgroundCheckpointer.start(store.path, {
+      intervalMs: config['db.checkpointIntervalMs'],
+      onError: (message) => logger.warn('store.checkpoint_failed', { error: message, effect: 'the commits checkpoint the WAL themselves meanwhile' }),
+      onReport: ({ walFrames, checkpointed }) => {
+        if (checkpointed > 0) logger.debug('store.checkpointed', { wal_frames: walFrames, copied: checkpointed });
+      },
+    });
+    started.push(() => checkpointer.stop());
+  }
+  const stopRetention = scheduleRetention(
+    store,
+    { closedItemDays: config['retention.closedItemDays'], scheduledItemDays: config['retention.scheduledItemDays'], messageDays: config['retention.messageDays'] },
+    config['retention.intervalMinutes'],
+    logger,
+  );
+  started.push(stopRetention);
+  return store;
+}
+
+/** MPPS status changes go to the RIS as HL7, queued in the same transaction and sent with retries. */
+function startStatusSender(config: BridgeConfig, store: WorklistStore, logger: Logger, started: StopStack): MppsNotifier | undefined {
+  const destination = config['mpps.hl7Destination'];
+  if (!destination) return undefined;
+  const sender = new Hl7Sender(store.outbox, { retrySeconds: config['mpps.hl7RetrySeconds'], ackTimeoutMs: 10000, logger });
+  sender.start();
+  started.push(() => sender.stop());
+  return (item, performed) => {
+    const code = performed === 'IN PROGRESS' ? 'IP' : performed === 'COMPLETED' ? 'CM' : 'DC';
+    const message = buildStatusMessage(item, code, { sendingApplication: config['dicom.aeTitle'] });
+    store.outbox.enqueue(`${destination.host}:${destination.port}`, message.controlId, message.text);
+    sender.kick();
+  };
+}
+
+async function startMirror(config: BridgeConfig, store: WorklistStore, logger: Logger, started: StopStack): Promise<void> {
+  const folder = mirrorFolderOf(config);
+  if (!folder) {
+    // No journal while there is no mirror; turning it on later reconciles the folder first.
+    store.mirrorJournal.disable();
+    return;
+  }
+  const mirror = new WorklistMirror(store, { folder, characterSet: config['mirror.characterSet'], retrySeconds: config['mirror.retrySeconds'], logger });
+  await mirror.start();
+  started.push(() => mirror.stop());
+}
+
+async function startMllp(
+  config: BridgeConfig,
+  store: WorklistStore,
+  mappings: () => MappingSet,
+  sources: ReturnType<typeof readMappingSources>,
+  logger: Logger,
+  started: StopStack,
+): Promise<{ port: number; runner: PipelineRunner } | undefined> {
+  const port = config['mllp.port'];
+  if (port === 'off') {
+    logger.info('mllp.disabled', { reason: 'mllp.port is off' });
+    return undefined;
+  }
+  const orders = new OrderService(store, { unknownOrder: config['orders.unknownOrder'] });
+  const bridgeApplication = config['dicom.aeTitle'];
+  const maxFrameBytes = config['mllp.maxFrameBytes'];
+  const runner = new PipelineRunner(
+    {
+      mappings,
+      uidRoot: config['uid.root'],
+      bridgeApplication,
+      limits: { maxSegments: config['hl7.maxSegments'], maxFieldsPerSegment: config['hl7.maxFieldsPerSegment'] },
+      charsetMismatch: config['hl7.charsetMismatch'],
+    },
+    sources,
+  );
+  started.push(() => runner.close());
+  const mllp = new MllpListener({
+    host: config['mllp.host'],
+    port,
+    maxFrameBytes,
+    maxConnections: config['mllp.maxConnections'],
+    idleTimeoutMs: config['mllp.idleTimeoutSeconds'] * 1000,
+    frameTimeoutMs: config['mllp.frameTimeoutSeconds'] * 1000,
+    logger,
+    onMessage: createOrderMessageHandler({ bridgeApplication, orders, logger, runner }),
+    onOversize: createOversizeReply({ bridgeApplication, maxFrameBytes, orders, logger }),
+  });
+  const bound = await mllp.start();
+  started.push(() => mllp.stop());
+  logger.info('mllp.ready', { host: config['mllp.host'], port: bound, bound: mllp.address()?.address, max_connections: config['mllp.maxConnections'] });
+  warnIfFewDescriptors(config, logger);
+  return { port: bound, runner };
+}

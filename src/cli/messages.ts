@@ -1,0 +1,89 @@
+/** `mwl-bridge messages [show ID]`: the message log, newest first, or one message in full. */
+import { findMessage, listMessages, type StoredMessage } from '../app/messages.js';
+import { buildConfig, text, type Flags } from './options.js';
+
+/** The filters `messages` takes. */
+export const MESSAGE_FILTERS = ['since', 'until', 'patient', 'accession', 'outcome', 'control-id', 'limit'] as const;
+
+export function commandMessages(flags: Flags, args: string[]): number {
+  const config = buildConfig(flags);
+  if (args[0] === 'show') {
+    const id = Number(args[1]);
+    const m = Number.isInteger(id) ? findMessage(config, id) : undefined;
+    if (!m) {
+      process.stderr.write(`mwl-bridge messages show: no message ${args[1] ?? ''} in ${config['db.path']}\n`);
+      return 1;
+    }
+    process.stdout.write(formatMessage(m) + '\n');
+    return 0;
+  }
+  if (args.length > 0) {
+    process.stderr.write(`mwl-bridge messages: unexpected "${args.join(' ')}" (use "messages show ID" or filters)\n`);
+    return 2;
+  }
+  const limit = flags.limit === undefined ? 100 : Number(flags.limit);
+  if (!Number.isInteger(limit) || limit < 1) {
+    process.stderr.write('mwl-bridge messages: --limit must be a positive whole number\n');
+    return 2;
+  }
+  const rows = listMessages(config, {
+    since: text(flags.since),
+    until: text(flags.until),
+    patientId: text(flags.patient),
+    accessionNumber: text(flags.accession),
+    outcome: text(flags.outcome),
+    controlId: text(flags['control-id']),
+    limit,
+  });
+  const table = [['ID', 'RECEIVED (UTC)', 'SENDER', 'TYPE', 'CONTROL ID', 'OUTCOME', 'ACK', 'PATIENT', 'ACCESSION', 'ITEMS', 'ACTION / ERROR']];
+  for (const m of rows) {
+    table.push([
+      String(m.id),
+      m.receivedAt.replace('T', ' ').slice(0, 19),
+      [m.sendingApplication, m.sendingFacility].filter(Boolean).join('/'),
+      m.messageType ?? '',
+      m.controlId ?? '',
+      m.outcome,
+      m.ackCode,
+      m.patientId ?? '',
+      m.accessionNumber ?? '',
+      m.itemIds.join(','),
+      (m.error ?? m.action ?? '').slice(0, 80),
+    ]);
+  }
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+  process.stdout.write(table.map((r) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n') + '\n');
+  process.stdout.write(`${rows.length} message(s)${rows.length === limit ? ` (--limit ${limit} reached)` : ''}\n`);
+  return 0;
+}
+
+function formatMessage(m: StoredMessage): string {
+  return [
+    `message ${m.id}`,
+    `received:     ${m.receivedAt} from ${m.remote ?? '?'}`,
+    `sender:       ${m.sendingApplication ?? ''} / ${m.sendingFacility ?? ''}`,
+    `type:         ${m.messageType ?? ''}   control id: ${m.controlId ?? ''}`,
+    `patient:      ${m.patientId ?? ''}   accession: ${m.accessionNumber ?? ''}`,
+    `outcome:      ${m.outcome}   ACK: ${m.ackCode}   action: ${m.action ?? ''}`,
+    `items:        ${m.itemIds.join(', ') || '(none)'}`,
+    ...(m.error ? [`error:        ${m.error}`] : []),
+    '',
+    'message as received:',
+    decodeForDisplay(m.raw),
+    '',
+    'ACK sent:',
+    (m.ack ?? '(none)').replace(/\r/g, '\n').trimEnd(),
+  ].join('\n');
+}
+
+/** The raw bytes as text (UTF-8 when valid, else ISO 8859-1), one segment per line. */
+function decodeForDisplay(raw: Buffer): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    text = raw.toString('latin1');
+  }
+  return text.replace(/\r\n|\r|\n/g, '\n').trimEnd();
+}
+
