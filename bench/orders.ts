@@ -15,9 +15,25 @@ export const STATIONS = [
 export const DAYS = 30;
 const FIRST_DAY = Date.UTC(2026, 11, 1);
 
-const LAST_NAMES = ['SMITH', 'MÜLLER', 'GARCIA', 'MARTIN', 'ROSSI', 'DUBOIS', 'NOWAK', 'JOHANSSON', 'SILVA', 'KOWALSKI', 'BROWN', 'WILSON', 'LEFÈVRE', 'JANSEN', 'NAGY', 'SCHMIDT'];
+const LAST_NAMES = [
+  'SMITH',
+  'MÜLLER',
+  'GARCIA',
+  'MARTIN',
+  'ROSSI',
+  'DUBOIS',
+  'NOWAK',
+  'JOHANSSON',
+  'SILVA',
+  'KOWALSKI',
+  'BROWN',
+  'WILSON',
+  'LEFÈVRE',
+  'JANSEN',
+  'NAGY',
+  'SCHMIDT',
+];
 const FIRST_NAMES = ['ANNA', 'JOHN', 'MARIA', 'JOSÉ', 'EMMA', 'LUCAS', 'SOFIA', 'NOAH', 'ZOË', 'LIAM', 'MIA', 'OLIVER', 'HANNA', 'ELIAS'];
-
 
 export interface SyntheticOrder {
   text: string;

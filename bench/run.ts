@@ -14,14 +14,40 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ingestOrders, percentile } from './mllp-load.js';
 import { STATIONS, dayOf, syntheticOrders } from './orders.js';
-import { FINDSCU_ENV, hasCommand, memoryOf, orthancAvailable, projectDir, startBridge, startOrthanc, startWlmscpfs, timeQuery, type QueryTiming, type Server } from './servers.js';
+import {
+  FINDSCU_ENV,
+  hasCommand,
+  memoryOf,
+  orthancAvailable,
+  projectDir,
+  startBridge,
+  startOrthanc,
+  startWlmscpfs,
+  timeQuery,
+  type QueryTiming,
+  type Server,
+} from './servers.js';
 
 const { values: flags } = parseArgs({
-  options: { sizes: { type: 'string', default: '1000,10000,100000' }, 'no-peers': { type: 'boolean', default: false }, keep: { type: 'boolean', default: false } },
+  options: {
+    sizes: { type: 'string', default: '1000,10000,100000' },
+    'no-peers': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
 });
-const sizes = flags.sizes!.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const sizes = flags
+  .sizes!.split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
 const MIRROR_AE = 'WLM';
-const RETURN_KEYS = ['PatientName', 'PatientID', 'AccessionNumber', 'ScheduledProcedureStepSequence[0].Modality', 'ScheduledProcedureStepSequence[0].ScheduledStationAETitle', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate'];
+const RETURN_KEYS = [
+  'PatientName',
+  'PatientID',
+  'AccessionNumber',
+  'ScheduledProcedureStepSequence[0].Modality',
+  'ScheduledProcedureStepSequence[0].ScheduledStationAETitle',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate',
+];
 
 function queriesFor(orders: ReturnType<typeof syntheticOrders>): Record<string, string[]> {
   const sample = orders[Math.floor(orders.length / 2)]!;
@@ -59,10 +85,18 @@ function fmt(ms: number): string {
 async function concurrentAssociations(server: Server, keys: string[], count: number): Promise<{ ok: number; of: number; ms: number }> {
   const started = performance.now();
   const results = await Promise.all(
-    Array.from({ length: count }, () => new Promise<boolean>((resolve) => {
-      const child = spawn('findscu', ['-W', '-q', '-to', '60', '-aec', server.aeTitle, '127.0.0.1', String(server.port), ...keys.flatMap((k) => ['-k', k])], { stdio: 'ignore', env: FINDSCU_ENV });
-      child.once('exit', (code) => resolve(code === 0));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<boolean>((resolve) => {
+          const child = spawn(
+            'findscu',
+            ['-W', '-q', '-to', '60', '-aec', server.aeTitle, '127.0.0.1', String(server.port), ...keys.flatMap((k) => ['-k', k])],
+            { stdio: 'ignore', env: FINDSCU_ENV },
+          );
+          child.once('exit', (code) => resolve(code === 0));
+        }),
+    ),
   );
   return { ok: results.filter(Boolean).length, of: count, ms: performance.now() - started };
 }
@@ -76,16 +110,42 @@ async function benchSize(n: number, withPeers: boolean): Promise<SizeResult> {
     const orders = syntheticOrders(n);
     const texts = orders.map((o) => o.text);
     const single = Math.min(2000, Math.floor(n / 4));
-    for (const [connections, part] of [[1, texts.slice(0, single)], [8, texts.slice(single)]] as const) {
+    for (const [connections, part] of [
+      [1, texts.slice(0, single)],
+      [8, texts.slice(single)],
+    ] as const) {
       const r = await ingestOrders(bridge.mllpPort, part, connections);
-      result.ingest.push({ connections, orders: r.orders, perSecond: r.orders / r.seconds, p50: percentile(r.latencies, 50), p99: percentile(r.latencies, 99), refused: r.refused });
-      console.log(`  N=${n} ingest on ${connections} connection(s): ${r.orders} orders, ${(r.orders / r.seconds).toFixed(0)} orders/s, ACK p50 ${fmt(percentile(r.latencies, 50))} p99 ${fmt(percentile(r.latencies, 99))}${r.refused ? `, ${r.refused} refused` : ''}`);
+      result.ingest.push({
+        connections,
+        orders: r.orders,
+        perSecond: r.orders / r.seconds,
+        p50: percentile(r.latencies, 50),
+        p99: percentile(r.latencies, 99),
+        refused: r.refused,
+      });
+      console.log(
+        `  N=${n} ingest on ${connections} connection(s): ${r.orders} orders, ${(r.orders / r.seconds).toFixed(0)} orders/s, ACK p50 ${fmt(percentile(r.latencies, 50))} p99 ${fmt(percentile(r.latencies, 99))}${r.refused ? `, ${r.refused} refused` : ''}`,
+      );
     }
 
     if (withPeers) {
       const mirrorDir = join(dir, 'worklists');
       const started = performance.now();
-      const rebuild = spawnSync(process.execPath, [join(projectDir, 'dist', 'cli.js'), 'mirror', '--rebuild', '--db', join(dir, 'worklist.db'), '--mirror-dir', mirrorDir, '--mirror-ae-title', MIRROR_AE], { encoding: 'utf8' });
+      const rebuild = spawnSync(
+        process.execPath,
+        [
+          join(projectDir, 'dist', 'cli.js'),
+          'mirror',
+          '--rebuild',
+          '--db',
+          join(dir, 'worklist.db'),
+          '--mirror-dir',
+          mirrorDir,
+          '--mirror-ae-title',
+          MIRROR_AE,
+        ],
+        { encoding: 'utf8' },
+      );
       if (rebuild.status !== 0) throw new Error(`mirror --rebuild failed: ${rebuild.stderr}`);
       result.mirrorSeconds = (performance.now() - started) / 1000;
       console.log(`  N=${n} mirror written for the peers: ${n} files in ${result.mirrorSeconds.toFixed(1)} s`);
@@ -101,10 +161,17 @@ async function benchSize(n: number, withPeers: boolean): Promise<SizeResult> {
       for (const server of servers) {
         const timing = timeQuery(server, keys);
         result.queries[name][server.name] = timing;
-        console.log(`  N=${n} ${name.padEnd(27)} ${server.name.padEnd(10)} ${String(timing.answers).padStart(6)} answers  ${fmt(timing.msPerQuery).padStart(9)} per query (${timing.repeats} repeats; first run ${fmt(timing.firstMs)} incl. findscu start)`);
+        console.log(
+          `  N=${n} ${name.padEnd(27)} ${server.name.padEnd(10)} ${String(timing.answers).padStart(6)} answers  ${fmt(timing.msPerQuery).padStart(9)} per query (${timing.repeats} repeats; first run ${fmt(timing.firstMs)} incl. findscu start)`,
+        );
       }
       const counts = new Set(Object.values(result.queries[name]).map((t) => t.answers));
-      if (counts.size > 1) result.countMismatches.push(`${name}: ${Object.entries(result.queries[name]).map(([s, t]) => `${s} ${t.answers}`).join(', ')}`);
+      if (counts.size > 1)
+        result.countMismatches.push(
+          `${name}: ${Object.entries(result.queries[name])
+            .map(([s, t]) => `${s} ${t.answers}`)
+            .join(', ')}`,
+        );
     }
 
     result.concurrent = await concurrentAssociations(bridge, queriesFor(orders)['selective PatientID']!, 50);
@@ -129,12 +196,24 @@ function report(results: SizeResult[]): void {
   console.log('\n== results');
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   const peers = [...new Set(results.flatMap((r) => Object.values(r.queries).flatMap((q) => Object.keys(q))))];
-  console.log(`\n| N | query | ${peers.map((p) => `${p}: answers, per query (first run)`).join(' | ')} | ${peers.slice(1).map((p) => `${p} / bridge`).join(' | ')} |`);
-  console.log(`| --- | --- | ${peers.map(() => '---').join(' | ')} | ${peers.slice(1).map(() => '---').join(' | ')} |`);
+  console.log(
+    `\n| N | query | ${peers.map((p) => `${p}: answers, per query (first run)`).join(' | ')} | ${peers
+      .slice(1)
+      .map((p) => `${p} / bridge`)
+      .join(' | ')} |`,
+  );
+  console.log(
+    `| --- | --- | ${peers.map(() => '---').join(' | ')} | ${peers
+      .slice(1)
+      .map(() => '---')
+      .join(' | ')} |`,
+  );
   for (const r of results) {
     for (const [name, timings] of Object.entries(r.queries)) {
       const cells = peers.map((p) => (timings[p] ? `${timings[p].answers}, ${fmt(timings[p].msPerQuery)} (${fmt(timings[p].firstMs)})` : '-'));
-      const ratios = peers.slice(1).map((p) => (timings[p] && timings['mwl-bridge'] ? `${(timings[p].msPerQuery / Math.max(timings['mwl-bridge'].msPerQuery, 0.01)).toFixed(0)}x` : '-'));
+      const ratios = peers
+        .slice(1)
+        .map((p) => (timings[p] && timings['mwl-bridge'] ? `${(timings[p].msPerQuery / Math.max(timings['mwl-bridge'].msPerQuery, 0.01)).toFixed(0)}x` : '-'));
       console.log(`| ${r.n} | ${name} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`);
     }
   }
@@ -153,22 +232,52 @@ function report(results: SizeResult[]): void {
     console.log(`${value === undefined ? 'n/a ' : ok(value) ? 'MET ' : 'MISS'}  ${label}: ${value === undefined ? 'not measured' : show(value)}`);
   };
   for (const peer of peers.slice(1)) {
-    check(`selective query at 10,000 items >= 100x faster than ${peer}`, ratio(results, 10000, 'selective PatientID', peer), (v) => v >= 100, (v) => `${v.toFixed(0)}x`);
-    check(`broad query at 10,000 items >= 20x faster than ${peer}`, ratio(results, 10000, 'broad modality+station+day', peer), (v) => v >= 20, (v) => `${v.toFixed(0)}x`);
+    check(
+      `selective query at 10,000 items >= 100x faster than ${peer}`,
+      ratio(results, 10000, 'selective PatientID', peer),
+      (v) => v >= 100,
+      (v) => `${v.toFixed(0)}x`,
+    );
+    check(
+      `broad query at 10,000 items >= 20x faster than ${peer}`,
+      ratio(results, 10000, 'broad modality+station+day', peer),
+      (v) => v >= 20,
+      (v) => `${v.toFixed(0)}x`,
+    );
   }
   const sel = (n: number): number | undefined => results.find((r) => r.n === n)?.queries['selective PatientID']?.['mwl-bridge']?.msPerQuery;
   const s1 = sel(1000);
   const s100 = sel(100000);
-  check('selective query time grows < 2x from 1,000 to 100,000 items', s1 !== undefined && s100 !== undefined ? s100 / Math.max(s1, 0.01) : undefined, (v) => v < 2, (v) => `${v.toFixed(2)}x (${fmt(s1!)} -> ${fmt(s100!)})`);
+  check(
+    'selective query time grows < 2x from 1,000 to 100,000 items',
+    s1 !== undefined && s100 !== undefined ? s100 / Math.max(s1, 0.01) : undefined,
+    (v) => v < 2,
+    (v) => `${v.toFixed(2)}x (${fmt(s1!)} -> ${fmt(s100!)})`,
+  );
   // Judged on runs of 8,000+ orders (N >= 10,000): the 750 orders of N = 1,000 last under a second,
   // most of it the JIT warming up, and say little about a sustained rate.
   const sustained = results.filter((r) => r.n >= 10000);
   const slowest8 = Math.min(...sustained.map((r) => r.ingest.find((e) => e.connections === 8)?.perSecond ?? Infinity));
-  check('ingest >= 1,000 orders/s with ACK after durable commit (8 connections, slowest N >= 10,000)', Number.isFinite(slowest8) ? slowest8 : undefined, (v) => v >= 1000, (v) => `${v.toFixed(0)} orders/s`);
+  check(
+    'ingest >= 1,000 orders/s with ACK after durable commit (8 connections, slowest N >= 10,000)',
+    Number.isFinite(slowest8) ? slowest8 : undefined,
+    (v) => v >= 1000,
+    (v) => `${v.toFixed(0)} orders/s`,
+  );
   const conc = results.map((r) => r.concurrent);
-  check('50 concurrent associations served without error', conc.length ? Math.min(...conc.map((c) => c.ok)) : undefined, (v) => v === 50, (v) => `${v}/50`);
+  check(
+    '50 concurrent associations served without error',
+    conc.length ? Math.min(...conc.map((c) => c.ok)) : undefined,
+    (v) => v === 50,
+    (v) => `${v}/50`,
+  );
   const big = results.find((r) => r.n === 100000);
-  check('RSS < 200 MB at 100,000 items', big?.memory.peakMb, (v) => v < 200, (v) => `${v.toFixed(0)} MB peak`);
+  check(
+    'RSS < 200 MB at 100,000 items',
+    big?.memory.peakMb,
+    (v) => v < 200,
+    (v) => `${v.toFixed(0)} MB peak`,
+  );
   const mismatches = results.flatMap((r) => r.countMismatches.map((m) => `N=${r.n} ${m}`));
   console.log(mismatches.length ? `MISS  answer counts differ: ${mismatches.join('; ')}` : 'MET   answer counts agree between the bridge and every peer');
 }
@@ -178,7 +287,9 @@ async function main(): Promise<void> {
     if (!hasCommand(tool)) throw new Error(`${tool} is needed (Debian package dcmtk)`);
   }
   const withPeers = !flags['no-peers'];
-  console.log(`mwl-bridge benchmark: sizes ${sizes.join(', ')}; peers: ${withPeers ? ['wlmscpfs', ...(orthancAvailable() ? ['Orthanc'] : [])].filter((p) => p === 'Orthanc' || hasCommand(p)).join(', ') || 'none installed' : 'off'}`);
+  console.log(
+    `mwl-bridge benchmark: sizes ${sizes.join(', ')}; peers: ${withPeers ? ['wlmscpfs', ...(orthancAvailable() ? ['Orthanc'] : [])].filter((p) => p === 'Orthanc' || hasCommand(p)).join(', ') || 'none installed' : 'off'}`,
+  );
   const results: SizeResult[] = [];
   for (const n of sizes) results.push(await benchSize(n, withPeers));
   report(results);

@@ -18,8 +18,26 @@ export async function startBridge(dir: string, extra: string[] = []): Promise<Se
   const log = openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
-    [...(process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(' ').filter(Boolean), join(projectDir, 'dist', 'cli.js'), 'start', '--db', join(dir, 'worklist.db'), '--mllp-port', String(mllpPort), '--mllp-host', '127.0.0.1',
-      '--dicom-port', String(dicomPort), '--ae-title', 'MWL_BRIDGE', '--max-answers', '0', '--log-level', 'warn', ...extra],
+    [
+      ...(process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      join(projectDir, 'dist', 'cli.js'),
+      'start',
+      '--db',
+      join(dir, 'worklist.db'),
+      '--mllp-port',
+      String(mllpPort),
+      '--mllp-host',
+      '127.0.0.1',
+      '--dicom-port',
+      String(dicomPort),
+      '--ae-title',
+      'MWL_BRIDGE',
+      '--max-answers',
+      '0',
+      '--log-level',
+      'warn',
+      ...extra,
+    ],
     { stdio: ['ignore', log, log] },
   );
   closeSync(log);
@@ -35,7 +53,18 @@ export async function startBridge(dir: string, extra: string[] = []): Promise<Se
 export const FINDSCU_ENV = { ...process.env, TCP_NODELAY: '1' };
 
 function runFindscu(server: Server, keys: string[], repeat: number, quiet: boolean): { ms: number; output: string; status: number } {
-  const args = ['-W', '-to', '600', '-aec', server.aeTitle, ...(quiet ? ['-q'] : ['-v']), ...(repeat > 1 ? ['--repeat', String(repeat)] : []), '127.0.0.1', String(server.port), ...keys.flatMap((k) => ['-k', k])];
+  const args = [
+    '-W',
+    '-to',
+    '600',
+    '-aec',
+    server.aeTitle,
+    ...(quiet ? ['-q'] : ['-v']),
+    ...(repeat > 1 ? ['--repeat', String(repeat)] : []),
+    '127.0.0.1',
+    String(server.port),
+    ...keys.flatMap((k) => ['-k', k]),
+  ];
   const started = performance.now();
   const r = spawnSync('findscu', args, { encoding: 'latin1', maxBuffer: 1 << 30, timeout: 1800000, env: FINDSCU_ENV });
   return { ms: performance.now() - started, output: (r.stdout ?? '') + (r.stderr ?? ''), status: r.status ?? -1 };
@@ -60,7 +89,8 @@ export interface QueryTiming {
 export function timeQuery(server: Server, keys: string[]): QueryTiming {
   const counted = runFindscu(server, keys, 1, false);
   // findscu exits 0 even when the association was aborted mid-answer: require the final response.
-  if (counted.status !== 0 || !/Final Find Response/.test(counted.output)) throw new Error(`findscu against ${server.name} failed: ${counted.output.slice(-500)}`);
+  if (counted.status !== 0 || !/Final Find Response/.test(counted.output))
+    throw new Error(`findscu against ${server.name} failed: ${counted.output.slice(-500)}`);
   const answers = (counted.output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length;
   const single = runFindscu(server, keys, 1, true);
   let repeats = 3;

@@ -45,7 +45,16 @@ function seed(dir: string): void {
       '00100020': { vr: 'LO', Value: [`SOAK${i}`] },
       '00080050': { vr: 'SH', Value: [`ACC-SOAK${i}`] },
       '0020000D': { vr: 'UI', Value: [`1.2.826.0.1.3680043.10.543.90.${i}`] },
-      '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: [MODALITIES[i % 4]!] }, '00400002': { vr: 'DA', Value: ['20261203'] }, '00400009': { vr: 'SH', Value: [`SPS${i}`] } }] },
+      '00400100': {
+        vr: 'SQ',
+        Value: [
+          {
+            '00080060': { vr: 'CS', Value: [MODALITIES[i % 4]!] },
+            '00400002': { vr: 'DA', Value: ['20261203'] },
+            '00400009': { vr: 'SH', Value: [`SPS${i}`] },
+          },
+        ],
+      },
     })),
   );
 }
@@ -53,11 +62,15 @@ function seed(dir: string): void {
 /** findscu without blocking this process; resolves with the number of answers, or -1 on failure. */
 function findscu(port: number, keys: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn('findscu', ['-W', '-v', '-to', '30', '-aec', 'MWL_BRIDGE', '127.0.0.1', String(port), ...keys.flatMap((k) => ['-k', k])], { env: FINDSCU_ENV });
+    const child = spawn('findscu', ['-W', '-v', '-to', '30', '-aec', 'MWL_BRIDGE', '127.0.0.1', String(port), ...keys.flatMap((k) => ['-k', k])], {
+      env: FINDSCU_ENV,
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString('latin1')));
     child.stderr.on('data', (d: Buffer) => (output += d.toString('latin1')));
-    child.on('close', (code) => resolve(code === 0 && /Final Find Response \(Success\)/.test(output) ? (output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length : -1));
+    child.on('close', (code) =>
+      resolve(code === 0 && /Final Find Response \(Success\)/.test(output) ? (output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length : -1),
+    );
   });
 }
 
@@ -77,7 +90,14 @@ async function queryLoop(port: number, until: number, random: () => number): Pro
     const query =
       random() < 0.7
         ? { keys: [`PatientID=SOAK${i}`, 'PatientName', 'AccessionNumber', 'ScheduledProcedureStepSequence[0].Modality'], expect: 1 }
-        : { keys: [`ScheduledProcedureStepSequence[0].Modality=${MODALITIES[i % 4]}`, 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=20261203', 'PatientID'], expect: undefined };
+        : {
+            keys: [
+              `ScheduledProcedureStepSequence[0].Modality=${MODALITIES[i % 4]}`,
+              'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=20261203',
+              'PatientID',
+            ],
+            expect: undefined,
+          };
     const answers = await findscu(port, query.keys);
     counts.queries++;
     if (answers < 0 || (query.expect !== undefined && answers !== query.expect)) {
@@ -117,11 +137,15 @@ async function mppsLoop(port: number, until: number, random: () => number): Prom
         PerformedProcedureStepStartDate: '20261203',
         PerformedProcedureStepStartTime: '100000',
         Modality: MODALITIES[i % 4],
-        ScheduledStepAttributesSequence: [{ StudyInstanceUID: `1.2.826.0.1.3680043.10.543.90.${i}`, AccessionNumber: `ACC-SOAK${i}`, ScheduledProcedureStepID: `SPS${i}` }],
+        ScheduledStepAttributesSequence: [
+          { StudyInstanceUID: `1.2.826.0.1.3680043.10.543.90.${i}`, AccessionNumber: `ACC-SOAK${i}`, ScheduledProcedureStepID: `SPS${i}` },
+        ],
       }),
     );
     const set = new NSetRequest(SopClass.ModalityPerformedProcedureStep, uid);
-    set.setDataset(new Dataset({ PerformedProcedureStepStatus: 'COMPLETED', PerformedProcedureStepEndDate: '20261203', PerformedProcedureStepEndTime: '101000' }));
+    set.setDataset(
+      new Dataset({ PerformedProcedureStepStatus: 'COMPLETED', PerformedProcedureStepEndDate: '20261203', PerformedProcedureStepEndTime: '101000' }),
+    );
     const statuses = await mppsRequest(port, [create, set]);
     if (statuses.length === 2 && statuses.every((s) => s === 0)) counts.mppsOk++;
     else {
@@ -147,7 +171,9 @@ async function main(): Promise<void> {
   const pid = bridge.process.pid!;
   const started = Date.now();
   const until = started + MINUTES * 60_000;
-  console.log(`soak: ${MINUTES} min against the bridge (pid ${pid}, ${ITEMS} items, log ${join(dir, 'bridge.log')}): 2 query loops, 1 MPPS loop, ${HOSTILE} hostile loops`);
+  console.log(
+    `soak: ${MINUTES} min against the bridge (pid ${pid}, ${ITEMS} items, log ${join(dir, 'bridge.log')}): 2 query loops, 1 MPPS loop, ${HOSTILE} hostile loops`,
+  );
   console.log('minute  queries  answers  query-failures  mpps-ok  mpps-failures  hostile  hostile-aborted  rss-MB  peak-MB');
   let stopped = false;
   const exited = (code: number | null): void => {
@@ -159,7 +185,9 @@ async function main(): Promise<void> {
     if (stopped) return;
     const { rssMb, peakMb } = memoryOf(pid);
     const minute = ((Date.now() - started) / 60_000).toFixed(1).padStart(6);
-    console.log(`${minute}  ${String(counts.queries).padStart(7)}  ${String(counts.answers).padStart(7)}  ${String(counts.queryFailures).padStart(14)}  ${String(counts.mppsOk).padStart(7)}  ${String(counts.mppsFailures).padStart(13)}  ${String(counts.hostileSessions).padStart(7)}  ${String(counts.hostileAborted).padStart(15)}  ${rssMb.toFixed(0).padStart(6)}  ${peakMb.toFixed(0).padStart(7)}`);
+    console.log(
+      `${minute}  ${String(counts.queries).padStart(7)}  ${String(counts.answers).padStart(7)}  ${String(counts.queryFailures).padStart(14)}  ${String(counts.mppsOk).padStart(7)}  ${String(counts.mppsFailures).padStart(13)}  ${String(counts.hostileSessions).padStart(7)}  ${String(counts.hostileAborted).padStart(15)}  ${rssMb.toFixed(0).padStart(6)}  ${peakMb.toFixed(0).padStart(7)}`,
+    );
   };
   const timer = setInterval(report, 30_000);
   const seeds = capturedSessions().map((s) => withCalledAeTitle(s, 'MWL_BRIDGE'));

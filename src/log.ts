@@ -16,9 +16,7 @@ export interface Logger {
   error(event: string, fields?: LogFields): void;
 }
 
-export function createLogger(
-  opts: { level?: LogLevel; format?: LogFormat; write?: (line: string) => void } = {},
-): Logger {
+export function createLogger(opts: { level?: LogLevel; format?: LogFormat; write?: (line: string) => void } = {}): Logger {
   const min = rank[opts.level ?? 'info'];
   const format = opts.format ?? 'text';
   const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));

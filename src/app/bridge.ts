@@ -129,8 +129,13 @@ async function openOwnedStore(config: BridgeConfig, logger: Logger, started: Sto
   const store = openStore(config, { busyTimeoutMs: BRIDGE_BUSY_TIMEOUT_MS });
   started.push(() => store.close());
   store.onUnavailable = (err) =>
-    logger.error('store.database_file_gone', { path: dbPath, error: err.message, effect: 'every order is answered AE until the bridge is restarted on a real database file' });
-  store.onBackgroundError = (err) => logger.error('store.value_index_failed', { code: err.code, error: err.message, effect: 'queries still find the items; retried with the next orders' });
+    logger.error('store.database_file_gone', {
+      path: dbPath,
+      error: err.message,
+      effect: 'every order is answered AE until the bridge is restarted on a real database file',
+    });
+  store.onBackgroundError = (err) =>
+    logger.error('store.value_index_failed', { code: err.code, error: err.message, effect: 'queries still find the items; retried with the next orders' });
   if (config['db.checkpointIntervalMs'] > 0 && store.inWalMode) {
     const checkpointer = BackgroundCheckpointer.start(store.path, {
       intervalMs: config['db.checkpointIntervalMs'],
@@ -143,7 +148,11 @@ async function openOwnedStore(config: BridgeConfig, logger: Logger, started: Sto
   }
   const stopRetention = scheduleRetention(
     store,
-    { closedItemDays: config['retention.closedItemDays'], scheduledItemDays: config['retention.scheduledItemDays'], messageDays: config['retention.messageDays'] },
+    {
+      closedItemDays: config['retention.closedItemDays'],
+      scheduledItemDays: config['retention.scheduledItemDays'],
+      messageDays: config['retention.messageDays'],
+    },
     config['retention.intervalMinutes'],
     logger,
   );

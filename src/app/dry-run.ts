@@ -17,7 +17,12 @@ export function dryRunMessage(config: BridgeConfig, bytes: Buffer): DryRunResult
   const result = runOrderPipeline(bytes, { mappings: () => mappings, uidRoot: config['uid.root'], bridgeApplication });
   const mapping = result.mapping && { name: result.mapping.name, file: result.mapping.file };
   if (result.ok) {
-    return { accepted: true, mapping: mapping ?? { name: '?', file: '?' }, procedures: result.order.procedures, ack: ackFor(result, 'AA', undefined, bridgeApplication) };
+    return {
+      accepted: true,
+      mapping: mapping ?? { name: '?', file: '?' },
+      procedures: result.order.procedures,
+      ack: ackFor(result, 'AA', undefined, bridgeApplication),
+    };
   }
   const { code, error } = ackErrorFor(result.error);
   return { accepted: false, mapping, rejection: result.error.describe(), ack: ackFor(result, code, error, bridgeApplication) };

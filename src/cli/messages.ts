@@ -52,7 +52,16 @@ export function commandMessages(flags: Flags, args: string[]): number {
     ]);
   }
   const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
-  process.stdout.write(table.map((r) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n') + '\n');
+  process.stdout.write(
+    table
+      .map((r) =>
+        r
+          .map((v, c) => v.padEnd(widths[c]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n',
+  );
   process.stdout.write(`${rows.length} message(s)${rows.length === limit ? ` (--limit ${limit} reached)` : ''}\n`);
   return 0;
 }
@@ -86,4 +95,3 @@ function decodeForDisplay(raw: Buffer): string {
   }
   return text.replace(/\r\n|\r|\n/g, '\n').trimEnd();
 }
-

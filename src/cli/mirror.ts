@@ -28,9 +28,19 @@ function formatReconcileReport(report: ReconcileReport, dir: string, dryRun: boo
     `  ${report.temporaries.length} temporary file(s) of interrupted writes ${verb('removed', 'to remove')}`,
     `  ${report.unchanged} file(s) already up to date`,
   ];
-  if (report.foreign.length) lines.push(`  ${report.foreign.length} .wl file(s) not written by the bridge, left alone: ${report.foreign.slice(0, 10).join(', ')}${report.foreign.length > 10 ? ', ...' : ''}`);
-  for (const { itemId, attributes } of report.replaced) lines.push(`  item ${itemId}: characters the character set lacks written as "?" in ${attributes.join(', ')}`);
+  if (report.foreign.length)
+    lines.push(
+      `  ${report.foreign.length} .wl file(s) not written by the bridge, left alone: ${report.foreign.slice(0, 10).join(', ')}${report.foreign.length > 10 ? ', ...' : ''}`,
+    );
+  for (const { itemId, attributes } of report.replaced)
+    lines.push(`  item ${itemId}: characters the character set lacks written as "?" in ${attributes.join(', ')}`);
   for (const { itemId, error } of report.unwritable) lines.push(`  item ${itemId} cannot be written: ${error}`);
-  lines.push(reportIsClean(report) ? '  folder and store agree' : dryRun ? '  folder and store differ: run "mwl-bridge mirror --rebuild"' : '  folder and store now agree');
+  lines.push(
+    reportIsClean(report)
+      ? '  folder and store agree'
+      : dryRun
+        ? '  folder and store differ: run "mwl-bridge mirror --rebuild"'
+        : '  folder and store now agree',
+  );
   return lines.join('\n');
 }

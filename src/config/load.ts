@@ -83,7 +83,9 @@ function crossChecks(config: Record<string, Value>, raw: Partial<Record<SettingK
   const problem = pathComponentProblem(name);
   if (problem === undefined) return [];
   const source = raw[key]?.source ?? key;
-  return [`${source}: "${name}" names the mirror's folder inside mirror.dir (wlmscpfs layout) and cannot be a folder name: ${problem} (set mirror.aeTitle to a plain name)`];
+  return [
+    `${source}: "${name}" names the mirror's folder inside mirror.dir (wlmscpfs layout) and cannot be a folder name: ${problem} (set mirror.aeTitle to a plain name)`,
+  ];
 }
 
 function isSettingKey(key: string): key is SettingKey {
@@ -202,7 +204,10 @@ function coerce(type: SettingType, value: unknown): Value | Problem {
       return m?.[1] && port > 0 && port <= 65535 ? Object.freeze({ host: m[1], port }) : new Problem(`"${text}" is not host:port`);
     }
     case 'aeTitleList': {
-      const titles = text.split(',').map((t) => t.trim()).filter(Boolean);
+      const titles = text
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
       const bad = titles.filter((t) => aeTitleProblem(t) !== undefined);
       return bad.length ? new Problem(`${bad.map((b) => `"${b}"`).join(', ')} is not an AE title`) : Object.freeze(titles);
     }
@@ -217,7 +222,9 @@ function coerce(type: SettingType, value: unknown): Value | Problem {
     // falls through
     case 'aeTitle': {
       const problem = aeTitleProblem(text);
-      return problem === undefined ? text : new Problem(`"${text}" is not an AE title (${problem}): 1-16 printable ASCII characters, no backslash, no control characters`);
+      return problem === undefined
+        ? text
+        : new Problem(`"${text}" is not an AE title (${problem}): 1-16 printable ASCII characters, no backslash, no control characters`);
     }
     case 'uidRoot':
       return /^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$/.test(text) && text.length <= 40

@@ -40,14 +40,21 @@ interface KindValues {
 
 type SettingTypeOf<K extends SettingKey> = (typeof settingsSchema)[K]['type'];
 /** The loaded value of a setting: an enum gives the union of its values. */
-export type SettingValue<K extends SettingKey> = SettingTypeOf<K> extends { kind: 'enum'; values: readonly (infer V)[] } ? V : KindValues[SettingTypeOf<K>['kind']];
+export type SettingValue<K extends SettingKey> =
+  SettingTypeOf<K> extends { kind: 'enum'; values: readonly (infer V)[] } ? V : KindValues[SettingTypeOf<K>['kind']];
 
 /** The validated, frozen configuration the bridge runs with. */
 export type BridgeConfig = { readonly [K in SettingKey]: SettingValue<K> };
 
 /** MWL_BRIDGE_ + the key in upper snake case: dicom.aeTitle -> MWL_BRIDGE_DICOM_AE_TITLE. */
 export function envVarFor(key: string): string {
-  return 'MWL_BRIDGE_' + key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
+  return (
+    'MWL_BRIDGE_' +
+    key
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .replace(/\./g, '_')
+      .toUpperCase()
+  );
 }
 
 /** Environment variable naming the config file. */

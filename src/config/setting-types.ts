@@ -23,7 +23,6 @@ export type SettingType =
   | { kind: 'aeTitleOrEmpty' }
   | { kind: 'uidRoot' };
 
-
 export interface SettingSpec {
   type: SettingType;
   default: string | number;

@@ -45,4 +45,3 @@ export function encodeCommandSet(command: { getElements(): Record<string, unknow
   const groupLength = encodeDataset({ '00000000': { vr: 'UL', Value: [body.length] } }, IMPLICIT_VR_LITTLE_ENDIAN, false);
   return Buffer.concat([groupLength, body]);
 }
-

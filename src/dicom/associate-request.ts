@@ -47,9 +47,7 @@ export const Reject = {
   localLimitExceeded: { result: 2, source: 3, reason: 2 },
 } as const satisfies Record<string, AssociateReject>;
 
-export type AssociateRequestCheck =
-  | { ok: true; request: AssociateRequest; canonical: Buffer }
-  | { ok: false; reject: AssociateReject; why: string };
+export type AssociateRequestCheck = { ok: true; request: AssociateRequest; canonical: Buffer } | { ok: false; reject: AssociateReject; why: string };
 
 class MalformedRequest extends Error {}
 
@@ -81,14 +79,23 @@ export function checkAssociateRequest(pdu: Buffer): AssociateRequestCheck {
     return { ok: false, reject: Reject.protocolVersionNotSupported, why: `protocol version 0x${request.protocolVersion.toString(16)} lacks version 1 (bit 0)` };
   }
   if (request.applicationContext !== DICOM_APPLICATION_CONTEXT) {
-    return { ok: false, reject: Reject.applicationContextNotSupported, why: `application context "${printable(request.applicationContext)}" is not the DICOM application context ${DICOM_APPLICATION_CONTEXT}` };
+    return {
+      ok: false,
+      reject: Reject.applicationContextNotSupported,
+      why: `application context "${printable(request.applicationContext)}" is not the DICOM application context ${DICOM_APPLICATION_CONTEXT}`,
+    };
   }
   const calledProblem = aeTitleProblem(request.calledAeTitle);
   if (calledProblem) return { ok: false, reject: Reject.calledAeNotRecognized, why: `called AE title "${printable(request.calledAeTitle)}": ${calledProblem}` };
   const callingProblem = aeTitleProblem(request.callingAeTitle);
-  if (callingProblem) return { ok: false, reject: Reject.callingAeNotRecognized, why: `calling AE title "${printable(request.callingAeTitle)}": ${callingProblem}` };
+  if (callingProblem)
+    return { ok: false, reject: Reject.callingAeNotRecognized, why: `calling AE title "${printable(request.callingAeTitle)}": ${callingProblem}` };
   if (request.maxPduLength !== 0 && request.maxPduLength < MIN_PEER_MAX_PDU_LENGTH) {
-    return { ok: false, reject: Reject.noReason, why: `maximum PDU length ${request.maxPduLength} is below ${MIN_PEER_MAX_PDU_LENGTH} bytes, the least the SCP sends answers in (0 would mean no limit)` };
+    return {
+      ok: false,
+      reject: Reject.noReason,
+      why: `maximum PDU length ${request.maxPduLength} is below ${MIN_PEER_MAX_PDU_LENGTH} bytes, the least the SCP sends answers in (0 would mean no limit)`,
+    };
   }
   return { ok: true, request, canonical: canonicalRequest(pdu, contextItems) };
 }
@@ -189,14 +196,16 @@ function readUserInformation(value: Buffer, request: AssociateRequest): void {
         break;
       case SUBITEM_ROLE_SELECTION: {
         const uidLength = v.length >= 2 ? v.readUInt16BE(0) : -1;
-        if (uidLength < 0 || v.length !== 2 + uidLength + 2) throw new MalformedRequest(`role selection sub-item of ${v.length} bytes does not hold its ${uidLength}-byte UID and two roles`);
+        if (uidLength < 0 || v.length !== 2 + uidLength + 2)
+          throw new MalformedRequest(`role selection sub-item of ${v.length} bytes does not hold its ${uidLength}-byte UID and two roles`);
         uidText(v.subarray(2, 2 + uidLength));
         break;
       }
       case SUBITEM_USER_IDENTITY: {
         const primary = v.length >= 4 ? v.readUInt16BE(2) : -1;
         const secondary = primary >= 0 && v.length >= 6 + primary ? v.readUInt16BE(4 + primary) : -1;
-        if (secondary < 0 || v.length !== 6 + primary + secondary) throw new MalformedRequest(`user identity sub-item of ${v.length} bytes does not match the lengths of its fields`);
+        if (secondary < 0 || v.length !== 6 + primary + secondary)
+          throw new MalformedRequest(`user identity sub-item of ${v.length} bytes does not match the lengths of its fields`);
         break;
       }
       // Other sub-items (extended negotiation) are skipped whole by dcmjs-dimse.
@@ -219,7 +228,8 @@ function readItems(buffer: Buffer, start: number, end: number, where: string): I
     if (end - offset < 4) throw new MalformedRequest(`${where}: ${end - offset} bytes left, too few for an item header`);
     const type = buffer[offset]!;
     const length = buffer.readUInt16BE(offset + 2);
-    if (offset + 4 + length > end) throw new MalformedRequest(`${where}: item of type 0x${type.toString(16)} announces ${length} bytes, ${end - offset - 4} are left`);
+    if (offset + 4 + length > end)
+      throw new MalformedRequest(`${where}: item of type 0x${type.toString(16)} announces ${length} bytes, ${end - offset - 4} are left`);
     items.push({ type, value: buffer.subarray(offset + 4, offset + 4 + length), whole: buffer.subarray(offset, offset + 4 + length) });
     offset += 4 + length;
   }

@@ -60,10 +60,18 @@ export function decideAssociation(
   opts: { openAssociations: number; supportedSopClasses: ReadonlySet<string> },
 ): AssociationDecision {
   if (policy.checkCalledAeTitle && request.calledAeTitle !== policy.aeTitle.trim()) {
-    return { accept: false, reject: Reject.calledAeNotRecognized, why: `called AE title "${printable(request.calledAeTitle)}" is not "${policy.aeTitle}" (dicom.aeTitle)` };
+    return {
+      accept: false,
+      reject: Reject.calledAeNotRecognized,
+      why: `called AE title "${printable(request.calledAeTitle)}" is not "${policy.aeTitle}" (dicom.aeTitle)`,
+    };
   }
   if (policy.allowedCallingAeTitles.length > 0 && !policy.allowedCallingAeTitles.includes(request.callingAeTitle)) {
-    return { accept: false, reject: Reject.callingAeNotRecognized, why: `calling AE title "${printable(request.callingAeTitle)}" is not in dicom.allowedCallingAeTitles` };
+    return {
+      accept: false,
+      reject: Reject.callingAeNotRecognized,
+      why: `calling AE title "${printable(request.callingAeTitle)}" is not in dicom.allowedCallingAeTitles`,
+    };
   }
   if (opts.openAssociations >= policy.maxAssociations) {
     return { accept: false, reject: Reject.localLimitExceeded, why: `${opts.openAssociations} associations already open (dicom.maxAssociations)` };

@@ -76,14 +76,22 @@ export class AssociationConnection implements SessionHost {
     socket.on('close', () => this.closedSocket());
     // Bounds the whole time to a complete association request, however slowly it trickles in.
     this.acseTimer = setTimeout(() => {
-      this.deps.noisy.warn('dicom.acse_timeout', { ...this.fields(), seconds: deps.policy.acseTimeoutMs / 1000, reason: this.framer.inPdu ? 'association request not complete in time' : 'no association request in time' });
+      this.deps.noisy.warn('dicom.acse_timeout', {
+        ...this.fields(),
+        seconds: deps.policy.acseTimeoutMs / 1000,
+        reason: this.framer.inPdu ? 'association request not complete in time' : 'no association request in time',
+      });
       this.socket.destroy();
     }, deps.policy.acseTimeoutMs);
   }
 
   /** The peer's address, AE titles and state, for log lines. */
   fields(): LogFields {
-    return { remote: this.remote, calling: this.aeTitles && printable(this.aeTitles.callingAeTitle), called: this.aeTitles && printable(this.aeTitles.calledAeTitle) };
+    return {
+      remote: this.remote,
+      calling: this.aeTitles && printable(this.aeTitles.callingAeTitle),
+      called: this.aeTitles && printable(this.aeTitles.calledAeTitle),
+    };
   }
 
   get callingAeTitle(): string {
@@ -124,7 +132,13 @@ export class AssociationConnection implements SessionHost {
     }
     // Where it was thrown: the line that lets a maintainer find the fault.
     const at = err instanceof Error ? /\n\s+at (.*)/.exec(err.stack ?? '')?.[1] : undefined;
-    this.deps.logger.error('dicom.association_failed', { ...this.fields(), while: what, error: errorMessage(err), at, effect: 'A-ABORT, connection closed; the SCP goes on' });
+    this.deps.logger.error('dicom.association_failed', {
+      ...this.fields(),
+      while: what,
+      error: errorMessage(err),
+      at,
+      effect: 'A-ABORT, connection closed; the SCP goes on',
+    });
     this.abort(AbortSource.serviceUser, 0);
   }
 
@@ -171,7 +185,11 @@ export class AssociationConnection implements SessionHost {
     if (!request || this.state !== 'deciding') throw new PduProtocolError('association request handled out of order', 2);
     const decision = decideAssociation(request, this.deps.policy, {
       openAssociations: this.deps.slots.open,
-      supportedSopClasses: new Set([SopClassUid.Verification, SopClassUid.ModalityWorklistFind, ...(this.deps.services.mpps ? [SopClassUid.ModalityPerformedProcedureStep] : [])]),
+      supportedSopClasses: new Set([
+        SopClassUid.Verification,
+        SopClassUid.ModalityWorklistFind,
+        ...(this.deps.services.mpps ? [SopClassUid.ModalityPerformedProcedureStep] : []),
+      ]),
     });
     if (!decision.accept) {
       this.reject(decision.reject, decision.why);
@@ -203,7 +221,8 @@ export class AssociationConnection implements SessionHost {
   /** P-DATA: PDVs well formed, on accepted contexts, in message order, no message part larger than the limit. */
   private checkPData(pdu: Buffer): void {
     for (const pdv of readPresentationDataValues(pdu)) {
-      if (!this.acceptedContexts.has(pdv.contextId)) throw new PduProtocolError(`presentation data value on presentation context ${pdv.contextId}, which was not accepted`, 6);
+      if (!this.acceptedContexts.has(pdv.contextId))
+        throw new PduProtocolError(`presentation data value on presentation context ${pdv.contextId}, which was not accepted`, 6);
       this.fragments.take(pdv);
     }
   }
@@ -247,7 +266,11 @@ export class AssociationConnection implements SessionHost {
         this.idleTimer = setTimeout(check, this.deps.policy.dimseTimeoutMs - idle);
         return;
       }
-      this.deps.noisy.warn('dicom.dimse_timeout', { ...this.fields(), seconds: this.deps.policy.dimseTimeoutMs / 1000, reason: this.framer.inPdu ? 'a PDU begun and not finished' : 'nothing received or sent' });
+      this.deps.noisy.warn('dicom.dimse_timeout', {
+        ...this.fields(),
+        seconds: this.deps.policy.dimseTimeoutMs / 1000,
+        reason: this.framer.inPdu ? 'a PDU begun and not finished' : 'nothing received or sent',
+      });
       this.abort(AbortSource.serviceProvider, 0);
     };
     this.idleTimer = setTimeout(check, this.deps.policy.dimseTimeoutMs);

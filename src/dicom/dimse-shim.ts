@@ -120,7 +120,13 @@ const requestContexts = new WeakMap<object, PresentationContextT>();
 
 export function presentationContextOf(request: DimseRequest): { id: number; abstractSyntax: string; transferSyntax: string } | undefined {
   const context = requestContexts.get(request);
-  return context && { id: context.getPresentationContextId(), abstractSyntax: context.getAbstractSyntaxUid(), transferSyntax: context.getAcceptedTransferSyntaxUid() };
+  return (
+    context && {
+      id: context.getPresentationContextId(),
+      abstractSyntax: context.getAbstractSyntaxUid(),
+      transferSyntax: context.getAcceptedTransferSyntaxUid(),
+    }
+  );
 }
 
 /** Command field values of the requests the SCP serves (PS3.7 E.1). */

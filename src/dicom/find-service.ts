@@ -107,7 +107,11 @@ export async function answerWorklistFind(
     callback([final]);
   };
   if (sopClass !== SopClassUid.ModalityWorklistFind || !scope.onOwnContext(request, sopClass)) {
-    refuse(DimseStatus.sopClassNotSupported, 'dicom.find_refused', `SOP class ${printable(sopClass ?? '')} is not Modality Worklist FIND on its own presentation context`);
+    refuse(
+      DimseStatus.sopClassNotSupported,
+      'dicom.find_refused',
+      `SOP class ${printable(sopClass ?? '')} is not Modality Worklist FIND on its own presentation context`,
+    );
     return;
   }
   if (inProgress.busy) {
@@ -179,10 +183,20 @@ export async function answerWorklistFind(
     };
     const result = await streamAnswers(stream, channel);
     if (replaced.size) {
-      logger.warn('dicom.charset_replaced', { ...fields, charset, attributes: [...replaced].map(describeTag).join(', '), reason: `characters ${charset} cannot represent were sent as "?"` });
+      logger.warn('dicom.charset_replaced', {
+        ...fields,
+        charset,
+        attributes: [...replaced].map(describeTag).join(', '),
+        reason: `characters ${charset} cannot represent were sent as "?"`,
+      });
     }
     if (result.outcome === 'gone') {
-      logger.info('dicom.find_abandoned', { ...fields, keys, answers_sent: result.sent, reason: 'the association ended before the last answer; no more answers were built' });
+      logger.info('dicom.find_abandoned', {
+        ...fields,
+        keys,
+        answers_sent: result.sent,
+        reason: 'the association ended before the last answer; no more answers were built',
+      });
       return;
     }
     if (result.outcome === 'cancelled') {
@@ -190,7 +204,12 @@ export async function answerWorklistFind(
       logger.info('dicom.find_cancelled', { ...fields, keys, answers_sent: result.sent });
     } else {
       if (stream.truncated) {
-        logger.warn('dicom.find_truncated', { ...fields, keys, answers: result.sent, hint: 'more items matched than the answer limit; the modality should narrow its query' });
+        logger.warn('dicom.find_truncated', {
+          ...fields,
+          keys,
+          answers: result.sent,
+          hint: 'more items matched than the answer limit; the modality should narrow its query',
+        });
       }
       final.setStatus(Status.Success);
       logger.info('dicom.find', { ...fields, keys, answers: result.sent, ms: Math.round(performance.now() - started) });

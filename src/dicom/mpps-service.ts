@@ -45,10 +45,14 @@ export function answerMpps<R extends MppsResponse>(
   };
   const sopClass = op === 'create' ? (request as NCreateRequest).getAffectedSopClassUid() : (request as NSetRequest).getRequestedSopClassUid();
   if (!mpps || sopClass !== SopClassUid.ModalityPerformedProcedureStep || !scope.onOwnContext(request, SopClassUid.ModalityPerformedProcedureStep)) {
-    return refuse(DimseStatus.sopClassNotSupported, `SOP class ${printable(sopClass ?? '')} is not Modality Performed Procedure Step on its own presentation context`);
+    return refuse(
+      DimseStatus.sopClassNotSupported,
+      `SOP class ${printable(sopClass ?? '')} is not Modality Performed Procedure Step on its own presentation context`,
+    );
   }
   if (!uid) return refuse(DimseStatus.missingAttribute, 'N-SET names no Requested SOP Instance UID');
-  if (typeof uid !== 'string' || !UID.test(uid) || uid.length > 64) return refuse(DimseStatus.invalidObjectInstance, `SOP Instance UID "${printable(uid)}" is not a UID`);
+  if (typeof uid !== 'string' || !UID.test(uid) || uid.length > 64)
+    return refuse(DimseStatus.invalidObjectInstance, `SOP Instance UID "${printable(uid)}" is not a UID`);
   const dataset = request.getDataset();
   if (!dataset) return refuse(DimseStatus.missingAttribute, `N-${op.toUpperCase()} carries no data set`);
   const unreadable = datasetReadProblem(dataset);

@@ -107,9 +107,7 @@ export class PduFramer {
   private pduType = 0;
   private failed: PduProtocolError | undefined;
 
-  constructor(
-    private readonly limits: { state(): UpperLayerState; maxPduLength(): number },
-  ) {}
+  constructor(private readonly limits: { state(): UpperLayerState; maxPduLength(): number }) {}
 
   /** True while a PDU has begun and not ended (its first byte was received). */
   get inPdu(): boolean {
@@ -156,7 +154,12 @@ export class PduFramer {
     const allowed = allowedLength(type, this.limits.state(), this.limits.maxPduLength());
     if (allowed instanceof PduProtocolError) throw this.fail(allowed);
     if (length > allowed) {
-      throw this.fail(new PduProtocolError(`${pduName(type)} of ${length} bytes is longer than the ${allowed} bytes accepted${type === PduType.PData ? ' (dicom.maxPduLength, as announced in the association answer)' : ''}`, 6));
+      throw this.fail(
+        new PduProtocolError(
+          `${pduName(type)} of ${length} bytes is longer than the ${allowed} bytes accepted${type === PduType.PData ? ' (dicom.maxPduLength, as announced in the association answer)' : ''}`,
+          6,
+        ),
+      );
     }
     // A-RELEASE-RQ/RP and A-ABORT have a fixed 4-byte body (PS3.8 9.3.6-9.3.8).
     if (FIXED_LENGTH_TYPES.has(type) && length !== 4) throw this.fail(new PduProtocolError(`${pduName(type)} of ${length} bytes instead of 4`, 6));
@@ -209,7 +212,8 @@ export class MessageFragments {
     }
     this.contextId = pdv.contextId;
     if (pdv.isCommand) {
-      if (this.expect === 'data' || this.expect === 'data-continuation') throw new PduProtocolError('a command fragment where the data set of the message was due', 6);
+      if (this.expect === 'data' || this.expect === 'data-continuation')
+        throw new PduProtocolError('a command fragment where the data set of the message was due', 6);
       if (this.expect === 'command') this.command = [];
       this.command.push(pdv.value);
       const commandBytes = this.command.reduce((n, b) => n + b.length, 0);
@@ -223,7 +227,8 @@ export class MessageFragments {
       this.bytes = 0;
       return;
     }
-    if (this.expect === 'command' || this.expect === 'command-continuation') throw new PduProtocolError('a data set fragment with no command set announcing it', 6);
+    if (this.expect === 'command' || this.expect === 'command-continuation')
+      throw new PduProtocolError('a data set fragment with no command set announcing it', 6);
     this.bytes += pdv.length;
     if (this.bytes > this.maxMessageBytes) throw new PduProtocolError(`a data set of more than ${this.maxMessageBytes} bytes (dicom.maxMessageBytes)`, 6);
     this.expect = pdv.isLast ? 'command' : 'data-continuation';
@@ -235,7 +240,7 @@ export class MessageFragments {
  * Data Set Type (0000,0800) is anything but 0x0101. Without that element, as dcmjs-dimse reads it, yes.
  */
 export function commandHasDataset(command: Buffer): boolean {
-  for (let at = 0; at + 8 <= command.length; ) {
+  for (let at = 0; at + 8 <= command.length;) {
     const group = command.readUInt16LE(at);
     const element = command.readUInt16LE(at + 2);
     const length = command.readUInt32LE(at + 4);
@@ -272,7 +277,13 @@ export function readPresentationDataValues(pdu: Buffer): PresentationDataValue[]
       throw new PduProtocolError(`P-DATA-TF: presentation data value length ${itemLength} does not fit the ${end - offset - 4} bytes left`, 6);
     }
     const header = pdu[offset + 5]!;
-    values.push({ contextId: pdu[offset + 4]!, isCommand: (header & 1) === 1, isLast: (header & 2) === 2, length: itemLength - 2, value: pdu.subarray(offset + 6, offset + 4 + itemLength) });
+    values.push({
+      contextId: pdu[offset + 4]!,
+      isCommand: (header & 1) === 1,
+      isLast: (header & 2) === 2,
+      length: itemLength - 2,
+      value: pdu.subarray(offset + 6, offset + 4 + itemLength),
+    });
     offset += 4 + itemLength;
   }
   return values;

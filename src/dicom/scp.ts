@@ -99,7 +99,11 @@ export class WorklistScp {
       oldest ??= connection;
     }
     if (pending < limit || !oldest) return;
-    noisy.warn('dicom.connection_evicted', { ...oldest.fields(), pending, reason: `${pending} connections without an association request yet; the oldest makes room for a new one` });
+    noisy.warn('dicom.connection_evicted', {
+      ...oldest.fields(),
+      pending,
+      reason: `${pending} connections without an association request yet; the oldest makes room for a new one`,
+    });
     oldest.destroy();
   }
 

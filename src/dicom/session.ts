@@ -102,7 +102,9 @@ export class WorklistScpSession extends HookedScp {
       const response = CEchoResponse.fromRequest(request);
       const sopClass = request.getAffectedSopClassUid();
       response.setAffectedSopClassUid(sopClass);
-      response.setStatus(sopClass === SopClassUid.Verification && this.scope.onOwnContext(request, sopClass) ? Status.Success : DimseStatus.sopClassNotSupported);
+      response.setStatus(
+        sopClass === SopClassUid.Verification && this.scope.onOwnContext(request, sopClass) ? Status.Success : DimseStatus.sopClassNotSupported,
+      );
       this.logger.debug('dicom.echo', this.host.fields());
       callback(response);
     });

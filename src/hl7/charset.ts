@@ -8,12 +8,12 @@ import { Hl7Error } from '../model/hl7-error.js';
 
 /** MSH-18 values (upper-cased, spaces and underscores folded) -> decoder label. */
 const CHARSETS: Record<string, string> = {
-  'ASCII': 'ascii',
-  'ISOIR6': 'ascii',
+  ASCII: 'ascii',
+  ISOIR6: 'ascii',
   '8859/1': 'latin1',
-  'ISOIR100': 'latin1',
+  ISOIR100: 'latin1',
   'ISO-8859-1': 'latin1',
-  'LATIN1': 'latin1',
+  LATIN1: 'latin1',
   '8859/2': 'iso-8859-2',
   '8859/3': 'iso-8859-3',
   '8859/4': 'iso-8859-4',
@@ -25,18 +25,21 @@ const CHARSETS: Record<string, string> = {
   '8859/15': 'iso-8859-15',
   'UNICODEUTF-8': 'utf-8',
   'UTF-8': 'utf-8',
-  'UTF8': 'utf-8',
-  'UNICODE': 'utf-8',
-  'ISOIR192': 'utf-8',
+  UTF8: 'utf-8',
+  UNICODE: 'utf-8',
+  ISOIR192: 'utf-8',
   'WINDOWS-1252': 'windows-1252',
-  'CP1252': 'windows-1252',
+  CP1252: 'windows-1252',
 };
 
 export const SUPPORTED_CHARSETS = ['ASCII', '8859/1', '8859/2', '8859/5', '8859/7', '8859/9', '8859/15', 'UNICODE UTF-8'];
 
 /** The decoder label for an MSH-18 value, '' meaning "not declared". */
 export function charsetForMsh18(value: string): string | undefined {
-  const key = value.trim().toUpperCase().replace(/[\s_]+/g, '');
+  const key = value
+    .trim()
+    .toUpperCase()
+    .replace(/[\s_]+/g, '');
   if (key === '') return '';
   return CHARSETS[key];
 }

@@ -19,5 +19,7 @@ export function messageContentHash(bytes: Buffer): string {
     headerKey = fields.join(header[3]!);
   }
   const body = rest.replace(/\r\n|\n/g, '\r').replace(/\r+$/, '');
-  return createHash('sha256').update(headerKey + body, 'latin1').digest('hex');
+  return createHash('sha256')
+    .update(headerKey + body, 'latin1')
+    .digest('hex');
 }

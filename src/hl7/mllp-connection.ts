@@ -94,10 +94,20 @@ export class MllpConnection {
           logger.warn('mllp.bytes_outside_frame', { connection, bytes: event.bytes });
           break;
         case 'truncated':
-          logger.warn('mllp.truncated_frame', { connection, bytes: event.bytes, reason: 'a VT started a new frame before this one ended (FS CR); nothing of it was stored or answered', head: headText(event.head) });
+          logger.warn('mllp.truncated_frame', {
+            connection,
+            bytes: event.bytes,
+            reason: 'a VT started a new frame before this one ended (FS CR); nothing of it was stored or answered',
+            head: headText(event.head),
+          });
           break;
         case 'oversize':
-          logger.error('mllp.frame_too_large', { connection, bytes: event.bytes, limit: this.opts.maxFrameBytes, hint: 'raise mllp.maxFrameBytes if such messages are expected' });
+          logger.error('mllp.frame_too_large', {
+            connection,
+            bytes: event.bytes,
+            limit: this.opts.maxFrameBytes,
+            hint: 'raise mllp.maxFrameBytes if such messages are expected',
+          });
           this.rejectOversize(event.head, event.bytes);
           return;
         case 'frame':
@@ -147,7 +157,8 @@ export class MllpConnection {
         unread_reply_bytes: this.socket.writableLength,
       };
       // The first pause of a connection is worth a line; a peer that pipelines pauses often.
-      if (this.pauseCount++ === 0) this.opts.logger.info('mllp.reading_paused', { ...fields, reason: 'backpressure: reading resumes as replies are answered and taken' });
+      if (this.pauseCount++ === 0)
+        this.opts.logger.info('mllp.reading_paused', { ...fields, reason: 'backpressure: reading resumes as replies are answered and taken' });
       else this.opts.logger.debug('mllp.reading_paused', fields);
     } else if (!over && this.paused) {
       this.paused = false;

@@ -54,13 +54,21 @@ export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessag
         sender: result.header.sendingApplication,
         declared: result.charsetMismatch.declared || '(empty: ASCII)',
         read_as: 'UNICODE UTF-8',
-        reason: 'the non-ASCII bytes are valid multi-byte UTF-8; read with the declared character set they would be mojibake (hl7.charsetMismatch: reject refuses such messages)',
+        reason:
+          'the non-ASCII bytes are valid multi-byte UTF-8; read with the declared character set they would be mojibake (hl7.charsetMismatch: reject refuses such messages)',
       });
     }
     if (result.ok) {
       for (const p of result.order.procedures) {
         for (const a of p.adjustments) {
-          logger.warn('hl7.value_adjusted', { control_id: result.header.controlId, attribute: a.attribute, source: a.source, action: a.action, value: a.value, rule: a.rule });
+          logger.warn('hl7.value_adjusted', {
+            control_id: result.header.controlId,
+            attribute: a.attribute,
+            source: a.source,
+            action: a.action,
+            value: a.value,
+            rule: a.rule,
+          });
         }
       }
       const ack = ackFor(result, 'AA', undefined, bridgeApplication);
@@ -83,7 +91,9 @@ export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessag
           message: outcome.messageId,
           original_message: outcome.originalMessageId,
           order_control: result.order.procedures.map((p) => p.orderControl).join(','),
-          actions: outcome.duplicate ? 'none (a resend of an applied message: same sender, control id and content; original ACK sent again)' : outcome.actions.join(','),
+          actions: outcome.duplicate
+            ? 'none (a resend of an applied message: same sender, control id and content; original ACK sent again)'
+            : outcome.actions.join(','),
           items: outcome.itemIds.join(','),
         });
         return encodeText(outcome.ack, result.charset);
@@ -159,7 +169,12 @@ export function createOversizeReply(opts: { bridgeApplication: string; maxFrameB
     const error = new Hl7Error('HL7_PARSE', `message of ${bytes}+ bytes exceeds mllp.maxFrameBytes (${opts.maxFrameBytes})`, {
       hint: 'split the message, or raise mllp.maxFrameBytes',
     });
-    const ack = ackFor({ header }, 'AR', { condition: Hl7Condition.applicationInternalError, message: error.message, detail: error.describe() }, opts.bridgeApplication);
+    const ack = ackFor(
+      { header },
+      'AR',
+      { condition: Hl7Condition.applicationInternalError, message: error.message, detail: error.describe() },
+      opts.bridgeApplication,
+    );
     opts.orders
       .logRejected(
         {

@@ -71,14 +71,28 @@ export class Hl7Sender {
             logger.info('hl7.outbound_sent', { control_id: next.controlId, destination: next.destination, ack: code });
           } else if (code === 'AR' || code === 'CR') {
             this.queue.recordAttempt(next.id, { state: 'failed', ack, error: `refused with ${code}` });
-            logger.error('hl7.outbound_refused', { control_id: next.controlId, destination: next.destination, ack: code, reason: ack.split('\r').find((s) => s.startsWith('MSA'))?.split('|')[3] });
+            logger.error('hl7.outbound_refused', {
+              control_id: next.controlId,
+              destination: next.destination,
+              ack: code,
+              reason: ack
+                .split('\r')
+                .find((s) => s.startsWith('MSA'))
+                ?.split('|')[3],
+            });
           } else {
             throw new Error(code ? `answered ${code}` : 'the answer holds no MSA segment');
           }
         } catch (err) {
           const nextAttemptAt = new Date(Date.now() + retrySeconds * 1000).toISOString();
           this.queue.recordAttempt(next.id, { state: 'pending', error: errorMessage(err), nextAttemptAt });
-          logger.warn('hl7.outbound_retry', { control_id: next.controlId, destination: next.destination, attempt: next.attempts + 1, error: errorMessage(err), retry_in_s: retrySeconds });
+          logger.warn('hl7.outbound_retry', {
+            control_id: next.controlId,
+            destination: next.destination,
+            attempt: next.attempts + 1,
+            error: errorMessage(err),
+            retry_in_s: retrySeconds,
+          });
           break;
         }
       }

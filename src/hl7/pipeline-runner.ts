@@ -48,7 +48,12 @@ export class PipelineRunner {
       // One timer, for the job at the head of the queue (jobs run one after another on the worker).
       if (this.jobs.size === 1) this.armTimer();
       const { uidRoot, bridgeApplication, limits, charsetMismatch } = this.opts;
-      this.post({ type: 'job', id, bytes, options: { uidRoot, bridgeApplication, ...(limits ? { limits } : {}), ...(charsetMismatch ? { charsetMismatch } : {}) } });
+      this.post({
+        type: 'job',
+        id,
+        bytes,
+        options: { uidRoot, bridgeApplication, ...(limits ? { limits } : {}), ...(charsetMismatch ? { charsetMismatch } : {}) },
+      });
     });
   }
 
@@ -116,7 +121,12 @@ export class PipelineRunner {
 
 /** A message the worker could not process is answered like any other failure (AR, addressed from its MSH). */
 function failure(bytes: Buffer, reason: string): PipelineResult {
-  return { header: lenientHeader(bytes), charset: 'utf-8', ok: false, error: new Hl7Error('HL7_PARSE', reason, { hint: 'the message is too complex to process; split it' }) };
+  return {
+    header: lenientHeader(bytes),
+    charset: 'utf-8',
+    ok: false,
+    error: new Hl7Error('HL7_PARSE', reason, { hint: 'the message is too complex to process; split it' }),
+  };
 }
 
 /**

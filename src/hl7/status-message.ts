@@ -10,7 +10,11 @@ export type OrderStatusCode = 'IP' | 'CM' | 'DC';
 
 let counter = 0;
 
-export function buildStatusMessage(item: DicomJson, status: OrderStatusCode, opts: { sendingApplication: string; now?: Date }): { controlId: string; text: string } {
+export function buildStatusMessage(
+  item: DicomJson,
+  status: OrderStatusCode,
+  opts: { sendingApplication: string; now?: Date },
+): { controlId: string; text: string } {
   const now = opts.now ?? new Date();
   counter = (counter + 1) % 100000;
   const controlId = `S${now.getTime()}${String(counter).padStart(5, '0')}`;
@@ -22,9 +26,31 @@ export function buildStatusMessage(item: DicomJson, status: OrderStatusCode, opt
   const service = [v('00080100', code), v('00080104', code), v('00080102', code)].join('^').replace(/\^+$/, '');
   const segments = [
     ['MSH', '^~\\&', escapeHl7(opts.sendingApplication), '', '', '', hl7Timestamp(now), '', 'ORM^O01', controlId, 'P', '2.3.1'],
-    ['PID', '1', '', [v(Tags.PatientID), '', '', v(Tags.IssuerOfPatientID)].join('^').replace(/\^+$/, ''), '', personNameToXpn(firstString(item, Tags.PatientName) ?? '')],
+    [
+      'PID',
+      '1',
+      '',
+      [v(Tags.PatientID), '', '', v(Tags.IssuerOfPatientID)].join('^').replace(/\^+$/, ''),
+      '',
+      personNameToXpn(firstString(item, Tags.PatientName) ?? ''),
+    ],
     ['ORC', 'SC', placer, filler, '', status],
-    ['OBR', '1', placer, filler, service, ...Array(13).fill(''), v(Tags.AccessionNumber), v(Tags.RequestedProcedureID), v(Tags.ScheduledProcedureStepID, step), '', '', '', '', v(Tags.Modality, step)],
+    [
+      'OBR',
+      '1',
+      placer,
+      filler,
+      service,
+      ...Array(13).fill(''),
+      v(Tags.AccessionNumber),
+      v(Tags.RequestedProcedureID),
+      v(Tags.ScheduledProcedureStepID, step),
+      '',
+      '',
+      '',
+      '',
+      v(Tags.Modality, step),
+    ],
   ];
   return { controlId, text: segments.map((s) => s.join('|').replace(/\|+$/, '')).join('\r') + '\r' };
 }

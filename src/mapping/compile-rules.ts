@@ -88,8 +88,22 @@ export function compileAttributes(map: YAMLMap, ctx: CompileContext): AttributeR
 
 function compileValueRule(keyword: string, tag: string, vr: string, vm: string, node: Node | null, ctx: CompileContext, line: number): ValueRule | undefined {
   const rule: ValueRule = {
-    kind: 'value', keyword, tag, vr, vm, line, when: [], from: [], template: undefined, value: undefined,
-    as: vr === 'PN' ? 'pn' : 'text', transform: [], cases: [], default: undefined, generateUid: false, required: false,
+    kind: 'value',
+    keyword,
+    tag,
+    vr,
+    vm,
+    line,
+    when: [],
+    from: [],
+    template: undefined,
+    value: undefined,
+    as: vr === 'PN' ? 'pn' : 'text',
+    transform: [],
+    cases: [],
+    default: undefined,
+    generateUid: false,
+    required: false,
     invalid: { clean: false, truncate: false, omit: false },
   };
   if (isScalar(node)) {
@@ -152,7 +166,8 @@ function compileValueRule(keyword: string, tag: string, vr: string, vm: string, 
         break;
       case 'invalid':
         for (const policy of stringList(value, ctx.fail, `${keyword} invalid`)) {
-          if (!INVALID_POLICIES.includes(policy)) ctx.fail(value, `${keyword}: invalid must be ${INVALID_POLICIES.join(', ')} (or a list of clean, truncate, omit)`);
+          if (!INVALID_POLICIES.includes(policy))
+            ctx.fail(value, `${keyword}: invalid must be ${INVALID_POLICIES.join(', ')} (or a list of clean, truncate, omit)`);
           else if (policy !== 'reject') rule.invalid[policy as keyof InvalidValuePolicy] = true;
         }
         break;
@@ -248,7 +263,11 @@ function compileSteps(node: Node | null, ctx: CompileContext, keyword: string): 
         continue;
       }
     }
-    ctx.fail(item, `${keyword}: unknown transform ${simple ? `"${simple}"` : ''}`.trim(), 'use trim, upper, lower, { lookup: TABLE } or { replace: { pattern: REGEX, with: TEXT } }');
+    ctx.fail(
+      item,
+      `${keyword}: unknown transform ${simple ? `"${simple}"` : ''}`.trim(),
+      'use trim, upper, lower, { lookup: TABLE } or { replace: { pattern: REGEX, with: TEXT } }',
+    );
   }
   return steps;
 }
@@ -299,4 +318,3 @@ export function scalarString(node: Node | null | undefined): string | undefined 
   if (!isScalar(node) || node.value === null || node.value === undefined) return undefined;
   return String(node.value);
 }
-

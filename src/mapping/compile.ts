@@ -64,7 +64,8 @@ export function compileMapping(text: string, file: string): Mapping {
 
   const itemPerNode = get(root, 'itemPer');
   const itemPer = scalarString(itemPerNode) ?? 'ORC';
-  if (!/^[A-Z][A-Z0-9]{2}$/.test(itemPer) || checkSegmentField(itemPer, 1)) fail(itemPerNode, `itemPer "${itemPer}" is not a segment name`, 'use ORC (one item per order), IPC (one per imaging procedure) or PID (patient messages)');
+  if (!/^[A-Z][A-Z0-9]{2}$/.test(itemPer) || checkSegmentField(itemPer, 1))
+    fail(itemPerNode, `itemPer "${itemPer}" is not a segment name`, 'use ORC (one item per order), IPC (one per imaging procedure) or PID (patient messages)');
 
   const type1Node = get(root, 'type1');
   const type1 = scalarString(type1Node) ?? 'reject';

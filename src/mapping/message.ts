@@ -90,7 +90,9 @@ export function unescapeHl7(value: string, charset: string): string {
         return new TextDecoder(charset, { fatal: true }).decode(bytes);
       } catch {
         // Not decoded into replacement characters: a name would be stored with U+FFFD in it.
-        throw new Hl7Error('HL7_DECODE', `the escape ${whole} is not valid ${charset}`, { hint: 'hex escapes hold bytes of the message character set (MSH-18)' });
+        throw new Hl7Error('HL7_DECODE', `the escape ${whole} is not valid ${charset}`, {
+          hint: 'hex escapes hold bytes of the message character set (MSH-18)',
+        });
       }
     }
     return whole;

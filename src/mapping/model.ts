@@ -81,4 +81,3 @@ export interface Mapping {
   type1: 'reject' | 'accept';
   attributes: AttributeRule[];
 }
-

@@ -52,9 +52,7 @@ function specificity(m: Mapping, h: MessageHeader, type: string): number {
 }
 
 function senderNote(mappings: readonly Mapping[], type: string, h: MessageHeader): string {
-  return mappings.some((m) => m.appliesTo.messages.includes(type))
-    ? ` for sender ${h.sendingApplication}/${h.sendingFacility} version ${h.version}`
-    : '';
+  return mappings.some((m) => m.appliesTo.messages.includes(type)) ? ` for sender ${h.sendingApplication}/${h.sendingFacility} version ${h.version}` : '';
 }
 
 /** Two mappings for the same message type with the same criteria would make the choice arbitrary. */

@@ -198,7 +198,12 @@ export class WorklistFolder {
 function writeError(what: string, err: unknown): BridgeError {
   const code = (err as NodeJS.ErrnoException).code;
   return new BridgeError('MIRROR_WRITE', `${what}: ${errorMessage(err)}`, {
-    hint: code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' ? 'the bridge may not write there: check the folder owner and mode' : 'the mirror retries later; "mwl-bridge mirror --rebuild" reconciles the folder',
+    hint:
+      code === 'ENOSPC'
+        ? 'the disk is full'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'the bridge may not write there: check the folder owner and mode'
+          : 'the mirror retries later; "mwl-bridge mirror --rebuild" reconciles the folder',
     cause: err,
   });
 }

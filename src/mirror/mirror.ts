@@ -141,7 +141,12 @@ export class WorklistMirror {
       return 'deleted';
     }
     if (encoded.replaced.length) {
-      logger.warn('mirror.charset_replaced', { item: id, charset: encoded.characterSet, attributes: encoded.replaced.map(describeTag).join(', '), reason: 'characters the character set lacks were written as "?"' });
+      logger.warn('mirror.charset_replaced', {
+        item: id,
+        charset: encoded.characterSet,
+        attributes: encoded.replaced.map(describeTag).join(', '),
+        reason: 'characters the character set lacks were written as "?"',
+      });
     }
     folder.write(id, encoded.bytes);
     return 'written';
@@ -160,5 +165,6 @@ export function logReconcile(logger: Logger, event: string, report: ReconcileRep
     clean: reportIsClean(report),
   });
   for (const { itemId, error } of report.unwritable) logger.error('mirror.item_unwritable', { item: itemId, error });
-  if (report.foreign.length) logger.info('mirror.foreign_files', { files: report.foreign.slice(0, 20).join(', '), note: 'not written by the bridge: left alone' });
+  if (report.foreign.length)
+    logger.info('mirror.foreign_files', { files: report.foreign.slice(0, 20).join(', '), note: 'not written by the bridge: left alone' });
 }

@@ -35,7 +35,12 @@ const PAGE = 200;
  * Brings the folder in step with the store. With dryRun nothing is changed and the report says what
  * would be. Each page of changes is applied under the folder's write lock.
  */
-export async function reconcileFolder(store: MirrorSource, folder: WorklistFolder, charset: WorklistFileCharset, opts: { dryRun?: boolean } = {}): Promise<ReconcileReport> {
+export async function reconcileFolder(
+  store: MirrorSource,
+  folder: WorklistFolder,
+  charset: WorklistFileCharset,
+  opts: { dryRun?: boolean } = {},
+): Promise<ReconcileReport> {
   const report: ReconcileReport = { written: [], rewritten: [], deleted: [], unchanged: 0, temporaries: [], foreign: [], unwritable: [], replaced: [] };
   if (!opts.dryRun) folder.prepare();
   const listing = folder.list();

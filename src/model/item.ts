@@ -90,6 +90,9 @@ export function withStepStatus(item: DicomJson, status: ItemStatus): DicomJson {
   if (steps.length === 0) return item;
   return {
     ...item,
-    [Tags.ScheduledProcedureStepSequence]: { vr: 'SQ', Value: steps.map((s) => ({ ...s, [Tags.ScheduledProcedureStepStatus]: { vr: 'CS', Value: [status] } })) },
+    [Tags.ScheduledProcedureStepSequence]: {
+      vr: 'SQ',
+      Value: steps.map((s) => ({ ...s, [Tags.ScheduledProcedureStepStatus]: { vr: 'CS', Value: [status] } })),
+    },
   };
 }

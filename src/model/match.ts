@@ -83,7 +83,9 @@ export function matchValue(have: string, want: string, vr: string, opts: MatchOp
     case 'TM':
       return want.includes('-') ? inRange(normalizeTime(have), want, normalizeTime, 'time') : normalizeTime(have) === normalizeTime(want);
     case 'DT':
-      return isDateTimeRange(want) ? inRange(normalizeDateTime(have), want, normalizeDateTime, 'datetime') : normalizeDateTime(have) === normalizeDateTime(want);
+      return isDateTimeRange(want)
+        ? inRange(normalizeDateTime(have), want, normalizeDateTime, 'datetime')
+        : normalizeDateTime(have) === normalizeDateTime(want);
     case 'UI':
       return have === want;
     default: {

@@ -52,4 +52,3 @@ export interface MappedOrder {
   messageType: string;
   procedures: MappedProcedure[];
 }
-

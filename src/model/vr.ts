@@ -10,7 +10,20 @@ import type { DicomJson, DicomJsonElement, PersonNameValue } from './item.js';
 
 /** Most characters per value (PN: per component group), PS3.5 Table 6.2-1. */
 const MAX_CHARS: Record<string, number> = {
-  AE: 16, AS: 4, CS: 16, DA: 8, DS: 16, DT: 26, IS: 12, LO: 64, LT: 10240, PN: 64, SH: 16, ST: 1024, TM: 16, UI: 64,
+  AE: 16,
+  AS: 4,
+  CS: 16,
+  DA: 8,
+  DS: 16,
+  DT: 26,
+  IS: 12,
+  LO: 64,
+  LT: 10240,
+  PN: 64,
+  SH: 16,
+  ST: 1024,
+  TM: 16,
+  UI: 64,
 };
 
 /** Any C0 or C1 control character, DEL included. */

@@ -31,7 +31,9 @@ export interface EncodedWorklistFile {
 /** A stable SOP Instance UID for an item's file (the item has none of its own). */
 function worklistFileInstanceUid(itemId: number, item: DicomJson): string {
   const study = item[Tags.StudyInstanceUID]?.Value?.[0];
-  const digest = createHash('sha256').update(`mwl-bridge item ${itemId} ${typeof study === 'string' ? study : ''}`).digest('hex');
+  const digest = createHash('sha256')
+    .update(`mwl-bridge item ${itemId} ${typeof study === 'string' ? study : ''}`)
+    .digest('hex');
   return `2.25.${BigInt('0x' + digest.slice(0, 32)).toString(10)}`;
 }
 

@@ -36,7 +36,8 @@ export class CandidateQueries {
     const compiled = compileWorklistQuery(query);
     // In the multi-valued part, "+status" keeps SQLite off indexes led by status, so that it finds the
     // few rows through the key columns' indexes (column IS NULL) instead of reading every open item.
-    const select = (where: string, status = 'status'): string => `SELECT ${columns} FROM items WHERE ${status} IN (${sqlList(this.shownStatuses)}) AND ${where} AND id > ?`;
+    const select = (where: string, status = 'status'): string =>
+      `SELECT ${columns} FROM items WHERE ${status} IN (${sqlList(this.shownStatuses)}) AND ${where} AND id > ?`;
     if (!compiled.multiValued) return { sql: select(compiled.where), params: [...compiled.params, afterId] };
     return {
       sql: `${select(compiled.where)} UNION ALL ${select(compiled.multiValued.where, '+status')}`,

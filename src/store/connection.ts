@@ -92,10 +92,14 @@ export class StoreConnection {
     if (this.unavailable || !this.fileGuard) return this.unavailable;
     const problem = this.fileGuard.problem();
     if (!problem) return undefined;
-    this.unavailable = new BridgeError('STORE_UNAVAILABLE', `the database file ${this.fileGuard.path} ${problem} while the bridge was running; nothing written since is safe`, {
-      location: this.fileGuard.path,
-      hint: 'restore the file (or remove what is left of it) and restart the bridge; orders are answered AE until then, so the RIS keeps them',
-    });
+    this.unavailable = new BridgeError(
+      'STORE_UNAVAILABLE',
+      `the database file ${this.fileGuard.path} ${problem} while the bridge was running; nothing written since is safe`,
+      {
+        location: this.fileGuard.path,
+        hint: 'restore the file (or remove what is left of it) and restart the bridge; orders are answered AE until then, so the RIS keeps them',
+      },
+    );
     this.onUnavailable?.(this.unavailable);
     return this.unavailable;
   }

@@ -115,7 +115,9 @@ export class ItemTable {
         ? ['filler_order_number', keys.fillerOrderNumber]
         : ['accession_number', keys.accessionNumber];
     if (!value) return [];
-    return (this.conn.statement(`SELECT id, status, dataset FROM items WHERE ${column} = ? AND source = 'hl7' ORDER BY id`).all(value) as ItemRow[]).map(toItem);
+    return (this.conn.statement(`SELECT id, status, dataset FROM items WHERE ${column} = ? AND source = 'hl7' ORDER BY id`).all(value) as ItemRow[]).map(
+      toItem,
+    );
   }
 
   /**
@@ -129,7 +131,9 @@ export class ItemTable {
     if (ref.spsId) (clauses.push('sps_id = ?'), params.push(ref.spsId));
     if (ref.accessionNumber) (clauses.push('accession_number = ?'), params.push(ref.accessionNumber));
     else if (ref.studyInstanceUid) (clauses.push('study_instance_uid = ?'), params.push(ref.studyInstanceUid));
-    const rows = (this.conn.statement(`SELECT id, status, dataset FROM items WHERE ${clauses.join(' AND ')} ORDER BY id`).all(...params) as ItemRow[]).map(toItem);
+    const rows = (this.conn.statement(`SELECT id, status, dataset FROM items WHERE ${clauses.join(' AND ')} ORDER BY id`).all(...params) as ItemRow[]).map(
+      toItem,
+    );
     if (!ref.requestedProcedureId) return rows;
     return rows.filter((r) => {
       const rp = firstString(r.dataset, Tags.RequestedProcedureID);
@@ -139,7 +143,11 @@ export class ItemTable {
 
   /** Open (not closed) items of a patient. */
   openOfPatient(patientId: string): StoredItem[] {
-    return (this.conn.statement(`SELECT id, status, dataset FROM items WHERE patient_id = ? AND status IN (${sqlList(OPEN_STATUSES)}) ORDER BY id`).all(patientId) as ItemRow[]).map(toItem);
+    return (
+      this.conn
+        .statement(`SELECT id, status, dataset FROM items WHERE patient_id = ? AND status IN (${sqlList(OPEN_STATUSES)}) ORDER BY id`)
+        .all(patientId) as ItemRow[]
+    ).map(toItem);
   }
 
   /** The imported item with this import key, if any. */
@@ -169,8 +177,12 @@ export function shownStatusesFor(showClosedItems: boolean): readonly ItemStatus[
 function checkItem(dataset: DicomJson): void {
   const [problem] = validateItem(dataset);
   if (!problem) return;
-  throw new BridgeError('ITEM_INVALID', `${problem.attribute} ${JSON.stringify(problem.value.length > 80 ? problem.value.slice(0, 77) + '...' : problem.value)} is not a valid ${problem.vr}: ${problem.rule}`, {
-    location: describeTag(problem.tag),
-    hint: 'correct the value at its source',
-  });
+  throw new BridgeError(
+    'ITEM_INVALID',
+    `${problem.attribute} ${JSON.stringify(problem.value.length > 80 ? problem.value.slice(0, 77) + '...' : problem.value)} is not a valid ${problem.vr}: ${problem.rule}`,
+    {
+      location: describeTag(problem.tag),
+      hint: 'correct the value at its source',
+    },
+  );
 }

@@ -59,7 +59,13 @@ export const INDEXED_VRS: ReadonlySet<string> = new Set(['AE', 'CS', 'DA', 'LO',
  * Attributes that queries match through their own indexed columns (above), at the top level and in
  * the scheduled step; the value index leaves them out (Specific Character Set is no matching key).
  */
-export const COLUMN_TAGS: ReadonlySet<string> = new Set([Tags.PatientID, Tags.AccessionNumber, Tags.PatientName, Tags.StudyInstanceUID, Tags.SpecificCharacterSet]);
+export const COLUMN_TAGS: ReadonlySet<string> = new Set([
+  Tags.PatientID,
+  Tags.AccessionNumber,
+  Tags.PatientName,
+  Tags.StudyInstanceUID,
+  Tags.SpecificCharacterSet,
+]);
 export const STEP_COLUMN_TAGS: ReadonlySet<string> = new Set([Tags.Modality, Tags.ScheduledStationAETitle, Tags.ScheduledProcedureStepStartDate]);
 
 /** Key of a value inside the scheduled procedure step sequence, e.g. "00400100.00080060". */

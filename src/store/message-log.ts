@@ -93,7 +93,9 @@ export class MessageLog {
   constructor(private readonly conn: StoreConnection) {}
 
   record(record: MessageRecord): number {
-    const result = this.conn.statement(INSERT_MESSAGE).run({ ...record, itemIds: JSON.stringify(record.itemIds), contentHash: record.contentHash ?? rawHash(record.raw) });
+    const result = this.conn
+      .statement(INSERT_MESSAGE)
+      .run({ ...record, itemIds: JSON.stringify(record.itemIds), contentHash: record.contentHash ?? rawHash(record.raw) });
     return Number(result.lastInsertRowid);
   }
 
@@ -103,13 +105,15 @@ export class MessageLog {
    */
   findApplied(sender: MessageSender, raw: Buffer, contentHash?: string | null): StoredMessage | undefined {
     const key = { app: sender.sendingApplication, facility: sender.sendingFacility, controlId: sender.controlId };
-    const row = (this.conn.statement(DUPLICATE).get({ ...key, hash: contentHash ?? rawHash(raw) }) ?? this.conn.statement(LEGACY_DUPLICATE).get({ ...key, raw })) as MessageRow | undefined;
+    const row = (this.conn.statement(DUPLICATE).get({ ...key, hash: contentHash ?? rawHash(raw) }) ??
+      this.conn.statement(LEGACY_DUPLICATE).get({ ...key, raw })) as MessageRow | undefined;
     return row && toMessage(row);
   }
 
   /** The log id of a message applied before with this sender and control id, whatever its content. */
   appliedWithControlId(sender: MessageSender): number | undefined {
-    const row = this.conn.statement(APPLIED).get({ app: sender.sendingApplication, facility: sender.sendingFacility, controlId: sender.controlId }) as { id: number } | undefined;
+    const row = this.conn.statement(APPLIED).get({ app: sender.sendingApplication, facility: sender.sendingFacility, controlId: sender.controlId }) as
+      { id: number } | undefined;
     return row?.id;
   }
 

@@ -13,8 +13,7 @@ export class MppsRecords {
 
   get(sopInstanceUid: string): MppsRecord | undefined {
     const row = this.conn.statement('SELECT status, item_ids, dataset FROM mpps WHERE sop_instance_uid = ?').get(sopInstanceUid) as
-      | { status: string; item_ids: string; dataset: string }
-      | undefined;
+      { status: string; item_ids: string; dataset: string } | undefined;
     return row && { status: row.status, itemIds: JSON.parse(row.item_ids) as number[], dataset: JSON.parse(row.dataset) as DicomJson };
   }
 

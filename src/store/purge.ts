@@ -23,7 +23,9 @@ export function purgeStore(conn: StoreConnection, cutoffs: PurgeCutoffs): PurgeC
   return conn.transaction(() => ({
     closedItems: conn.statement(`DELETE FROM items WHERE status IN (${sqlList(CLOSED_STATUSES)}) AND status_changed_at < ?`).run(cutoffs.closedBefore).changes,
     staleItems: conn
-      .statement(`DELETE FROM items WHERE status IN (${sqlList(OPEN_STATUSES)}) AND sps_start_date IS NOT NULL AND sps_start_date != '' AND sps_start_date < ? AND updated_at < ?`)
+      .statement(
+        `DELETE FROM items WHERE status IN (${sqlList(OPEN_STATUSES)}) AND sps_start_date IS NOT NULL AND sps_start_date != '' AND sps_start_date < ? AND updated_at < ?`,
+      )
       .run(cutoffs.scheduledBefore, cutoffs.unchangedBefore).changes,
     messages: conn.statement('DELETE FROM messages WHERE received_at < ?').run(cutoffs.messagesBefore).changes,
   }));

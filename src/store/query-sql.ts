@@ -81,7 +81,12 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
   constrainText('patient_name', id[Tags.PatientName], true);
   // UID list matching: any of the UIDs.
   const uids = matchingValues(id[Tags.StudyInstanceUID]);
-  if (uids.length > 0 && uids.length <= MAX_SQL_LIST) constrainColumn('study_instance_uid', `study_instance_uid IN (${uids.map(() => '?').join(', ')})`, uids.map((u) => u.trim()));
+  if (uids.length > 0 && uids.length <= MAX_SQL_LIST)
+    constrainColumn(
+      'study_instance_uid',
+      `study_instance_uid IN (${uids.map(() => '?').join(', ')})`,
+      uids.map((u) => u.trim()),
+    );
   // Only one query item in the SPS sequence can be compiled; several are left to the matcher.
   const steps = itemsOf(id[Tags.ScheduledProcedureStepSequence]);
   const step = steps.length === 1 ? steps[0]! : undefined;
@@ -96,8 +101,7 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
   const constrainValue = (key: string, element: DicomJsonElement): void => {
     const values = matchingValues(element);
     if (values.length === 0 || !INDEXED_VRS.has(element.vr)) return;
-    const sub = (cond: string): string =>
-      `id IN (SELECT item_id FROM item_values WHERE tag = ? AND ${cond} UNION ALL SELECT item_id FROM item_values_pending)`;
+    const sub = (cond: string): string => `id IN (SELECT item_id FROM item_values WHERE tag = ? AND ${cond} UNION ALL SELECT item_id FROM item_values_pending)`;
     if (element.vr === 'UI' || values.length > 1) {
       if (values.length > MAX_SQL_LIST || (values.some((v) => /[*?]/.test(v)) && element.vr !== 'UI')) return;
       clauses.push(sub(`value IN (${values.map(() => '?').join(', ')})`));
@@ -127,8 +131,7 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
     }
   };
   // Private attributes and group lengths are never matching keys (the matcher ignores them too).
-  const matchable = (tag: string, element: DicomJsonElement): boolean =>
-    element.vr !== 'SQ' && !tag.endsWith('0000') && parseInt(tag.charAt(3), 16) % 2 === 0;
+  const matchable = (tag: string, element: DicomJsonElement): boolean => element.vr !== 'SQ' && !tag.endsWith('0000') && parseInt(tag.charAt(3), 16) % 2 === 0;
   for (const [tag, element] of Object.entries(id)) {
     if (!COLUMN_TAGS.has(tag) && matchable(tag, element)) constrainValue(tag, element);
   }

@@ -123,9 +123,11 @@ export class ValueIndex {
    * rows: a few statement shapes, each prepared once.
    */
   private insertRows(params: (string | number)[]): void {
-    for (let start = 0, rows = VALUE_ROWS_PER_INSERT; start < params.length; ) {
+    for (let start = 0, rows = VALUE_ROWS_PER_INSERT; start < params.length;) {
       while (start + 3 * rows > params.length) rows /= 2;
-      this.conn.statement(`INSERT INTO item_values (item_id, tag, value) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`).run(params.slice(start, start + 3 * rows));
+      this.conn
+        .statement(`INSERT INTO item_values (item_id, tag, value) VALUES ${Array(rows).fill('(?, ?, ?)').join(', ')}`)
+        .run(params.slice(start, start + 3 * rows));
       start += 3 * rows;
     }
   }

@@ -63,7 +63,8 @@ export class MppsService {
     if (missing) return missing;
     const status = performedStatus(dataset);
     // PS3.4 F.7.2.1.3: an N-CREATE is accepted only IN PROGRESS (else Invalid Attribute Value).
-    if (status !== 'IN PROGRESS') return { ok: false, reason: 'invalid-status', message: `N-CREATE with Performed Procedure Step Status "${status}": only IN PROGRESS may be created` };
+    if (status !== 'IN PROGRESS')
+      return { ok: false, reason: 'invalid-status', message: `N-CREATE with Performed Procedure Step Status "${status}": only IN PROGRESS may be created` };
     return this.store.transaction(() => {
       if (this.store.mpps.get(sopInstanceUid)) return { ok: false, reason: 'duplicate', message: `MPPS ${sopInstanceUid} exists already` };
       const itemIds = this.referencedItems(dataset).map((item) => item.id);

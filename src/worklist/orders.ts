@@ -112,17 +112,43 @@ export class OrderService {
     return this.store.transaction(() => {
       // A resend is the same sender, control id and content; another message with a known control id
       // is applied like any other (RIS systems reuse control ids: a counter reset, one id per batch).
-      const original = log.controlId ? this.store.messages.findApplied({ sendingApplication: log.sendingApplication, sendingFacility: log.sendingFacility, controlId: log.controlId }, log.raw, log.contentHash) : undefined;
+      const original = log.controlId
+        ? this.store.messages.findApplied(
+            { sendingApplication: log.sendingApplication, sendingFacility: log.sendingFacility, controlId: log.controlId },
+            log.raw,
+            log.contentHash,
+          )
+        : undefined;
       if (original) {
-        const messageId = this.store.messages.record({ ...log, ...logKeys, ack: original.ack, action: 'duplicate', outcome: 'duplicate', itemIds: original.itemIds, error: null });
+        const messageId = this.store.messages.record({
+          ...log,
+          ...logKeys,
+          ack: original.ack,
+          action: 'duplicate',
+          outcome: 'duplicate',
+          itemIds: original.itemIds,
+          error: null,
+        });
         return { ack: original.ack ?? log.ack, duplicate: true, actions: [], itemIds: original.itemIds, messageId, originalMessageId: original.id };
       }
-      const reusedFrom = log.controlId ? this.store.messages.appliedWithControlId({ sendingApplication: log.sendingApplication, sendingFacility: log.sendingFacility, controlId: log.controlId }) : undefined;
+      const reusedFrom = log.controlId
+        ? this.store.messages.appliedWithControlId({
+            sendingApplication: log.sendingApplication,
+            sendingFacility: log.sendingFacility,
+            controlId: log.controlId,
+          })
+        : undefined;
       const results = isPatientMessage(order) ? this.applyPatientMessage(order) : order.procedures.flatMap((p) => this.applyProcedure(p));
       const itemIds = [...new Set(results.flatMap((r) => r.itemIds))];
       const actions = results.map((r) => r.action);
       const ignored = actions.every((a) => a === 'ignored');
-      const messageId = this.store.messages.record({ ...log, ...logKeys, action: [...new Set(actions)].join(','), outcome: ignored ? 'ignored' : 'stored', itemIds });
+      const messageId = this.store.messages.record({
+        ...log,
+        ...logKeys,
+        action: [...new Set(actions)].join(','),
+        outcome: ignored ? 'ignored' : 'stored',
+        itemIds,
+      });
       return { ack: log.ack, duplicate: false, actions, itemIds, messageId, ...(reusedFrom !== undefined ? { controlIdReusedFrom: reusedFrom } : {}) };
     });
   }
@@ -141,7 +167,14 @@ export class OrderService {
    */
   logRejected(log: MessageLogEntry, outcome: 'rejected' | 'error', keys: { patientId?: string | null; accessionNumber?: string | null } = {}): Promise<number> {
     return this.store.inCommitGroup(() =>
-      this.store.messages.record({ ...log, patientId: keys.patientId ?? null, accessionNumber: keys.accessionNumber ?? null, action: null, outcome, itemIds: [] }),
+      this.store.messages.record({
+        ...log,
+        patientId: keys.patientId ?? null,
+        accessionNumber: keys.accessionNumber ?? null,
+        action: null,
+        outcome,
+        itemIds: [],
+      }),
     );
   }
 
@@ -196,7 +229,10 @@ export class OrderService {
       const merge = order.messageType === 'ADT^A40';
       const oldId = merge ? p.mergedPatientId : patientId;
       if (merge && !oldId) {
-        throw new Hl7Error('HL7_REQUIRED_FIELD_MISSING', 'ADT^A40 without the merged patient ID', { location: 'MRG-1', hint: 'send the prior patient identifier in MRG-1' });
+        throw new Hl7Error('HL7_REQUIRED_FIELD_MISSING', 'ADT^A40 without the merged patient ID', {
+          location: 'MRG-1',
+          hint: 'send the prior patient identifier in MRG-1',
+        });
       }
       const items = this.store.items.openOfPatient(oldId);
       if (items.length === 0) return { action: 'ignored' as const, itemIds: [] };

@@ -141,7 +141,7 @@ export class DicomMutator {
 
   private chunks(bytes: Buffer): Buffer[] {
     const out: Buffer[] = [];
-    for (let at = 0; at < bytes.length; ) {
+    for (let at = 0; at < bytes.length;) {
       const size = this.pick(3) === 0 ? 1 + this.pick(8) : 1 + this.pick(2048);
       out.push(bytes.subarray(at, at + size));
       at += size;
@@ -155,7 +155,11 @@ export class DicomMutator {
  * from the SCP (or quietMs without anything); stops when the SCP closes. Resolves with the types of
  * the PDUs that came back.
  */
-export function sendSession(port: number, steps: Buffer[][], opts: { quietMs?: number; maxMs?: number } = {}): Promise<{ closedByScp: boolean; pduTypes: number[] }> {
+export function sendSession(
+  port: number,
+  steps: Buffer[][],
+  opts: { quietMs?: number; maxMs?: number } = {},
+): Promise<{ closedByScp: boolean; pduTypes: number[] }> {
   const quietMs = opts.quietMs ?? 150;
   const maxMs = opts.maxMs ?? 3000;
   return new Promise((resolve) => {

@@ -44,15 +44,28 @@ export function userItem(type: number, value: Buffer): Buffer {
   return item(type, value);
 }
 
-export function associateRequest(opts: { called: string; calling: string; contexts: ContextProposal[]; maxPduLength?: number; protocolVersion?: number; userItems?: Buffer[] }): Buffer {
+export function associateRequest(opts: {
+  called: string;
+  calling: string;
+  contexts: ContextProposal[];
+  maxPduLength?: number;
+  protocolVersion?: number;
+  userItems?: Buffer[];
+}): Buffer {
   const fixed = Buffer.concat([Buffer.from([0, opts.protocolVersion ?? 1, 0, 0]), aeField(opts.called), aeField(opts.calling), Buffer.alloc(32)]);
   const appContext = item(0x10, Buffer.from('1.2.840.10008.3.1.1.1'));
   const contexts = opts.contexts.map((c) =>
-    item(0x20, Buffer.concat([Buffer.from([c.id, 0, 0, 0]), item(0x30, Buffer.from(c.abstractSyntax)), ...c.transferSyntaxes.map((ts) => item(0x40, Buffer.from(ts)))])),
+    item(
+      0x20,
+      Buffer.concat([Buffer.from([c.id, 0, 0, 0]), item(0x30, Buffer.from(c.abstractSyntax)), ...c.transferSyntaxes.map((ts) => item(0x40, Buffer.from(ts)))]),
+    ),
   );
   const maxLength = Buffer.alloc(4);
   maxLength.writeUInt32BE(opts.maxPduLength ?? 16384);
-  const userInfo = item(0x50, Buffer.concat([item(0x51, maxLength), item(0x52, Buffer.from('1.2.3.4.5.6')), item(0x55, Buffer.from('WIRE_TEST')), ...(opts.userItems ?? [])]));
+  const userInfo = item(
+    0x50,
+    Buffer.concat([item(0x51, maxLength), item(0x52, Buffer.from('1.2.3.4.5.6')), item(0x55, Buffer.from('WIRE_TEST')), ...(opts.userItems ?? [])]),
+  );
   return pdu(0x01, Buffer.concat([fixed, appContext, ...contexts, userInfo]));
 }
 
@@ -79,7 +92,12 @@ const NO_DATASET = 0x0101;
 const HAS_DATASET = 0x0000;
 
 export function cEcho(messageId: number, sopClass = VERIFICATION): Buffer {
-  return commandSet({ '00000002': { vr: 'UI', value: sopClass }, '00000100': { vr: 'US', value: 0x0030 }, '00000110': { vr: 'US', value: messageId }, '00000800': { vr: 'US', value: NO_DATASET } });
+  return commandSet({
+    '00000002': { vr: 'UI', value: sopClass },
+    '00000100': { vr: 'US', value: 0x0030 },
+    '00000110': { vr: 'US', value: messageId },
+    '00000800': { vr: 'US', value: NO_DATASET },
+  });
 }
 
 export function cFind(messageId: number, sopClass = MWL_FIND): Buffer {
@@ -93,7 +111,11 @@ export function cFind(messageId: number, sopClass = MWL_FIND): Buffer {
 }
 
 export function cCancel(messageIdBeingRespondedTo: number): Buffer {
-  return commandSet({ '00000100': { vr: 'US', value: 0x0fff }, '00000120': { vr: 'US', value: messageIdBeingRespondedTo }, '00000800': { vr: 'US', value: NO_DATASET } });
+  return commandSet({
+    '00000100': { vr: 'US', value: 0x0fff },
+    '00000120': { vr: 'US', value: messageIdBeingRespondedTo },
+    '00000800': { vr: 'US', value: NO_DATASET },
+  });
 }
 
 export function nCreate(messageId: number, sopInstanceUid: string, withDataset = true): Buffer {
@@ -131,7 +153,12 @@ export function readCommandSet(bytes: Buffer): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   let offset = 0;
   while (offset + 8 <= bytes.length) {
-    const tag = bytes.readUInt16LE(offset).toString(16).padStart(4, '0') + bytes.readUInt16LE(offset + 2).toString(16).padStart(4, '0');
+    const tag =
+      bytes.readUInt16LE(offset).toString(16).padStart(4, '0') +
+      bytes
+        .readUInt16LE(offset + 2)
+        .toString(16)
+        .padStart(4, '0');
     const length = bytes.readUInt32LE(offset + 4);
     out.set(tag.toUpperCase(), bytes.subarray(offset + 8, offset + 8 + length));
     offset += 8 + length;

@@ -5,7 +5,15 @@ import { loadMappingSet } from '../../src/app/mappings.js';
 
 export const projectRoot = join(import.meta.dirname, '..', '..');
 
-export const SHIPPED_MAPPINGS = ['default.yaml', 'omi-o23.yaml', 'omg-o19.yaml', 'adt.yaml', 'examples/ris-alpha.yaml', 'examples/ris-beta.yaml', 'examples/ris-gamma.yaml'];
+export const SHIPPED_MAPPINGS = [
+  'default.yaml',
+  'omi-o23.yaml',
+  'omg-o19.yaml',
+  'adt.yaml',
+  'examples/ris-alpha.yaml',
+  'examples/ris-beta.yaml',
+  'examples/ris-gamma.yaml',
+];
 
 export function loadShippedMappings(): MappingSet {
   return loadMappingSet(SHIPPED_MAPPINGS.map((f) => join(projectRoot, 'mappings', f)));

@@ -75,7 +75,21 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
   const aeTitle = 'MWL_TEST';
   const child = spawn(
     process.execPath,
-    [cliPath, 'start', '--db', dbPath, '--mllp-port', opts.mllp === false ? 'off' : '0', '--mllp-host', '127.0.0.1', '--dicom-port', '0', '--ae-title', aeTitle, ...extraArgs],
+    [
+      cliPath,
+      'start',
+      '--db',
+      dbPath,
+      '--mllp-port',
+      opts.mllp === false ? 'off' : '0',
+      '--mllp-host',
+      '127.0.0.1',
+      '--dicom-port',
+      '0',
+      '--ae-title',
+      aeTitle,
+      ...extraArgs,
+    ],
     { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -187,7 +201,7 @@ export function mllpSendText(port: number, text: string): string[][] {
 /** Field n (1-based, MSH-n counting the separator) of an HL7 segment string. */
 export function hl7Field(segment: string, n: number): string {
   const parts = segment.split('|');
-  return segment.startsWith('MSH') ? (n === 1 ? '|' : parts[n - 1] ?? '') : parts[n] ?? '';
+  return segment.startsWith('MSH') ? (n === 1 ? '|' : (parts[n - 1] ?? '')) : (parts[n] ?? '');
 }
 
 export interface DicomAnswer {
@@ -197,10 +211,29 @@ export interface DicomAnswer {
 }
 
 /** Runs findscu -W with -k keys (and an optional query file); returns the answers read with dcmdump. */
-export function findscu(port: number, aeTitle: string, keys: string[], opts: { queryFile?: string; extra?: string[]; asSent?: boolean } = {}): { answers: DicomAnswer[]; status: number; stderr: string } {
+export function findscu(
+  port: number,
+  aeTitle: string,
+  keys: string[],
+  opts: { queryFile?: string; extra?: string[]; asSent?: boolean } = {},
+): { answers: DicomAnswer[]; status: number; stderr: string } {
   const out = tempDir('mwl-find-');
   try {
-    const args = ['-W', '-to', '10', '-aec', aeTitle, '-X', '-od', out, ...(opts.extra ?? []), '127.0.0.1', String(port), ...(opts.queryFile ? [opts.queryFile] : []), ...keys.flatMap((k) => ['-k', k])];
+    const args = [
+      '-W',
+      '-to',
+      '10',
+      '-aec',
+      aeTitle,
+      '-X',
+      '-od',
+      out,
+      ...(opts.extra ?? []),
+      '127.0.0.1',
+      String(port),
+      ...(opts.queryFile ? [opts.queryFile] : []),
+      ...keys.flatMap((k) => ['-k', k]),
+    ];
     const r = spawnSync('findscu', args, { encoding: 'utf8', timeout: 30000 });
     const files = readdirSync(out).sort();
     const answers = files.map((f) => readDicomFile(join(out, f), { utf8: !opts.asSent }));

@@ -60,9 +60,19 @@ export async function startOrthanc(folder: string, dir: string): Promise<Worklis
   writeFileSync(
     config,
     JSON.stringify({
-      Name: 'mwl-bridge-peer', StorageDirectory: storage, IndexDirectory: storage, DicomAet: 'ORTHANC', DicomPort: port, HttpServerEnabled: false,
-      Plugins: [ORTHANC_PLUGIN], Worklists: { Enable: true, Database: folder }, DicomCheckCalledAet: false,
-      DicomAlwaysAllowEcho: true, DicomAlwaysAllowFindWorklist: true, DefaultEncoding: 'Utf8', LimitFindResults: 0,
+      Name: 'mwl-bridge-peer',
+      StorageDirectory: storage,
+      IndexDirectory: storage,
+      DicomAet: 'ORTHANC',
+      DicomPort: port,
+      HttpServerEnabled: false,
+      Plugins: [ORTHANC_PLUGIN],
+      Worklists: { Enable: true, Database: folder },
+      DicomCheckCalledAet: false,
+      DicomAlwaysAllowEcho: true,
+      DicomAlwaysAllowFindWorklist: true,
+      DefaultEncoding: 'Utf8',
+      LimitFindResults: 0,
     }),
   );
   const logFile = join(dir, 'orthanc.log');

@@ -65,7 +65,11 @@ describe('ACK after fsync', { skip: skipWithout('mllp_send', 'strace') }, () => 
     const bridge = await startBridge([], { dir });
     const pid = bridge.process.pid!;
     const traceFile = join(dir, 'trace');
-    const strace = spawn('strace', ['-f', '-tt', '-s', '300', '-e', 'trace=openat,close,pwrite64,write,writev,fsync,fdatasync', '-o', traceFile, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const strace = spawn(
+      'strace',
+      ['-f', '-tt', '-s', '300', '-e', 'trace=openat,close,pwrite64,write,writev,fsync,fdatasync', '-o', traceFile, '-p', String(pid)],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let straceOutput = '';
     strace.stderr.on('data', (d: Buffer) => (straceOutput += d.toString()));
     const straceExited = new Promise<void>((resolve) => strace.once('exit', () => resolve()));

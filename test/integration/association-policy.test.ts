@@ -30,7 +30,9 @@ describe('association policy', { skip }, () => {
     const r = echo(bridge.dicomPort, 'CT_SCANNER_1', 'OTHER_SCP');
     assert.notEqual(r.status, 0);
     assert.match(r.stderr + r.stdout, /Association Rejected|rejected/i);
-    await bridge.waitForLog(/dicom\.association_rejected remote=\S+ calling=CT_SCANNER_1 called=OTHER_SCP reason="called AE title \\"OTHER_SCP\\" is not \\"MWL_TEST\\"/);
+    await bridge.waitForLog(
+      /dicom\.association_rejected remote=\S+ calling=CT_SCANNER_1 called=OTHER_SCP reason="called AE title \\"OTHER_SCP\\" is not \\"MWL_TEST\\"/,
+    );
   });
 
   it('rejects a calling AE title outside the allowlist', async () => {
@@ -57,7 +59,9 @@ describe('dicom.maxAssociations', { skip }, () => {
 
   it('rejects an association beyond the limit (transient), logs why, and accepts again once one closes', async () => {
     // echoscu --repeat keeps one association open, echoing, until it is killed.
-    const holder = spawn('echoscu', ['-v', '--repeat', '1000000', '-aet', 'HOLDER', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const holder = spawn('echoscu', ['-v', '--repeat', '1000000', '-aet', 'HOLDER', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let holderOut = '';
     holder.stdout.on('data', (d: Buffer) => (holderOut += d.toString()));
     holder.stderr.on('data', (d: Buffer) => (holderOut += d.toString()));
@@ -71,7 +75,9 @@ describe('dicom.maxAssociations', { skip }, () => {
       const second = echo(bridge.dicomPort, 'SECOND', bridge.aeTitle);
       assert.notEqual(second.status, 0);
       assert.match(second.stderr + second.stdout, /Association Rejected/i);
-      await bridge.waitForLog(/dicom\.association_rejected remote=\S+ calling=SECOND called=MWL_TEST reason="1 associations already open \(dicom\.maxAssociations\)"/);
+      await bridge.waitForLog(
+        /dicom\.association_rejected remote=\S+ calling=SECOND called=MWL_TEST reason="1 associations already open \(dicom\.maxAssociations\)"/,
+      );
     } finally {
       holder.kill('SIGKILL');
       await holderExited;

@@ -85,22 +85,41 @@ describe('bridge end to end (mllp_send -> store -> findscu)', { skip }, () => {
     assert.equal(mllpSend(bridge.mllpPort, join(samples, 'orm-us-abdomen-utf8.hl7'))[0]![1], 'MSA|AA|MSG00003');
 
     const byAccession = findscu(bridge.dicomPort, bridge.aeTitle, ['AccessionNumber=ACC1002', 'PatientID']);
-    assert.deepEqual(byAccession.answers.map((a) => a.values['(0010,0020)']), ['PAT1002']);
+    assert.deepEqual(
+      byAccession.answers.map((a) => a.values['(0010,0020)']),
+      ['PAT1002'],
+    );
 
     const mrToday = findscu(bridge.dicomPort, bridge.aeTitle, [
       'PatientID',
       'ScheduledProcedureStepSequence[0].Modality=MR',
       'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=20261123-20261123',
     ]);
-    assert.deepEqual(mrToday.answers.map((a) => a.values['(0010,0020)']), ['PAT1002']);
+    assert.deepEqual(
+      mrToday.answers.map((a) => a.values['(0010,0020)']),
+      ['PAT1002'],
+    );
 
-    const range = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=20261123-20261124']);
+    const range = findscu(bridge.dicomPort, bridge.aeTitle, [
+      'PatientID',
+      'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=20261123-20261124',
+    ]);
     assert.deepEqual(range.answers.map((a) => a.values['(0010,0020)']).sort(), ['PAT1001', 'PAT1002', 'PAT1003']);
 
-    const tomorrowOnly = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=20261124-']);
-    assert.deepEqual(tomorrowOnly.answers.map((a) => a.values['(0010,0020)']), ['PAT1003']);
+    const tomorrowOnly = findscu(bridge.dicomPort, bridge.aeTitle, [
+      'PatientID',
+      'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=20261124-',
+    ]);
+    assert.deepEqual(
+      tomorrowOnly.answers.map((a) => a.values['(0010,0020)']),
+      ['PAT1003'],
+    );
 
-    const none = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID', 'ScheduledProcedureStepSequence[0].Modality=CT', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=20261124']);
+    const none = findscu(bridge.dicomPort, bridge.aeTitle, [
+      'PatientID',
+      'ScheduledProcedureStepSequence[0].Modality=CT',
+      'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=20261124',
+    ]);
     assert.equal(none.answers.length, 0);
   });
 
@@ -131,7 +150,10 @@ describe('bridge end to end (mllp_send -> store -> findscu)', { skip }, () => {
   it('keeps a connection usable after a bad message: every message gets its own ACK, in order', () => {
     const good = readFileSync(join(samples, 'orm-ct-head.hl7'), 'utf8').replace('MSG00001', 'MSG10001').replace(/1001/g, '9001');
     const bad = 'MSH|^~\\&|RIS|RADIOLOGY|MWL_BRIDGE|HOSPITAL|20261123||ORM^O01|MSG10002|P|2.3.1\rPID|1||\rORC|NW\rOBR|1\r';
-    const good2 = good.replace('MSG10001', 'MSG10003').replace(/9001/g, '9003').replace(/PAT9003/g, 'PAT9001');
+    const good2 = good
+      .replace('MSG10001', 'MSG10003')
+      .replace(/9001/g, '9003')
+      .replace(/PAT9003/g, 'PAT9001');
     const acks = mllpSendText(bridge.mllpPort, [good, bad, good2].join('\r\n'));
     assert.deepEqual(
       acks.map((a) => [hl7Field(a[1]!, 1), hl7Field(a[1]!, 2)]),

@@ -16,7 +16,11 @@ describe('per calling AE settings', { skip }, () => {
   let bridge: RunningBridge;
   before(async () => {
     bridge = await startBridge(['--calling-ae-settings', JSON.stringify(settings)]);
-    const cyrillic = sample('orm-us-abdomen-utf8.hl7').toString('utf8').replace('MÜLLER^JÜRGEN', 'ИВАНОВ^ИВАН').replace(/1003/g, '1103').replace('MSG00003', 'MSG1103');
+    const cyrillic = sample('orm-us-abdomen-utf8.hl7')
+      .toString('utf8')
+      .replace('MÜLLER^JÜRGEN', 'ИВАНОВ^ИВАН')
+      .replace(/1003/g, '1103')
+      .replace('MSG00003', 'MSG1103');
     mllpSendFramed(bridge.mllpPort, [sample('orm-latin1.hl7'), sample('omi-o23-ct-chest-abdomen.hl7'), sample('orm-ct-head.hl7'), Buffer.from(cyrillic)]);
   });
   after(async () => {
@@ -24,7 +28,9 @@ describe('per calling AE settings', { skip }, () => {
   });
 
   it('answers OLD_CT in ISO_IR 100, names intact', () => {
-    const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID=PAT1004', 'PatientName', 'RequestedProcedureDescription'], { extra: ['-aet', 'OLD_CT'] });
+    const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID=PAT1004', 'PatientName', 'RequestedProcedureDescription'], {
+      extra: ['-aet', 'OLD_CT'],
+    });
     assert.equal(answers.length, 1);
     assert.equal(answers[0]!.values['(0010,0010)'], 'GONÇALVES^JOSÉ^ANDRÉ', 'decoded with the declared character set');
     // As sent: declared ISO_IR 100, one byte per character (Ç = 0xC7), not UTF-8.
@@ -46,8 +52,13 @@ describe('per calling AE settings', { skip }, () => {
   });
 
   it('a station with onlyOwnStation sees only the items scheduled for it', () => {
-    const own = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepID'], { extra: ['-aet', 'CT_SCANNER_1'] });
-    assert.deepEqual(own.answers.map((a) => a.values['(0010,0020)']), ['PAT1005', 'PAT1005']);
+    const own = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepID'], {
+      extra: ['-aet', 'CT_SCANNER_1'],
+    });
+    assert.deepEqual(
+      own.answers.map((a) => a.values['(0010,0020)']),
+      ['PAT1005', 'PAT1005'],
+    );
     const anyone = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID']);
     assert.equal(anyone.answers.length, 5);
   });

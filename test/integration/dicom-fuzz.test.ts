@@ -49,7 +49,7 @@ describe('DICOM fuzz: mutated and random PDUs against the running SCP', { skip: 
     let peakRss = residentMb(pid);
     const outcomes = { accepted: 0, rejected: 0, aborted: 0, dimseAnswered: 0, closedByScp: 0 };
     const started = Date.now();
-    for (let sent = 0; sent < SESSIONS; ) {
+    for (let sent = 0; sent < SESSIONS;) {
       const batch = Math.min(BATCH, SESSIONS - sent);
       const queue = Array.from({ length: batch }, () => mutator.steps(mutator.session()));
       await Promise.all(

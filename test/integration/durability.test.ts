@@ -30,7 +30,10 @@ describe('durability', { skip: skipWithout('mllp_send') }, () => {
     const results = await Promise.all(sends);
     await bridge.stop();
     const acknowledged = results.flatMap((r) => r.accepted);
-    assert.ok(acknowledged.length >= killAfter - CONNECTIONS && acknowledged.length < CONNECTIONS * PER_CONNECTION, `killed mid-burst: ${acknowledged.length} AA`);
+    assert.ok(
+      acknowledged.length >= killAfter - CONNECTIONS && acknowledged.length < CONNECTIONS * PER_CONNECTION,
+      `killed mid-burst: ${acknowledged.length} AA`,
+    );
     assert.equal(results.flatMap((r) => r.refused).length, 0, 'no order was refused');
 
     // Restart on the same database (SQLite recovers the WAL), then check the store itself.

@@ -43,14 +43,26 @@ describe("import of DCMTK's example worklists", { skip }, () => {
   });
 
   it('returns the stored values of one patient', () => {
-    const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID=HF', 'PatientName', 'AccessionNumber', 'ScheduledProcedureStepSequence[0].Modality']);
+    const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, [
+      'PatientID=HF',
+      'PatientName',
+      'AccessionNumber',
+      'ScheduledProcedureStepSequence[0].Modality',
+    ]);
     assert.equal(answers.length, 3);
     for (const a of answers) assert.equal(a.values['(0010,0010)'], 'HAYDN^FRANZ^JOSEPH');
     assert.deepEqual(answers.map((a) => a.values['(0040,0100)>(0008,0060)']).sort(), ['CR', 'CT', 'US']);
   });
 
   it('matches a date range and wildcard names', () => {
-    const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientName=MOZART*', 'AccessionNumber', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=19960101-19961231']);
-    assert.deepEqual(answers.map((a) => a.values['(0008,0050)']), ['00001']);
+    const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, [
+      'PatientName=MOZART*',
+      'AccessionNumber',
+      'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=19960101-19961231',
+    ]);
+    assert.deepEqual(
+      answers.map((a) => a.values['(0008,0050)']),
+      ['00001'],
+    );
   });
 });

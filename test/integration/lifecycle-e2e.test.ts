@@ -23,15 +23,26 @@ describe('order lifecycle end to end', { skip }, () => {
     await bridge?.stop();
   });
   const spsOf = (patientId: string, keys: string[] = []) =>
-    findscu(bridge.dicomPort, bridge.aeTitle, [`PatientID=${patientId}`, 'PatientName', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartTime', ...keys]).answers;
+    findscu(bridge.dicomPort, bridge.aeTitle, [
+      `PatientID=${patientId}`,
+      'PatientName',
+      'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartTime',
+      ...keys,
+    ]).answers;
 
   it('NW, XO (new time), duplicate resend, CA: the worklist follows', () => {
     assert.equal(mllpSend(bridge.mllpPort, join(samples, 'orm-mr-knee.hl7'))[0]![1], 'MSA|AA|MSG00002');
-    assert.deepEqual(spsOf('PAT1002').map((a) => a.values['(0040,0100)>(0040,0003)']), ['143000']);
+    assert.deepEqual(
+      spsOf('PAT1002').map((a) => a.values['(0040,0100)>(0040,0003)']),
+      ['143000'],
+    );
 
     const xo = mllpSend(bridge.mllpPort, join(samples, 'orm-xo-change.hl7'))[0]!;
     assert.equal(xo[1], 'MSA|AA|MSG00011');
-    assert.deepEqual(spsOf('PAT1002').map((a) => a.values['(0040,0100)>(0040,0003)']), ['160000']);
+    assert.deepEqual(
+      spsOf('PAT1002').map((a) => a.values['(0040,0100)>(0040,0003)']),
+      ['160000'],
+    );
 
     // The RIS retries after a timeout: same MSH-10, no second effect, the original ACK again.
     const again = mllpSend(bridge.mllpPort, join(samples, 'orm-xo-change.hl7'))[0]!;
@@ -58,12 +69,17 @@ describe('order lifecycle end to end', { skip }, () => {
 
   it('ADT^A08 updates the name on the open item; ADT^A40 moves it to the surviving patient', () => {
     assert.equal(mllpSend(bridge.mllpPort, join(samples, 'orm-ct-head.hl7'))[0]![1], 'MSA|AA|MSG00001');
-    const a08 = sample('adt-a08-update.hl7').replace(/PAT1002/g, 'PAT1001').replace('ROE-SMITH^JANE^ELIZABETH', 'DOE^JONATHAN');
+    const a08 = sample('adt-a08-update.hl7')
+      .replace(/PAT1002/g, 'PAT1001')
+      .replace('ROE-SMITH^JANE^ELIZABETH', 'DOE^JONATHAN');
     assert.equal(mllpSendText(bridge.mllpPort, a08)[0]![1], 'MSA|AA|MSG00017');
     assert.equal(spsOf('PAT1001')[0]?.values['(0010,0010)'], 'DOE^JONATHAN');
     assert.equal(mllpSend(bridge.mllpPort, join(samples, 'adt-a40-merge.hl7'))[0]![1], 'MSA|AA|MSG00018');
     assert.equal(spsOf('PAT1001').length, 0);
-    assert.deepEqual(spsOf('PAT2001').map((a) => a.values['(0010,0010)']), ['DOE^JOHNATHAN^Q']);
+    assert.deepEqual(
+      spsOf('PAT2001').map((a) => a.values['(0010,0010)']),
+      ['DOE^JOHNATHAN^Q'],
+    );
   });
 
   it('bad input never crashes the bridge nor touches stored data', async () => {
@@ -117,7 +133,10 @@ describe('order lifecycle end to end', { skip }, () => {
     });
     const all = await Promise.all(clients.map((c) => c.replies(25, 20000)));
     all.forEach((replies, k) => {
-      assert.deepEqual(replies.map((r) => msa(r)[1]), Array.from({ length: 25 }, (_, i) => `C${k}M${i}`));
+      assert.deepEqual(
+        replies.map((r) => msa(r)[1]),
+        Array.from({ length: 25 }, (_, i) => `C${k}M${i}`),
+      );
       assert.ok(replies.every((r) => msa(r)[0] === 'AA'));
     });
     clients.forEach((c) => c.close());

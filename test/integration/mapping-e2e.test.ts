@@ -76,13 +76,26 @@ describe('mapping reload on SIGHUP', { skip }, () => {
     const bridge = await startBridge(['--mapping', mapping], { dir });
     try {
       const send = (ctrl: string) =>
-        mllpSendFramed(bridge.mllpPort, [Buffer.from(readFileSync(join(samples, 'orm-mr-knee.hl7'), 'utf8').replace('MSG00002', ctrl).replace(/ACC1002/g, `ACC-${ctrl}`))])[0]![1];
-      const description = (ctrl: string) => findscu(bridge.dicomPort, bridge.aeTitle, [`AccessionNumber=ACC-${ctrl}`, 'RequestedProcedureDescription']).answers[0]?.values['(0032,1060)'];
+        mllpSendFramed(bridge.mllpPort, [
+          Buffer.from(
+            readFileSync(join(samples, 'orm-mr-knee.hl7'), 'utf8')
+              .replace('MSG00002', ctrl)
+              .replace(/ACC1002/g, `ACC-${ctrl}`),
+          ),
+        ])[0]![1];
+      const description = (ctrl: string) =>
+        findscu(bridge.dicomPort, bridge.aeTitle, [`AccessionNumber=ACC-${ctrl}`, 'RequestedProcedureDescription']).answers[0]?.values['(0032,1060)'];
 
       assert.equal(send('R1'), 'MSA|AA|R1');
       assert.equal(description('R1'), 'MR knee left');
 
-      writeFileSync(mapping, readFileSync(mapping, 'utf8').replace('RequestedProcedureDescription: { from: [OBR-4.2, OBR-4.1], invalid: [clean, truncate] }', 'RequestedProcedureDescription: { template: "RELOADED {OBR-4.1}" }'));
+      writeFileSync(
+        mapping,
+        readFileSync(mapping, 'utf8').replace(
+          'RequestedProcedureDescription: { from: [OBR-4.2, OBR-4.1], invalid: [clean, truncate] }',
+          'RequestedProcedureDescription: { template: "RELOADED {OBR-4.1}" }',
+        ),
+      );
       bridge.process.kill('SIGHUP');
       await waitFor(() => bridge.log().includes('mapping.reloaded'));
       assert.equal(send('R2'), 'MSA|AA|R2');

@@ -28,16 +28,33 @@ import { orthancAvailable, startOrthanc, startWlmscpfs, type WorklistServer } fr
 
 const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dcmdump', 'dump2dcm', 'wlmscpfs', 'python3');
 const samples = join(projectDir, 'samples');
-const SAMPLE_ORDERS = readdirSync(samples).filter((f) => /^(orm|omi|omg)-.*\.hl7$/.test(f)).sort();
+const SAMPLE_ORDERS = readdirSync(samples)
+  .filter((f) => /^(orm|omi|omg)-.*\.hl7$/.test(f))
+  .sort();
 
 /** Return keys asked in every comparison query (top level and inside the scheduled step). */
 const RETURN_KEYS = [
-  'SpecificCharacterSet', 'PatientName', 'PatientID', 'IssuerOfPatientID', 'PatientBirthDate', 'PatientSex', 'AccessionNumber', 'ReferringPhysicianName',
-  'StudyInstanceUID', 'RequestedProcedureID', 'RequestedProcedureDescription', 'RequestingPhysician', 'RequestedProcedurePriority',
-  'RequestedProcedureCodeSequence[0].CodeValue', 'RequestedProcedureCodeSequence[0].CodeMeaning',
-  'ScheduledProcedureStepSequence[0].Modality', 'ScheduledProcedureStepSequence[0].ScheduledStationAETitle',
-  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartTime',
-  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepID', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepDescription',
+  'SpecificCharacterSet',
+  'PatientName',
+  'PatientID',
+  'IssuerOfPatientID',
+  'PatientBirthDate',
+  'PatientSex',
+  'AccessionNumber',
+  'ReferringPhysicianName',
+  'StudyInstanceUID',
+  'RequestedProcedureID',
+  'RequestedProcedureDescription',
+  'RequestingPhysician',
+  'RequestedProcedurePriority',
+  'RequestedProcedureCodeSequence[0].CodeValue',
+  'RequestedProcedureCodeSequence[0].CodeMeaning',
+  'ScheduledProcedureStepSequence[0].Modality',
+  'ScheduledProcedureStepSequence[0].ScheduledStationAETitle',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartTime',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepID',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepDescription',
   'ScheduledProcedureStepSequence[0].ScheduledProtocolCodeSequence[0].CodeValue',
 ];
 
@@ -64,7 +81,11 @@ function keysFor(matching: string[]): string[] {
  * (dcmdump +U8 re-labels it); the meta group is findscu's own, written when it saved the answer.
  */
 function canonical(answer: DicomAnswer): string {
-  return JSON.stringify(Object.entries(answer.values).filter(([tag]) => tag !== '(0008,0005)' && !tag.startsWith('(0002,')).sort(([a], [b]) => a.localeCompare(b)));
+  return JSON.stringify(
+    Object.entries(answer.values)
+      .filter(([tag]) => tag !== '(0008,0005)' && !tag.startsWith('(0002,'))
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
 }
 
 function canonicalSet(answers: DicomAnswer[]): string[] {
@@ -105,7 +126,12 @@ async function mirrorSettled(args: string[]): Promise<string> {
   }
 }
 
-const ownFiles = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => /^mwl-bridge-\d+\.wl$/.test(f)).sort() : []);
+const ownFiles = (dir: string): string[] =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /^mwl-bridge-\d+\.wl$/.test(f))
+        .sort()
+    : [];
 
 describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
   let bridge: RunningBridge;
@@ -212,9 +238,17 @@ describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
 
   it('holds its writes while a reader holds the wlmscpfs read lock (fcntl F_RDLCK, as wlmscpfs takes it)', async () => {
     // python3's fcntl.lockf is fcntl(F_SETLKW) with F_RDLCK for LOCK_SH: the lock wlmscpfs takes per query.
-    const reader = spawn('python3', ['-c', 'import fcntl,sys\nf=open(sys.argv[1],"r")\nfcntl.lockf(f,fcntl.LOCK_SH)\nprint("locked",flush=True)\nsys.stdin.read()', join(areaDir, 'lockfile')], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const reader = spawn(
+      'python3',
+      [
+        '-c',
+        'import fcntl,sys\nf=open(sys.argv[1],"r")\nfcntl.lockf(f,fcntl.LOCK_SH)\nprint("locked",flush=True)\nsys.stdin.read()',
+        join(areaDir, 'lockfile'),
+      ],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     await new Promise<void>((resolve) => reader.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve()));
     const before = ownFiles(areaDir);
     const order = readFileSync(join(samples, 'orm-mr-knee.hl7'), 'utf8').replace(/1002/g, '8002').replace('MSG00002', 'MSGLOCK1');
@@ -337,7 +371,9 @@ describe('mirror after kill -9 in the middle of a burst', { skip }, () => {
         const stored = findscu(restarted.dicomPort, restarted.aeTitle, ['AccessionNumber']).answers.map((a) => a.values['(0008,0050)']);
         assert.ok(stored.length >= acknowledged.length, `${stored.length} items for ${acknowledged.length} acknowledged orders`);
         assert.equal(ownFiles(area).length, stored.length, 'one file per stored item');
-        t.diagnostic(`killed after ${killAfter} ACKs: ${acknowledged.length} acknowledged, ${filesAtKill} files at the kill, ${stored.length} items and files after restart`);
+        t.diagnostic(
+          `killed after ${killAfter} ACKs: ${acknowledged.length} acknowledged, ${filesAtKill} files at the kill, ${stored.length} items and files after restart`,
+        );
       } finally {
         await restarted.stop();
       }

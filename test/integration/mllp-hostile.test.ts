@@ -22,7 +22,9 @@ const skip = skipWithout('mllp_send');
 function storedNames(dbPath: string, patientId: string): string[] {
   const db = new Database(dbPath, { readonly: true });
   try {
-    return (db.prepare('SELECT patient_name FROM items WHERE patient_id = ? ORDER BY id').all(patientId) as { patient_name: string }[]).map((r) => r.patient_name);
+    return (db.prepare('SELECT patient_name FROM items WHERE patient_id = ? ORDER BY id').all(patientId) as { patient_name: string }[]).map(
+      (r) => r.patient_name,
+    );
   } finally {
     db.close();
   }
@@ -76,7 +78,10 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
       client.send(order({ controlId: 'AFTERACK', patientId: 'PATACK', accession: 'ACCACK' }));
       // Replies come in order: the first one answers the order, so none was sent for the ACK.
       const replies = await client.replies(1, 5000);
-      assert.deepEqual(replies.map((r) => msa(r)), [['AA', 'AFTERACK']]);
+      assert.deepEqual(
+        replies.map((r) => msa(r)),
+        [['AA', 'AFTERACK']],
+      );
       await new Promise((r) => setTimeout(r, 300));
       assert.equal((await client.replies(2, 10)).length, 1, 'nothing more');
     } finally {
@@ -91,7 +96,13 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
     const a = order({ controlId: 'REUSED1', patientId: 'PATREUSE-A', accession: 'ACCREUSE-A' });
     const b = order({ controlId: 'REUSED1', patientId: 'PATREUSE-B', accession: 'ACCREUSE-B', name: 'OTHER^PATIENT' });
     const acks = mllpSendText(bridge.mllpPort, [a, b].join('\r\n'));
-    assert.deepEqual(acks.map((ack) => msa(ack.join('\r'))), [['AA', 'REUSED1'], ['AA', 'REUSED1']]);
+    assert.deepEqual(
+      acks.map((ack) => msa(ack.join('\r'))),
+      [
+        ['AA', 'REUSED1'],
+        ['AA', 'REUSED1'],
+      ],
+    );
     assert.equal(countItems(bridge.dbPath, "patient_id = 'PATREUSE-A'"), 1);
     assert.equal(countItems(bridge.dbPath, "patient_id = 'PATREUSE-B'"), 1, 'the second order is on the worklist');
     await bridge.waitForLog(/WARN  hl7\.control_id_reused control_id=REUSED1 sender=RIS earlier_message=\d+ message=\d+/);
@@ -152,13 +163,31 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
 
   it('finding 15: UTF-8 bytes labelled 8859/1, 8859/15 or nothing are read as UTF-8 and logged; real Latin-1 stays Latin-1', async () => {
     const cases: [string, string, Buffer][] = [
-      ['8859/1', 'GONÇALVES^ANA', Buffer.from(order({ controlId: 'CS1', patientId: 'PATCS1', accession: 'ACCCS1', msh18: '8859/1', name: 'GONÇALVES^ANA' }), 'utf8')],
-      ['8859/15', 'MÜLLER^JÖRG', Buffer.from(order({ controlId: 'CS2', patientId: 'PATCS2', accession: 'ACCCS2', msh18: '8859/15', name: 'MÜLLER^JÖRG' }), 'utf8')],
+      [
+        '8859/1',
+        'GONÇALVES^ANA',
+        Buffer.from(order({ controlId: 'CS1', patientId: 'PATCS1', accession: 'ACCCS1', msh18: '8859/1', name: 'GONÇALVES^ANA' }), 'utf8'),
+      ],
+      [
+        '8859/15',
+        'MÜLLER^JÖRG',
+        Buffer.from(order({ controlId: 'CS2', patientId: 'PATCS2', accession: 'ACCCS2', msh18: '8859/15', name: 'MÜLLER^JÖRG' }), 'utf8'),
+      ],
       ['', 'ŁUKASZ^ŻÓŁW', Buffer.from(order({ controlId: 'CS3', patientId: 'PATCS3', accession: 'ACCCS3', name: 'ŁUKASZ^ŻÓŁW' }), 'utf8')],
-      ['8859/1 (real)', 'GONÇALVES^RUI', Buffer.from(order({ controlId: 'CS4', patientId: 'PATCS4', accession: 'ACCCS4', msh18: '8859/1', name: 'GONÇALVES^RUI' }), 'latin1')],
+      [
+        '8859/1 (real)',
+        'GONÇALVES^RUI',
+        Buffer.from(order({ controlId: 'CS4', patientId: 'PATCS4', accession: 'ACCCS4', msh18: '8859/1', name: 'GONÇALVES^RUI' }), 'latin1'),
+      ],
     ];
-    const acks = mllpSendFramed(bridge.mllpPort, cases.map(([, , bytes]) => bytes));
-    assert.deepEqual(acks.map((a) => msa(a.join('\r'))[0]), ['AA', 'AA', 'AA', 'AA']);
+    const acks = mllpSendFramed(
+      bridge.mllpPort,
+      cases.map(([, , bytes]) => bytes),
+    );
+    assert.deepEqual(
+      acks.map((a) => msa(a.join('\r'))[0]),
+      ['AA', 'AA', 'AA', 'AA'],
+    );
     for (const [i, [, name]] of cases.entries()) assert.deepEqual(storedNames(bridge.dbPath, `PATCS${i + 1}`), [name]);
     const log = await bridge.waitForLog(/hl7\.message_applied control_id=CS4 /);
     assert.match(log, /WARN  hl7\.charset_mismatch control_id=CS1 sender=RIS declared=8859\/1 read_as="UNICODE UTF-8"/);
@@ -179,28 +208,36 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
     assert.ok(!/[\x00-\x09\x0b-\x1f\x7f]/.test(log), 'no raw control character other than the line feeds between lines');
   });
 
-  it('finding 5: while a segment bomb (1 MB, 209,000 NTE segments) is answered AR, C-ECHO is answered at once', { skip: hasCommand('echoscu') ? false : 'needs echoscu (dcmtk)' }, async (t) => {
-    const client = await RawMllpClient.connect(bridge.mllpPort);
-    try {
-      client.send(order({ controlId: 'BOMB', patientId: 'PATBOMB', accession: 'ACCBOMB' }) + 'NTE|\r'.repeat(209000));
-      // An echo started right behind the bomb (before: it waited ~10 s for the parse).
-      const started = Date.now();
-      const echo = spawn('echoscu', ['-to', '20', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort)], { stdio: 'ignore' });
-      const code = await new Promise<number | null>((r) => echo.once('exit', r));
-      const echoMs = Date.now() - started;
-      t.diagnostic(`C-ECHO answered in ${echoMs} ms`);
-      assert.equal(code, 0);
-      assert.ok(echoMs < 2000, `C-ECHO took ${echoMs} ms`);
-      const [reply] = await client.replies(1, 20000);
-      assert.deepEqual(msa(reply!), ['AR', 'BOMB']);
-      assert.match(reply!, /more than 1000 segments \(hl7\.maxSegments\)/);
-    } finally {
-      client.close();
-    }
-  });
+  it(
+    'finding 5: while a segment bomb (1 MB, 209,000 NTE segments) is answered AR, C-ECHO is answered at once',
+    { skip: hasCommand('echoscu') ? false : 'needs echoscu (dcmtk)' },
+    async (t) => {
+      const client = await RawMllpClient.connect(bridge.mllpPort);
+      try {
+        client.send(order({ controlId: 'BOMB', patientId: 'PATBOMB', accession: 'ACCBOMB' }) + 'NTE|\r'.repeat(209000));
+        // An echo started right behind the bomb (before: it waited ~10 s for the parse).
+        const started = Date.now();
+        const echo = spawn('echoscu', ['-to', '20', '-aec', bridge.aeTitle, '127.0.0.1', String(bridge.dicomPort)], { stdio: 'ignore' });
+        const code = await new Promise<number | null>((r) => echo.once('exit', r));
+        const echoMs = Date.now() - started;
+        t.diagnostic(`C-ECHO answered in ${echoMs} ms`);
+        assert.equal(code, 0);
+        assert.ok(echoMs < 2000, `C-ECHO took ${echoMs} ms`);
+        const [reply] = await client.replies(1, 20000);
+        assert.deepEqual(msa(reply!), ['AR', 'BOMB']);
+        assert.match(reply!, /more than 1000 segments \(hl7\.maxSegments\)/);
+      } finally {
+        client.close();
+      }
+    },
+  );
 
   it('finding 6: giant frames pipelined without reading the ACKs do not grow the bridge (backpressure)', async (t) => {
-    const frame = Buffer.concat([Buffer.from([0x0b]), Buffer.from(order({ controlId: 'GIANT', patientId: 'PATGIANT', accession: 'ACCGIANT', extra: [`NTE|1||${'x'.repeat(900 * 1024)}`] })), Buffer.from([0x1c, 0x0d])]);
+    const frame = Buffer.concat([
+      Buffer.from([0x0b]),
+      Buffer.from(order({ controlId: 'GIANT', patientId: 'PATGIANT', accession: 'ACCGIANT', extra: [`NTE|1||${'x'.repeat(900 * 1024)}`] })),
+      Buffer.from([0x1c, 0x0d]),
+    ]);
     const pid = bridge.process.pid!;
     const before = rssKb(pid);
     let peak = before;
@@ -221,9 +258,14 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
       socket.destroy();
     }
     const grownMb = (peak - before) / 1024;
-    t.diagnostic(`bridge RSS ${(before / 1024).toFixed(0)} -> peak ${(peak / 1024).toFixed(0)} MB while ${written} frames of ${(frame.length / 1024).toFixed(0)} KiB were pushed`);
+    t.diagnostic(
+      `bridge RSS ${(before / 1024).toFixed(0)} -> peak ${(peak / 1024).toFixed(0)} MB while ${written} frames of ${(frame.length / 1024).toFixed(0)} KiB were pushed`,
+    );
     // Before: everything sent was read at once (1,000 such frames: RSS 118 -> 846 MB).
-    assert.ok(grownMb < 160 && written * frame.length > 300e6, `bridge RSS grew ${grownMb.toFixed(0)} MB while ${written} frames (${((written * frame.length) / 1e6).toFixed(0)} MB) were pushed`);
+    assert.ok(
+      grownMb < 160 && written * frame.length > 300e6,
+      `bridge RSS grew ${grownMb.toFixed(0)} MB while ${written} frames (${((written * frame.length) / 1e6).toFixed(0)} MB) were pushed`,
+    );
     await bridge.waitForLog(/mllp\.reading_paused /);
   });
 });
@@ -253,7 +295,11 @@ describe('hostile and broken senders: connections', { skip }, () => {
 
   it('finding 7: a sender of one byte every 100 ms is cut off by mllp.frameTimeoutSeconds; nothing of its frame is stored', async () => {
     const client = await RawMllpClient.connect(bridge.mllpPort);
-    const bytes = Buffer.concat([Buffer.from([0x0b]), Buffer.from(order({ controlId: 'SLOW1', patientId: 'PATSLOW', accession: 'ACCSLOW' })), Buffer.from([0x1c, 0x0d])]);
+    const bytes = Buffer.concat([
+      Buffer.from([0x0b]),
+      Buffer.from(order({ controlId: 'SLOW1', patientId: 'PATSLOW', accession: 'ACCSLOW' })),
+      Buffer.from([0x1c, 0x0d]),
+    ]);
     const started = Date.now();
     let sent = 0;
     try {
@@ -307,7 +353,9 @@ describe('hostile and broken senders: connections', { skip }, () => {
   });
 
   it('finding 15: with hl7.charsetMismatch reject, UTF-8 labelled 8859/1 is answered AR at MSH-18', () => {
-    const [ack] = mllpSendFramed(bridge.mllpPort, [Buffer.from(order({ controlId: 'CSREJ', patientId: 'PATCSREJ', accession: 'ACCCSREJ', msh18: '8859/1', name: 'GONÇALVES^ANA' }), 'utf8')]);
+    const [ack] = mllpSendFramed(bridge.mllpPort, [
+      Buffer.from(order({ controlId: 'CSREJ', patientId: 'PATCSREJ', accession: 'ACCCSREJ', msh18: '8859/1', name: 'GONÇALVES^ANA' }), 'utf8'),
+    ]);
     const text = ack!.join('\r');
     assert.equal(msa(text)[0], 'AR', text);
     assert.match(text, /labelled 8859\/1 but its bytes are UTF-8/);

@@ -56,7 +56,10 @@ describe('MLLP connection handling', { skip: skipWithout('mllp_send') }, () => {
     const port = await listener.start();
     try {
       const acks = await mllpSendTextAsync(port, twoMessages);
-      assert.deepEqual(acks.map((a) => a[1]), ['MSA|AA|MSG1', 'MSA|AA|MSG2']);
+      assert.deepEqual(
+        acks.map((a) => a[1]),
+        ['MSA|AA|MSG1', 'MSA|AA|MSG2'],
+      );
     } finally {
       await listener.stop();
     }

@@ -40,7 +40,9 @@ function create(status: string, studyInstanceUid: string): InstanceType<typeof N
       PerformedProcedureStepStartDate: '20261203',
       PerformedProcedureStepStartTime: '101500',
       Modality: 'MR',
-      ScheduledStepAttributesSequence: [{ AccessionNumber: 'ACC1002', ScheduledProcedureStepID: 'SPS1002', StudyInstanceUID: studyInstanceUid, RequestedProcedureID: 'RP1002' }],
+      ScheduledStepAttributesSequence: [
+        { AccessionNumber: 'ACC1002', ScheduledProcedureStepID: 'SPS1002', StudyInstanceUID: studyInstanceUid, RequestedProcedureID: 'RP1002' },
+      ],
     }),
   );
   return request;
@@ -123,8 +125,18 @@ describe('MPPS status messages to the RIS', { skip: skipWithout('mllp_send', 'fi
       assert.equal(await sendRequest(bridge.dicomPort, bridge.aeTitle, set('COMPLETED')), 0x0000);
       await bridge.waitForLog(/hl7\.outbound_sent(.|\n)*hl7\.outbound_sent/);
       assert.equal(received.length, 2);
-      const seg = (text: string, name: string) => text.split('\r').find((s) => s.startsWith(name + '|'))!.split('|');
-      assert.deepEqual(received.map((m) => [seg(m, 'ORC')[1], seg(m, 'ORC')[5]]), [['SC', 'IP'], ['SC', 'CM']]);
+      const seg = (text: string, name: string) =>
+        text
+          .split('\r')
+          .find((s) => s.startsWith(name + '|'))!
+          .split('|');
+      assert.deepEqual(
+        received.map((m) => [seg(m, 'ORC')[1], seg(m, 'ORC')[5]]),
+        [
+          ['SC', 'IP'],
+          ['SC', 'CM'],
+        ],
+      );
       const first = received[0]!;
       assert.equal(seg(first, 'MSH')[8], 'ORM^O01');
       assert.equal(seg(first, 'ORC')[2], 'PLC1002');

@@ -49,13 +49,33 @@ describe('SCP boundary: a throwing handler ends a request or an association, nev
       host: '127.0.0.1',
       port: 0,
       logger: createLogger({ level: 'debug', write: (line) => logLines.push(line) }),
-      policy: { aeTitle: 'BOUNDARY', checkCalledAeTitle: true, allowedCallingAeTitles: [], maxAssociations: 10, maxPduLength: 16384, maxMessageBytes: 1 << 20, acseTimeoutMs: 5000, dimseTimeoutMs: 5000 },
+      policy: {
+        aeTitle: 'BOUNDARY',
+        checkCalledAeTitle: true,
+        allowedCallingAeTitles: [],
+        maxAssociations: 10,
+        maxPduLength: 16384,
+        maxMessageBytes: 1 << 20,
+        acseTimeoutMs: 5000,
+        dimseTimeoutMs: 5000,
+      },
       find: () => {
         if (mode === 'throw') throw new Error('injected failure in the find handler');
-        if (mode === 'throw-later') return streamOf([() => [answer], () => { throw new Error('injected failure on the second page'); }]);
+        if (mode === 'throw-later')
+          return streamOf([
+            () => [answer],
+            () => {
+              throw new Error('injected failure on the second page');
+            },
+          ]);
         // An answer whose encoding throws.
         const bad = {} as DicomJson;
-        Object.defineProperty(bad, '00100020', { enumerable: true, get: () => { throw new Error('injected failure while encoding'); } });
+        Object.defineProperty(bad, '00100020', {
+          enumerable: true,
+          get: () => {
+            throw new Error('injected failure while encoding');
+          },
+        });
         return streamOf([() => [bad]]);
       },
       mpps: {
@@ -105,7 +125,10 @@ describe('SCP boundary: a throwing handler ends a request or an association, nev
     } finally {
       c.close();
     }
-    assert.ok(logLines.some((l) => /dicom\.association_failed remote=127\.0\.0\.1:\d+ calling=ENCODE called=BOUNDARY .*injected failure while encoding/.test(l)), logLines.join('\n'));
+    assert.ok(
+      logLines.some((l) => /dicom\.association_failed remote=127\.0\.0\.1:\d+ calling=ENCODE called=BOUNDARY .*injected failure while encoding/.test(l)),
+      logLines.join('\n'),
+    );
     assert.equal(await echoscuAsync(port, 'BOUNDARY'), 0);
   });
 

@@ -16,22 +16,56 @@ const samples = join(projectDir, 'samples');
 
 /** The return keys a real modality sends (40+ of them, several sequences with empty items). */
 const MODALITY_KEYS = [
-  'SpecificCharacterSet', 'AccessionNumber', 'ReferringPhysicianName', 'StudyDescription', 'AdmittingDiagnosesDescription',
-  'ReferencedStudySequence[0].ReferencedSOPClassUID', 'ReferencedStudySequence[0].ReferencedSOPInstanceUID',
-  'ReferencedPatientSequence[0].ReferencedSOPClassUID', 'ReferencedPatientSequence[0].ReferencedSOPInstanceUID',
-  'PatientName', 'PatientID', 'IssuerOfPatientID', 'PatientBirthDate', 'PatientSex', '(0010,1000)', 'PatientWeight', 'PatientSize',
-  'PatientAddress', 'MedicalAlerts', 'Allergies', 'PregnancyStatus', 'PatientComments', 'StudyInstanceUID', 'StudyID',
-  'RequestingPhysician', 'RequestedProcedureDescription', 'RequestedProcedureCodeSequence[0].CodeValue',
-  'RequestedProcedureCodeSequence[0].CodingSchemeDesignator', 'RequestedProcedureCodeSequence[0].CodeMeaning',
-  'AdmissionID', 'SpecialNeeds', 'CurrentPatientLocation', 'PatientState',
-  'ScheduledProcedureStepSequence[0].Modality', 'ScheduledProcedureStepSequence[0].RequestedContrastAgent',
-  'ScheduledProcedureStepSequence[0].ScheduledStationAETitle', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate',
-  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartTime', 'ScheduledProcedureStepSequence[0].ScheduledPerformingPhysicianName',
-  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepDescription', 'ScheduledProcedureStepSequence[0].ScheduledProtocolCodeSequence[0].CodeValue',
-  'ScheduledProcedureStepSequence[0].ScheduledProtocolCodeSequence[0].CodeMeaning', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepID',
-  'ScheduledProcedureStepSequence[0].ScheduledStationName', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepLocation',
-  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStatus', 'RequestedProcedureID', 'RequestedProcedurePriority',
-  'PatientTransportArrangements', 'ConfidentialityConstraintOnPatientDataDescription',
+  'SpecificCharacterSet',
+  'AccessionNumber',
+  'ReferringPhysicianName',
+  'StudyDescription',
+  'AdmittingDiagnosesDescription',
+  'ReferencedStudySequence[0].ReferencedSOPClassUID',
+  'ReferencedStudySequence[0].ReferencedSOPInstanceUID',
+  'ReferencedPatientSequence[0].ReferencedSOPClassUID',
+  'ReferencedPatientSequence[0].ReferencedSOPInstanceUID',
+  'PatientName',
+  'PatientID',
+  'IssuerOfPatientID',
+  'PatientBirthDate',
+  'PatientSex',
+  '(0010,1000)',
+  'PatientWeight',
+  'PatientSize',
+  'PatientAddress',
+  'MedicalAlerts',
+  'Allergies',
+  'PregnancyStatus',
+  'PatientComments',
+  'StudyInstanceUID',
+  'StudyID',
+  'RequestingPhysician',
+  'RequestedProcedureDescription',
+  'RequestedProcedureCodeSequence[0].CodeValue',
+  'RequestedProcedureCodeSequence[0].CodingSchemeDesignator',
+  'RequestedProcedureCodeSequence[0].CodeMeaning',
+  'AdmissionID',
+  'SpecialNeeds',
+  'CurrentPatientLocation',
+  'PatientState',
+  'ScheduledProcedureStepSequence[0].Modality',
+  'ScheduledProcedureStepSequence[0].RequestedContrastAgent',
+  'ScheduledProcedureStepSequence[0].ScheduledStationAETitle',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartTime',
+  'ScheduledProcedureStepSequence[0].ScheduledPerformingPhysicianName',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepDescription',
+  'ScheduledProcedureStepSequence[0].ScheduledProtocolCodeSequence[0].CodeValue',
+  'ScheduledProcedureStepSequence[0].ScheduledProtocolCodeSequence[0].CodeMeaning',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepID',
+  'ScheduledProcedureStepSequence[0].ScheduledStationName',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepLocation',
+  'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStatus',
+  'RequestedProcedureID',
+  'RequestedProcedurePriority',
+  'PatientTransportArrangements',
+  'ConfidentialityConstraintOnPatientDataDescription',
 ];
 
 describe('worklist SCP with modality-style queries', { skip }, () => {
@@ -39,14 +73,19 @@ describe('worklist SCP with modality-style queries', { skip }, () => {
   before(async () => {
     // A short ACSE timeout, so the broken peer below is dropped quickly.
     bridge = await startBridge(['--acse-timeout', '2']);
-    mllpSendFramed(bridge.mllpPort, ['orm-ct-head.hl7', 'orm-latin1.hl7', 'orm-us-abdomen-utf8.hl7'].map((f) => readFileSync(join(samples, f))));
+    mllpSendFramed(
+      bridge.mllpPort,
+      ['orm-ct-head.hl7', 'orm-latin1.hl7', 'orm-us-abdomen-utf8.hl7'].map((f) => readFileSync(join(samples, f))),
+    );
   });
   after(async () => {
     await bridge?.stop();
   });
 
   it('answers an Implicit VR Little Endian query', () => {
-    const { answers, status } = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID=PAT1001', 'PatientName', 'ScheduledProcedureStepSequence[0].Modality'], { extra: ['-xi'] });
+    const { answers, status } = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID=PAT1001', 'PatientName', 'ScheduledProcedureStepSequence[0].Modality'], {
+      extra: ['-xi'],
+    });
     assert.equal(status, 0);
     assert.equal(answers.length, 1);
     assert.equal(answers[0]!.values['(0040,0100)>(0008,0060)'], 'CT');
@@ -55,7 +94,15 @@ describe('worklist SCP with modality-style queries', { skip }, () => {
   it('answers 40+ empty return keys with every key present, nested sequences expanded', () => {
     assert.ok(MODALITY_KEYS.length >= 40);
     const { answers } = findscu(bridge.dicomPort, bridge.aeTitle, [...MODALITY_KEYS.filter((k) => k !== 'PatientID'), 'PatientID=PAT1001']);
-    assert.equal(answers.length, 1, bridge.log().split('\n').filter((l) => l.includes('dicom.find')).slice(-1)[0]);
+    assert.equal(
+      answers.length,
+      1,
+      bridge
+        .log()
+        .split('\n')
+        .filter((l) => l.includes('dicom.find'))
+        .slice(-1)[0],
+    );
     const v = answers[0]!.values;
     // requested, absent in the item: present and zero-length
     assert.equal(v['(0010,1040)'], '');
@@ -104,13 +151,14 @@ describe('worklist SCP with modality-style queries', { skip }, () => {
   });
 });
 
-
 describe('large answers and C-CANCEL', { skip }, () => {
   it('streams answers and stops when the modality cancels, answering Cancel', async (t) => {
     const bridge = await startBridge();
     try {
       const base = readFileSync(join(samples, 'orm-mr-knee.hl7'), 'utf8');
-      const orders = Array.from({ length: 1000 }, (_, i) => Buffer.from(base.replace('MSG00002', `BULK${i}`).replace(/1002/g, `8${String(i).padStart(4, '0')}`)));
+      const orders = Array.from({ length: 1000 }, (_, i) =>
+        Buffer.from(base.replace('MSG00002', `BULK${i}`).replace(/1002/g, `8${String(i).padStart(4, '0')}`)),
+      );
       mllpSendFramed(bridge.mllpPort, orders);
       const all = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID']);
       assert.equal(all.answers.length, 1000);
@@ -135,7 +183,10 @@ describe('large answers and C-CANCEL', { skip }, () => {
             '00100010': { vr: 'PN', Value: [{ Alphabetic: `LONG^ANSWER${i}` }] },
             '00100020': { vr: 'LO', Value: [`LA${i}`] },
             '00080050': { vr: 'SH', Value: [`ACC${i}`] },
-            '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400002': { vr: 'DA', Value: ['20261123'] }, '00400009': { vr: 'SH', Value: [`SPS${i}`] } }] },
+            '00400100': {
+              vr: 'SQ',
+              Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400002': { vr: 'DA', Value: ['20261123'] }, '00400009': { vr: 'SH', Value: [`SPS${i}`] } }],
+            },
           },
         });
       }
@@ -160,7 +211,9 @@ describe('large answers and C-CANCEL', { skip }, () => {
 /** findscu without blocking the event loop; counts the pending responses it printed. */
 function findscuAsync(port: number, aeTitle: string, keys: string[]): Promise<{ pending: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('findscu', ['-v', '-W', '-to', '60', '-aec', aeTitle, '127.0.0.1', String(port), ...keys.flatMap((k) => ['-k', k])], { env: { ...process.env, TCP_NODELAY: '1' } });
+    const child = spawn('findscu', ['-v', '-W', '-to', '60', '-aec', aeTitle, '127.0.0.1', String(port), ...keys.flatMap((k) => ['-k', k])], {
+      env: { ...process.env, TCP_NODELAY: '1' },
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));

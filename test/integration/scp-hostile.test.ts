@@ -43,7 +43,13 @@ function item(patientId: string, accession: string, extra: DicomJson = {}): Dico
     '00080050': text('SH', accession),
     '0020000D': text('UI', `1.2.826.0.1.3680043.10.543.${accession.replace(/\D/g, '') || '0'}`),
     '00401001': text('SH', `RP-${accession}`),
-    ...step({ '00080060': ['CS', 'CT'], '00400001': ['AE', 'CT1'], '00400002': ['DA', '20261203'], '00400009': ['SH', `SPS-${accession}`], '00400020': ['CS', 'SCHEDULED'] }),
+    ...step({
+      '00080060': ['CS', 'CT'],
+      '00400001': ['AE', 'CT1'],
+      '00400002': ['DA', '20261203'],
+      '00400009': ['SH', `SPS-${accession}`],
+      '00400020': ['CS', 'SCHEDULED'],
+    }),
     ...extra,
   };
 }
@@ -70,7 +76,10 @@ describe('SCP against broken and hostile peers (issue 15)', { skip }, () => {
     assert.equal(echoscu(bridge.dicomPort, aeTitle), 0, 'echoscu still answered');
     const { answers, status } = findscu(bridge.dicomPort, aeTitle, ['PatientID=HOSTILE1', 'AccessionNumber']);
     assert.equal(status, 0);
-    assert.deepEqual(answers.map((a) => a.values['(0008,0050)']), ['ACC-H1']);
+    assert.deepEqual(
+      answers.map((a) => a.values['(0008,0050)']),
+      ['ACC-H1'],
+    );
   };
 
   before(async () => {
@@ -236,7 +245,10 @@ describe('SCP against broken and hostile peers (issue 15)', { skip }, () => {
       '00400245': text('TM', '101500'),
       '00400252': text('CS', 'IN PROGRESS'),
       '00400253': text('SH', 'PPS-1'),
-      '00400270': { vr: 'SQ', Value: [{ '0020000D': text('UI', '1.2.826.0.1.3680043.10.543.2'), '00080050': text('SH', 'ACC-H2'), '00400009': text('SH', 'SPS-ACC-H2') }] },
+      '00400270': {
+        vr: 'SQ',
+        Value: [{ '0020000D': text('UI', '1.2.826.0.1.3680043.10.543.2'), '00080050': text('SH', 'ACC-H2'), '00400009': text('SH', 'SPS-ACC-H2') }],
+      },
       ...overrides,
     });
     let id = 0;
@@ -259,7 +271,7 @@ describe('SCP against broken and hostile peers (issue 15)', { skip }, () => {
     assert.equal(findscu(bridge.dicomPort, aeTitle, ['PatientID=HOSTILE2']).answers.length, 0);
   });
 
-  it('11: every response carries its request\'s Affected SOP Class (and Instance) UID, read from the wire', async () => {
+  it("11: every response carries its request's Affected SOP Class (and Instance) UID, read from the wire", async () => {
     const c = await associated();
     c.sendMessage(1, cFind(1), findIdentifier({ '00100020': text('LO', 'HOSTILE1') }));
     await c.finalResponse();
@@ -271,15 +283,31 @@ describe('SCP against broken and hostile peers (issue 15)', { skip }, () => {
     c.sendMessage(5, nSet(4, '1.2.3.11.1'), dataset({ '00400252': text('CS', 'COMPLETED') }));
     await c.finalResponse(from + 1);
     const byField = (field: number) => c.messages.filter((m) => m.commandField === field);
-    assert.deepEqual(byField(0x8020).map((m) => [m.status, m.affectedSopClassUid]), [
-      [0xff00, MWL_FIND],
-      [0x0000, MWL_FIND],
-    ]);
-    assert.deepEqual(byField(0x8030).map((m) => m.affectedSopClassUid), [VERIFICATION]);
-    assert.deepEqual(byField(0x8140).map((m) => m.affectedSopClassUid), [MPPS]);
-    assert.deepEqual(byField(0x8120).map((m) => m.affectedSopClassUid), [MPPS]);
+    assert.deepEqual(
+      byField(0x8020).map((m) => [m.status, m.affectedSopClassUid]),
+      [
+        [0xff00, MWL_FIND],
+        [0x0000, MWL_FIND],
+      ],
+    );
+    assert.deepEqual(
+      byField(0x8030).map((m) => m.affectedSopClassUid),
+      [VERIFICATION],
+    );
+    assert.deepEqual(
+      byField(0x8140).map((m) => m.affectedSopClassUid),
+      [MPPS],
+    );
+    assert.deepEqual(
+      byField(0x8120).map((m) => m.affectedSopClassUid),
+      [MPPS],
+    );
     // And the SOP instance: the one created, the one set.
-    const instance = (m: DimseMessage) => m.command.get('00001000')?.toString('latin1').replace(/[\0 ]+$/, '');
+    const instance = (m: DimseMessage) =>
+      m.command
+        .get('00001000')
+        ?.toString('latin1')
+        .replace(/[\0 ]+$/, '');
     assert.deepEqual([...byField(0x8140), ...byField(0x8120)].map(instance), ['1.2.3.11.1', '1.2.3.11.1']);
   });
 

@@ -62,10 +62,17 @@ describe('one owner of the database', { skip }, () => {
   it('finding 9: a second bridge on the same database exits non-zero, naming the process that owns it', async () => {
     const bridge = await startBridge();
     try {
-      const second = spawnSync(process.execPath, [cliPath, 'start', '--db', bridge.dbPath, '--mllp-port', '0', '--dicom-port', '0'], { cwd: projectDir, encoding: 'utf8', timeout: 20000 });
+      const second = spawnSync(process.execPath, [cliPath, 'start', '--db', bridge.dbPath, '--mllp-port', '0', '--dicom-port', '0'], {
+        cwd: projectDir,
+        encoding: 'utf8',
+        timeout: 20000,
+      });
       assert.notEqual(second.status, 0, 'the second bridge does not run');
       assert.equal(second.signal, null, 'it exited by itself (not killed at the timeout)');
-      assert.match(second.stderr, new RegExp(`STORE_IN_USE: the database .*worklist\\.db is in use by another mwl-bridge \\(process pid ${bridge.process.pid},`));
+      assert.match(
+        second.stderr,
+        new RegExp(`STORE_IN_USE: the database .*worklist\\.db is in use by another mwl-bridge \\(process pid ${bridge.process.pid},`),
+      );
       // The first one still serves.
       const [ack] = mllpSendText(bridge.mllpPort, order({ controlId: 'OWNER1', patientId: 'PATOWNER', accession: 'ACCOWNER' }));
       assert.deepEqual(msa(ack!.join('\r')), ['AA', 'OWNER1']);
@@ -179,7 +186,10 @@ describe('import twice', () => {
     writeWorklistFiles(wlDir, 1, 2);
     const r = runCli(['import', '--db', join(dir, 'worklist.db'), wlDir]);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /FAILED .*bad\.wl: ITEM_INVALID at \(0040,0002\) ScheduledProcedureStepStartDate: ScheduledProcedureStepSequence\[1\]\.ScheduledProcedureStepStartDate "2013-08-" is not a valid DA/);
+    assert.match(
+      r.stderr,
+      /FAILED .*bad\.wl: ITEM_INVALID at \(0040,0002\) ScheduledProcedureStepStartDate: ScheduledProcedureStepSequence\[1\]\.ScheduledProcedureStepStartDate "2013-08-" is not a valid DA/,
+    );
     assert.match(r.stdout, /imported 1 item\(s\)/);
     rmSync(dir, { recursive: true, force: true });
   });

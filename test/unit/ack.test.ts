@@ -31,7 +31,12 @@ describe('buildAck', () => {
   });
 
   it('writes ERR-1 for v2.3.1 receivers and ERR-2/3/4/8 for v2.5+', () => {
-    const error = { condition: Hl7ErrorCondition.requiredFieldMissing, location: 'PID-3.1', message: 'PatientID | missing', detail: 'CODE at PID-3.1: PatientID | missing' };
+    const error = {
+      condition: Hl7ErrorCondition.requiredFieldMissing,
+      location: 'PID-3.1',
+      message: 'PatientID | missing',
+      detail: 'CODE at PID-3.1: PatientID | missing',
+    };
     const old = buildAck(source, 'AE', error, { bridgeApplication: 'X', now }).split('\r');
     assert.equal(old[1], 'MSA|AE|C42|PatientID \\F\\ missing');
     assert.equal(old[2], 'ERR|PID^1^3^101&Required field missing&HL70357');
@@ -50,7 +55,12 @@ describe('buildAck', () => {
 
   it('escapes every control character, so no ACK field carries a raw VT, FS or CR (issue 16, finding 4)', () => {
     const hostile = `C\x0b4\x1c\r\n\x1b\x00\x7f\u0085`;
-    const ack = buildAck({ ...source, controlId: hostile, sendingApplication: hostile, triggerEvent: '\x0b' }, 'AR', { condition: Hl7ErrorCondition.segmentSequenceError, message: hostile }, { bridgeApplication: 'X', now });
+    const ack = buildAck(
+      { ...source, controlId: hostile, sendingApplication: hostile, triggerEvent: '\x0b' },
+      'AR',
+      { condition: Hl7ErrorCondition.segmentSequenceError, message: hostile },
+      { bridgeApplication: 'X', now },
+    );
     const segments = ack.split('\r').filter(Boolean);
     assert.equal(segments.length, 3, 'MSH, MSA, ERR and nothing else');
     assert.ok(!/[\x00-\x0c\x0e-\x1f\x7f-\x9f]/.test(ack), JSON.stringify(ack));
@@ -58,7 +68,9 @@ describe('buildAck', () => {
   });
 
   it('never cuts an escape sequence when shortening MSA-3', () => {
-    const msa = buildAck(source, 'AE', { condition: Hl7ErrorCondition.dataTypeError, message: 'x'.repeat(78) + '|||' }, { bridgeApplication: 'X', now }).split('\r')[1]!;
+    const msa = buildAck(source, 'AE', { condition: Hl7ErrorCondition.dataTypeError, message: 'x'.repeat(78) + '|||' }, { bridgeApplication: 'X', now }).split(
+      '\r',
+    )[1]!;
     assert.match(msa, /^MSA\|AE\|C42\|x{78}\\F\\\\F\\$/);
   });
 });

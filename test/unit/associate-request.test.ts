@@ -16,10 +16,13 @@ describe('checkAssociateRequest (PS3.8 9.3.2)', () => {
     assert.equal(check.request.calledAeTitle, 'MWL_BRIDGE');
     assert.equal(check.request.callingAeTitle, 'CT1');
     assert.equal(check.request.maxPduLength, 32768);
-    assert.deepEqual(check.request.contexts.map((c) => [c.id, c.abstractSyntax]), [
-      [1, MWL_FIND],
-      [3, VERIFICATION],
-    ]);
+    assert.deepEqual(
+      check.request.contexts.map((c) => [c.id, c.abstractSyntax]),
+      [
+        [1, MWL_FIND],
+        [3, VERIFICATION],
+      ],
+    );
     assert.equal(check.request.implementationVersionName, 'WIRE_TEST');
   });
 
@@ -40,7 +43,10 @@ describe('checkAssociateRequest (PS3.8 9.3.2)', () => {
     assert.ok(check.ok);
     assert.notDeepEqual(check.canonical, original);
     assert.equal(check.canonical.length, original.length);
-    assert.deepEqual(check.request.contexts.map((c) => c.id), [1, 3, 5]);
+    assert.deepEqual(
+      check.request.contexts.map((c) => c.id),
+      [1, 3, 5],
+    );
     // (test/unit/dimse-shim.test.ts shows dcmjs-dimse reading the sorted request with every ID kept.)
     const again = checkAssociateRequest(check.canonical);
     assert.ok(again.ok);
@@ -73,12 +79,21 @@ describe('checkAssociateRequest (PS3.8 9.3.2)', () => {
   });
 
   it('checks the user information sub-items dcmjs-dimse reads by their inner lengths', () => {
-    const role = (uid: string, declared = uid.length) => userItem(0x54, Buffer.concat([Buffer.from([declared >> 8, declared & 0xff]), Buffer.from(uid), Buffer.from([1, 0])]));
+    const role = (uid: string, declared = uid.length) =>
+      userItem(0x54, Buffer.concat([Buffer.from([declared >> 8, declared & 0xff]), Buffer.from(uid), Buffer.from([1, 0])]));
     assert.ok(checkAssociateRequest(request([ctx(1)], { userItems: [role(MWL_FIND)] })).ok);
     const badRole = checkAssociateRequest(request([ctx(1)], { userItems: [role(MWL_FIND, 20294)] }));
     assert.ok(!badRole.ok && /role selection sub-item/.test(badRole.why));
     const identity = (primary: number, secondary: number, declaredPrimary = primary) =>
-      userItem(0x58, Buffer.concat([Buffer.from([1, 0, declaredPrimary >> 8, declaredPrimary & 0xff]), Buffer.alloc(primary, 0x41), Buffer.from([secondary >> 8, secondary & 0xff]), Buffer.alloc(secondary, 0x42)]));
+      userItem(
+        0x58,
+        Buffer.concat([
+          Buffer.from([1, 0, declaredPrimary >> 8, declaredPrimary & 0xff]),
+          Buffer.alloc(primary, 0x41),
+          Buffer.from([secondary >> 8, secondary & 0xff]),
+          Buffer.alloc(secondary, 0x42),
+        ]),
+      );
     assert.ok(checkAssociateRequest(request([ctx(1)], { userItems: [identity(5, 3)] })).ok);
     const badIdentity = checkAssociateRequest(request([ctx(1)], { userItems: [identity(5, 3, 60)] }));
     assert.ok(!badIdentity.ok && /user identity sub-item/.test(badIdentity.why));
@@ -117,13 +132,20 @@ describe('decideAssociation', () => {
   };
 
   it('accepts supported contexts with Explicit VR first, rejects the others one by one', () => {
-    const decision = decideAssociation(read([ctx(1), ctx(3, '1.2.840.10008.5.1.4.1.2.2.1'), { id: 5, abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2.4.50'] }]), policy, { openAssociations: 0, supportedSopClasses: supported });
+    const decision = decideAssociation(
+      read([ctx(1), ctx(3, '1.2.840.10008.5.1.4.1.2.2.1'), { id: 5, abstractSyntax: VERIFICATION, transferSyntaxes: ['1.2.840.10008.1.2.4.50'] }]),
+      policy,
+      { openAssociations: 0, supportedSopClasses: supported },
+    );
     assert.ok(decision.accept);
-    assert.deepEqual(decision.contexts.map((c) => [c.id, c.result, c.transferSyntax]), [
-      [1, ContextResult.Acceptance, EXPLICIT_LE],
-      [3, ContextResult.AbstractSyntaxNotSupported, undefined],
-      [5, ContextResult.TransferSyntaxesNotSupported, undefined],
-    ]);
+    assert.deepEqual(
+      decision.contexts.map((c) => [c.id, c.result, c.transferSyntax]),
+      [
+        [1, ContextResult.Acceptance, EXPLICIT_LE],
+        [3, ContextResult.AbstractSyntaxNotSupported, undefined],
+        [5, ContextResult.TransferSyntaxesNotSupported, undefined],
+      ],
+    );
   });
 
   it('rejects by called AE, calling AE allowlist and the association limit', () => {

@@ -31,7 +31,8 @@ describe('BackgroundCheckpointer', () => {
     const checkpointer = BackgroundCheckpointer.start(store.path, { intervalMs: 20, onError: (m) => errors.push(m), onReport: (r) => reports.push(r) });
     const dbBytes = statSync(store.path).size;
     // Far below wal_autocheckpoint (10,000 pages): the commits do not checkpoint themselves.
-    for (let g = 0; g < 10; g++) await Promise.all(Array.from({ length: 20 }, (_, i) => store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: item(g * 20 + i) }))));
+    for (let g = 0; g < 10; g++)
+      await Promise.all(Array.from({ length: 20 }, (_, i) => store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: item(g * 20 + i) }))));
     // The value index of these orders is written in a batch after a pause; written now, it cannot
     // land in the WAL between the full checkpoint and the commit below (seen on a loaded machine: 131, then 84 frames).
     while (store.valueIndex.indexPending() > 0);
@@ -56,7 +57,10 @@ describe('BackgroundCheckpointer', () => {
 
   it('reports a database it cannot open once, and still stops', async () => {
     const errors: string[] = [];
-    const checkpointer = BackgroundCheckpointer.start(join(mkdtempSync(join(tmpdir(), 'mwl-ckpt-')), 'missing.db'), { intervalMs: 10, onError: (m) => errors.push(m) });
+    const checkpointer = BackgroundCheckpointer.start(join(mkdtempSync(join(tmpdir(), 'mwl-ckpt-')), 'missing.db'), {
+      intervalMs: 10,
+      onError: (m) => errors.push(m),
+    });
     await until('an error', () => (errors.length ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(errors.length, 1, errors.join(' | '));

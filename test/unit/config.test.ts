@@ -28,7 +28,12 @@ describe('configuration', () => {
   it('gives real booleans, numbers, lists, maps and host:port values, and "off" for a listener', () => {
     const c = loadConfig({
       env: { MWL_BRIDGE_DICOM_CHECK_CALLED_AE_TITLE: 'no', MWL_BRIDGE_MPPS_HL7_DESTINATION: 'ris.example:2576' },
-      flags: { 'dicom.allowedCallingAeTitles': 'CT1, MR1', 'dicom.callingAeSettings': '{"CT1": {"onlyOwnStation": true, "maxAnswers": 5}}', 'mllp.port': 'off', 'dicom.port': '0' },
+      flags: {
+        'dicom.allowedCallingAeTitles': 'CT1, MR1',
+        'dicom.callingAeSettings': '{"CT1": {"onlyOwnStation": true, "maxAnswers": 5}}',
+        'mllp.port': 'off',
+        'dicom.port': '0',
+      },
     });
     assert.equal(c['dicom.checkCalledAeTitle'], false);
     assert.equal(c['worklist.showClosedItems'], false);

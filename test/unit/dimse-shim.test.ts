@@ -23,7 +23,20 @@ import {
 } from '../../src/dicom/dimse-shim.js';
 import { PduFramer, type UpperLayerState } from '../../src/dicom/pdu.js';
 import { checkAssociateRequest } from '../../src/dicom/associate-request.js';
-import { EXPLICIT_LE, IMPLICIT_LE, MWL_FIND, VERIFICATION, WireClient, announcedMaxPduLength, acceptedContexts, cCancel, cEcho, cFind, commandSet, dataset } from '../helpers/dicom-wire.js';
+import {
+  EXPLICIT_LE,
+  IMPLICIT_LE,
+  MWL_FIND,
+  VERIFICATION,
+  WireClient,
+  announcedMaxPduLength,
+  acceptedContexts,
+  cCancel,
+  cEcho,
+  cFind,
+  commandSet,
+  dataset,
+} from '../helpers/dicom-wire.js';
 
 class TestSession extends HookedScp {
   readonly unserved: string[] = [];
@@ -132,7 +145,10 @@ describe('dcmjs-dimse 0.3.3 under the shim', () => {
       assert.ok(client.messages.some((m) => m.status === 0xff00 && m.contextId === 1));
 
       // A command the SCP does not serve reaches the hook, not the library's silent default.
-      client.sendMessage(1, commandSet({ '00000100': { vr: 'US', value: 0x0001 }, '00000110': { vr: 'US', value: 9 }, '00000800': { vr: 'US', value: 0x0101 } }));
+      client.sendMessage(
+        1,
+        commandSet({ '00000100': { vr: 'US', value: 0x0001 }, '00000110': { vr: 'US', value: 9 }, '00000800': { vr: 'US', value: 0x0101 } }),
+      );
       await client.waitFor(() => session.unserved.length > 0, 3000);
       assert.deepEqual(session.unserved, ['DIMSE command 0x0001']);
     } finally {

@@ -49,7 +49,8 @@ function mutate(input: Buffer, next: () => number): Buffer {
       case 4: // insert a segment-ish token
         bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(SEGMENTS[pick(SEGMENTS.length)]!, 'latin1'), bytes.subarray(at)]);
         break;
-      case 5: { // duplicate a span
+      case 5: {
+        // duplicate a span
         const len = pick(60);
         bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at, at + len), bytes.subarray(at)]);
         break;
@@ -69,7 +70,8 @@ describe('fuzz: HL7 decoding and mapping', () => {
     const next = rng(20261123);
     const counts = { mapped: 0, rejected: 0 };
     for (let i = 0; i < CASES; i++) {
-      const input = i % 10 === 0 ? Buffer.from(Array.from({ length: Math.floor(next() * 300) }, () => Math.floor(next() * 256))) : mutate(seeds[i % seeds.length]!, next);
+      const input =
+        i % 10 === 0 ? Buffer.from(Array.from({ length: Math.floor(next() * 300) }, () => Math.floor(next() * 256))) : mutate(seeds[i % seeds.length]!, next);
       try {
         const { message } = decodeHl7Message(input);
         if (!messageHeader(message).controlId) throw new BridgeError('HL7_REQUIRED_FIELD_MISSING', 'no MSH-10');

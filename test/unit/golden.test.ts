@@ -39,7 +39,9 @@ function mapSample(file: string): unknown {
   }
 }
 
-const samples = readdirSync(samplesDir).filter((f) => f.endsWith('.hl7')).sort();
+const samples = readdirSync(samplesDir)
+  .filter((f) => f.endsWith('.hl7'))
+  .sort();
 
 describe('golden: samples map to their expected items', () => {
   it('has at least 12 samples, each with an expected result', () => {

@@ -32,7 +32,10 @@ describe('character set labels checked against the bytes', () => {
       const read = decodeBytes(utf8Name, charset!, 'utf8', label);
       assert.equal(read.text, 'GONÇALVES');
       assert.deepEqual(read.mismatch, { declared: label });
-      assert.throws(() => decodeBytes(utf8Name, charset!, 'reject', label), (e: unknown) => e instanceof BridgeError && e.code === 'HL7_DECODE' && e.location === 'MSH-18');
+      assert.throws(
+        () => decodeBytes(utf8Name, charset!, 'reject', label),
+        (e: unknown) => e instanceof BridgeError && e.code === 'HL7_DECODE' && e.location === 'MSH-18',
+      );
     });
   }
 
@@ -72,7 +75,12 @@ describe('message size limits', () => {
 
   it('a message over a limit is answered AR with ERR 207 by the pipeline, never parsed', () => {
     const mappings = loadShippedMappings();
-    const r = runOrderPipeline(Buffer.from(order({ controlId: 'BIG' }) + 'NTE|\r'.repeat(2000)), { mappings: () => mappings, uidRoot: '2.25', bridgeApplication: 'X', limits: { maxSegments: 1000, maxFieldsPerSegment: 500 } });
+    const r = runOrderPipeline(Buffer.from(order({ controlId: 'BIG' }) + 'NTE|\r'.repeat(2000)), {
+      mappings: () => mappings,
+      uidRoot: '2.25',
+      bridgeApplication: 'X',
+      limits: { maxSegments: 1000, maxFieldsPerSegment: 500 },
+    });
     assert.ok(!r.ok);
     assert.equal(r.error.code, 'HL7_LIMIT_EXCEEDED');
     assert.equal(r.header.controlId, 'BIG');
@@ -97,7 +105,18 @@ describe('mapped values against their VR', () => {
   };
   function messageHeaderOf(text: string) {
     const f = text.split('\r')[0]!.split('|');
-    return { sendingApplication: f[2]!, sendingFacility: f[3]!, receivingApplication: f[4]!, receivingFacility: f[5]!, controlId: f[9]!, messageCode: 'ORM', triggerEvent: 'O01', messageStructure: '', processingId: 'P', version: '2.3.1' };
+    return {
+      sendingApplication: f[2]!,
+      sendingFacility: f[3]!,
+      receivingApplication: f[4]!,
+      receivingFacility: f[5]!,
+      controlId: f[9]!,
+      messageCode: 'ORM',
+      triggerEvent: 'O01',
+      messageStructure: '',
+      processingId: 'P',
+      version: '2.3.1',
+    };
   }
 
   it('an unreadable date is kept as sent and refused, naming field, value and rule (it used to be cut to "2013-08-")', () => {
@@ -123,7 +142,10 @@ describe('mapped values against their VR', () => {
       'policies.yaml',
     );
     const set = new MappingSet([mapping]);
-    const text = order({ name: 'DOE\\.br\\JOHN', accession: 'A'.repeat(20), extra: ['ZDS|1.2.03'] }).replace('MR knee left', `MR knee ${'x'.repeat(70)}\\X0D0A\\`);
+    const text = order({ name: 'DOE\\.br\\JOHN', accession: 'A'.repeat(20), extra: ['ZDS|1.2.03'] }).replace(
+      'MR knee left',
+      `MR knee ${'x'.repeat(70)}\\X0D0A\\`,
+    );
     const message = parseHl7Text(text);
     const p = evaluateMapping(set.select(messageHeaderOf(text)), message, { uidRoot: '2.25' }).procedures[0]!;
     assert.equal(p.valueProblem, undefined);
@@ -131,13 +153,16 @@ describe('mapped values against their VR', () => {
     assert.equal(firstString(p.item, Tags.AccessionNumber), 'A'.repeat(16));
     assert.equal(firstString(p.item, '00321060')!.length, 64);
     assert.equal(p.item[Tags.StudyInstanceUID], undefined);
-    assert.deepEqual(p.adjustments.map((a) => [a.attribute, a.action]), [
-      ['PatientName', 'cleaned'],
-      ['AccessionNumber', 'truncated'],
-      ['RequestedProcedureDescription', 'cleaned'],
-      ['RequestedProcedureDescription', 'truncated'],
-      ['StudyInstanceUID', 'omitted'],
-    ]);
+    assert.deepEqual(
+      p.adjustments.map((a) => [a.attribute, a.action]),
+      [
+        ['PatientName', 'cleaned'],
+        ['AccessionNumber', 'truncated'],
+        ['RequestedProcedureDescription', 'cleaned'],
+        ['RequestedProcedureDescription', 'truncated'],
+        ['StudyInstanceUID', 'omitted'],
+      ],
+    );
   });
 
   it('a constant value in a mapping is checked when the mapping is loaded', () => {
@@ -151,7 +176,11 @@ describe('mapped values against their VR', () => {
 describe('escape sequences', () => {
   it('a hex escape that is not valid in the message character set is refused at its field, not stored as U+FFFD', () => {
     const mappings = loadShippedMappings();
-    const r = runOrderPipeline(Buffer.from(order({ msh18: 'UNICODE UTF-8', name: 'DOE\\XC3\\^JOHN' })), { mappings: () => mappings, uidRoot: '2.25', bridgeApplication: 'X' });
+    const r = runOrderPipeline(Buffer.from(order({ msh18: 'UNICODE UTF-8', name: 'DOE\\XC3\\^JOHN' })), {
+      mappings: () => mappings,
+      uidRoot: '2.25',
+      bridgeApplication: 'X',
+    });
     assert.ok(!r.ok);
     assert.equal(r.error.code, 'HL7_DECODE');
     assert.match(r.error.message, /the escape \\XC3\\ is not valid utf-8/);

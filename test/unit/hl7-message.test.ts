@@ -10,7 +10,11 @@ describe('decodeHl7Message', () => {
   it('accepts CR, LF and CRLF segment separators alike', () => {
     for (const sep of ['\r', '\n', '\r\n']) {
       const { message } = decodeHl7Message(Buffer.from([msh(), 'PID|1||P1', 'ORC|NW'].join(sep) + sep));
-      assert.deepEqual(message.segments.map((s) => s.name), ['MSH', 'PID', 'ORC'], JSON.stringify(sep));
+      assert.deepEqual(
+        message.segments.map((s) => s.name),
+        ['MSH', 'PID', 'ORC'],
+        JSON.stringify(sep),
+      );
     }
   });
 

@@ -46,7 +46,8 @@ function setup(opts: { unknownOrder?: UnknownOrderPolicy; showClosedItems?: bool
     });
   const find = (keys: Record<string, { vr: string; Value?: unknown[] }>) =>
     findWorklistItems(store, keys as never, { personNameCaseInsensitive: true }).answers;
-  const byPatient = (id: string) => find({ [Tags.PatientID]: { vr: 'LO', Value: [id] }, [Tags.PatientName]: { vr: 'PN' }, [Tags.ScheduledProcedureStepSequence]: { vr: 'SQ', Value: [{}] } });
+  const byPatient = (id: string) =>
+    find({ [Tags.PatientID]: { vr: 'LO', Value: [id] }, [Tags.PatientName]: { vr: 'PN' }, [Tags.ScheduledProcedureStepSequence]: { vr: 'SQ', Value: [{}] } });
   return { store, orders, send, byPatient };
 }
 
@@ -107,8 +108,14 @@ describe('order lifecycle', () => {
 
   it('an XO or CA for an unknown order is refused with ERR 204 at ORC-2, or ignored/applied as configured', () => {
     const strict = setup();
-    assert.throws(() => strict.send(sample('orm-ca-cancel.hl7')), (e: unknown) => e instanceof BridgeError && e.code === 'HL7_UNKNOWN_ORDER' && e.location === 'ORC-2' && /placer order number PLC1001/.test(e.message));
-    assert.throws(() => strict.send(sample('orm-xo-change.hl7')), (e: unknown) => e instanceof BridgeError && e.code === 'HL7_UNKNOWN_ORDER');
+    assert.throws(
+      () => strict.send(sample('orm-ca-cancel.hl7')),
+      (e: unknown) => e instanceof BridgeError && e.code === 'HL7_UNKNOWN_ORDER' && e.location === 'ORC-2' && /placer order number PLC1001/.test(e.message),
+    );
+    assert.throws(
+      () => strict.send(sample('orm-xo-change.hl7')),
+      (e: unknown) => e instanceof BridgeError && e.code === 'HL7_UNKNOWN_ORDER',
+    );
     const lenient = setup({ unknownOrder: 'apply' });
     assert.deepEqual(lenient.send(sample('orm-ca-cancel.hl7')).actions, ['ignored']);
     assert.deepEqual(lenient.send(sample('orm-xo-change.hl7')).actions, ['created']);
@@ -125,7 +132,10 @@ describe('order lifecycle', () => {
     assert.deepEqual(again.itemIds, first.itemIds);
     assert.equal(store.items.count(), 1);
     assert.equal(byPatient('PAT1002').length, 1);
-    assert.deepEqual(store.messages.list({}).map((m) => m.outcome), ['duplicate', 'stored']);
+    assert.deepEqual(
+      store.messages.list({}).map((m) => m.outcome),
+      ['duplicate', 'stored'],
+    );
   });
 
   it('a message logged before content hashes existed is still recognised when resent with the same bytes', () => {
@@ -142,14 +152,21 @@ describe('order lifecycle', () => {
   it('another order with a control id already used is stored, and the reuse is reported', () => {
     const { send, store, byPatient } = setup();
     const first = send(sample('orm-mr-knee.hl7'));
-    const other = sample('orm-mr-knee.hl7').replace(/PAT1002/g, 'PAT7777').replace(/ACC1002/g, 'ACC7777').replace(/PLC1002/g, 'PLC7777').replace(/FIL1002/g, 'FIL7777');
+    const other = sample('orm-mr-knee.hl7')
+      .replace(/PAT1002/g, 'PAT7777')
+      .replace(/ACC1002/g, 'ACC7777')
+      .replace(/PLC1002/g, 'PLC7777')
+      .replace(/FIL1002/g, 'FIL7777');
     const second = send(other);
     assert.equal(second.duplicate, false);
     assert.deepEqual(second.actions, ['created']);
     assert.equal(second.controlIdReusedFrom, first.messageId);
     assert.equal(store.items.count(), 2);
     assert.equal(byPatient('PAT7777').length, 1);
-    assert.deepEqual(store.messages.list({}).map((m) => m.outcome), ['stored', 'stored']);
+    assert.deepEqual(
+      store.messages.list({}).map((m) => m.outcome),
+      ['stored', 'stored'],
+    );
   });
 
   it('OMI with two IPC: two items; a CA cancels both', () => {
@@ -168,7 +185,9 @@ describe('order lifecycle', () => {
     send(sample('orm-mr-knee.hl7'));
     assert.deepEqual(send(sample('adt-a08-update.hl7')).actions, ['demographics']);
     assert.equal(firstString(byPatient('PAT1002')[0]!, Tags.PatientName), 'ROE-SMITH^JANE^ELIZABETH');
-    const other = sample('adt-a08-update.hl7').replace(/PAT1002/g, 'NOBODY').replace('MSG00017', 'X17');
+    const other = sample('adt-a08-update.hl7')
+      .replace(/PAT1002/g, 'NOBODY')
+      .replace('MSG00017', 'X17');
     const r = send(other);
     assert.deepEqual(r.actions, ['ignored']);
   });
@@ -185,7 +204,10 @@ describe('order lifecycle', () => {
 
   it('an NW lacking a type-1 attribute is refused', () => {
     const { send } = setup();
-    assert.throws(() => send(sample('orm-missing-patient-id.hl7')), (e: unknown) => e instanceof BridgeError && e.location === 'PID-3[5=MR].1');
+    assert.throws(
+      () => send(sample('orm-missing-patient-id.hl7')),
+      (e: unknown) => e instanceof BridgeError && e.location === 'PID-3[5=MR].1',
+    );
   });
 });
 

@@ -19,7 +19,10 @@ describe('log escaping', () => {
   const controls = [
     ...Array.from({ length: 0x20 }, (_, i) => String.fromCharCode(i)),
     ...Array.from({ length: 0x21 }, (_, i) => String.fromCharCode(0x7f + i)),
-    '\u2028', '\u2029', '\u202e', '\u2066',
+    '\u2028',
+    '\u2029',
+    '\u202e',
+    '\u2066',
   ];
 
   for (const format of ['text', 'json'] as const) {

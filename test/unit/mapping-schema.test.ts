@@ -14,7 +14,9 @@ const dir = join(import.meta.dirname, '..', '..', 'mappings');
 const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(dir, 'mapping.schema.json'), 'utf8')));
 const shipped = [
   ...readdirSync(dir).filter((f) => f.endsWith('.yaml')),
-  ...readdirSync(join(dir, 'examples')).filter((f) => f.endsWith('.yaml')).map((f) => join('examples', f)),
+  ...readdirSync(join(dir, 'examples'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join('examples', f)),
 ];
 
 describe('mapping JSON Schema', () => {

@@ -20,8 +20,7 @@ const root = join(import.meta.dirname, '..', '..');
 const defaultMapping = loadMappingFile(join(root, 'mappings', 'default.yaml'));
 const ctx = { uidRoot: '2.25' };
 const sampleText = (name: string): string => readFileSync(join(root, 'samples', name), 'utf8');
-const mapSample = (name: string): MappedOrder =>
-  evaluateMapping(defaultMapping, decodeHl7Message(readFileSync(join(root, 'samples', name))).message, ctx);
+const mapSample = (name: string): MappedOrder => evaluateMapping(defaultMapping, decodeHl7Message(readFileSync(join(root, 'samples', name))).message, ctx);
 const MSH = 'MSH|^~\\&|RIS|RAD|MWL|HOSP|20261123||ORM^O01|C1|P|2.3.1';
 /** A one-off mapping from YAML attribute lines (indented by two). */
 const mappingWith = (attributes: string, extra = ''): ReturnType<typeof parseMapping> =>
@@ -39,7 +38,11 @@ describe('field paths', () => {
 
   it('rejects malformed paths with a hint', () => {
     for (const bad of ['PID', 'PID-0', 'pid-3', 'PID-3.0', 'PID3.1', 'PID-3[0]']) {
-      assert.throws(() => parseFieldPath(bad), (e: unknown) => e instanceof BridgeError && /1-based/.test(e.hint ?? ''), bad);
+      assert.throws(
+        () => parseFieldPath(bad),
+        (e: unknown) => e instanceof BridgeError && /1-based/.test(e.hint ?? ''),
+        bad,
+      );
     }
   });
 
@@ -119,7 +122,10 @@ describe('converters and transforms', () => {
       '        default: OTHER',
     ].join('\n');
     const aet = (pv1: string, obr24: string) =>
-      firstString(sequenceItems(evalOne(attributes, [pv1, 'ORC|NW', `OBR|1${'|'.repeat(23)}${obr24}`]).procedures[0]!.item, Tags.ScheduledProcedureStepSequence)[0]!, Tags.ScheduledStationAETitle);
+      firstString(
+        sequenceItems(evalOne(attributes, [pv1, 'ORC|NW', `OBR|1${'|'.repeat(23)}${obr24}`]).procedures[0]!.item, Tags.ScheduledProcedureStepSequence)[0]!,
+        Tags.ScheduledStationAETitle,
+      );
     assert.equal(aet('PV1|1|O', 'CT'), 'CT_1');
     assert.equal(aet('PV1|1|I', 'NMR'), 'MR_I');
     assert.equal(aet('PV1|1|E', 'MR'), 'OTHER');
@@ -137,19 +143,31 @@ describe('order groups', () => {
       `OBR|1${'|'.repeat(17)}A2`,
       'ZDS|1.2.3.2',
     ]);
-    assert.deepEqual(o.procedures.map((p) => [firstString(p.item, Tags.PatientID), firstString(p.item, Tags.AccessionNumber), firstString(p.item, Tags.StudyInstanceUID)]), [
-      ['P1', 'A1', '1.2.3.1'],
-      ['P1', 'A2', '1.2.3.2'],
-    ]);
+    assert.deepEqual(
+      o.procedures.map((p) => [firstString(p.item, Tags.PatientID), firstString(p.item, Tags.AccessionNumber), firstString(p.item, Tags.StudyInstanceUID)]),
+      [
+        ['P1', 'A1', '1.2.3.1'],
+        ['P1', 'A2', '1.2.3.2'],
+      ],
+    );
   });
   it('OMI: one item per IPC, sharing the ORC/OBR of their group', () => {
     const o = mapOmi();
     assert.equal(o.procedures.length, 2);
-    assert.deepEqual(o.procedures.map((p) => firstString(sequenceItems(p.item, Tags.ScheduledProcedureStepSequence)[0]!, Tags.ScheduledProcedureStepID)), ['SPS1005A', 'SPS1005B']);
-    assert.deepEqual(o.procedures.map((p) => firstString(p.item, Tags.AccessionNumber)), ['ACC1005A', 'ACC1005A']);
+    assert.deepEqual(
+      o.procedures.map((p) => firstString(sequenceItems(p.item, Tags.ScheduledProcedureStepSequence)[0]!, Tags.ScheduledProcedureStepID)),
+      ['SPS1005A', 'SPS1005B'],
+    );
+    assert.deepEqual(
+      o.procedures.map((p) => firstString(p.item, Tags.AccessionNumber)),
+      ['ACC1005A', 'ACC1005A'],
+    );
   });
   it('rejects a message without the segment items are made for', () => {
-    assert.throws(() => evalOne('  PatientID: PID-3.1', ['PID|1||P1']), (e: unknown) => e instanceof BridgeError && e.location === 'ORC');
+    assert.throws(
+      () => evalOne('  PatientID: PID-3.1', ['PID|1||P1']),
+      (e: unknown) => e instanceof BridgeError && e.location === 'ORC',
+    );
   });
 });
 
@@ -218,7 +236,10 @@ describe('default mapping (IHE RAD-4 / dcm4chee conventions)', () => {
     const lenient = parseMapping(readFileSync(join(root, 'mappings', 'default.yaml'), 'utf8').replace('type1: reject', 'type1: accept'), 'x.yaml');
     assert.equal(evaluateMapping(lenient, parseHl7Text(text), ctx).procedures[0]!.type1Problem, undefined);
     const filling = parseMapping(
-      readFileSync(join(root, 'mappings', 'default.yaml'), 'utf8').replace('PatientID: { from: ["PID-3[5=MR].1", PID-3.1] }', 'PatientID: { from: ["PID-3[5=MR].1", PID-3.1], default: UNKNOWN }'),
+      readFileSync(join(root, 'mappings', 'default.yaml'), 'utf8').replace(
+        'PatientID: { from: ["PID-3[5=MR].1", PID-3.1] }',
+        'PatientID: { from: ["PID-3[5=MR].1", PID-3.1], default: UNKNOWN }',
+      ),
       'y.yaml',
     );
     const [filled] = evaluateMapping(filling, parseHl7Text(text), ctx).procedures;
@@ -250,7 +271,10 @@ describe('mapping selection', () => {
     assert.equal(set.select(messageHeader(parseHl7Text(text))).name, 'default');
   });
   it('rejects unhandled message types naming what is handled', () => {
-    assert.throws(() => pick('adt-a01-unsupported.hl7'), (e: unknown) => e instanceof BridgeError && e.code === 'HL7_UNSUPPORTED_MESSAGE' && /ORM\^O01, OMI\^O23, OMG\^O19/.test(e.hint ?? ''));
+    assert.throws(
+      () => pick('adt-a01-unsupported.hl7'),
+      (e: unknown) => e instanceof BridgeError && e.code === 'HL7_UNSUPPORTED_MESSAGE' && /ORM\^O01, OMI\^O23, OMG\^O19/.test(e.hint ?? ''),
+    );
   });
   it('refuses two mappings with the same criteria', () => {
     const file = join(root, 'mappings', 'default.yaml');

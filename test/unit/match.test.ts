@@ -23,8 +23,7 @@ const item: DicomJson = {
   },
 };
 const sps = (keys: DicomJson): DicomJson => ({ '00400100': { vr: 'SQ', Value: [keys] } });
-const matches = (identifier: DicomJson, caseless = true): boolean =>
-  matchWorklistQuery(item, { identifier, personNameCaseInsensitive: caseless });
+const matches = (identifier: DicomJson, caseless = true): boolean => matchWorklistQuery(item, { identifier, personNameCaseInsensitive: caseless });
 
 describe('matchWorklistQuery (PS3.4 C.2.2.2)', () => {
   it('single value matching, exact and with trailing padding ignored', () => {

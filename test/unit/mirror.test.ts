@@ -49,7 +49,10 @@ describe('encodeWorklistFile', () => {
     };
     const back = readWorklistFile(encodeWorklistFile(3, withEmpty, 'auto').bytes, 'x.wl');
     assert.deepEqual(back['00081030'], { vr: 'LO' });
-    assert.deepEqual(back['00400100'], { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400010': { vr: 'SH' }, '00400008': { vr: 'SQ', Value: [] } }] });
+    assert.deepEqual(back['00400100'], {
+      vr: 'SQ',
+      Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400010': { vr: 'SH' }, '00400008': { vr: 'SQ', Value: [] } }],
+    });
   });
 
   it('a fixed repertoire replaces what it lacks with "?" and says which attribute', () => {

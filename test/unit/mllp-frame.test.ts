@@ -31,14 +31,20 @@ describe('MllpFrameDecoder', () => {
   it('reports bytes outside a frame, ignoring blank lines between frames', () => {
     const d = new MllpFrameDecoder(1000);
     const events = d.push(Buffer.concat([Buffer.from('junk'), frame('MSH|A'), Buffer.from('\r\n')]));
-    assert.deepEqual(events.map((e) => e.type), ['junk', 'frame']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['junk', 'frame'],
+    );
   });
 
   it('drops a frame larger than the limit and recovers for the next one', () => {
     const d = new MllpFrameDecoder(10);
     const big = frame('MSH|' + 'X'.repeat(50));
     const first = d.push(big.subarray(0, 30));
-    assert.deepEqual(first.map((e) => e.type), ['oversize']);
+    assert.deepEqual(
+      first.map((e) => e.type),
+      ['oversize'],
+    );
     const rest = d.push(Buffer.concat([big.subarray(30), frame('MSH|OK')]));
     assert.deepEqual(frames(rest), ['MSH|OK']);
   });
@@ -52,7 +58,10 @@ describe('MllpFrameDecoder', () => {
     const d = new MllpFrameDecoder(1000);
     const partial = Buffer.from('\x0bMSH|^~\\&|RIS|H|MWL|H|20261123||ORM^O01|CUT', 'latin1');
     const events = d.push(Buffer.concat([partial, frame('MSH|^~\\&|RIS|H|MWL|H|20261123||ORM^O01|WHOLE|P|2.3.1')]));
-    assert.deepEqual(events.map((e) => e.type), ['truncated', 'frame']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['truncated', 'frame'],
+    );
     assert.equal((events[0] as { head: Buffer }).head.toString('latin1'), partial.subarray(1).toString('latin1'));
     assert.equal(frames(events)[0], 'MSH|^~\\&|RIS|H|MWL|H|20261123||ORM^O01|WHOLE|P|2.3.1');
   });
@@ -61,7 +70,10 @@ describe('MllpFrameDecoder', () => {
     const d = new MllpFrameDecoder(1000);
     assert.deepEqual(d.push(Buffer.from('\x0bMSH|A\x1c', 'latin1')), []);
     const events = d.push(Buffer.concat([Buffer.from([0x0b]), Buffer.from('MSH|B\x1c\r', 'latin1')]));
-    assert.deepEqual(events.map((e) => e.type), ['truncated', 'frame']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['truncated', 'frame'],
+    );
     assert.equal(frames(events)[0], 'MSH|B');
   });
 

@@ -1,6 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_ASSOCIATE_RQ_BYTES, MessageFragments, PduFramer, PduProtocolError, commandHasDataset, readPresentationDataValues, type UpperLayerState } from '../../src/dicom/pdu.js';
+import {
+  MAX_ASSOCIATE_RQ_BYTES,
+  MessageFragments,
+  PduFramer,
+  PduProtocolError,
+  commandHasDataset,
+  readPresentationDataValues,
+  type UpperLayerState,
+} from '../../src/dicom/pdu.js';
 import { associateRequest, cEcho, cFind, pData, releaseRequest, MWL_FIND, EXPLICIT_LE } from '../helpers/dicom-wire.js';
 import { seededRandom } from '../helpers/random.js';
 
@@ -18,7 +26,7 @@ describe('PduFramer (PS3.8 9.3 headers, acceptor states)', () => {
     for (let run = 0; run < 200; run++) {
       const { framer: f } = framer();
       const out = [];
-      for (let at = 0; at < stream.length; ) {
+      for (let at = 0; at < stream.length;) {
         const size = 1 + Math.floor(random() * 40);
         out.push(...f.push(stream.subarray(at, at + size)));
         at += size;
@@ -30,13 +38,19 @@ describe('PduFramer (PS3.8 9.3 headers, acceptor states)', () => {
     const { s, framer: f } = framer('associated');
     s.state = 'associated';
     const many = Buffer.concat([pData(1, true, true, Buffer.alloc(20)), pData(1, false, true, Buffer.alloc(30)), releaseRequest()]);
-    assert.deepEqual(f.push(many).map((p) => p.type), [4, 4, 5]);
+    assert.deepEqual(
+      f.push(many).map((p) => p.type),
+      [4, 4, 5],
+    );
   });
 
   it('refuses a PDU longer than its limit at the header, before keeping its body', () => {
     const { framer: f } = framer('associated', 16384);
     const header = Buffer.from([0x04, 0, 0, 0, 0x40, 0x01]); // 16385 bytes
-    assert.throws(() => f.push(header), (e: unknown) => e instanceof PduProtocolError && /16385 bytes is longer than the 16384 bytes accepted/.test(e.message));
+    assert.throws(
+      () => f.push(header),
+      (e: unknown) => e instanceof PduProtocolError && /16385 bytes is longer than the 16384 bytes accepted/.test(e.message),
+    );
     assert.equal(f.bufferedBytes, 0);
     // Every later call fails the same way: the connection is to be aborted.
     assert.throws(() => f.push(Buffer.alloc(10)), PduProtocolError);
@@ -46,7 +60,10 @@ describe('PduFramer (PS3.8 9.3 headers, acceptor states)', () => {
   });
 
   it('refuses PDUs the state does not allow, and unknown types', () => {
-    assert.throws(() => framer('awaiting-request').framer.push(pData(1, true, true, Buffer.alloc(4))), /P-DATA-TF is not expected before the association request/);
+    assert.throws(
+      () => framer('awaiting-request').framer.push(pData(1, true, true, Buffer.alloc(4))),
+      /P-DATA-TF is not expected before the association request/,
+    );
     assert.throws(() => framer('associated').framer.push(rq), /A-ASSOCIATE-RQ is not expected on an established association/);
     assert.throws(() => framer('deciding').framer.push(pData(1, true, true, Buffer.alloc(4))), /while the association request is answered/);
     assert.throws(() => framer('associated').framer.push(Buffer.from([0x09, 0, 0, 0, 0, 0])), /unknown PDU type 0x09/);

@@ -44,7 +44,8 @@ describe('WorklistStore', () => {
   it('narrows candidates with indexes and matches exactly', () => {
     const store = openStore();
     store.transaction(() => {
-      for (let i = 0; i < 300; i++) store.items.insert({ dataset: makeItem(i, i % 2 ? 'MR' : 'CT', `202611${String(10 + (i % 20)).padStart(2, '0')}`), source: 'import' });
+      for (let i = 0; i < 300; i++)
+        store.items.insert({ dataset: makeItem(i, i % 2 ? 'MR' : 'CT', `202611${String(10 + (i % 20)).padStart(2, '0')}`), source: 'import' });
     });
     const q = (identifier: DicomJson) => findWorklistItems(store, identifier, { personNameCaseInsensitive: true });
     const byId = q({ '00100020': { vr: 'LO', Value: ['P42'] } });
@@ -116,7 +117,11 @@ describe('WorklistStore', () => {
   it('keeps items with several station AE titles findable by any of them', () => {
     const store = openStore();
     store.transaction(() => store.items.insert({ dataset: makeItem(1, 'MR', '20261123', ['AA32', 'AA33']), source: 'import' }));
-    const r = findWorklistItems(store, { '00400100': { vr: 'SQ', Value: [{ '00400001': { vr: 'AE', Value: ['AA33'] } }] } }, { personNameCaseInsensitive: true });
+    const r = findWorklistItems(
+      store,
+      { '00400100': { vr: 'SQ', Value: [{ '00400001': { vr: 'AE', Value: ['AA33'] } }] } },
+      { personNameCaseInsensitive: true },
+    );
     assert.equal(r.answers.length, 1);
     store.close();
   });
@@ -134,7 +139,11 @@ describe('WorklistStore', () => {
 describe('projectAnswer', () => {
   it('returns every requested key, zero-length when missing, and expands an empty requested sequence', () => {
     const item = makeItem(7, 'CT', '20261123');
-    const answer = projectAnswer(item, { '00100020': { vr: 'LO' }, '00100030': { vr: 'DA' }, '00400100': { vr: 'SQ', Value: [{}] }, '00081110': { vr: 'SQ', Value: [] } }, { personNameCaseInsensitive: true });
+    const answer = projectAnswer(
+      item,
+      { '00100020': { vr: 'LO' }, '00100030': { vr: 'DA' }, '00400100': { vr: 'SQ', Value: [{}] }, '00081110': { vr: 'SQ', Value: [] } },
+      { personNameCaseInsensitive: true },
+    );
     assert.deepEqual(answer['00100020'], { vr: 'LO', Value: ['P7'] });
     assert.deepEqual(answer['00100030'], { vr: 'DA', Value: [] });
     assert.deepEqual(answer['00400100'], item['00400100']);
@@ -145,7 +154,11 @@ describe('projectAnswer', () => {
 
   it('projects sequence items onto the requested sub-keys and flags non-ASCII text', () => {
     const item = { ...makeItem(1, 'MR', '20261123'), '00100010': { vr: 'PN', Value: [{ Alphabetic: 'Ünal^Ça' }] } };
-    const answer = projectAnswer(item, { '00100010': { vr: 'PN' }, '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS' } }] } }, { personNameCaseInsensitive: true });
+    const answer = projectAnswer(
+      item,
+      { '00100010': { vr: 'PN' }, '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS' } }] } },
+      { personNameCaseInsensitive: true },
+    );
     assert.deepEqual(answer['00400100'], { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['MR'] } }] });
     assert.deepEqual(answer['00080005'], { vr: 'CS', Value: ['ISO_IR 192'] });
   });
@@ -194,12 +207,16 @@ describe('value index of group-committed items (written in batches)', () => {
   const byRp = (store: WorklistStore, rp: string) => findWorklistItems(store, { '00401001': { vr: 'SH', Value: [rp] } }, { personNameCaseInsensitive: true });
   const pending = (store: WorklistStore) => withRawDb(store, (db) => (db.prepare('SELECT count(*) AS n FROM item_values_pending').get() as { n: number }).n);
   const rowsOf = (store: WorklistStore, id: number) =>
-    withRawDb(store, (db) => (db.prepare("SELECT value FROM item_values WHERE item_id = ? AND tag = '00401001'").all(id) as { value: string }[]).map((r) => r.value));
+    withRawDb(store, (db) =>
+      (db.prepare("SELECT value FROM item_values WHERE item_id = ? AND tag = '00401001'").all(id) as { value: string }[]).map((r) => r.value),
+    );
 
   it('finds items whose values are not indexed yet, and indexes them in batches and once commits pause', async () => {
     const store = openStore();
     // One group of 300: the first 256 are indexed in the group's transaction, 44 stay pending.
-    const ids = await Promise.all(Array.from({ length: 300 }, (_, i) => store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: withRp(i, `RP${i}`) }))));
+    const ids = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: withRp(i, `RP${i}`) }))),
+    );
     assert.equal(pending(store), 44);
     assert.deepEqual(rowsOf(store, ids[10]!), ['RP10']);
     assert.deepEqual(rowsOf(store, ids[299]!), [], 'the last items have no rows yet');
@@ -219,7 +236,10 @@ describe('value index of group-committed items (written in batches)', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.equal(pending(store), 0, 'indexed after the pause');
     assert.deepEqual(rowsOf(store, ids[299]!), ['RP-NEW']);
-    const all = withRawDb(store, (db) => db.prepare("SELECT item_id, value FROM item_values WHERE tag = '00401001' ORDER BY item_id").all() as { item_id: number; value: string }[]);
+    const all = withRawDb(
+      store,
+      (db) => db.prepare("SELECT item_id, value FROM item_values WHERE tag = '00401001' ORDER BY item_id").all() as { item_id: number; value: string }[],
+    );
     assert.equal(all.length, 299, 'one row per remaining item, none twice');
     assert.ok(all.every((r) => r.value === (r.item_id === ids[299] ? 'RP-NEW' : `RP${ids.indexOf(r.item_id)}`)));
     assert.deepEqual([byRp(store, 'RP-NEW').answers.length, byRp(store, 'RP-NEW').candidates], [1, 1]);
@@ -263,7 +283,10 @@ describe('candidate SQL for items with several scheduled steps', () => {
     });
     const identifier: DicomJson = {
       '00080050': { vr: 'SH' },
-      '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400001': { vr: 'AE', Value: ['STATION1'] }, '00400002': { vr: 'DA', Value: ['20261123'] } }] },
+      '00400100': {
+        vr: 'SQ',
+        Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400001': { vr: 'AE', Value: ['STATION1'] }, '00400002': { vr: 'DA', Value: ['20261123'] } }],
+      },
     };
     const found = findWorklistItems(store, identifier, { personNameCaseInsensitive: true }).answers.map((a) => a['00080050']?.Value?.[0]);
     assert.ok(found.includes('A99'), `the two-step item is found: ${found.join(', ')}`);
