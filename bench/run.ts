@@ -35,8 +35,8 @@ const { values: flags } = parseArgs({
     keep: { type: 'boolean', default: false },
   },
 });
-const sizes = flags
-  .sizes!.split(',')
+const sizes = flags.sizes
+  .split(',')
   .map(Number)
   .filter((n) => Number.isInteger(n) && n > 0);
 const MIRROR_AE = 'WLM';
@@ -94,7 +94,9 @@ async function concurrentAssociations(server: Server, keys: string[], count: num
             ['-W', '-q', '-to', '60', '-aec', server.aeTitle, '127.0.0.1', String(server.port), ...keys.flatMap((k) => ['-k', k])],
             { stdio: 'ignore', env: FINDSCU_ENV },
           );
-          child.once('exit', (code) => resolve(code === 0));
+          child.once('exit', (code) => {
+            resolve(code === 0);
+          });
         }),
     ),
   );

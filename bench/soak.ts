@@ -68,9 +68,9 @@ function findscu(port: number, keys: string[]): Promise<number> {
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString('latin1')));
     child.stderr.on('data', (d: Buffer) => (output += d.toString('latin1')));
-    child.on('close', (code) =>
-      resolve(code === 0 && /Final Find Response \(Success\)/.test(output) ? (output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length : -1),
-    );
+    child.on('close', (code) => {
+      resolve(code === 0 && /Final Find Response \(Success\)/.test(output) ? (output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length : -1);
+    });
   });
 }
 
@@ -115,9 +115,15 @@ function mppsRequest(port: number, requests: Array<InstanceType<typeof NCreateRe
       request.on('response', (response: { getStatus(): number }) => statuses.push(response.getStatus()));
       client.addRequest(request);
     }
-    client.on('networkError', () => resolve(statuses));
-    client.on('associationRejected', () => resolve(statuses));
-    client.on('closed', () => resolve(statuses));
+    client.on('networkError', () => {
+      resolve(statuses);
+    });
+    client.on('associationRejected', () => {
+      resolve(statuses);
+    });
+    client.on('closed', () => {
+      resolve(statuses);
+    });
     client.send('127.0.0.1', port, 'SOAK_MOD', 'MWL_BRIDGE');
   });
 }

@@ -34,5 +34,12 @@ export function throttledLogger(logger: Logger, opts: { burst?: number; windowMs
       w.suppressed++;
     }
   };
-  return { warn: (e, f) => emit('warn', e, f), info: (e, f) => emit('info', e, f) };
+  return {
+    warn: (e, f) => {
+      emit('warn', e, f);
+    },
+    info: (e, f) => {
+      emit('info', e, f);
+    },
+  };
 }

@@ -34,10 +34,18 @@ export function createLogger(opts: { level?: LogLevel; format?: LogFormat; write
     write(`${time} ${level.toUpperCase().padEnd(5)} ${event}${parts.length ? ' ' + parts.join(' ') : ''}`);
   };
   return {
-    debug: (e, f) => emit('debug', e, f),
-    info: (e, f) => emit('info', e, f),
-    warn: (e, f) => emit('warn', e, f),
-    error: (e, f) => emit('error', e, f),
+    debug: (e, f) => {
+      emit('debug', e, f);
+    },
+    info: (e, f) => {
+      emit('info', e, f);
+    },
+    warn: (e, f) => {
+      emit('warn', e, f);
+    },
+    error: (e, f) => {
+      emit('error', e, f);
+    },
   };
 }
 

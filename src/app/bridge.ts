@@ -125,21 +125,30 @@ async function openOwnedStore(config: BridgeConfig, logger: Logger, started: Sto
   if (dbPath !== ':memory:') mkdirSync(dirname(resolve(dbPath)), { recursive: true });
   // One bridge per database: a second one stops here, naming the process that owns it.
   const ownership = dbPath === ':memory:' ? undefined : await claimDatabase(dbPath);
-  if (ownership) started.push(() => ownership.release());
+  if (ownership)
+    started.push(() => {
+      ownership.release();
+    });
   const store = openStore(config, { busyTimeoutMs: BRIDGE_BUSY_TIMEOUT_MS });
-  started.push(() => store.close());
-  store.onUnavailable = (err) =>
+  started.push(() => {
+    store.close();
+  });
+  store.onUnavailable = (err) => {
     logger.error('store.database_file_gone', {
       path: dbPath,
       error: err.message,
       effect: 'every order is answered AE until the bridge is restarted on a real database file',
     });
-  store.onBackgroundError = (err) =>
+  };
+  store.onBackgroundError = (err) => {
     logger.error('store.value_index_failed', { code: err.code, error: err.message, effect: 'queries still find the items; retried with the next orders' });
+  };
   if (config['db.checkpointIntervalMs'] > 0 && store.inWalMode) {
     const checkpointer = BackgroundCheckpointer.start(store.path, {
       intervalMs: config['db.checkpointIntervalMs'],
-      onError: (message) => logger.warn('store.checkpoint_failed', { error: message, effect: 'the commits checkpoint the WAL themselves meanwhile' }),
+      onError: (message) => {
+        logger.warn('store.checkpoint_failed', { error: message, effect: 'the commits checkpoint the WAL themselves meanwhile' });
+      },
       onReport: ({ walFrames, checkpointed }) => {
         if (checkpointed > 0) logger.debug('store.checkpointed', { wal_frames: walFrames, copied: checkpointed });
       },
@@ -166,7 +175,9 @@ function startStatusSender(config: BridgeConfig, store: WorklistStore, logger: L
   if (!destination) return undefined;
   const sender = new Hl7Sender(store.outbox, { retrySeconds: config['mpps.hl7RetrySeconds'], ackTimeoutMs: 10000, logger });
   sender.start();
-  started.push(() => sender.stop());
+  started.push(() => {
+    sender.stop();
+  });
   return (item, performed) => {
     const code = performed === 'IN PROGRESS' ? 'IP' : performed === 'COMPLETED' ? 'CM' : 'DC';
     const message = buildStatusMessage(item, code, { sendingApplication: config['dicom.aeTitle'] });

@@ -13,12 +13,12 @@ export async function commandStart(flags: Flags): Promise<number> {
   // these is a fault in the bridge or a library. The fault is logged with where it was thrown, and
   // the bridge goes on serving: stopping would stop every modality and RIS, and the store is durable.
   const where = (err: unknown): string | undefined => (err instanceof Error ? err.stack?.split('\n').slice(1, 4).join(' | ') : undefined);
-  process.on('uncaughtException', (err) =>
-    logger.error('process.uncaught_exception', { error: errorMessage(err), stack: where(err), effect: 'logged; the bridge goes on' }),
-  );
-  process.on('unhandledRejection', (reason) =>
-    logger.error('process.unhandled_rejection', { error: errorMessage(reason), stack: where(reason), effect: 'logged; the bridge goes on' }),
-  );
+  process.on('uncaughtException', (err) => {
+    logger.error('process.uncaught_exception', { error: errorMessage(err), stack: where(err), effect: 'logged; the bridge goes on' });
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error('process.unhandled_rejection', { error: errorMessage(reason), stack: where(reason), effect: 'logged; the bridge goes on' });
+  });
   const bridge = await startBridge(config, logger);
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string): void => {
@@ -28,8 +28,12 @@ export async function commandStart(flags: Flags): Promise<number> {
         resolve();
       });
     };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => {
+      shutdown('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      shutdown('SIGINT');
+    });
     process.on('SIGHUP', () => bridge.reloadMappings());
   });
   logger.info('bridge.stopped');

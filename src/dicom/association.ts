@@ -65,15 +65,27 @@ export class AssociationConnection implements SessionHost {
     this.framer = new PduFramer({ state: () => this.state, maxPduLength: () => deps.policy.maxPduLength });
     this.fragments = new MessageFragments(deps.policy.maxMessageBytes);
     this.library = new LibrarySocket(
-      (bytes) => this.write(bytes),
-      () => this.endConnection(),
+      (bytes) => {
+        this.write(bytes);
+      },
+      () => {
+        this.endConnection();
+      },
     );
     this.session = new WorklistScpSession(this.library, this, deps.services, deps.logger);
     // Answers go out as many small writes; with Nagle's algorithm each waited for the peer's delayed ACK.
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.guard('receiving', () => this.receive(chunk)));
-    socket.on('error', (err) => this.deps.noisy.info('dicom.connection_error', { ...this.fields(), error: err.message }));
-    socket.on('close', () => this.closedSocket());
+    socket.on('data', (chunk: Buffer) => {
+      this.guard('receiving', () => {
+        this.receive(chunk);
+      });
+    });
+    socket.on('error', (err) => {
+      this.deps.noisy.info('dicom.connection_error', { ...this.fields(), error: err.message });
+    });
+    socket.on('close', () => {
+      this.closedSocket();
+    });
     // Bounds the whole time to a complete association request, however slowly it trickles in.
     this.acseTimer = setTimeout(() => {
       this.deps.noisy.warn('dicom.acse_timeout', {

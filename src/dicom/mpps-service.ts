@@ -43,7 +43,7 @@ export function answerMpps<R extends MppsResponse>(
     logger.warn(`dicom.mpps_${op}_refused`, { ...fields, status: statusText(status), reason });
     return response;
   };
-  const sopClass = op === 'create' ? (request as NCreateRequest).getAffectedSopClassUid() : (request as NSetRequest).getRequestedSopClassUid();
+  const sopClass = op === 'create' ? request.getAffectedSopClassUid() : request.getRequestedSopClassUid();
   if (!mpps || sopClass !== SopClassUid.ModalityPerformedProcedureStep || !scope.onOwnContext(request, SopClassUid.ModalityPerformedProcedureStep)) {
     return refuse(
       DimseStatus.sopClassNotSupported,

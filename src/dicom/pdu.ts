@@ -60,7 +60,7 @@ export class PduProtocolError extends Error {
 
 /** The largest PDU of a type the current state accepts, or a protocol error for a type it does not. */
 function allowedLength(type: number, state: UpperLayerState, maxPduLength: number): number | PduProtocolError {
-  if (type < 1 || type > 7) return new PduProtocolError(`${pduName(type)}`, 1);
+  if (type < 1 || type > 7) return new PduProtocolError(pduName(type), 1);
   switch (state) {
     case 'awaiting-request':
       if (type === PduType.AssociateRq) return MAX_ASSOCIATE_RQ_BYTES;

@@ -75,7 +75,9 @@ export class WorklistScp {
         resolve();
       });
     });
-    server.on('error', (err) => logger.error('dicom.listener_error', { error: err.message }));
+    server.on('error', (err) => {
+      logger.error('dicom.listener_error', { error: err.message });
+    });
     return (server.address() as AddressInfo).port;
   }
 
@@ -110,7 +112,11 @@ export class WorklistScp {
   async stop(): Promise<void> {
     const server = this.server;
     if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) =>
+      server.close(() => {
+        resolve();
+      }),
+    );
     for (const connection of this.connections) connection.destroy();
     await closed;
   }

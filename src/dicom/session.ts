@@ -60,7 +60,9 @@ export class WorklistScpSession extends HookedScp {
   ) {
     // The library's own timeouts stay off (0 is replaced by its defaults, so: a day); the connection owns them.
     super(socket as never, { associationTimeout: 86_400_000, pduTimeout: 86_400_000, connectTimeout: 86_400_000 });
-    this.on('networkError', (err: unknown) => this.host.fail('reading or sending a message (dcmjs-dimse)', err));
+    this.on('networkError', (err: unknown) => {
+      this.host.fail('reading or sending a message (dcmjs-dimse)', err);
+    });
     const session = this;
     this.scope = {
       get callingAeTitle() {
@@ -72,7 +74,9 @@ export class WorklistScpSession extends HookedScp {
       logger,
       fields: () => host.fields(),
       writable: () => host.writable(),
-      send: (request: DimseRequest, response: DimseResponse) => session.sendOnRequestContext(request, response),
+      send: (request: DimseRequest, response: DimseResponse) => {
+        session.sendOnRequestContext(request, response);
+      },
       onOwnContext: (request: DimseRequest, sopClassUid: string) => presentationContextOf(request)?.abstractSyntax === sopClassUid,
     };
   }
@@ -86,11 +90,15 @@ export class WorklistScpSession extends HookedScp {
   }
 
   override associationRequested(association: Association): void {
-    this.host.guard('deciding the association', () => this.host.decideAssociation(association));
+    this.host.guard('deciding the association', () => {
+      this.host.decideAssociation(association);
+    });
   }
 
   override associationReleaseRequested(): void {
-    this.host.guard('releasing', () => this.host.released());
+    this.host.guard('releasing', () => {
+      this.host.released();
+    });
   }
 
   override abort(): void {
@@ -120,7 +128,9 @@ export class WorklistScpSession extends HookedScp {
   }
 
   override cFindRequest(request: CFindRequest, callback: (responses: CFindResponseT[]) => void): void {
-    answerWorklistFind(request, callback, this.scope, this.services, this.finds).catch((err: unknown) => this.host.fail('answering C-FIND', err));
+    answerWorklistFind(request, callback, this.scope, this.services, this.finds).catch((err: unknown) => {
+      this.host.fail('answering C-FIND', err);
+    });
   }
 
   override nCreateRequest(request: NCreateRequest, callback: (response: InstanceType<typeof NCreateResponse>) => void): void {

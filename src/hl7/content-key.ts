@@ -16,7 +16,7 @@ export function messageContentHash(bytes: Buffer): string {
     const fields = header.split(header[3]!);
     // fields[0] "MSH", fields[1] MSH-2 ... fields[6] MSH-7.
     if (fields.length > 6) fields[6] = '';
-    headerKey = fields.join(header[3]!);
+    headerKey = fields.join(header[3]);
   }
   const body = rest.replace(/\r\n|\n/g, '\r').replace(/\r+$/, '');
   return createHash('sha256')

@@ -43,7 +43,9 @@ class BoundInbound extends Inbound {}
  * any subclass code runs): the same server, with `host` passed, so the bind address holds.
  */
 (BoundInbound.prototype as unknown as { _listen: (this: InboundPrivate) => NetServer })._listen = function () {
-  const server = createServer((socket) => this._onTcpClientConnected(socket));
+  const server = createServer((socket) => {
+    this._onTcpClientConnected(socket);
+  });
   server.on('error', (err) => this.emit('error', err));
   server.listen({ port: this._opt.port, host: this._main._opt.bindAddress, ipv6Only: this._main._opt.ipv6 }, () => this.emit('listen'));
   return server;
@@ -69,10 +71,16 @@ export async function listenMllp(opts: ListenOptions, onError: (err: Error) => v
   };
   const server = internals._socket!;
   server.maxConnections = opts.maxConnections;
-  server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => opts.onRefused(`${data?.remoteAddress ?? '?'}:${data?.remotePort ?? 0}`));
+  server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
+    opts.onRefused(`${data?.remoteAddress ?? '?'}:${data?.remotePort ?? 0}`);
+  });
   await new Promise<void>((resolve, reject) => {
-    inbound.once('listen', () => resolve());
-    inbound.once('error', (err: Error) => reject(err));
+    inbound.once('listen', () => {
+      resolve();
+    });
+    inbound.once('error', (err: Error) => {
+      reject(err);
+    });
   });
   inbound.on('error', onError);
   return {

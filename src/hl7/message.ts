@@ -102,7 +102,7 @@ function toSegment(name: string, data: Record<string, unknown>): Hl7Segment {
 function toField(value: unknown): Hl7Field {
   if (typeof value === 'string') return [[[value]]];
   if (Array.isArray(value)) {
-    if (value.every((v) => typeof v === 'string')) return [[value as string[]]];
+    if (value.every((v) => typeof v === 'string')) return [[value]];
     return value.map((rep) => (typeof rep === 'string' ? [[rep]] : toComponents(rep as Record<string, unknown>)));
   }
   if (value && typeof value === 'object') return [toComponents(value as Record<string, unknown>)];

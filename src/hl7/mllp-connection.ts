@@ -76,10 +76,18 @@ export class MllpConnection {
     socket.setNoDelay(true);
     // A RIS that keeps one quiet connection open all night: dead peers are found by TCP keepalive.
     socket.setKeepAlive(true, 60_000);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.updateBackpressure());
-    socket.on('error', (err) => opts.logger.warn('mllp.connection_error', { connection: peer.connectionId, error: err.message }));
-    socket.on('close', () => this.onClose());
+    socket.on('data', (chunk: Buffer) => {
+      this.onData(chunk);
+    });
+    socket.on('drain', () => {
+      this.updateBackpressure();
+    });
+    socket.on('error', (err) => {
+      opts.logger.warn('mllp.connection_error', { connection: peer.connectionId, error: err.message });
+    });
+    socket.on('close', () => {
+      this.onClose();
+    });
     if (opts.idleTimeoutMs > 0) this.scheduleIdleCheck(opts.idleTimeoutMs);
   }
 
@@ -181,7 +189,12 @@ export class MllpConnection {
 
   /** Checks idleness every idleTimeoutMs (or when the current stretch of idleness would reach it). */
   private scheduleIdleCheck(ms: number): void {
-    this.idleTimer = setTimeout(() => this.checkIdle(), Math.max(ms, 10));
+    this.idleTimer = setTimeout(
+      () => {
+        this.checkIdle();
+      },
+      Math.max(ms, 10),
+    );
     this.idleTimer.unref();
   }
 
@@ -228,7 +241,9 @@ export class MllpConnection {
     if (this.closing) return;
     this.closing = true;
     this.socket.pause();
-    this.queue = this.queue.then(() => this.closeGently());
+    this.queue = this.queue.then(() => {
+      this.closeGently();
+    });
   }
 
   private closeGently(last?: Buffer): void {

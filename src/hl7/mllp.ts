@@ -45,10 +45,16 @@ export class MllpListener {
         host: this.opts.host,
         port: this.opts.port,
         maxConnections: this.opts.maxConnections ?? 100,
-        onConnection: (socket) => this.serveConnection(socket),
-        onRefused: (remote) => this.logRefusal(remote),
+        onConnection: (socket) => {
+          this.serveConnection(socket);
+        },
+        onRefused: (remote) => {
+          this.logRefusal(remote);
+        },
       },
-      (err) => this.opts.logger.error('mllp.listener_error', { error: err.message, code: (err as NodeJS.ErrnoException).code }),
+      (err) => {
+        this.opts.logger.error('mllp.listener_error', { error: err.message, code: (err as NodeJS.ErrnoException).code });
+      },
     );
     return this.server.address()?.port ?? this.opts.port;
   }

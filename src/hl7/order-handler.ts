@@ -191,7 +191,9 @@ export function createOversizeReply(opts: { bridgeApplication: string; maxFrameB
         },
         'rejected',
       )
-      .catch((err: unknown) => opts.logger.error('hl7.message_log_failed', { control_id: header.controlId, error: errorMessage(err) }));
+      .catch((err: unknown) => {
+        opts.logger.error('hl7.message_log_failed', { control_id: header.controlId, error: errorMessage(err) });
+      });
     return encodeText(ack, 'utf-8');
   };
 }

@@ -112,9 +112,13 @@ export class Hl7Sender {
         socket.destroy();
         reject(err);
       };
-      socket.setTimeout(this.opts.ackTimeoutMs, () => fail(new Error(`no ACK within ${this.opts.ackTimeoutMs} ms`)));
+      socket.setTimeout(this.opts.ackTimeoutMs, () => {
+        fail(new Error(`no ACK within ${this.opts.ackTimeoutMs} ms`));
+      });
       socket.once('error', fail);
-      socket.once('close', () => reject(new Error('connection closed before the ACK')));
+      socket.once('close', () => {
+        reject(new Error('connection closed before the ACK'));
+      });
       socket.once('connect', () => socket.write(frameMllp(Buffer.from(message, 'utf8'))));
       socket.on('data', (chunk: Buffer) => {
         const frame = decoder.push(chunk).find((e) => e.type === 'frame');

@@ -86,8 +86,12 @@ export class PipelineRunner {
       this.armTimer();
       job.resolve(reply.ok ? reviveResult(reply.result) : failure(job.bytes, `the message could not be processed: ${reply.error}`));
     });
-    worker.on('error', (err) => this.replaceWorker(worker, `the message thread failed: ${err.message}`));
-    worker.on('exit', () => this.replaceWorker(worker, 'the message thread stopped'));
+    worker.on('error', (err) => {
+      this.replaceWorker(worker, `the message thread failed: ${err.message}`);
+    });
+    worker.on('exit', () => {
+      this.replaceWorker(worker, 'the message thread stopped');
+    });
     worker.unref();
     this.worker = worker;
     return worker;

@@ -220,10 +220,10 @@ function compileTemplate(node: Node | null, ctx: CompileContext, keyword: string
   const parts: TemplatePart[] = [];
   let last = 0;
   for (const m of text.matchAll(/\{([^{}]+)\}/g)) {
-    if (m.index! > last) parts.push(text.slice(last, m.index));
+    if (m.index > last) parts.push(text.slice(last, m.index));
     const path = compilePathText(m[1]!, node, ctx, keyword);
     if (path) parts.push(path);
-    last = m.index! + m[0].length;
+    last = m.index + m[0].length;
   }
   if (last < text.length) parts.push(text.slice(last));
   return parts;
@@ -243,8 +243,8 @@ function compileSteps(node: Node | null, ctx: CompileContext, keyword: string): 
       const kind = isScalar(pair.key) ? String(pair.key.value) : '';
       const arg = pair.value as Node | null;
       if (kind === 'lookup') {
-        const tableName = scalarString(arg) ?? (isMap(arg) ? scalarString(arg.get('table', true) as Node) : undefined) ?? '';
-        const otherwise = isMap(arg) ? (scalarString(arg.get('otherwise', true) as Node) ?? 'keep') : 'keep';
+        const tableName = scalarString(arg) ?? (isMap(arg) ? scalarString(arg.get('table', true)) : undefined) ?? '';
+        const otherwise = isMap(arg) ? (scalarString(arg.get('otherwise', true)) ?? 'keep') : 'keep';
         const entries = ctx.tables.get(tableName);
         if (!entries) ctx.fail(arg, `${keyword}: no table "${tableName}"`, `define it under tables:, known: ${[...ctx.tables.keys()].join(', ') || 'none'}`);
         else if (otherwise !== 'keep' && otherwise !== 'empty') ctx.fail(arg, `${keyword}: otherwise must be keep or empty`);
@@ -252,8 +252,8 @@ function compileSteps(node: Node | null, ctx: CompileContext, keyword: string): 
         continue;
       }
       if (kind === 'replace' && isMap(arg)) {
-        const pattern = scalarString(arg.get('pattern', true) as Node);
-        const replacement = scalarString(arg.get('with', true) as Node) ?? '';
+        const pattern = scalarString(arg.get('pattern', true));
+        const replacement = scalarString(arg.get('with', true)) ?? '';
         try {
           steps.push({ kind: 'replace', pattern: new RegExp(pattern ?? '', 'gu'), with: replacement });
           if (pattern === undefined) ctx.fail(arg, `${keyword}: replace needs a pattern`);
@@ -280,9 +280,9 @@ function compileConditions(node: Node | null, ctx: CompileContext, keyword: stri
       continue;
     }
     checkKeys(item, CONDITION_KEYS, `${keyword} condition key`, ctx.fail);
-    const path = compilePath(item.get('field', true) as Node, ctx, `${keyword} when.field`);
+    const path = compilePath(item.get('field', true), ctx, `${keyword} when.field`);
     if (!path) continue;
-    const get = (k: string): Node | undefined => item.get(k, true) as Node | undefined;
+    const get = (k: string): Node | undefined => item.get(k, true);
     if (item.has('equals')) conditions.push({ path, test: { kind: 'equals', values: [scalarString(get('equals')) ?? ''] } });
     else if (item.has('in')) conditions.push({ path, test: { kind: 'equals', values: stringList(get('in'), ctx.fail, `${keyword} when.in`) } });
     else if (item.has('matches')) {

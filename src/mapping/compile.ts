@@ -34,7 +34,7 @@ export function compileMapping(text: string, file: string): Mapping {
   const root = doc.contents;
   if (!isMap(root)) throw mappingError(file, [`${file}: expected a mapping with name, appliesTo, orderControl and attributes`]);
   checkKeys(root, TOP_KEYS, 'key', fail);
-  const get = (map: YAMLMap, key: string): Node | undefined => map.get(key, true) as Node | undefined;
+  const get = (map: YAMLMap, key: string): Node | undefined => map.get(key, true);
   const ctx: CompileContext = { fail, lineOf, tables: compileTables(get(root, 'tables'), fail) };
 
   const name = scalarString(get(root, 'name')) ?? file;

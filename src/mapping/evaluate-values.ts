@@ -48,7 +48,7 @@ export function mapText(element: DicomJsonElement, f: (v: string) => string): Di
     if (typeof v === 'string') return f(v);
     if (element.vr === 'PN' && v && typeof v === 'object') {
       const pn = v as PersonNameValue;
-      return Object.fromEntries(Object.entries(pn).map(([group, text]) => [group, f(text as string)])) as PersonNameValue;
+      return Object.fromEntries(Object.entries(pn).map(([group, text]) => [group, f(text as string)]));
     }
     return v;
   });

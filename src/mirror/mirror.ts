@@ -69,7 +69,13 @@ export class WorklistMirror {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick().finally(() => this.schedule()), POLL_MS);
+    this.timer = setTimeout(
+      () =>
+        void this.tick().finally(() => {
+          this.schedule();
+        }),
+      POLL_MS,
+    );
     this.timer.unref();
   }
 

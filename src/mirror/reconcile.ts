@@ -72,7 +72,10 @@ export async function reconcileFolder(
   for (let afterId = 0, page = store.items.shownPage(0, PAGE); page.length > 0; page = store.items.shownPage(afterId, PAGE)) {
     afterId = page.at(-1)!.id;
     if (opts.dryRun) applyPage(page);
-    else await folder.withWriteLock(() => applyPage(page));
+    else
+      await folder.withWriteLock(() => {
+        applyPage(page);
+      });
   }
   const removeOrphans = (): void => {
     for (const name of listing.temporary) folder.removeFile(name);

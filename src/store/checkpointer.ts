@@ -74,7 +74,9 @@ export class BackgroundCheckpointer {
         opts.onError(message.message);
       }
     });
-    worker.on('error', (err) => opts.onError(`checkpoint worker stopped: ${err.message}`));
+    worker.on('error', (err) => {
+      opts.onError(`checkpoint worker stopped: ${err.message}`);
+    });
     // It never keeps the process alive on its own.
     worker.unref();
   }

@@ -33,7 +33,10 @@ export class GroupCommitter {
   /** Runs fn in the transaction shared by this event-loop turn; resolves once it is committed and durable. */
   run<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.group.length === 0) setImmediate(() => this.commitPending());
+      if (this.group.length === 0)
+        setImmediate(() => {
+          this.commitPending();
+        });
       this.group.push({ work: fn, resolve: resolve as (v: unknown) => void, reject });
     });
   }
@@ -82,7 +85,9 @@ export class GroupCommitter {
       // Another process holds the write lock (an import): nothing of the group ran; try again soon,
       // from a timer, rather than waiting for the lock on the event loop.
       if (!began && isBusy(err) && Date.now() - firstTry < BUSY_GIVE_UP_MS) {
-        setTimeout(() => this.commit(group, firstTry), BUSY_RETRY_MS);
+        setTimeout(() => {
+          this.commit(group, firstTry);
+        }, BUSY_RETRY_MS);
         return;
       }
       const error = new BridgeError('STORE_WRITE', `the store could not commit: ${errorMessage(err)}`, { cause: err });
@@ -102,7 +107,10 @@ export class GroupCommitter {
         else reject(outcome?.error);
       });
     };
-    if (!conn.walSync) return settle();
+    if (!conn.walSync) {
+      settle();
+      return;
+    }
     conn.walSync.durable().then(settle, (err: unknown) => {
       // Committed but perhaps not on disk: nobody may be told it is stored.
       const error = new BridgeError('STORE_WRITE', `the write-ahead log could not be synced to disk: ${errorMessage(err)}`, {

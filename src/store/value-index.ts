@@ -99,7 +99,9 @@ export class ValueIndex {
 
   private arm(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.indexAfterPause(), VALUE_INDEX_IDLE_MS);
+    this.timer = setTimeout(() => {
+      this.indexAfterPause();
+    }, VALUE_INDEX_IDLE_MS);
     this.timer.unref();
   }
 
@@ -111,7 +113,10 @@ export class ValueIndex {
       if (this.indexPending() === VALUE_INDEX_BATCH) this.arm();
     } catch (err) {
       // Another process writing (an import): simply later.
-      if (isBusy((err as { cause?: unknown }).cause ?? err)) return this.arm();
+      if (isBusy((err as { cause?: unknown }).cause ?? err)) {
+        this.arm();
+        return;
+      }
       // Queries stay right (the items remain pending); the next group commit tries again.
       this.onBackgroundError?.(new BridgeError('STORE_WRITE', `the value index could not be updated: ${errorMessage(err)}`, { cause: err }));
     }

@@ -43,5 +43,7 @@ export function scheduleRetention(store: WorklistStore, policy: RetentionPolicy,
   run();
   const timer = setInterval(run, intervalMinutes * 60 * 1000);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+  };
 }

@@ -38,6 +38,8 @@ export function sendFile(port: number, file: string, onAck: () => void): Promise
       }
     });
     child.stderr.resume();
-    child.once('exit', () => resolve({ accepted, refused }));
+    child.once('exit', () => {
+      resolve({ accepted, refused });
+    });
   });
 }

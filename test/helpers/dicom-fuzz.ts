@@ -202,6 +202,8 @@ export function sendSession(
       closedByScp = true;
       done();
     });
-    socket.on('error', () => done());
+    socket.on('error', () => {
+      done();
+    });
   });
 }

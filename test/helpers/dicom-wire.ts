@@ -216,7 +216,9 @@ export class WireClient {
   /** allowHalfOpen: the client keeps its side open when the SCP ends the connection (as a stuck peer does). */
   static connect(port: number, opts: { host?: string; allowHalfOpen?: boolean } = {}): Promise<WireClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host: opts.host ?? '127.0.0.1', allowHalfOpen: opts.allowHalfOpen ?? false }, () => resolve(new WireClient(socket)));
+      const socket = connect({ port, host: opts.host ?? '127.0.0.1', allowHalfOpen: opts.allowHalfOpen ?? false }, () => {
+        resolve(new WireClient(socket));
+      });
       socket.once('error', reject);
     });
   }
@@ -259,7 +261,9 @@ export class WireClient {
   private wake(): void {
     const waiters = this.waiters;
     this.waiters = [];
-    waiters.forEach((w) => w());
+    waiters.forEach((w) => {
+      w();
+    });
   }
 
   send(bytes: Buffer): void {

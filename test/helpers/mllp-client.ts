@@ -17,7 +17,9 @@ export class RawMllpClient {
   static async connect(port: number): Promise<RawMllpClient> {
     const socket = connect({ host: '127.0.0.1', port });
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
+      socket.once('connect', () => {
+        resolve();
+      });
       socket.once('error', reject);
     });
     return new RawMllpClient(socket);

@@ -38,7 +38,9 @@ export async function freePort(): Promise<number> {
     srv.listen(0, '127.0.0.1', () => {
       const address = srv.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolvePort(port));
+      srv.close(() => {
+        resolvePort(port);
+      });
     });
   });
 }
@@ -93,9 +95,13 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
     { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((r) =>
+    child.once('exit', (code) => {
+      r(code);
+    }),
+  );
   const deadline = Date.now() + 15000;
   const readyMarker = opts.mllp === false ? /mllp\.disabled/ : /mllp\.ready .*port=(\d+)/;
   while (!(/dicom\.ready .*port=(\d+)/.test(output) && readyMarker.test(output))) {
@@ -149,8 +155,8 @@ export async function mllpSendTextAsync(port: number, text: string): Promise<str
     const child = spawn('mllp_send', ['--loose', '-p', String(port), '-f', file, '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
     const code = await new Promise<number | null>((r) => child.once('exit', r));
     clearTimeout(timer);

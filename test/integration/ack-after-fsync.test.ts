@@ -72,11 +72,16 @@ describe('ACK after fsync', { skip: skipWithout('mllp_send', 'strace') }, () => 
     );
     let straceOutput = '';
     strace.stderr.on('data', (d: Buffer) => (straceOutput += d.toString()));
-    const straceExited = new Promise<void>((resolve) => strace.once('exit', () => resolve()));
+    const straceExited = new Promise<void>((resolve) =>
+      strace.once('exit', () => {
+        resolve();
+      }),
+    );
     for (let waited = 0; !/attached/.test(straceOutput); waited += 50) {
       if (waited > 10000 || strace.exitCode !== null) {
         bridge.process.kill('SIGKILL');
-        return t.skip(`strace cannot attach here: ${straceOutput.trim()}`);
+        t.skip(`strace cannot attach here: ${straceOutput.trim()}`);
+        return;
       }
       await new Promise((r) => setTimeout(r, 50));
     }

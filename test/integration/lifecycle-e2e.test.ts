@@ -139,7 +139,9 @@ describe('order lifecycle end to end', { skip }, () => {
       );
       assert.ok(replies.every((r) => msa(r)[0] === 'AA'));
     });
-    clients.forEach((c) => c.close());
+    clients.forEach((c) => {
+      c.close();
+    });
   });
 
   it('`mwl-bridge messages` lists and filters the log, and shows one message in full', () => {

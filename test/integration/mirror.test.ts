@@ -249,14 +249,14 @@ describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
         stdio: ['pipe', 'pipe', 'inherit'],
       },
     );
-    await new Promise<void>((resolve) => reader.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve()));
+    await new Promise<void>((resolve) => reader.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve()));
     const before = ownFiles(areaDir);
     const order = readFileSync(join(samples, 'orm-mr-knee.hl7'), 'utf8').replace(/1002/g, '8002').replace('MSG00002', 'MSGLOCK1');
     const acks = mllpSendText(bridge.mllpPort, order);
     assert.match(acks[0]![1]!, /^MSA\|AA\|/, 'the order is acknowledged while the folder is locked');
     await new Promise((r) => setTimeout(r, 1000));
     assert.deepEqual(ownFiles(areaDir), before, 'no file changed while the reader held its lock');
-    reader.stdin!.end();
+    reader.stdin.end();
     await new Promise((r) => reader.once('exit', r));
     await mirrorSettled(cliArgs);
     assert.equal(ownFiles(areaDir).length, before.length + 1);

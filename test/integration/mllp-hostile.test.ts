@@ -105,7 +105,7 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
     );
     assert.equal(countItems(bridge.dbPath, "patient_id = 'PATREUSE-A'"), 1);
     assert.equal(countItems(bridge.dbPath, "patient_id = 'PATREUSE-B'"), 1, 'the second order is on the worklist');
-    await bridge.waitForLog(/WARN  hl7\.control_id_reused control_id=REUSED1 sender=RIS earlier_message=\d+ message=\d+/);
+    await bridge.waitForLog(/WARN {2}hl7\.control_id_reused control_id=REUSED1 sender=RIS earlier_message=\d+ message=\d+/);
     // The same message again (MSH-7 set anew, as some senders do when they retry) is a resend.
     const resent = mllpSendText(bridge.mllpPort, b.replace('20261123091500', '20261123091733'));
     assert.deepEqual(msa(resent[0]!.join('\r')), ['AA', 'REUSED1']);
@@ -190,7 +190,7 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
     );
     for (const [i, [, name]] of cases.entries()) assert.deepEqual(storedNames(bridge.dbPath, `PATCS${i + 1}`), [name]);
     const log = await bridge.waitForLog(/hl7\.message_applied control_id=CS4 /);
-    assert.match(log, /WARN  hl7\.charset_mismatch control_id=CS1 sender=RIS declared=8859\/1 read_as="UNICODE UTF-8"/);
+    assert.match(log, /WARN {2}hl7\.charset_mismatch control_id=CS1 sender=RIS declared=8859\/1 read_as="UNICODE UTF-8"/);
     assert.match(log, /hl7\.charset_mismatch control_id=CS2 [^\n]*declared=8859\/15/);
     assert.match(log, /hl7\.charset_mismatch control_id=CS3 /);
     assert.doesNotMatch(log, /hl7\.charset_mismatch control_id=CS4 /);
@@ -290,7 +290,7 @@ describe('hostile and broken senders: connections', { skip }, () => {
     } finally {
       client.close();
     }
-    await bridge.waitForLog(/INFO  mllp\.idle_timeout connection=\d+ idle_seconds=3 limit_seconds=3/);
+    await bridge.waitForLog(/INFO {2}mllp\.idle_timeout connection=\d+ idle_seconds=3 limit_seconds=3/);
   });
 
   it('finding 7: a sender of one byte every 100 ms is cut off by mllp.frameTimeoutSeconds; nothing of its frame is stored', async () => {
@@ -309,7 +309,7 @@ describe('hostile and broken senders: connections', { skip }, () => {
     } finally {
       client.close();
     }
-    await bridge.waitForLog(/WARN  mllp\.frame_timeout connection=\d+ bytes=\d+ limit_seconds=2/);
+    await bridge.waitForLog(/WARN {2}mllp\.frame_timeout connection=\d+ bytes=\d+ limit_seconds=2/);
     assert.equal(countItems(bridge.dbPath, "patient_id = 'PATSLOW'"), 0);
   });
 
@@ -330,7 +330,7 @@ describe('hostile and broken senders: connections', { skip }, () => {
       const extra = await RawMllpClient.connect(bridge.mllpPort);
       assert.equal(await extra.closedByServer(2000), true, 'the sixth connection is closed');
       extra.close();
-      await bridge.waitForLog(/WARN  mllp\.connection_refused remote=127\.0\.0\.1:\d+ refused=1 open=5 limit=5/);
+      await bridge.waitForLog(/WARN {2}mllp\.connection_refused remote=127\.0\.0\.1:\d+ refused=1 open=5 limit=5/);
     } finally {
       for (const c of clients) c.close();
     }

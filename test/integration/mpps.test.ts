@@ -22,9 +22,15 @@ function sendRequest(port: number, calledAe: string, request: InstanceType<typeo
     let status = -1;
     request.on('response', (response: { getStatus(): number }) => (status = response.getStatus()));
     client.addRequest(request);
-    client.on('networkError', (e: Error) => reject(e));
-    client.on('associationRejected', () => reject(new Error('association rejected')));
-    client.on('closed', () => resolve(status));
+    client.on('networkError', (e: Error) => {
+      reject(e);
+    });
+    client.on('associationRejected', () => {
+      reject(new Error('association rejected'));
+    });
+    client.on('closed', () => {
+      resolve(status);
+    });
     client.send('127.0.0.1', port, 'MODALITY1', calledAe);
   });
 }

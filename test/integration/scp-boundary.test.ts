@@ -20,7 +20,9 @@ const skip = skipWithout('echoscu');
 function echoscuAsync(port: number, aeTitle: string): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn('echoscu', ['-to', '5', '-aec', aeTitle, '127.0.0.1', String(port)], { stdio: 'ignore' });
-    child.once('exit', (code) => resolve(code ?? -1));
+    child.once('exit', (code) => {
+      resolve(code ?? -1);
+    });
   });
 }
 

@@ -131,14 +131,20 @@ describe('worklist SCP with modality-style queries', { skip }, () => {
 
   it('a broken peer (garbage instead of an association request) is refused at the PDU header (A-ABORT) and closed; others are served', async () => {
     const socket = connect({ host: '127.0.0.1', port: bridge.dicomPort });
-    await new Promise<void>((r) => socket.once('connect', () => r()));
+    await new Promise<void>((r) =>
+      socket.once('connect', () => {
+        r();
+      }),
+    );
     let received = Buffer.alloc(0);
     socket.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
     socket.on('error', () => undefined);
     socket.write(Buffer.from([0x01, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef]));
     socket.write(Buffer.from('not DICOM at all'.repeat(50)));
     const closed = await new Promise<boolean>((resolve) => {
-      const t = setTimeout(() => resolve(false), 8000);
+      const t = setTimeout(() => {
+        resolve(false);
+      }, 8000);
       socket.once('close', () => (clearTimeout(t), resolve(true)));
     });
     socket.destroy();
@@ -217,6 +223,8 @@ function findscuAsync(port: number, aeTitle: string, keys: string[]): Promise<{ 
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('close', () => resolve({ pending: (output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length, output }));
+    child.on('close', () => {
+      resolve({ pending: (output.match(/Find Response: \d+ \(Pending\)/g) ?? []).length, output });
+    });
   });
 }

@@ -217,7 +217,7 @@ describe('SCP against broken and hostile peers (issue 15)', { skip }, () => {
     const c = await client();
     const answer = await c.associate({ called: aeTitle, calling: 'ORDER', contexts: [ctx(3, VERIFICATION), ctx(1, MWL_FIND)] });
     assert.equal(answer?.type, 0x02);
-    assert.deepEqual([...acceptedContexts(answer!.bytes).entries()].sort(), [
+    assert.deepEqual([...acceptedContexts(answer.bytes).entries()].sort(), [
       [1, 0],
       [3, 0],
     ]);

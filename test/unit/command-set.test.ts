@@ -12,9 +12,24 @@ describe('encodeCommandSet', () => {
     const request = CFindRequest.createWorklistFindRequest({ PatientID: 'P1' });
     request.setMessageId(4711);
     const cases: [string, (r: InstanceType<typeof CFindResponse>) => void][] = [
-      ['pending', (r) => r.setStatus(Status.Pending)],
-      ['success', (r) => r.setStatus(Status.Success)],
-      ['cancel', (r) => r.setStatus(Status.Cancel)],
+      [
+        'pending',
+        (r) => {
+          r.setStatus(Status.Pending);
+        },
+      ],
+      [
+        'success',
+        (r) => {
+          r.setStatus(Status.Success);
+        },
+      ],
+      [
+        'cancel',
+        (r) => {
+          r.setStatus(Status.Cancel);
+        },
+      ],
       ['failure with comment', (r) => (r.setStatus(0xc001), r.setErrorComment('the C-FIND request carries no identifier'))],
       ['failure with odd-length comment', (r) => (r.setStatus(0xc001), r.setErrorComment('odd'))],
     ];

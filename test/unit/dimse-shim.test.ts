@@ -96,7 +96,11 @@ describe('dcmjs-dimse 0.3.3 under the shim', () => {
       });
       socket.on('close', () => library.emit('close'));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) =>
+      server.listen(0, '127.0.0.1', () => {
+        r();
+      }),
+    );
     port = (server.address() as { port: number }).port;
   });
   after(() => server.close());
@@ -121,8 +125,8 @@ describe('dcmjs-dimse 0.3.3 under the shim', () => {
         ],
       });
       assert.equal(answer?.type, 0x02);
-      assert.deepEqual([...acceptedContexts(answer!.bytes).keys()].sort(), [1, 5]);
-      assert.equal(announcedMaxPduLength(answer!.bytes), 32768);
+      assert.deepEqual([...acceptedContexts(answer.bytes).keys()].sort(), [1, 5]);
+      assert.equal(announcedMaxPduLength(answer.bytes), 32768);
       const session = sessions.at(-1)!;
       assert.equal(session.peerMaxAfterAccept, 8192);
 

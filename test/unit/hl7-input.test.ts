@@ -58,19 +58,29 @@ describe('message size limits', () => {
   it('counts segments whatever the separator (CR, LF, CRLF), and names the segment over the limit', () => {
     for (const sep of ['\r', '\n', '\r\n']) {
       const text = order().replace(/\r/g, sep) + `NTE|1${sep}`.repeat(95);
-      assert.doesNotThrow(() => checkMessageLimits(Buffer.from(text), limits));
+      assert.doesNotThrow(() => {
+        checkMessageLimits(Buffer.from(text), limits);
+      });
       assert.throws(
-        () => checkMessageLimits(Buffer.from(text + `NTE|1${sep}`.repeat(2)), limits),
+        () => {
+          checkMessageLimits(Buffer.from(text + `NTE|1${sep}`.repeat(2)), limits);
+        },
         (e: unknown) => e instanceof BridgeError && e.code === 'HL7_LIMIT_EXCEEDED' && e.location === 'NTE' && /more than 100 segments/.test(e.message),
       );
     }
   });
 
   it('counts fields per segment with the message own field separator', () => {
-    assert.doesNotThrow(() => checkMessageLimits(Buffer.from(order() + 'ZZZ' + '|x'.repeat(50) + '\r'), limits));
-    assert.throws(() => checkMessageLimits(Buffer.from(order() + 'ZZZ' + '|x'.repeat(51) + '\r'), limits), /segment 5 has more than 50 fields/);
+    assert.doesNotThrow(() => {
+      checkMessageLimits(Buffer.from(order() + 'ZZZ' + '|x'.repeat(50) + '\r'), limits);
+    });
+    assert.throws(() => {
+      checkMessageLimits(Buffer.from(order() + 'ZZZ' + '|x'.repeat(51) + '\r'), limits);
+    }, /segment 5 has more than 50 fields/);
     const hash = order().replace(/\|/g, '#');
-    assert.throws(() => checkMessageLimits(Buffer.from(hash + 'ZZZ' + '#x'.repeat(51) + '\r'), limits), /more than 50 fields/);
+    assert.throws(() => {
+      checkMessageLimits(Buffer.from(hash + 'ZZZ' + '#x'.repeat(51) + '\r'), limits);
+    }, /more than 50 fields/);
   });
 
   it('a message over a limit is answered AR with ERR 207 by the pipeline, never parsed', () => {
@@ -123,7 +133,7 @@ describe('mapped values against their VR', () => {
     const p = map(order({ start: '2013-08-24 17:00' }));
     assert.equal(p.valueProblem?.code, 'HL7_INVALID_VALUE');
     assert.equal(p.valueProblem?.location, 'ORC-7.4');
-    assert.match(p.valueProblem!.message, /^ORC-7\.4 "2013-08-24 17:00": DA is YYYYMMDD \(ScheduledProcedureStepStartDate\)$/);
+    assert.match(p.valueProblem.message, /^ORC-7\.4 "2013-08-24 17:00": DA is YYYYMMDD \(ScheduledProcedureStepStartDate\)$/);
   });
 
   it('the mapping decides per attribute: clean, truncate or omit instead of reject', () => {

@@ -103,7 +103,11 @@ describe('readPresentationDataValues', () => {
 
 describe('MessageFragments (PS3.7 6.3.1: command set, then the data set it announces)', () => {
   const pdvs = (pdu: Buffer) => readPresentationDataValues(pdu);
-  const take = (m: MessageFragments, pdu: Buffer) => pdvs(pdu).forEach((v) => m.take(v));
+  const take = (m: MessageFragments, pdu: Buffer) => {
+    pdvs(pdu).forEach((v) => {
+      m.take(v);
+    });
+  };
 
   it('knows from Command Data Set Type whether a data set follows', () => {
     assert.equal(commandHasDataset(cEcho(1)), false);
@@ -123,19 +127,29 @@ describe('MessageFragments (PS3.7 6.3.1: command set, then the data set it annou
   });
 
   it('refuses a data fragment no command announced, a command where data was due, a context change mid-message, and oversize parts', () => {
-    assert.throws(() => take(new MessageFragments(1 << 20), pData(1, false, true, Buffer.alloc(4))), /no command set announcing it/);
+    assert.throws(() => {
+      take(new MessageFragments(1 << 20), pData(1, false, true, Buffer.alloc(4)));
+    }, /no command set announcing it/);
     const afterEcho = new MessageFragments(1 << 20);
     take(afterEcho, pData(3, true, true, cEcho(1)));
-    assert.throws(() => take(afterEcho, pData(3, false, true, Buffer.alloc(4))), /no command set announcing it/);
+    assert.throws(() => {
+      take(afterEcho, pData(3, false, true, Buffer.alloc(4)));
+    }, /no command set announcing it/);
     const dataDue = new MessageFragments(1 << 20);
     take(dataDue, pData(1, true, true, cFind(1)));
-    assert.throws(() => take(dataDue, pData(1, true, true, cEcho(2))), /where the data set of the message was due/);
+    assert.throws(() => {
+      take(dataDue, pData(1, true, true, cEcho(2)));
+    }, /where the data set of the message was due/);
     const switching = new MessageFragments(1 << 20);
     take(switching, pData(1, true, true, cFind(1)));
-    assert.throws(() => take(switching, pData(3, false, true, Buffer.alloc(4))), /presentation context 3 in the middle of a message on context 1/);
+    assert.throws(() => {
+      take(switching, pData(3, false, true, Buffer.alloc(4)));
+    }, /presentation context 3 in the middle of a message on context 1/);
     const small = new MessageFragments(100);
     take(small, pData(1, true, true, cFind(1)));
     take(small, pData(1, false, false, Buffer.alloc(60)));
-    assert.throws(() => take(small, pData(1, false, true, Buffer.alloc(60))), /data set of more than 100 bytes/);
+    assert.throws(() => {
+      take(small, pData(1, false, true, Buffer.alloc(60)));
+    }, /data set of more than 100 bytes/);
   });
 });

@@ -180,7 +180,7 @@ describe('group commit (inCommitGroup)', () => {
       findWorklistItems(store, { '00080050': { vr: 'SH' } }, { personNameCaseInsensitive: true }).answers.map((a) => a['00080050']?.Value?.[0]),
       ['A1', 'A3'],
     );
-    assert.ok(id3! > id1!);
+    assert.ok(id3 > id1);
     // A second group after the first one committed.
     await store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: makeItem(4, 'US', '20261123') }));
     assert.equal(store.items.count(), 3);
@@ -226,7 +226,9 @@ describe('value index of group-committed items (written in batches)', () => {
     assert.deepEqual([byRp(store, 'RP10').answers.length, byRp(store, 'RP10').candidates], [1, 45]);
 
     // Changed while pending: only the new value matches.
-    await store.inCommitGroup(() => store.items.update(ids[299]!, withRp(299, 'RP-NEW'), 'SCHEDULED'));
+    await store.inCommitGroup(() => {
+      store.items.update(ids[299]!, withRp(299, 'RP-NEW'), 'SCHEDULED');
+    });
     assert.equal(byRp(store, 'RP299').answers.length, 0);
     assert.equal(byRp(store, 'RP-NEW').answers.length, 1);
     // Deleted while pending: its mark goes with it.

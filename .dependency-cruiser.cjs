@@ -1,0 +1,40 @@
+// The import rules of the architecture (README "Architecture", ../shared/design.md), checked by
+// `npm run lint`: arrows point one way, cli -> app -> adapters (hl7, dicom, mirror) -> services
+// (mapping, worklist) -> store -> model, with config, log and errors usable from every layer.
+/** Every layer and the layers below it that it may import. */
+const layers = {
+  cli: ['app', 'config', 'log', 'errors'],
+  app: ['hl7', 'dicom', 'mirror', 'mapping', 'worklist', 'store', 'model', 'config', 'log', 'errors'],
+  hl7: ['mapping', 'worklist', 'model', 'config', 'log', 'errors'],
+  dicom: ['worklist', 'model', 'config', 'log', 'errors'],
+  mirror: ['worklist', 'model', 'config', 'log', 'errors'],
+  mapping: ['model', 'errors'],
+  worklist: ['store', 'model', 'log', 'errors'],
+  store: ['model', 'errors'],
+  model: ['errors'],
+  config: ['model', 'errors'],
+  log: [],
+  errors: [],
+};
+
+/** The layer of a path under src/: its folder, or for a file directly in src/ its name. */
+const layerOf = (name) => `^src/(${name}/|${name}\\.ts$|${name}-[a-z-]+\\.ts$)`;
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'No import cycles.', from: { path: '^src/' }, to: { circular: true } },
+    ...Object.entries(layers).map(([layer, allowed]) => ({
+      name: `${layer}-imports-only-below`,
+      severity: 'error',
+      comment: `${layer} may import only: ${allowed.join(', ') || 'nothing of the project'} (besides itself).`,
+      from: { path: layerOf(layer) },
+      to: { path: '^src/', pathNot: [layerOf(layer), ...allowed.map(layerOf)] },
+    })),
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};
