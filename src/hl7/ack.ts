@@ -88,7 +88,7 @@ function isBefore25(version: string): boolean {
  * up in a field the bridge writes. (C1 characters are written with their ISO 8859-1 code.)
  */
 export function escapeHl7(value: string): string {
-  return value.replace(/[\\|^~&\u0000-\u001f\u007f-\u009f]/g, (ch) => {
+  return value.replace(/[\\|^~&\p{Cc}]/gu, (ch) => {
     switch (ch) {
       case '\\':
         return '\\E\\';

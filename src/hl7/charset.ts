@@ -3,7 +3,6 @@
  * ISO 8859-1 uses Node's own latin1 codec: WHATWG's "latin1" label means windows-1252, which
  * would change bytes 0x80-0x9F.
  */
-import { BridgeError } from '../errors.js';
 import { Hl7Error } from '../model/hl7-error.js';
 
 /** MSH-18 values (upper-cased, spaces and underscores folded) -> decoder label. */
@@ -108,13 +107,14 @@ function decodeStrict(bytes: Buffer, charset: string): string {
 }
 
 function hasNonAscii(bytes: Buffer): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return true;
+  for (const byte of bytes) if (byte >= 0x80) return true;
   return false;
 }
 
 /** Encodes reply text in the message's character set (ASCII-safe fallback for the rest). */
 export function encodeText(text: string, charset: string): Buffer {
   if (charset === 'utf-8') return Buffer.from(text, 'utf8');
-  if (charset === 'latin1') return Buffer.from(text.replace(/[^\x00-\xff]/g, '?'), 'latin1');
-  return Buffer.from(text.replace(/[^\x00-\x7f]/g, '?'), 'latin1');
+  // Per UTF-16 code unit (no u flag): a character outside the set becomes one '?' per code unit.
+  if (charset === 'latin1') return Buffer.from(text.replace(/[\u0100-\uffff]/g, '?'), 'latin1');
+  return Buffer.from(text.replace(/[\u0080-\uffff]/g, '?'), 'latin1');
 }

@@ -13,10 +13,11 @@ export function messageContentHash(bytes: Buffer): string {
   const rest = lineEnd < 0 ? '' : text.slice(lineEnd);
   let headerKey = header;
   if (header.startsWith('MSH') && header.length > 3) {
-    const fields = header.split(header[3]!);
+    const separator = header.charAt(3);
+    const fields = header.split(separator);
     // fields[0] "MSH", fields[1] MSH-2 ... fields[6] MSH-7.
     if (fields.length > 6) fields[6] = '';
-    headerKey = fields.join(header[3]);
+    headerKey = fields.join(separator);
   }
   const body = rest.replace(/\r\n|\n/g, '\r').replace(/\r+$/, '');
   return createHash('sha256')

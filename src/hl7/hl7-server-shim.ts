@@ -69,7 +69,9 @@ export async function listenMllp(opts: ListenOptions, onError: (err: Error) => v
     });
     opts.onConnection(socket);
   };
-  const server = internals._socket!;
+  // The base constructor listens (through _listen above); no socket means the library changed under this shim.
+  const server = internals._socket;
+  if (!server) throw new Error('node-hl7-server: Inbound has no listening socket after construction (this shim is written for 2.5.0)');
   server.maxConnections = opts.maxConnections;
   server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
     opts.onRefused(`${data?.remoteAddress ?? '?'}:${data?.remotePort ?? 0}`);

@@ -4,7 +4,6 @@
  * 209,000 segments ~10 s; 100,000 fields in one segment 0.2 s), and a message over a limit is
  * answered AR with an ERR segment instead of being parsed at all. One pass over the bytes, no copy.
  */
-import { BridgeError } from '../errors.js';
 import { Hl7Error } from '../model/hl7-error.js';
 
 export interface MessageLimits {

@@ -4,7 +4,7 @@
  * subcomponents is hl7-standard's, whose output is normalised into the plain Hl7Message model.
  */
 import HL7 from 'hl7-standard';
-import { BridgeError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
 import { Hl7Error } from '../model/hl7-error.js';
 import type { Hl7Field, Hl7Message, Hl7Segment } from '../mapping/message.js';
 import { charsetForMsh18, decodeBytes, SUPPORTED_CHARSETS, type CharsetMismatchPolicy } from './charset.js';
@@ -78,7 +78,7 @@ function readMsh18(bytes: Buffer): string {
   const end = firstLineEnd(bytes);
   const header = bytes.subarray(0, end).toString('latin1');
   if (!header.startsWith('MSH') || header.length < 4) return '';
-  const fields = header.split(header[3]!);
+  const fields = header.split(header.charAt(3));
   // fields[0] = "MSH", fields[n-1] = MSH-n; MSH-18 may repeat (first one counts).
   return (fields[17] ?? '').split('~')[0] ?? '';
 }
@@ -117,7 +117,8 @@ function toComponents(obj: Record<string, unknown>): string[][] {
     const last = key.lastIndexOf('.');
     const c = last > key.indexOf('.') ? Number(key.slice(last + 1)) : NaN;
     if (!Number.isInteger(c)) continue;
-    comps[c - 1] = Array.isArray(value) ? value.map(String) : [String(value ?? '')];
+    // hl7-standard splits text, so a component is a string or an array of repetition strings.
+    comps[c - 1] = Array.isArray(value) ? value.map(String) : [typeof value === 'string' ? value : ''];
   }
   for (let i = 0; i < comps.length; i++) comps[i] ??= [''];
   return comps;
@@ -131,9 +132,10 @@ export function readHeaderLeniently(bytes: Buffer): { fields: string[] } {
   const end = firstLineEnd(bytes);
   const header = bytes.subarray(0, end).toString('latin1');
   if (!header.startsWith('MSH') || header.length < 4) return { fields: [] };
-  const parts = header.split(header[3]!);
+  const separator = header.charAt(3);
+  const parts = header.split(separator);
   // fields[n] = MSH-n, as received
-  return { fields: ['', header[3]!, ...parts.slice(1)] };
+  return { fields: ['', separator, ...parts.slice(1)] };
 }
 
 /** Where the first segment ends (CR or LF), -1 for none; indexOf rather than a callback per byte. */

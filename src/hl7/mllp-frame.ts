@@ -116,7 +116,11 @@ export class MllpFrameDecoder {
   }
 
   private endFrame(events: MllpEvent[]): void {
-    if (!this.discarding) events.push({ type: 'frame', bytes: this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length) });
+    if (!this.discarding) {
+      // One chunk is passed on as it is; several are joined.
+      const single = this.parts.length === 1 ? this.parts[0] : undefined;
+      events.push({ type: 'frame', bytes: single ?? Buffer.concat(this.parts, this.length) });
+    }
     this.inFrame = false;
     this.discarding = false;
     this.parts = [];
@@ -128,8 +132,9 @@ export class MllpFrameDecoder {
     let n = 0;
     for (const part of this.parts) {
       if (n >= HEAD_BYTES) break;
-      head.push(part.subarray(0, HEAD_BYTES - n));
-      n += head[head.length - 1]!.length;
+      const slice = part.subarray(0, HEAD_BYTES - n);
+      head.push(slice);
+      n += slice.length;
     }
     return Buffer.concat(head);
   }

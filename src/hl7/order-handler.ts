@@ -112,8 +112,8 @@ export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessag
           : ackErrorFor(error);
       const ack = ackFor(result, code, ackError, bridgeApplication);
       // A store that lost its file says so once itself (store.database_file_gone); per message, a warning.
-      const log = outcome === 'error' && error.code !== 'STORE_UNAVAILABLE' ? logger.error : logger.warn;
-      log('hl7.message_rejected', {
+      const level = outcome === 'error' && error.code !== 'STORE_UNAVAILABLE' ? 'error' : 'warn';
+      logger[level]('hl7.message_rejected', {
         control_id: result.header.controlId,
         sender: result.header.sendingApplication,
         type: result.header.messageType,

@@ -61,6 +61,7 @@ export class Hl7Sender {
     try {
       for (;;) {
         const next = this.queue.next(new Date().toISOString());
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may run during the previous send's await; TypeScript keeps the narrowing from the top of drain()
         if (!next || this.stopped) break;
         const { logger, retrySeconds } = this.opts;
         try {
@@ -122,7 +123,7 @@ export class Hl7Sender {
       socket.once('connect', () => socket.write(frameMllp(Buffer.from(message, 'utf8'))));
       socket.on('data', (chunk: Buffer) => {
         const frame = decoder.push(chunk).find((e) => e.type === 'frame');
-        if (frame && frame.type === 'frame') {
+        if (frame) {
           resolve(frame.bytes.toString('utf8'));
           socket.end();
         }

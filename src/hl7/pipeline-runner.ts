@@ -9,7 +9,6 @@
  * Storing and the ACK stay on the main thread.
  */
 import { Worker } from 'node:worker_threads';
-import { BridgeError } from '../errors.js';
 import { Hl7Error } from '../model/hl7-error.js';
 import { lenientHeader, runOrderPipeline, type OrderPipelineOptions, type PipelineResult } from './pipeline.js';
 import { reviveResult, type WorkerReply, type WorkerRequest } from './pipeline-wire.js';

@@ -76,7 +76,7 @@ function failed(err: unknown, base: PipelineBase): PipelineResult {
 
 /** Whether a message is an acknowledgement (MSH-9.1 ACK), which HL7 never answers. */
 export function isAcknowledgement(header: Pick<PipelineResult['header'], 'messageType'>): boolean {
-  return header.messageType.split('^')[0]!.trim().toUpperCase() === 'ACK';
+  return (header.messageType.split('^')[0] ?? '').trim().toUpperCase() === 'ACK';
 }
 
 export function ackFor(result: Pick<PipelineResult, 'header'>, code: AckCode, error: AckError | undefined, bridgeApplication: string): string {

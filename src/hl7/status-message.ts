@@ -41,7 +41,7 @@ export function buildStatusMessage(
       placer,
       filler,
       service,
-      ...Array(13).fill(''),
+      ...new Array<string>(13).fill(''),
       v(Tags.AccessionNumber),
       v(Tags.RequestedProcedureID),
       v(Tags.ScheduledProcedureStepID, step),
