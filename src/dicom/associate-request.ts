@@ -152,7 +152,7 @@ function readAssociateRequest(pdu: Buffer): { request: AssociateRequest; context
 
 function readPresentationContext(value: Buffer): ProposedContext {
   if (value.length < 4) throw new MalformedRequest(`presentation context item of ${value.length} bytes`);
-  const id = value[0]!;
+  const id = value.readUInt8(0);
   if (id % 2 === 0) throw new MalformedRequest(`presentation context ID ${id} is not an odd number from 1 to 255`);
   let abstractSyntax: string | undefined;
   const transferSyntaxes: string[] = [];
@@ -226,7 +226,7 @@ function readItems(buffer: Buffer, start: number, end: number, where: string): I
   let offset = start;
   while (offset < end) {
     if (end - offset < 4) throw new MalformedRequest(`${where}: ${end - offset} bytes left, too few for an item header`);
-    const type = buffer[offset]!;
+    const type = buffer.readUInt8(offset);
     const length = buffer.readUInt16BE(offset + 2);
     if (offset + 4 + length > end)
       throw new MalformedRequest(`${where}: item of type 0x${type.toString(16)} announces ${length} bytes, ${end - offset - 4} are left`);
@@ -247,11 +247,19 @@ function canonicalRequest(pdu: Buffer, contextItems: Map<number, Buffer>): Buffe
   const original = [...contextItems.keys()];
   const sortedIds = [...original].sort((a, b) => a - b);
   if (original.every((id, i) => id === sortedIds[i])) return pdu;
-  // Rebuild: the fixed part, then the items with the context items replaced in sorted order.
+  // Rebuild: the fixed part, then the items with the context items replaced in sorted order
+  // (readAssociateRequest put each context item of this PDU in the map, every ID once).
+  const sortedItems = [...contextItems].sort(([a], [b]) => a - b).map(([, whole]) => whole);
   const parts: Buffer[] = [pdu.subarray(0, 6 + FIXED_FIELDS)];
   let next = 0;
   for (const item of readItems(pdu, 6 + FIXED_FIELDS, pdu.length, 'A-ASSOCIATE-RQ')) {
-    parts.push(item.type === ITEM_PRESENTATION_CONTEXT ? contextItems.get(sortedIds[next++]!)! : item.whole);
+    if (item.type !== ITEM_PRESENTATION_CONTEXT) {
+      parts.push(item.whole);
+      continue;
+    }
+    const contextItem = sortedItems[next++];
+    if (!contextItem) throw new Error('A-ASSOCIATE-RQ: more presentation context items than were read from it');
+    parts.push(contextItem);
   }
   return Buffer.concat(parts);
 }

@@ -17,6 +17,8 @@
  *   received data set: wrapped to check its structure first and keep the problem with the data set.
  * - `association.setMaxPduLength` is both what the answer announces and what the library splits
  *   its P-DATA by: the answer announces the SCP's limit, then the peer's own limit is set back.
+ * - A request's command element getters return undefined for an element the peer left out (typed
+ *   string): the SOP class UIDs are read through affectedSopClassOf / requestedSopClassOf.
  */
 import { EventEmitter } from 'node:events';
 import dimse from 'dcmjs-dimse';
@@ -127,6 +129,19 @@ export function presentationContextOf(request: DimseRequest): { id: number; abst
       transferSyntax: context.getAcceptedTransferSyntaxUid(),
     }
   );
+}
+
+/**
+ * A request's Affected SOP Class UID as received: 0.3.3 reads command elements as they came, so it is
+ * undefined when the peer left it out (the typings say string).
+ */
+export function affectedSopClassOf(request: { getAffectedSopClassUid(): string | undefined }): string | undefined {
+  return request.getAffectedSopClassUid();
+}
+
+/** A request's Requested SOP Class UID as received: undefined when the peer left it out (the typings say string). */
+export function requestedSopClassOf(request: { getRequestedSopClassUid(): string | undefined }): string | undefined {
+  return request.getRequestedSopClassUid();
 }
 
 /** Command field values of the requests the SCP serves (PS3.7 E.1). */

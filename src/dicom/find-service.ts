@@ -13,7 +13,7 @@ import { SopClassUid } from './association-policy.js';
 import { encodeAnswer } from '../model/encoding.js';
 import { AnswerDataset, encodeCommandSet } from './answer-dataset.js';
 import { describeQuery } from '../model/describe.js';
-import { CFindResponse, Status, datasetReadProblem, useEncodedCommandSet, type CFindRequest, type CFindResponseT } from './dimse-shim.js';
+import { CFindResponse, Status, affectedSopClassOf, datasetReadProblem, useEncodedCommandSet, type CFindRequest, type CFindResponseT } from './dimse-shim.js';
 import { DimseStatus, errorComment, statusText } from './dimse-status.js';
 import type { AnswerStream } from '../worklist/find.js';
 import { identifierFromNaturalized, identifierProblem } from './identifier.js';
@@ -95,8 +95,9 @@ export async function answerWorklistFind(
   const started = performance.now();
   const { logger } = scope;
   const final = CFindResponse.fromRequest(request);
-  const sopClass = request.getAffectedSopClassUid();
-  final.setAffectedSopClassUid(sopClass);
+  const sopClass = affectedSopClassOf(request);
+  // Echoed as it came (undefined included).
+  final.setAffectedSopClassUid(request.getAffectedSopClassUid());
   // Encoded when sent, after its status is set.
   useEncodedCommandSet(final, () => encodeCommandSet(final.getCommandDataset()));
   const fields = scope.fields();

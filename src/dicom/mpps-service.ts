@@ -8,7 +8,16 @@ import type { DicomJson } from '../model/item.js';
 import type { MppsRefusal } from '../worklist/mpps.js';
 import { printable } from './associate-request.js';
 import { SopClassUid } from './association-policy.js';
-import { Status, datasetReadProblem, type NCreateRequest, type NCreateResponse, type NSetRequest, type NSetResponse } from './dimse-shim.js';
+import {
+  Status,
+  affectedSopClassOf,
+  datasetReadProblem,
+  requestedSopClassOf,
+  type NCreateRequest,
+  type NCreateResponse,
+  type NSetRequest,
+  type NSetResponse,
+} from './dimse-shim.js';
 import { DimseStatus, errorComment, statusText } from './dimse-status.js';
 import { identifierFromNaturalized } from './identifier.js';
 import type { MppsHandlers, RequestScope } from './services.js';
@@ -43,7 +52,7 @@ export function answerMpps<R extends MppsResponse>(
     logger.warn(`dicom.mpps_${op}_refused`, { ...fields, status: statusText(status), reason });
     return response;
   };
-  const sopClass = op === 'create' ? request.getAffectedSopClassUid() : request.getRequestedSopClassUid();
+  const sopClass = op === 'create' ? affectedSopClassOf(request) : requestedSopClassOf(request);
   if (!mpps || sopClass !== SopClassUid.ModalityPerformedProcedureStep || !scope.onOwnContext(request, SopClassUid.ModalityPerformedProcedureStep)) {
     return refuse(
       DimseStatus.sopClassNotSupported,

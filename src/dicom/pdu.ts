@@ -149,7 +149,7 @@ export class PduFramer {
   }
 
   private startPdu(header: Buffer): void {
-    const type = header[0]!;
+    const type = header.readUInt8(0);
     const length = header.readUInt32BE(2);
     const allowed = allowedLength(type, this.limits.state(), this.limits.maxPduLength());
     if (allowed instanceof PduProtocolError) throw this.fail(allowed);
@@ -276,9 +276,9 @@ export function readPresentationDataValues(pdu: Buffer): PresentationDataValue[]
     if (itemLength < 2 || itemLength > end - offset - 4) {
       throw new PduProtocolError(`P-DATA-TF: presentation data value length ${itemLength} does not fit the ${end - offset - 4} bytes left`, 6);
     }
-    const header = pdu[offset + 5]!;
+    const header = pdu.readUInt8(offset + 5);
     values.push({
-      contextId: pdu[offset + 4]!,
+      contextId: pdu.readUInt8(offset + 4),
       isCommand: (header & 1) === 1,
       isLast: (header & 2) === 2,
       length: itemLength - 2,

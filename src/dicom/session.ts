@@ -63,7 +63,6 @@ export class WorklistScpSession extends HookedScp {
     this.on('networkError', (err: unknown) => {
       this.host.fail('reading or sending a message (dcmjs-dimse)', err);
     });
-    const session = this;
     this.scope = {
       get callingAeTitle() {
         return host.callingAeTitle;
@@ -75,7 +74,7 @@ export class WorklistScpSession extends HookedScp {
       fields: () => host.fields(),
       writable: () => host.writable(),
       send: (request: DimseRequest, response: DimseResponse) => {
-        session.sendOnRequestContext(request, response);
+        this.sendOnRequestContext(request, response);
       },
       onOwnContext: (request: DimseRequest, sopClassUid: string) => presentationContextOf(request)?.abstractSyntax === sopClassUid,
     };
