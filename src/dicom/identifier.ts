@@ -17,7 +17,7 @@ export const MAX_KEY_VALUE_LENGTH = 1024;
 
 /** A C-FIND identifier as dcmjs-dimse hands it over (naturalized) -> DICOM JSON. */
 export function identifierFromNaturalized(elements: Record<string, unknown>): DicomJson {
-  return cleanDataset(DicomMetaDictionary.denaturalizeDataset(elements) as unknown as DicomJson);
+  return cleanDataset(DicomMetaDictionary.denaturalizeDataset(elements));
 }
 
 /** Why an identifier cannot be a worklist query, or undefined. */

@@ -5,7 +5,8 @@
  */
 import { createRequire } from 'node:module';
 import type dcmjsModule from 'dcmjs';
-import type { DicomJson } from './item.js';
+import type { DicomJsonDataset, DicomJsonElement as DcmjsElement } from 'dcmjs';
+import type { DicomJson, DicomJsonElement, DicomJsonValue } from './item.js';
 
 export const dcmjs = createRequire(import.meta.url)('dcmjs') as typeof dcmjsModule;
 
@@ -15,8 +16,11 @@ dcmjs.log.setLevel('error');
 /** VRs of bulk data, which a worklist item does not keep. */
 const BINARY_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 
-/** Drops dcmjs bookkeeping (_rawValue, _vrMap), binary elements, and normalises tags to upper-case hex. */
-export function cleanDataset(dataset: DicomJson): DicomJson {
+/**
+ * A data set as dcmjs read it -> DICOM JSON as the bridge keeps it: drops dcmjs bookkeeping
+ * (_rawValue, _vrMap), binary elements and empty (null) values, and normalises tags to upper-case hex.
+ */
+export function cleanDataset(dataset: DicomJsonDataset): DicomJson {
   const out: DicomJson = {};
   for (const [tag, element] of Object.entries(dataset)) {
     // Binary and unknown-VR elements have no place in a worklist answer and do not survive JSON.
@@ -26,10 +30,11 @@ export function cleanDataset(dataset: DicomJson): DicomJson {
   return out;
 }
 
-function cleanElement(element: DicomJson[string]): DicomJson[string] {
+function cleanElement(element: DcmjsElement): DicomJsonElement {
   const vr = element.vr;
   const values = Array.isArray(element.Value) ? element.Value : [];
-  if (vr === 'SQ') return { vr, Value: values.map((v) => cleanDataset((v ?? {}) as DicomJson)) };
-  const kept = values.filter((v) => v !== null && v !== undefined && !(typeof v === 'string' && v === '' && values.length === 1));
+  // dcmjs gives sequence items as data sets (or null for an empty one), other values as strings, numbers and PN objects.
+  if (vr === 'SQ') return { vr, Value: values.map((v) => cleanDataset((v ?? {}) as DicomJsonDataset)) };
+  const kept = values.filter((v) => v !== null && v !== undefined && !(typeof v === 'string' && v === '' && values.length === 1)) as DicomJsonValue[];
   return kept.length ? { vr, Value: kept } : { vr };
 }

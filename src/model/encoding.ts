@@ -130,8 +130,7 @@ const ELEMENT_STREAM_BYTES = 1024;
 /** Encodes a data set (DICOM JSON) with dcmjs, element by element, reusing identical elements. */
 export function encodeDataset(dataset: DicomJson, transferSyntaxUid: string, byteStrings: boolean, writeOptions: Record<string, unknown> = {}): Buffer {
   const parts: Buffer[] = [];
-  for (const tag of Object.keys(dataset).sort()) {
-    const element = dataset[tag]!;
+  for (const [tag, element] of Object.entries(dataset).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const key = `${transferSyntaxUid}|${byteStrings ? 'b' : 'u'}|${tag}|${JSON.stringify(element)}`;
     let bytes = encodedElements.get(key);
     if (!bytes) {
@@ -157,8 +156,9 @@ export function encodeDataset(dataset: DicomJson, transferSyntaxUid: string, byt
 export function narrowestCharacterSet(dataset: DicomJson): 'ISO_IR 100' | 'ISO_IR 192' | undefined {
   let widest = 0;
   const visitText = (text: string): void => {
-    for (const ch of text) {
-      const code = ch.codePointAt(0)!;
+    // Per UTF-16 code unit: a character above U+FFFF is a surrogate pair, both units above 0xFF.
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
       if (code > 0xff) widest = 2;
       else if (code > 0x7f && widest < 1) widest = 1;
     }
@@ -168,7 +168,9 @@ export function narrowestCharacterSet(dataset: DicomJson): 'ISO_IR 100' | 'ISO_I
       for (const v of el.Value ?? []) {
         if (el.vr === 'SQ') walk(v as DicomJson);
         else if (typeof v === 'string') visitText(v);
-        else if (el.vr === 'PN' && v && typeof v === 'object') Object.values(v as PersonNameValue).forEach((s) => typeof s === 'string' && visitText(s));
+        else if (el.vr === 'PN' && v && typeof v === 'object') {
+          for (const s of Object.values(v as PersonNameValue)) if (typeof s === 'string') visitText(s);
+        }
       }
     }
   };

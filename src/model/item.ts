@@ -10,7 +10,7 @@ export interface PersonNameValue {
   Phonetic?: string;
 }
 
-export type DicomJsonValue = string | number | PersonNameValue | DicomJson;
+export type DicomJsonValue = string | number | PersonNameValue | DicomJson | null;
 
 export interface DicomJsonElement {
   vr: string;

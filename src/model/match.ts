@@ -28,10 +28,13 @@ export function matchWorklistQuery(item: DicomJson, query: WorklistQuery): boole
 export function matchDataset(item: DicomJson, query: DicomJson, opts: MatchOptions): boolean {
   const combined = new Set<string>();
   for (const [dateTag, timeTag] of COMBINED_DATE_TIME) {
-    const date = matchingValues(query[dateTag]);
-    const time = matchingValues(query[timeTag]);
-    if (date.length === 1 && time.length === 1 && date[0]!.includes('-') && time[0]!.includes('-')) {
-      if (!matchCombinedRange(item, dateTag, timeTag, date[0]!, time[0]!)) return false;
+    const dates = matchingValues(query[dateTag]);
+    const times = matchingValues(query[timeTag]);
+    // A range in both, as single values.
+    const date = dates.length === 1 ? dates[0] : undefined;
+    const time = times.length === 1 ? times[0] : undefined;
+    if (date?.includes('-') && time?.includes('-')) {
+      if (!matchCombinedRange(item, dateTag, timeTag, date, time)) return false;
       combined.add(dateTag).add(timeTag);
     }
   }
@@ -135,8 +138,8 @@ function matchCombinedRange(item: DicomJson, dateTag: string, timeTag: string, d
   if (!date) return false;
   const time = elementStrings(item[timeTag])[0] ?? '';
   const value = normalizeDate(date) + normalizeTime(time);
-  const [dLo = '', dHi = ''] = splitOnce(dateRange);
-  const [tLo = '', tHi = ''] = splitOnce(timeRange);
+  const [dLo, dHi] = splitOnce(dateRange);
+  const [tLo, tHi] = splitOnce(timeRange);
   if (dLo && value < normalizeDate(dLo) + (tLo ? normalizeTime(tLo) : '000000.000000')) return false;
   if (dHi && value > normalizeDate(dHi) + (tHi ? padTime(tHi.replace(/:/g, ''), '995959.999999') : '235959.999999')) return false;
   // Open date ends: the time bound still applies on its own.

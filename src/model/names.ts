@@ -3,6 +3,9 @@
  * path component (the mirror's storage-area folder is named after an AE title).
  */
 
+/** A C0 control character or DEL (U+0000-U+001F, U+007F): a control character that is also ASCII. */
+const ASCII_CONTROL = /(?=\p{ASCII})\p{Cc}/u;
+
 /**
  * Why a text is not an AE title, or undefined: 1-16 characters of the default repertoire (printable
  * ASCII), no backslash, no control characters, not only spaces (leading and trailing spaces are
@@ -10,7 +13,7 @@
  */
 export function aeTitleProblem(text: string): string | undefined {
   if (text.length === 0 || text.length > 16) return 'an AE title has 1-16 characters';
-  if (/[\u0000-\u001f\u007f]/.test(text)) return 'an AE title has no control characters';
+  if (ASCII_CONTROL.test(text)) return 'an AE title has no control characters';
   if (text.includes('\\')) return 'an AE title has no backslash';
   if (!/^[\x20-\x7e]+$/.test(text)) return 'an AE title has printable ASCII characters only';
   if (text.trim() === '') return 'an AE title is not only spaces';
@@ -26,6 +29,6 @@ export function pathComponentProblem(name: string): string | undefined {
   if (trimmed === '') return 'it is empty';
   if (/[/\\]/.test(trimmed)) return 'it contains a slash or backslash';
   if (trimmed === '.' || trimmed === '..') return `"${trimmed}" names a folder that is already there`;
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) return 'it contains control characters';
+  if (ASCII_CONTROL.test(trimmed)) return 'it contains control characters';
   return undefined;
 }

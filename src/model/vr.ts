@@ -26,10 +26,11 @@ const MAX_CHARS: Record<string, number> = {
   UI: 64,
 };
 
-/** Any C0 or C1 control character, DEL included. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
+/** Any C0 or C1 control character, DEL included (Unicode general category Cc: U+0000-U+001F, U+007F-U+009F). */
+const CONTROL = /\p{Cc}/u;
+const CONTROLS = /\p{Cc}/gu;
 /** Controls the free-text VRs allow: TAB, LF, FF, CR, ESC. */
-const TEXT_CONTROL = /[\u0000-\u0008\u000b\u000e-\u001a\u001c-\u001f\u007f-\u009f]/u;
+const TEXT_CONTROLS_ALLOWED = new Set(['\t', '\n', '\f', '\r', '\x1b']);
 const TEXT_VRS = new Set(['LT', 'ST', 'UT']);
 /** Short strings in which a backslash would split the value. */
 const NO_BACKSLASH_VRS = new Set(['AE', 'CS', 'LO', 'PN', 'SH', 'UC']);
@@ -57,8 +58,8 @@ export function maxChars(vr: string): number | undefined {
 /** Which rule of its VR a text value breaks, or undefined when it is valid. */
 export function checkValue(vr: string, value: string): string | undefined {
   if (vr === 'PN') return checkPersonName(value);
-  const control = (TEXT_VRS.has(vr) ? TEXT_CONTROL : CONTROL).exec(value);
-  if (control) return `${vr} allows no control character ${codePoint(control[0])}${TEXT_VRS.has(vr) ? ' (only TAB, LF, FF, CR, ESC)' : ''}`;
+  const control = forbiddenControl(vr, value);
+  if (control !== undefined) return `${vr} allows no control character ${codePoint(control)}${TEXT_VRS.has(vr) ? ' (only TAB, LF, FF, CR, ESC)' : ''}`;
   // The syntax first (it says more than a length would), then the length.
   const syntax = checkSyntax(vr, value);
   if (syntax) return syntax;
@@ -161,8 +162,16 @@ function charCount(value: string): number {
   return n;
 }
 
+/** The first control character of a value that its VR does not allow. */
+function forbiddenControl(vr: string, value: string): string | undefined {
+  if (!TEXT_VRS.has(vr)) return CONTROL.exec(value)?.[0];
+  for (const [ch] of value.matchAll(CONTROLS)) if (!TEXT_CONTROLS_ALLOWED.has(ch)) return ch;
+  return undefined;
+}
+
+/** U+XXXX of a control character (one UTF-16 code unit). */
 function codePoint(ch: string): string {
-  return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return `U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 export interface ItemProblem {
@@ -209,7 +218,8 @@ export function checkElement(vr: string, vm: string | undefined, element: DicomJ
   const values = element.Value ?? [];
   if (vm === '1' && values.length > 1) return { value: values.map(String).join('\\'), rule: `${vr} takes one value here (got ${values.length})` };
   for (const v of values) {
-    if (v === null || v === undefined) continue;
+    // Null is an empty value in DICOM JSON (undefined cannot come from JSON, but is skipped the same).
+    if (v == null) continue;
     if (typeof v === 'number') {
       const range = NUMERIC_RANGES[vr];
       if (!Number.isFinite(v) || (range && (v < range[0] || v > range[1]))) return { value: String(v), rule: `${vr} value out of range` };
@@ -218,8 +228,9 @@ export function checkElement(vr: string, vm: string | undefined, element: DicomJ
     if (typeof v === 'object') {
       if (vr !== 'PN') return { value: JSON.stringify(v), rule: `${vr} value must be text` };
       for (const group of [(v as PersonNameValue).Alphabetic, (v as PersonNameValue).Ideographic, (v as PersonNameValue).Phonetic]) {
-        const rule = group === undefined ? undefined : checkPersonName(group);
-        if (rule) return { value: group!, rule };
+        if (group === undefined) continue;
+        const rule = checkPersonName(group);
+        if (rule) return { value: group, rule };
       }
       continue;
     }

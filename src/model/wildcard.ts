@@ -7,10 +7,12 @@
  * for stars (a later place leaves less room for the rest), so nothing is ever tried twice.
  */
 
+/** The pattern cut at its stars: first piece, the pieces between, last piece. */
 interface CompiledPattern {
-  /** No star: the whole value must match this piece. */
-  exact: boolean;
-  pieces: string[][];
+  first: string[];
+  middle: string[][];
+  /** Undefined when there is no star: the whole value must match the first piece. */
+  last: string[] | undefined;
 }
 
 const compiled = new Map<string, CompiledPattern>();
@@ -25,8 +27,10 @@ function compile(pattern: string, caseless: boolean): CompiledPattern {
   const key = (caseless ? 'i:' : 's:') + pattern;
   let pat = compiled.get(key);
   if (!pat) {
-    const pieces = pattern.split('*').map((piece) => characters(piece, caseless));
-    pat = { exact: pieces.length === 1, pieces };
+    const [first, ...middle] = pattern.split('*').map((piece) => characters(piece, caseless));
+    const last = middle.pop();
+    // split() gives at least one piece.
+    pat = { first: first ?? [], middle, last };
     if (compiled.size >= MAX_COMPILED) compiled.clear();
     compiled.set(key, pat);
   }
@@ -37,25 +41,22 @@ function compile(pattern: string, caseless: boolean): CompiledPattern {
 function matchesAt(value: string[], at: number, piece: string[]): boolean {
   if (at + piece.length > value.length) return false;
   for (let i = 0; i < piece.length; i++) {
-    const p = piece[i]!;
+    const p = piece[i];
     if (p !== '?' && p !== value[at + i]) return false;
   }
   return true;
 }
 
 export function wildcardMatch(pattern: string, value: string, caseless: boolean): boolean {
-  const { exact, pieces } = compile(pattern, caseless);
+  const { first, middle, last } = compile(pattern, caseless);
   const chars = characters(value, caseless);
-  if (exact) return chars.length === pieces[0]!.length && matchesAt(chars, 0, pieces[0]!);
-  const first = pieces[0]!;
-  const last = pieces[pieces.length - 1]!;
+  if (last === undefined) return chars.length === first.length && matchesAt(chars, 0, first);
   if (first.length + last.length > chars.length) return false;
   if (!matchesAt(chars, 0, first) || !matchesAt(chars, chars.length - last.length, last)) return false;
   // The middle pieces, each at its leftmost place, within what the first and last leave free.
   let from = first.length;
   const until = chars.length - last.length;
-  for (let k = 1; k < pieces.length - 1; k++) {
-    const piece = pieces[k]!;
+  for (const piece of middle) {
     let at = from;
     while (at + piece.length <= until && !matchesAt(chars, at, piece)) at++;
     if (at + piece.length > until) return false;

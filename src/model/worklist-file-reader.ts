@@ -4,6 +4,7 @@
  */
 import { cleanDataset, dcmjs } from './dcmjs.js';
 import { BridgeError, errorMessage } from '../errors.js';
+import type { DicomJsonDataset } from 'dcmjs';
 import type { DicomJson } from './item.js';
 
 const { DicomMessage } = dcmjs.data;
@@ -14,10 +15,10 @@ const { DicomMessage } = dcmjs.data;
  * and the file meta group are dropped.
  */
 export function readWorklistFile(bytes: Buffer, name: string): DicomJson {
-  let dict: DicomJson;
+  let dict: DicomJsonDataset;
   try {
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    dict = DicomMessage.readFile(buffer, { ignoreErrors: false }).dict as unknown as DicomJson;
+    dict = DicomMessage.readFile(buffer, { ignoreErrors: false }).dict;
   } catch (err) {
     throw new BridgeError('DICOM_FILE_INVALID', `${name} is not a readable DICOM file: ${errorMessage(err)}`, {
       hint: 'worklist files must be DICOM Part 10 files with a 128-byte preamble and DICM (dump2dcm writes them)',

@@ -38,8 +38,7 @@ function worklistFileInstanceUid(itemId: number, item: DicomJson): string {
 }
 
 export function encodeWorklistFile(itemId: number, item: DicomJson, charset: WorklistFileCharset): EncodedWorklistFile {
-  const plain: DicomJson = { ...item };
-  delete plain[Tags.SpecificCharacterSet];
+  const { [Tags.SpecificCharacterSet]: _characterSet, ...plain } = item;
   const term = charset === 'auto' ? narrowestCharacterSet(plain) : charset;
   const meta: DicomJson = {
     '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer as unknown as string] },

@@ -30,7 +30,8 @@ declare module 'dcmjs' {
       };
       WriteBufferStream: {
         new (defaultSize?: number): WriteBufferStream;
-        prototype: { writeUTF8String(v: string): number; writeAsciiString(v: string): number };
+        // Functions of the stream they are called on (not bound methods): model/encoding.ts swaps one for the other on the prototype.
+        prototype: { writeUTF8String: (this: WriteBufferStream, v: string) => number; writeAsciiString: (this: WriteBufferStream, v: string) => number };
       };
       DicomDict: new (meta: DicomJsonDataset) => DicomDict;
       DicomMetaDictionary: {
