@@ -54,7 +54,7 @@ export function createLogger(opts: { level?: LogLevel; format?: LogFormat; write
  * paragraph and bidirectional-override characters (a terminal or log viewer acts on them: ESC
  * starts terminal sequences, CR/LF forge lines, U+202E reverses text).
  */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const CONTROL = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 const UNESCAPED_BY_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 function unicodeEscape(ch: string): string {

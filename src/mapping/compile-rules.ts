@@ -9,8 +9,8 @@ import { lookupKeyword } from '../model/dictionary.js';
 import { checkValue } from '../model/vr.js';
 import { parseFieldPath, type FieldPath } from './path.js';
 import { checkSegmentField } from './segments.js';
-import { isConverterName, type ConverterName, type TransformStep } from './transforms.js';
-import type { AttributeRule, Condition, InvalidValuePolicy, SequenceRule, TemplatePart, ValueRule } from './model.js';
+import { isConverterName, type TransformStep } from './transforms.js';
+import type { AttributeRule, Condition, InvalidValuePolicy, TemplatePart, ValueRule } from './model.js';
 
 export type Fail = (node: Node | null | undefined, message: string, hint?: string) => void;
 
@@ -219,9 +219,10 @@ function compileTemplate(node: Node | null, ctx: CompileContext, keyword: string
   }
   const parts: TemplatePart[] = [];
   let last = 0;
-  for (const m of text.matchAll(/\{([^{}]+)\}/g)) {
+  for (const m of text.matchAll(/\{[^{}]+\}/g)) {
     if (m.index > last) parts.push(text.slice(last, m.index));
-    const path = compilePathText(m[1]!, node, ctx, keyword);
+    // The text between the braces (the match holds none inside).
+    const path = compilePathText(m[0].slice(1, -1), node, ctx, keyword);
     if (path) parts.push(path);
     last = m.index + m[0].length;
   }
@@ -238,8 +239,8 @@ function compileSteps(node: Node | null, ctx: CompileContext, keyword: string): 
       steps.push({ kind: simple });
       continue;
     }
-    if (isMap(item) && item.items.length === 1) {
-      const pair = item.items[0]!;
+    const pair = isMap(item) && item.items.length === 1 ? item.items[0] : undefined;
+    if (pair) {
       const kind = isScalar(pair.key) ? String(pair.key.value) : '';
       const arg = pair.value as Node | null;
       if (kind === 'lookup') {
@@ -316,5 +317,6 @@ export function stringList(node: Node | undefined | null, fail: Fail, what: stri
 
 export function scalarString(node: Node | null | undefined): string | undefined {
   if (!isScalar(node) || node.value === null || node.value === undefined) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a YAML scalar holds a string, number or boolean (a Date or bytes under %YAML 1.1), never a plain object
   return String(node.value);
 }

@@ -13,8 +13,8 @@ import { resolveRepetition, type FieldPath, type GroupScope } from './path.js';
 
 export function type1Problem(mapping: Mapping, item: DicomJson, group: number, groups: number): BridgeError | undefined {
   const missing = missingType1(item);
-  if (missing.length === 0) return undefined;
-  const first = missing[0]!;
+  const [first] = missing;
+  if (!first) return undefined;
   const rule = findRule(mapping.attributes, first.keyword);
   const source = rule?.kind === 'value' ? (rule.from[0] ?? rule.template?.find((p): p is FieldPath => typeof p !== 'string')) : undefined;
   const names = missing.map((m) => m.keyword).join(', ');

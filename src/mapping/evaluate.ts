@@ -6,7 +6,7 @@
 import type { MappedOrder, MappedProcedure, TraceEntry, ValueAdjustment } from '../model/order.js';
 import { BridgeError } from '../errors.js';
 import { Hl7Error } from '../model/hl7-error.js';
-import { elementStrings, type DicomJson, type DicomJsonElement, type PersonNameValue } from '../model/item.js';
+import { elementStrings, type DicomJson, type DicomJsonElement } from '../model/item.js';
 import { checkElement, maxChars } from '../model/vr.js';
 import type { AttributeRule, Condition, Mapping, TemplatePart, ValueRule } from './model.js';
 import { messageHeader, unescapeHl7, type Hl7Message } from './message.js';
@@ -122,12 +122,13 @@ class Evaluator {
     let fixed = element;
     const actions: ValueAdjustment['action'][] = [];
     if (rule.invalid.clean) {
-      fixed = mapText(fixed, (v) => v.replace(/[\u0000-\u001f\u007f-\u009f]+/gu, ' ').trim());
+      fixed = mapText(fixed, (v) => v.replace(/\p{Cc}+/gu, ' ').trim());
       actions.push('cleaned');
     }
     const max = maxChars(rule.vr);
     if (rule.invalid.truncate && max !== undefined) {
-      fixed = mapText(fixed, (v) => [...v].slice(0, max).join('').trimEnd());
+      // By characters (code points): a surrogate pair is not cut in half.
+      fixed = mapText(fixed, (v) => Array.from(v).slice(0, max).join('').trimEnd());
       actions.push('truncated');
     }
     if (actions.length > 0 && !checkElement(rule.vr, rule.vm, fixed)) {
@@ -195,15 +196,17 @@ class Evaluator {
   private render(parts: TemplatePart[]): string {
     let anyField = false;
     let anyValue = false;
-    const text = parts
-      .map((p) => {
-        if (typeof p === 'string') return p;
-        anyField = true;
-        const v = this.read(p, 'text');
-        if (v !== '') anyValue = true;
-        return v;
-      })
-      .join('');
+    let text = '';
+    for (const p of parts) {
+      if (typeof p === 'string') {
+        text += p;
+        continue;
+      }
+      anyField = true;
+      const v = this.read(p, 'text');
+      if (v !== '') anyValue = true;
+      text += v;
+    }
     return anyField && !anyValue ? '' : text;
   }
 

@@ -2,7 +2,6 @@
  * The parsed HL7 v2 message the mapping engine reads: plain data, built by hl7/message.ts from the
  * bytes. Values are kept escaped as received; `fieldValue` decodes escape sequences on access.
  */
-import { BridgeError } from '../errors.js';
 import { Hl7Error } from '../model/hl7-error.js';
 
 /** A field: repetitions -> components -> subcomponents. */

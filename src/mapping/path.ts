@@ -28,17 +28,19 @@ export function parseFieldPath(text: string): FieldPath {
   const t = text.trim();
   const m = PATH.exec(t);
   const positive = (s: string | undefined): boolean => s === undefined || Number(s) >= 1;
-  if (!m || ![m[2], m[3], m[4], m[5], m[7], m[8]].every(positive)) {
+  const segment = m?.[1];
+  if (!m || segment === undefined || ![m[2], m[3], m[4], m[5], m[7], m[8]].every(positive)) {
     throw new BridgeError('MAPPING_INVALID', `"${text}" is not an HL7 field path`, {
       hint: 'write SEG-field[.component[.subcomponent]] with 1-based numbers, e.g. PID-3.1, PID-3[2].1, PID-3[5=MR].1, OBR[2]-18',
     });
   }
   return {
     text: t,
-    segment: m[1]!,
+    segment,
     occurrence: m[2] ? Number(m[2]) : undefined,
     field: Number(m[3]),
-    repetition: m[5] ? { component: Number(m[5]), equals: m[6]! } : { index: m[4] ? Number(m[4]) : 1 },
+    // Group 6 (the value after "=", possibly empty) takes part whenever group 5 does.
+    repetition: m[5] ? { component: Number(m[5]), equals: m[6] ?? '' } : { index: m[4] ? Number(m[4]) : 1 },
     component: m[7] ? Number(m[7]) : undefined,
     subcomponent: m[8] ? Number(m[8]) : undefined,
   };
@@ -63,7 +65,8 @@ export function resolveSegment(message: Hl7Message, path: FieldPath, scope: Grou
   if (path.occurrence !== undefined) return segments.filter((s) => s.name === path.segment)[path.occurrence - 1];
   if (scope.anchor !== undefined && segments[scope.anchor]?.name === path.segment) return segments[scope.anchor];
   for (let i = scope.start; i < Math.min(scope.end, segments.length); i++) {
-    if (segments[i]!.name === path.segment) return segments[i];
+    const segment = segments[i];
+    if (segment?.name === path.segment) return segment;
   }
   return segments.find((s) => s.name === path.segment);
 }

@@ -23,14 +23,16 @@ export const converters: Record<ConverterName, (comps: Components) => string> = 
     const ts = sub(c, 1);
     const m = DTM.exec(ts);
     if (!m) return ts;
-    return m[3] !== undefined ? m[1]! + m[2]! + m[3] : '';
+    const [, year, month, day] = m;
+    return year !== undefined && month !== undefined && day !== undefined ? year + month + day : '';
   },
   /** TS/DTM -> TM HHMM[SS[.FFFF]] ('' when no hour and minute are given; other text as it is). */
   time: (c) => {
     const ts = sub(c, 1);
     const m = DTM.exec(ts);
     if (!m) return ts;
-    return m[5] !== undefined ? m[4]! + m[5] + (m[6] ?? '') + (m[7] ?? '') : '';
+    const [, , , , hour, minute, second = '', fraction = ''] = m;
+    return hour !== undefined && minute !== undefined ? hour + minute + second + fraction : '';
   },
   /** TS/DTM -> DT, keeping the precision sent and the UTC offset (other text as it is). */
   datetime: (c) => sub(c, 1),
