@@ -69,8 +69,12 @@ export async function reconcileFolder(
     }
   };
 
-  for (let afterId = 0, page = store.items.shownPage(0, PAGE); page.length > 0; page = store.items.shownPage(afterId, PAGE)) {
-    afterId = page.at(-1)!.id;
+  let afterId = 0;
+  for (;;) {
+    const page = store.items.shownPage(afterId, PAGE);
+    const last = page.at(-1);
+    if (!last) break;
+    afterId = last.id;
     if (opts.dryRun) applyPage(page);
     else
       await folder.withWriteLock(() => {

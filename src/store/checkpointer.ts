@@ -36,14 +36,16 @@ type WorkerReport = { type: 'checkpointed'; walFrames: number; checkpointed: num
  */
 function checkpointWorkerMain(threads: typeof import('node:worker_threads'), load: (id: string) => unknown): void {
   const { path, intervalMs, driverPath } = threads.workerData as WorkerData;
-  const port = threads.parentPort!;
+  const port = threads.parentPort;
+  if (!port) throw new Error('the checkpoint worker body runs in a worker thread only');
   const Driver = load(driverPath) as typeof BetterSqlite3;
   let db: BetterSqlite3.Database | undefined;
   const timer = setInterval(() => {
     try {
       db ??= new Driver(path, { fileMustExist: true });
       const [result] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
-      port.postMessage({ type: 'checkpointed', walFrames: result!.log, checkpointed: result!.checkpointed } satisfies WorkerReport);
+      if (!result) throw new Error('PRAGMA wal_checkpoint returned no row');
+      port.postMessage({ type: 'checkpointed', walFrames: result.log, checkpointed: result.checkpointed } satisfies WorkerReport);
     } catch (err) {
       port.postMessage({ type: 'error', message: errorMessage(err) } satisfies WorkerReport);
     }

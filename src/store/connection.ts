@@ -31,7 +31,8 @@ export class StoreConnection {
   onUnavailable: ((err: BridgeError) => void) | undefined;
 
   constructor(private readonly db: Database) {
-    this.runInTransaction = db.transaction((fn: () => unknown) => fn()).immediate;
+    const transaction = db.transaction((fn: () => unknown) => fn());
+    this.runInTransaction = (fn) => transaction.immediate(fn);
     this.fileGuard = db.memory ? undefined : new DatabaseFileGuard(db.name);
     this.walSync = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal' ? new WalSync(`${db.name}-wal`) : undefined;
   }

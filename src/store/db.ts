@@ -64,9 +64,10 @@ function migrate(db: Database): void {
       hint: 'run the newer mwl-bridge version that wrote it, or restore a backup',
     });
   }
-  for (let version = current; version < migrations.length; version++) {
+  for (const [version, sql] of migrations.entries()) {
+    if (version < current) continue;
     db.transaction(() => {
-      db.exec(migrations[version]!);
+      db.exec(sql);
       db.pragma(`user_version = ${version + 1}`);
     })();
   }

@@ -55,12 +55,13 @@ export class GroupCommitter {
       return;
     }
     const outcomes: Outcome[] = [];
-    let began = false;
+    // Set inside the transaction's callback, where TypeScript does not follow assignments.
+    const attempt = { began: false };
     // Without the WAL's fsync at commit: WalSync makes it durable before anyone is answered.
     if (conn.walSync) conn.statement('PRAGMA synchronous = NORMAL').run();
     try {
       conn.runInTransaction(() => {
-        began = true;
+        attempt.began = true;
         valueIndex.deferred = true;
         try {
           for (const { work } of group) {
@@ -84,7 +85,7 @@ export class GroupCommitter {
     } catch (err) {
       // Another process holds the write lock (an import): nothing of the group ran; try again soon,
       // from a timer, rather than waiting for the lock on the event loop.
-      if (!began && isBusy(err) && Date.now() - firstTry < BUSY_GIVE_UP_MS) {
+      if (!attempt.began && isBusy(err) && Date.now() - firstTry < BUSY_GIVE_UP_MS) {
         setTimeout(() => {
           this.commit(group, firstTry);
         }, BUSY_RETRY_MS);

@@ -128,9 +128,17 @@ export class ItemTable {
     if (!ref.accessionNumber && !ref.studyInstanceUid && !ref.spsId) return [];
     const clauses: string[] = [];
     const params: string[] = [];
-    if (ref.spsId) (clauses.push('sps_id = ?'), params.push(ref.spsId));
-    if (ref.accessionNumber) (clauses.push('accession_number = ?'), params.push(ref.accessionNumber));
-    else if (ref.studyInstanceUid) (clauses.push('study_instance_uid = ?'), params.push(ref.studyInstanceUid));
+    if (ref.spsId) {
+      clauses.push('sps_id = ?');
+      params.push(ref.spsId);
+    }
+    if (ref.accessionNumber) {
+      clauses.push('accession_number = ?');
+      params.push(ref.accessionNumber);
+    } else if (ref.studyInstanceUid) {
+      clauses.push('study_instance_uid = ?');
+      params.push(ref.studyInstanceUid);
+    }
     const rows = (this.conn.statement(`SELECT id, status, dataset FROM items WHERE ${clauses.join(' AND ')} ORDER BY id`).all(...params) as ItemRow[]).map(
       toItem,
     );

@@ -4,7 +4,7 @@
  * (multi-valued attribute or several scheduled steps): the SQL filter then keeps the item and the
  * exact matcher decides.
  */
-import { Tags, elementStrings, sequenceItems, type DicomJson } from '../model/item.js';
+import { Tags, elementStrings, sequenceItems, type DicomJson, type DicomJsonElement } from '../model/item.js';
 
 export interface IndexKeys {
   patientId: string | null;
@@ -25,9 +25,10 @@ export interface IndexKeys {
 export function indexKeysOf(item: DicomJson): IndexKeys {
   const steps = sequenceItems(item, Tags.ScheduledProcedureStepSequence);
   const fromStep = (tag: string): string | null => {
-    if (steps.length === 0) return '';
     if (steps.length > 1) return null;
-    return single(elementStrings(steps[0]![tag]));
+    const [step] = steps;
+    if (!step) return '';
+    return single(elementStrings(step[tag]));
   };
   const date = fromStep(Tags.ScheduledProcedureStepStartDate);
   const name = single(elementStrings(item[Tags.PatientName]));
@@ -47,9 +48,10 @@ export function indexKeysOf(item: DicomJson): IndexKeys {
 }
 
 function single(values: string[]): string | null {
-  if (values.length === 0) return '';
   if (values.length > 1) return null;
-  return values[0]!.replace(/[ \0]+$/, '');
+  const [value] = values;
+  if (value === undefined) return '';
+  return value.replace(/[ \0]+$/, '');
 }
 
 /** VRs whose values go into the value index: short texts, codes, dates and UIDs. */
@@ -80,7 +82,8 @@ export function stepValueKey(tag: string): string {
  */
 export function indexedValuesOf(item: DicomJson): { tag: string; value: string }[] {
   const out: { tag: string; value: string }[] = [];
-  const add = (key: string, element: DicomJson[string]) => {
+  // Items are JSON read back from the store: an element may be missing (null) there.
+  const add = (key: string, element: DicomJsonElement | undefined) => {
     if (!element || !INDEXED_VRS.has(element.vr)) return;
     for (const raw of elementStrings(element)) {
       const v = raw.replace(/[ \0]+$/, '');

@@ -120,12 +120,30 @@ export class MessageLog {
   list(filter: MessageFilter): StoredMessage[] {
     const clauses: string[] = [];
     const params: Record<string, string | number> = {};
-    if (filter.since) (clauses.push('received_at >= @since'), (params.since = filter.since));
-    if (filter.until) (clauses.push('received_at < @until'), (params.until = filter.until));
-    if (filter.patientId) (clauses.push('patient_id = @patientId'), (params.patientId = filter.patientId));
-    if (filter.accessionNumber) (clauses.push('accession_number = @accessionNumber'), (params.accessionNumber = filter.accessionNumber));
-    if (filter.outcome) (clauses.push('outcome = @outcome'), (params.outcome = filter.outcome));
-    if (filter.controlId) (clauses.push('control_id = @controlId'), (params.controlId = filter.controlId));
+    if (filter.since) {
+      clauses.push('received_at >= @since');
+      params.since = filter.since;
+    }
+    if (filter.until) {
+      clauses.push('received_at < @until');
+      params.until = filter.until;
+    }
+    if (filter.patientId) {
+      clauses.push('patient_id = @patientId');
+      params.patientId = filter.patientId;
+    }
+    if (filter.accessionNumber) {
+      clauses.push('accession_number = @accessionNumber');
+      params.accessionNumber = filter.accessionNumber;
+    }
+    if (filter.outcome) {
+      clauses.push('outcome = @outcome');
+      params.outcome = filter.outcome;
+    }
+    if (filter.controlId) {
+      clauses.push('control_id = @controlId');
+      params.controlId = filter.controlId;
+    }
     params.limit = filter.limit ?? 100;
     const sql = `SELECT * FROM messages ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`;
     return (this.conn.statement(sql).all(params) as MessageRow[]).map(toMessage);

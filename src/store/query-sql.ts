@@ -52,8 +52,9 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
 
   const constrainText = (column: string, element: DicomJsonElement | undefined, caseFold: boolean): void => {
     const values = matchingValues(element);
-    if (values.length !== 1) return; // universal, or a list: left to the matcher
-    const value = caseFold ? values[0]!.toUpperCase() : values[0]!;
+    const only = values.length === 1 ? values[0] : undefined;
+    if (only === undefined) return; // universal, or a list: left to the matcher
+    const value = caseFold ? only.toUpperCase() : only;
     if (!/[*?]/.test(value)) {
       constrainColumn(column, `${column} = ?`, [value]);
       return;
@@ -64,8 +65,9 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
 
   const constrainDate = (column: string, element: DicomJsonElement | undefined): void => {
     const values = matchingValues(element);
-    if (values.length !== 1) return;
-    const value = values[0]!.replace(/[./]/g, '');
+    const only = values.length === 1 ? values[0] : undefined;
+    if (only === undefined) return;
+    const value = only.replace(/[./]/g, '');
     const range = /^(\d{8})?-(\d{8})?$/.exec(value);
     if (range) {
       if (range[1] && range[2]) constrainColumn(column, `(${column} >= ? AND ${column} <= ?)`, [range[1], range[2]]);
@@ -89,7 +91,7 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
     );
   // Only one query item in the SPS sequence can be compiled; several are left to the matcher.
   const steps = itemsOf(id[Tags.ScheduledProcedureStepSequence]);
-  const step = steps.length === 1 ? steps[0]! : undefined;
+  const step = steps.length === 1 ? steps[0] : undefined;
   if (step) {
     constrainText('modality', step[Tags.Modality], false);
     constrainText('station_ae_title', step[Tags.ScheduledStationAETitle], false);
@@ -100,7 +102,8 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
   // not indexed yet (item_values_pending) are always candidates: the exact matcher decides.
   const constrainValue = (key: string, element: DicomJsonElement): void => {
     const values = matchingValues(element);
-    if (values.length === 0 || !INDEXED_VRS.has(element.vr)) return;
+    const [first] = values;
+    if (first === undefined || !INDEXED_VRS.has(element.vr)) return;
     const sub = (cond: string): string => `id IN (SELECT item_id FROM item_values WHERE tag = ? AND ${cond} UNION ALL SELECT item_id FROM item_values_pending)`;
     if (element.vr === 'UI' || values.length > 1) {
       if (values.length > MAX_SQL_LIST || (values.some((v) => /[*?]/.test(v)) && element.vr !== 'UI')) return;
@@ -108,15 +111,24 @@ export function compileWorklistQuery(query: WorklistQuery): CompiledQuery {
       params.push(key, ...values.map((v) => normalize(element.vr, v)));
       return;
     }
-    const value = normalize(element.vr, values[0]!);
+    const value = normalize(element.vr, first);
     if (element.vr === 'DA' && value.includes('-')) {
       const range = /^(\d{8})?-(\d{8})?$/.exec(value);
       if (!range) return;
       const conds: string[] = [];
       const p: string[] = [];
-      if (range[1]) (conds.push('value >= ?'), p.push(range[1]));
-      if (range[2]) (conds.push('value <= ?'), p.push(range[2]));
-      if (conds.length) (clauses.push(sub(conds.join(' AND '))), params.push(key, ...p));
+      if (range[1]) {
+        conds.push('value >= ?');
+        p.push(range[1]);
+      }
+      if (range[2]) {
+        conds.push('value <= ?');
+        p.push(range[2]);
+      }
+      if (conds.length) {
+        clauses.push(sub(conds.join(' AND ')));
+        params.push(key, ...p);
+      }
       return;
     }
     if (!/[*?]/.test(value)) {

@@ -75,8 +75,10 @@ export function streamWorklistAnswers(
         // A short page is the last one: no further query to learn that nothing follows.
         lastPage = page.length < CANDIDATE_PAGE;
       }
-      while (pageAt < page.length && out.length < max) {
-        const item = page[pageAt++]!;
+      while (out.length < max) {
+        const item = page[pageAt];
+        if (!item) break; // the page is used up
+        pageAt++;
         afterId = item.id;
         candidates++;
         if (!matchWorklistQuery(item.dataset, query)) continue;

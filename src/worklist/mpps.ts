@@ -111,7 +111,9 @@ export class MppsService {
    * onto the worklist. The RIS is told of every referenced step all the same. Returns the closed ones.
    */
   private applyStatus(itemIds: number[], performed: string): number[] {
-    const status = STATUS_OF_ITEM[performed]!;
+    const status = STATUS_OF_ITEM[performed];
+    // Both callers refused any other performed status before.
+    if (!status) throw new Error(`no scheduled step status for performed status "${performed}"`);
     const closed: number[] = [];
     for (const id of itemIds) {
       const item = this.store.items.get(id);

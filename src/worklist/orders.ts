@@ -218,7 +218,7 @@ export class OrderService {
     // Status changes apply to the whole order.
     if (p.orderControl !== 'NW' && p.orderControl !== 'XO') return items;
     // A new or changed procedure is the order's only item unless that item is another step (SPS ID).
-    const only = items.length === 1 ? items[0]! : undefined;
+    const only = items.length === 1 ? items[0] : undefined;
     const otherStep = only && spsId && stepValue(only.dataset, Tags.ScheduledProcedureStepID);
     return only && !otherStep ? [only] : [];
   }
@@ -248,7 +248,10 @@ function targetStatus(p: MappedProcedure): { status: ItemStatus; action: ItemAct
   if (DISCONTINUE.has(c)) return { status: 'DISCONTINUED', action: 'discontinued' };
   if (HOLD.has(c)) return { status: 'HELD', action: 'held' };
   if (RELEASE.has(c)) return { status: 'SCHEDULED', action: 'released' };
-  return { status: ORDER_STATUS[p.orderStatus]!, action: 'status' };
+  const status = ORDER_STATUS[p.orderStatus];
+  // checkOrderSupported refused SC with any other order status before the store was touched.
+  if (!status) throw new Hl7Error('HL7_BAD_VALUE', `order status "${p.orderStatus || '(empty)'}" cannot be applied by SC`, { location: 'ORC-5' });
+  return { status, action: 'status' };
 }
 
 function unknownOrder(p: MappedProcedure): BridgeError {
