@@ -47,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
   let parsed: { values: Flags; positionals: string[] };
   try {
     const options = command === 'messages' ? messagesOptions : command === 'mirror' ? mirrorOptions : settingOptions;
-    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true }) as typeof parsed;
+    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (err) {
     process.stderr.write(`mwl-bridge ${command}: ${errorMessage(err)}\n\n${USAGE}\n`);
     return 2;

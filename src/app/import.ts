@@ -132,7 +132,9 @@ function expandPaths(paths: string[], report: ImportReport): string[] {
       continue;
     }
     for (const entry of readdirSync(path, { withFileTypes: true, recursive: true })) {
-      if (entry.isFile() && entry.name.toLowerCase().endsWith('.wl')) files.push(join(entry.parentPath ?? path, entry.name));
+      // Dirent.parentPath arrived in Node 20.12; the engines range starts at 20.8.1, where it is undefined.
+      const dirent: { name: string; parentPath?: string } = entry;
+      if (entry.isFile() && entry.name.toLowerCase().endsWith('.wl')) files.push(join(dirent.parentPath ?? path, entry.name));
     }
   }
   return files.sort();

@@ -35,7 +35,8 @@ export function commandMessages(flags: Flags, args: string[]): number {
     controlId: text(flags['control-id']),
     limit,
   });
-  const table = [['ID', 'RECEIVED (UTC)', 'SENDER', 'TYPE', 'CONTROL ID', 'OUTCOME', 'ACK', 'PATIENT', 'ACCESSION', 'ITEMS', 'ACTION / ERROR']];
+  const header = ['ID', 'RECEIVED (UTC)', 'SENDER', 'TYPE', 'CONTROL ID', 'OUTCOME', 'ACK', 'PATIENT', 'ACCESSION', 'ITEMS', 'ACTION / ERROR'];
+  const table = [header];
   for (const m of rows) {
     table.push([
       String(m.id),
@@ -51,12 +52,13 @@ export function commandMessages(flags: Flags, args: string[]): number {
       (m.error ?? m.action ?? '').slice(0, 80),
     ]);
   }
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+  // Every row has a cell per header column.
+  const widths = header.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length)));
   process.stdout.write(
     table
       .map((r) =>
         r
-          .map((v, c) => v.padEnd(widths[c]!))
+          .map((v, c) => v.padEnd(widths[c] ?? 0))
           .join('  ')
           .trimEnd(),
       )

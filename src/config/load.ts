@@ -45,9 +45,10 @@ export function loadConfig(sources: ConfigSources): BridgeConfig {
     const value = env[name];
     if (value !== undefined && value !== '') raw[key] = { value, source: `environment ${name}` };
   }
-  for (const [key, value] of Object.entries(sources.flags ?? {})) {
+  // An optional property may still hold undefined (a flag not given), which Object.entries' typing leaves out.
+  for (const [key, value] of Object.entries<string | undefined>(sources.flags ?? {})) {
     const spec = settingsSchema[key as SettingKey] as SettingSpec;
-    if (value !== undefined) raw[key as SettingKey] = { value, source: `flag --${spec.flag ?? key}` };
+    if (value !== undefined) raw[key as SettingKey] = { value, source: `flag --${spec.flag}` };
   }
 
   const config: Record<string, Value> = {};
@@ -79,7 +80,8 @@ class Problem {
 function crossChecks(config: Record<string, Value>, raw: Partial<Record<SettingKey, { source: string }>>): string[] {
   if (!config['mirror.dir'] || config['mirror.layout'] !== 'wlmscpfs') return [];
   const key: SettingKey = config['mirror.aeTitle'] ? 'mirror.aeTitle' : 'dicom.aeTitle';
-  const name = String(config[key] ?? '');
+  const value = config[key];
+  const name = typeof value === 'string' ? value : '';
   const problem = pathComponentProblem(name);
   if (problem === undefined) return [];
   const source = raw[key]?.source ?? key;
@@ -133,15 +135,23 @@ function suggest(key: string): string {
 
 /** Levenshtein distance, for "did you mean" hints on misspelt settings. */
 function editDistance(a: string, b: string): number {
+  // One row of the table at a time: prev[j] is the distance between a's first i - 1 characters and b's first j.
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let distance = b.length;
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    let diagonal = i - 1; // prev[j - 1]
+    let left = i; // row[j - 1]
+    for (const [k, up] of prev.slice(1).entries()) {
+      // j = k + 1; up = prev[j]
+      left = Math.min(up + 1, left + 1, diagonal + (a[i - 1] === b[k] ? 0 : 1));
+      diagonal = up;
+      row.push(left);
     }
     prev = row;
+    distance = left;
   }
-  return prev[b.length]!;
+  return distance;
 }
 
 function coerceCallingAeSettings(value: unknown): Readonly<Record<string, CallingAeSetting>> | Problem {
