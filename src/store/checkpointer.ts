@@ -11,7 +11,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
-import { errorMessage } from '../errors.js';
 
 export interface CheckpointerOptions {
   intervalMs: number;
@@ -47,7 +46,8 @@ function checkpointWorkerMain(threads: typeof import('node:worker_threads'), loa
       if (!result) throw new Error('PRAGMA wal_checkpoint returned no row');
       port.postMessage({ type: 'checkpointed', walFrames: result.log, checkpointed: result.checkpointed } satisfies WorkerReport);
     } catch (err) {
-      port.postMessage({ type: 'error', message: errorMessage(err) } satisfies WorkerReport);
+      // Not errorMessage(): this body runs in the worker from its source text, where no import is in scope.
+      port.postMessage({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies WorkerReport);
     }
   }, intervalMs);
   port.on('message', (message) => {
