@@ -57,7 +57,7 @@ export function syntheticOrders(n: number, seed = 1): SyntheticOrder[] {
   for (let i = 0; i < n; i++) {
     const p = Math.floor(rnd() * patients);
     const patientId = `BP${String(p).padStart(7, '0')}`;
-    const name = `${LAST_NAMES[p % LAST_NAMES.length]}${p % 7 === 0 ? '-' + LAST_NAMES[(p >> 3) % LAST_NAMES.length] : ''}^${FIRST_NAMES[(p >> 4) % FIRST_NAMES.length]}`;
+    const name = `${LAST_NAMES[p % LAST_NAMES.length]}${p % 7 === 0 ? '-' + LAST_NAMES[(p >> 3) % LAST_NAMES.length]! : ''}^${FIRST_NAMES[(p >> 4) % FIRST_NAMES.length]}`;
     const birth = `19${String(30 + (p % 70)).padStart(2, '0')}${String(1 + (p % 12)).padStart(2, '0')}${String(1 + (p % 28)).padStart(2, '0')}`;
     const station = pick(STATIONS);
     const date = dayOf(Math.floor(rnd() * DAYS));

@@ -2,7 +2,7 @@
  * The servers the benchmark measures, as child processes: the bridge (its CLI), DCMTK wlmscpfs and
  * Orthanc with its worklist plugin, each on a free port; and findscu runs timed against them.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, projectDir } from '../test/helpers/peers.js';
@@ -66,7 +66,8 @@ function runFindscu(server: Server, keys: string[], repeat: number, quiet: boole
     ...keys.flatMap((k) => ['-k', k]),
   ];
   const started = performance.now();
-  const r = spawnSync('findscu', args, { encoding: 'latin1', maxBuffer: 1 << 30, timeout: 1800000, env: FINDSCU_ENV });
+  // stdout and stderr are null when findscu could not be started (e.g. not installed).
+  const r: SpawnSyncReturns<string | null> = spawnSync('findscu', args, { encoding: 'latin1', maxBuffer: 1 << 30, timeout: 1800000, env: FINDSCU_ENV });
   return { ms: performance.now() - started, output: (r.stdout ?? '') + (r.stderr ?? ''), status: r.status ?? -1 };
 }
 

@@ -181,14 +181,15 @@ async function main(): Promise<void> {
     `soak: ${MINUTES} min against the bridge (pid ${pid}, ${ITEMS} items, log ${join(dir, 'bridge.log')}): 2 query loops, 1 MPPS loop, ${HOSTILE} hostile loops`,
   );
   console.log('minute  queries  answers  query-failures  mpps-ok  mpps-failures  hostile  hostile-aborted  rss-MB  peak-MB');
-  let stopped = false;
+  // Set from the exit listener (TypeScript does not follow assignments there).
+  const bridgeState = { exited: false };
   const exited = (code: number | null): void => {
-    stopped = true;
+    bridgeState.exited = true;
     fail(`the bridge exited (${code})`);
   };
   bridge.process.once('exit', exited);
   const report = (): void => {
-    if (stopped) return;
+    if (bridgeState.exited) return;
     const { rssMb, peakMb } = memoryOf(pid);
     const minute = ((Date.now() - started) / 60_000).toFixed(1).padStart(6);
     console.log(
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
   clearInterval(timer);
   report();
   bridge.process.off('exit', exited);
-  if (!stopped) await bridge.stop();
+  if (!bridgeState.exited) await bridge.stop();
   console.log(failures.length ? `FAILURES:\n${failures.join('\n')}` : 'no legitimate request failed');
   if (!failures.length) rmSync(dir, { recursive: true, force: true });
   process.exitCode = failures.length ? 1 : 0;

@@ -8,7 +8,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-export const projectDir = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..');
+// import.meta.dirname arrived in Node 20.11 (the engines range starts at 20.8.1): undefined before.
+const meta: { dirname?: string } = import.meta;
+export const projectDir = resolve(meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..');
 export const cliPath = join(projectDir, 'dist', 'cli.js');
 
 /** Whether a command is on PATH. */
@@ -52,6 +54,14 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: st
     env: { ...process.env, ...opts.env },
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * What a before() hook started, as its after() hook sees it: still unassigned when before() failed,
+ * whatever the variable's type says (and after() must not throw over before()'s own error).
+ */
+export function ifStarted<T>(started: T): T | undefined {
+  return started;
 }
 
 export interface RunningBridge {

@@ -33,7 +33,10 @@ export async function waitForEcho(port: number, aeTitle: string, child: ChildPro
 export function stopper(child: ChildProcess): () => Promise<void> {
   return async () => {
     if (child.exitCode === null) child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    await new Promise((r) => {
+      if (child.exitCode !== null) r(null);
+      else child.once('exit', r);
+    });
   };
 }
 

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { findscu, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge } from '../helpers/peers.js';
+import { findscu, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
 const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dcmdump');
 const echo = (port: number, calling: string, called: string) =>
@@ -19,7 +19,7 @@ describe('association policy', { skip }, () => {
     for (const s of ['orm-ct-head.hl7', 'orm-mr-knee.hl7', 'orm-us-abdomen-utf8.hl7']) mllpSend(bridge.mllpPort, join(projectDir, 'samples', s));
   });
   after(async () => {
-    await bridge?.stop();
+    await ifStarted(bridge)?.stop();
   });
 
   it('accepts an allowed calling AE title addressing the right called AE title', () => {
@@ -54,7 +54,7 @@ describe('dicom.maxAssociations', { skip }, () => {
     bridge = await startBridge(['--max-associations', '1']);
   });
   after(async () => {
-    await bridge?.stop();
+    await ifStarted(bridge)?.stop();
   });
 
   it('rejects an association beyond the limit (transient), logs why, and accepts again once one closes', async () => {

@@ -17,6 +17,7 @@ import {
   startBridge,
   tempDir,
   type RunningBridge,
+  ifStarted,
 } from '../helpers/peers.js';
 
 const samples = join(projectDir, 'samples');
@@ -28,7 +29,7 @@ describe('bridge end to end (mllp_send -> store -> findscu)', { skip }, () => {
     bridge = await startBridge();
   });
   after(async () => {
-    await bridge?.stop();
+    await ifStarted(bridge)?.stop();
   });
 
   it('acknowledges a new order with AA, MSA-2 = MSH-10 and sender/receiver swapped', () => {

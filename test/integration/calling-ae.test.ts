@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findscu, mllpSendFramed, projectDir, skipWithout, startBridge, type RunningBridge } from '../helpers/peers.js';
+import { findscu, mllpSendFramed, projectDir, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
 const skip = skipWithout('mllp_send', 'findscu', 'dcmdump');
 const sample = (name: string) => readFileSync(join(projectDir, 'samples', name));
@@ -24,7 +24,7 @@ describe('per calling AE settings', { skip }, () => {
     mllpSendFramed(bridge.mllpPort, [sample('orm-latin1.hl7'), sample('omi-o23-ct-chest-abdomen.hl7'), sample('orm-ct-head.hl7'), Buffer.from(cyrillic)]);
   });
   after(async () => {
-    await bridge?.stop();
+    await ifStarted(bridge)?.stop();
   });
 
   it('answers OLD_CT in ISO_IR 100, names intact', () => {

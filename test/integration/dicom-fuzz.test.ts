@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { writeWorklistDb } from '../helpers/worklist-db.js';
 import { DicomMutator, capturedSessions, sendSession, withCalledAeTitle } from '../helpers/dicom-fuzz.js';
-import { echoscu, findscu, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { echoscu, findscu, skipWithout, startBridge, tempDir, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
 const SESSIONS = Number(process.env.FUZZ_DICOM_SESSIONS ?? 5000);
 const BATCH = 250;
@@ -38,7 +38,7 @@ describe('DICOM fuzz: mutated and random PDUs against the running SCP', { skip: 
     bridge = await startBridge(['--acse-timeout', '1', '--dimse-timeout', '2'], { dir, mllp: false });
   });
   after(async () => {
-    await bridge?.stop();
+    await ifStarted(bridge)?.stop();
   });
 
   it(`survives ${SESSIONS} hostile sessions: still answering, memory bounded`, async (t) => {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dump2dcm, findscu, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { dump2dcm, findscu, runCli, skipWithout, startBridge, tempDir, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
 const examples = '/usr/share/doc/dcmtk/examples/wlistdb/OFFIS';
 const skip = skipWithout('findscu', 'dump2dcm', 'dcmdump') || (existsSync(examples) ? false : `needs DCMTK's examples in ${examples} (Debian package dcmtk)`);
@@ -29,7 +29,7 @@ describe("import of DCMTK's example worklists", { skip }, () => {
     bridge = await startBridge([], { dir, mllp: false });
   });
   after(async () => {
-    await bridge?.stop();
+    await ifStarted(bridge)?.stop();
   });
 
   it('serves every imported item', () => {

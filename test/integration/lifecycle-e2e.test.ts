@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findscu, hl7Field, mllpSend, mllpSendText, projectDir, runCli, skipWithout, startBridge, type RunningBridge } from '../helpers/peers.js';
+import { findscu, hl7Field, mllpSend, mllpSendText, projectDir, runCli, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
 import { RawMllpClient, msa } from '../helpers/mllp-client.js';
 
 const samples = join(projectDir, 'samples');
@@ -19,8 +19,8 @@ describe('order lifecycle end to end', { skip }, () => {
     bridge = await startBridge(['--mllp-max-frame-bytes', '65536']);
   });
   after(async () => {
-    if (process.env.DEBUG_BRIDGE_LOG) console.log(bridge?.log());
-    await bridge?.stop();
+    if (process.env.DEBUG_BRIDGE_LOG) console.log(ifStarted(bridge)?.log());
+    await ifStarted(bridge)?.stop();
   });
   const spsOf = (patientId: string, keys: string[] = []) =>
     findscu(bridge.dicomPort, bridge.aeTitle, [

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findscu, hl7Field, mllpSend, mllpSendFramed, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { findscu, hl7Field, mllpSend, mllpSendFramed, projectDir, skipWithout, startBridge, tempDir, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
 const samples = join(projectDir, 'samples');
 const skip = skipWithout('mllp_send', 'findscu', 'dcmdump');
@@ -17,7 +17,7 @@ describe('mapping end to end (mllp_send -> findscu)', { skip }, () => {
     bridge = await startBridge();
   });
   after(async () => {
-    await bridge?.stop();
+    await ifStarted(bridge)?.stop();
   });
 
   it('a Latin-1 order (MSH-18 8859/1) comes back with the exact name', () => {

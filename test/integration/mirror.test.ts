@@ -22,6 +22,7 @@ import {
   tempDir,
   type DicomAnswer,
   type RunningBridge,
+  ifStarted,
 } from '../helpers/peers.js';
 import { orderFile, sendFile } from '../helpers/burst.js';
 import { orthancAvailable, startOrthanc, startWlmscpfs, type WorklistServer } from '../helpers/worklist-peers.js';
@@ -162,9 +163,9 @@ describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
     if (!orthancMissing) orthanc = await startOrthanc(areaDir, base);
   });
   after(async () => {
-    await wlm?.stop();
+    await ifStarted(wlm)?.stop();
     await orthanc?.stop();
-    await bridge?.stop();
+    await ifStarted(bridge)?.stop();
     rmSync(base, { recursive: true, force: true });
   });
 
@@ -249,7 +250,11 @@ describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
         stdio: ['pipe', 'pipe', 'inherit'],
       },
     );
-    await new Promise<void>((resolve) => reader.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve()));
+    await new Promise<void>((resolve) => {
+      reader.stdout.on('data', (d: Buffer) => {
+        if (d.toString().includes('locked')) resolve();
+      });
+    });
     const before = ownFiles(areaDir);
     const order = readFileSync(join(samples, 'orm-mr-knee.hl7'), 'utf8').replace(/1002/g, '8002').replace('MSG00002', 'MSGLOCK1');
     const acks = mllpSendText(bridge.mllpPort, order);

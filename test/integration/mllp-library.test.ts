@@ -26,9 +26,10 @@ describe('MLLP connection handling', { skip: skipWithout('mllp_send') }, () => {
     const port = await freePort();
     const seen: string[] = [];
     const server = new Server({ bindAddress: '127.0.0.1' });
-    const inbound = server.createInbound({ port }, async (req, res) => {
+    // The library calls its handler and drops what it returns (`void this._handler(req, res)`).
+    const inbound = server.createInbound({ port }, (req, res) => {
       seen.push(req.getMessage().get('MSH.10').toString());
-      await res.sendResponse('AA');
+      void res.sendResponse('AA');
     });
     await new Promise((r) => inbound.once('listen', r));
     try {
@@ -47,10 +48,10 @@ describe('MLLP connection handling', { skip: skipWithout('mllp_send') }, () => {
       port: 0,
       maxFrameBytes: 1024 * 1024,
       logger: silentLogger,
-      onMessage: async (bytes) => {
+      onMessage: (bytes) => {
         const id = bytes.toString('latin1').split('\r')[0]!.split('|')[9]!;
         seen.push(id);
-        return Buffer.from(`MSH|^~\\&|MWL|H|RIS|H|20261123||ACK^O01|A${id}|P|2.3.1\rMSA|AA|${id}\r`);
+        return Promise.resolve(Buffer.from(`MSH|^~\\&|MWL|H|RIS|H|20261123||ACK^O01|A${id}|P|2.3.1\rMSA|AA|${id}\r`));
       },
     });
     const port = await listener.start();
@@ -94,7 +95,7 @@ describe('node-hl7-server bind address (issue 16, finding 8)', () => {
 
   it('stock node-hl7-server 2.5.0 given bindAddress 127.0.0.1 listens on every address', async () => {
     const port = await freePort();
-    const inbound = new Server({ bindAddress: '127.0.0.1' }).createInbound({ port }, async () => undefined);
+    const inbound = new Server({ bindAddress: '127.0.0.1' }).createInbound({ port }, () => undefined);
     await new Promise((r) => inbound.once('listen', r));
     try {
       const address = (inbound as unknown as { _socket: { address(): { address: string } } })._socket.address().address;
@@ -106,7 +107,7 @@ describe('node-hl7-server bind address (issue 16, finding 8)', () => {
   });
 
   it("the bridge's listener binds only the address it is given", async () => {
-    const listener = new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1024, logger: silentLogger, onMessage: async () => null });
+    const listener = new MllpListener({ host: '127.0.0.1', port: 0, maxFrameBytes: 1024, logger: silentLogger, onMessage: () => Promise.resolve(null) });
     const port = await listener.start();
     try {
       assert.deepEqual(listener.address(), { address: '127.0.0.1', port });

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import dimse from 'dcmjs-dimse';
-import { findscu, freePort, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge } from '../helpers/peers.js';
+import { findscu, freePort, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
 import { MllpListener } from '../../src/hl7/mllp.js';
 import { silentLogger } from '../../src/log.js';
 
@@ -74,7 +74,7 @@ describe('MPPS', { skip: skipWithout('mllp_send', 'findscu', 'dcmdump') }, () =>
     mllpSend(bridge.mllpPort, join(projectDir, 'samples', 'orm-mr-knee.hl7'));
   });
   after(async () => {
-    await bridge?.stop();
+    await ifStarted(bridge)?.stop();
   });
   const stepStatus = () =>
     findscu(bridge.dicomPort, bridge.aeTitle, ['AccessionNumber=ACC1002', 'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStatus']).answers.map(
@@ -116,11 +116,11 @@ describe('MPPS status messages to the RIS', { skip: skipWithout('mllp_send', 'fi
       port: risPort,
       maxFrameBytes: 1024 * 1024,
       logger: silentLogger,
-      onMessage: async (bytes) => {
+      onMessage: (bytes) => {
         const text = bytes.toString('utf8');
         received.push(text);
         const id = text.split('\r')[0]!.split('|')[9];
-        return Buffer.from(`MSH|^~\\&|RIS|H|MWL|H|20261123||ACK^O01|R${id}|P|2.3.1\rMSA|AA|${id}\r`);
+        return Promise.resolve(Buffer.from(`MSH|^~\\&|RIS|H|MWL|H|20261123||ACK^O01|R${id}|P|2.3.1\rMSA|AA|${id}\r`));
       },
     });
     try {

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { WorklistStore } from '../../src/store/worklist-store.js';
-import { dump2dcm, echoscu, findscu, mllpSendFramed, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { dump2dcm, echoscu, findscu, mllpSendFramed, projectDir, skipWithout, startBridge, tempDir, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
 const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dcmdump', 'dump2dcm');
 const samples = join(projectDir, 'samples');
@@ -79,7 +79,7 @@ describe('worklist SCP with modality-style queries', { skip }, () => {
     );
   });
   after(async () => {
-    await bridge?.stop();
+    await ifStarted(bridge)?.stop();
   });
 
   it('answers an Implicit VR Little Endian query', () => {
@@ -145,7 +145,10 @@ describe('worklist SCP with modality-style queries', { skip }, () => {
       const t = setTimeout(() => {
         resolve(false);
       }, 8000);
-      socket.once('close', () => (clearTimeout(t), resolve(true)));
+      socket.once('close', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
     });
     socket.destroy();
     assert.ok(closed, `the server closes the broken connection:\n${bridge.log()}`);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeWorklistDb } from '../helpers/worklist-db.js';
 import type { DicomJson } from '../../src/model/item.js';
-import { echoscu, findscu, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { echoscu, findscu, skipWithout, startBridge, tempDir, type RunningBridge, ifStarted } from '../helpers/peers.js';
 import {
   EXPLICIT_LE,
   IMPLICIT_LE,
@@ -100,7 +100,7 @@ describe('SCP against broken and hostile peers (issue 15)', { skip }, () => {
     }
   });
   after(async () => {
-    await bridge?.stop();
+    await ifStarted(bridge)?.stop();
   });
 
   it('1: two presentation contexts with ID 255 get A-ASSOCIATE-RJ, logged; the SCP goes on', async () => {

@@ -63,7 +63,8 @@ describe('buildAck', () => {
     );
     const segments = ack.split('\r').filter(Boolean);
     assert.equal(segments.length, 3, 'MSH, MSA, ERR and nothing else');
-    assert.ok(!/[\x00-\x0c\x0e-\x1f\x7f-\x9f]/.test(ack), JSON.stringify(ack));
+    // Any C0 or C1 control or DEL but CR (the segment separator).
+    assert.ok(!/(?!\r)\p{Cc}/u.test(ack), JSON.stringify(ack));
     assert.equal(segments[1], 'MSA|AR|C\\X0B\\4\\X1C\\\\X0D\\\\X0A\\\\X1B\\\\X00\\\\X7F\\\\X85\\|C\\X0B\\4\\X1C\\\\X0D\\\\X0A\\\\X1B\\\\X00\\\\X7F\\\\X85\\');
   });
 

@@ -30,8 +30,20 @@ describe('encodeCommandSet', () => {
           r.setStatus(Status.Cancel);
         },
       ],
-      ['failure with comment', (r) => (r.setStatus(0xc001), r.setErrorComment('the C-FIND request carries no identifier'))],
-      ['failure with odd-length comment', (r) => (r.setStatus(0xc001), r.setErrorComment('odd'))],
+      [
+        'failure with comment',
+        (r) => {
+          r.setStatus(0xc001);
+          r.setErrorComment('the C-FIND request carries no identifier');
+        },
+      ],
+      [
+        'failure with odd-length comment',
+        (r) => {
+          r.setStatus(0xc001);
+          r.setErrorComment('odd');
+        },
+      ],
     ];
     for (const [name, prepare] of cases) {
       const response = CFindResponse.fromRequest(request);

@@ -132,7 +132,7 @@ describe('mapped values against their VR', () => {
   it('an unreadable date is kept as sent and refused, naming field, value and rule (it used to be cut to "2013-08-")', () => {
     const p = map(order({ start: '2013-08-24 17:00' }));
     assert.equal(p.valueProblem?.code, 'HL7_INVALID_VALUE');
-    assert.equal(p.valueProblem?.location, 'ORC-7.4');
+    assert.equal(p.valueProblem.location, 'ORC-7.4');
     assert.match(p.valueProblem.message, /^ORC-7\.4 "2013-08-24 17:00": DA is YYYYMMDD \(ScheduledProcedureStepStartDate\)$/);
   });
 

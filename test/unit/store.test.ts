@@ -8,7 +8,7 @@ import { openDatabase, type Database } from '../../src/store/db.js';
 import type { BridgeError } from '../../src/errors.js';
 import { findWorklistItems } from '../../src/worklist/find.js';
 import { projectAnswer } from '../../src/model/project.js';
-import type { DicomJson } from '../../src/model/item.js';
+import { firstString, type DicomJson } from '../../src/model/item.js';
 
 const makeItem = (i: number, modality: string, date: string, aets: string[] = [`STATION${i % 3}`]): DicomJson => ({
   '00100010': { vr: 'PN', Value: [{ Alphabetic: `PATIENT${i}^TEST` }] },
@@ -290,7 +290,7 @@ describe('candidate SQL for items with several scheduled steps', () => {
         Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400001': { vr: 'AE', Value: ['STATION1'] }, '00400002': { vr: 'DA', Value: ['20261123'] } }],
       },
     };
-    const found = findWorklistItems(store, identifier, { personNameCaseInsensitive: true }).answers.map((a) => a['00080050']?.Value?.[0]);
+    const found = findWorklistItems(store, identifier, { personNameCaseInsensitive: true }).answers.map((a) => firstString(a, '00080050'));
     assert.ok(found.includes('A99'), `the two-step item is found: ${found.join(', ')}`);
     assert.ok(found.includes('A1') && !found.includes('A2'));
     const plan = store.candidates.explain({ identifier, personNameCaseInsensitive: true }).join(' | ');
