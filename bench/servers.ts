@@ -32,6 +32,8 @@ export async function startBridge(dir: string, extra: string[] = []): Promise<Se
       String(dicomPort),
       '--ae-title',
       'MWL_BRIDGE',
+      '--http-port',
+      'off',
       '--max-answers',
       '0',
       '--log-level',

@@ -15,6 +15,7 @@ import { Hl7Sender } from '../hl7/outbound.js';
 import { PipelineRunner } from '../hl7/pipeline-runner.js';
 import { buildStatusMessage } from '../hl7/status-message.js';
 import type { Logger } from '../log.js';
+import type { BridgeMetrics } from '../metrics.js';
 import { WorklistMirror } from '../mirror/mirror.js';
 import { BackgroundCheckpointer } from '../store/checkpointer.js';
 import { claimDatabase } from '../store/owner-lock.js';
@@ -27,6 +28,8 @@ import { warnIfFewDescriptors } from './descriptors.js';
 import { mappingFiles, readMappingSources, type MappingSet } from './mappings.js';
 import { compileMappingSet } from '../mapping/compile.js';
 import { mirrorFolderOf, openStore } from './store.js';
+import { startHttp } from './http.js';
+import { PrometheusMetrics } from './prometheus.js';
 
 /**
  * How long the running bridge's own writes may wait, blocking, for another process's write lock.
@@ -38,6 +41,7 @@ const BRIDGE_BUSY_TIMEOUT_MS = 20;
 export interface RunningBridge {
   mllpPort: number | undefined;
   dicomPort: number;
+  httpPort: number | undefined;
   /** Loads the mapping files again; an invalid set keeps the current one (and says why). */
   reloadMappings(): boolean;
   stop(): Promise<void>;
@@ -67,8 +71,15 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     logger.info('mapping.loaded', { mappings: mappings.describe() });
 
     const mppsNotifier = startStatusSender(config, store, logger, started);
-    await startMirror(config, store, logger, started);
-    const scp = new WorklistScp({
+    const mirrorOn = await startMirror(config, store, logger, started);
+    const mirrorBacklog = (): number | undefined => (mirrorOn ? store.mirrorJournal.backlog() : undefined);
+    // The gauges read the SCP when scraped, which can only happen once the HTTP server runs, after it.
+    const metrics: PrometheusMetrics = new PrometheusMetrics({
+      associationsOpen: (): number => scp.associations,
+      itemsByStatus: () => store.items.countByStatus(),
+      mirrorBacklog,
+    });
+    const scp: WorklistScp = new WorklistScp({
       host: config['dicom.host'],
       port: config['dicom.port'],
       logger,
@@ -79,6 +90,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
           onlyStation: request.onlyStation,
         }),
       callingAeSettings: config['dicom.callingAeSettings'],
+      metrics,
       mpps: new MppsService(store, mppsNotifier),
       policy: {
         aeTitle: config['dicom.aeTitle'],
@@ -95,10 +107,17 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     started.push(() => scp.stop());
     logger.info('dicom.ready', { host: config['dicom.host'], port: dicomPort, ae_title: config['dicom.aeTitle'] });
 
-    const mllp = await startMllp(config, store, () => mappings, sources, logger, started);
+    const mllp = await startMllp(config, store, () => mappings, sources, logger, started, metrics);
+    const http = await startHttp(
+      config,
+      { store, metrics, mirrorBacklog, listeners: () => ({ dicom: scp.address() !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }) },
+      logger,
+    );
+    if (http) started.push(() => http.server.stop());
     return {
       mllpPort: mllp?.port,
       dicomPort,
+      httpPort: http?.port,
       reloadMappings() {
         try {
           sources = readMappingSources(files);
@@ -186,16 +205,18 @@ function startStatusSender(config: BridgeConfig, store: WorklistStore, logger: L
   };
 }
 
-async function startMirror(config: BridgeConfig, store: WorklistStore, logger: Logger, started: StopStack): Promise<void> {
+/** Starts the folder mirror when one is configured; resolves with whether it runs. */
+async function startMirror(config: BridgeConfig, store: WorklistStore, logger: Logger, started: StopStack): Promise<boolean> {
   const folder = mirrorFolderOf(config);
   if (!folder) {
     // No journal while there is no mirror; turning it on later reconciles the folder first.
     store.mirrorJournal.disable();
-    return;
+    return false;
   }
   const mirror = new WorklistMirror(store, { folder, characterSet: config['mirror.characterSet'], retrySeconds: config['mirror.retrySeconds'], logger });
   await mirror.start();
   started.push(() => mirror.stop());
+  return true;
 }
 
 async function startMllp(
@@ -205,7 +226,8 @@ async function startMllp(
   sources: ReturnType<typeof readMappingSources>,
   logger: Logger,
   started: StopStack,
-): Promise<{ port: number; runner: PipelineRunner } | undefined> {
+  metrics: BridgeMetrics,
+): Promise<{ port: number; runner: PipelineRunner; listening: () => boolean } | undefined> {
   const port = config['mllp.port'];
   if (port === 'off') {
     logger.info('mllp.disabled', { reason: 'mllp.port is off' });
@@ -233,12 +255,12 @@ async function startMllp(
     idleTimeoutMs: config['mllp.idleTimeoutSeconds'] * 1000,
     frameTimeoutMs: config['mllp.frameTimeoutSeconds'] * 1000,
     logger,
-    onMessage: createOrderMessageHandler({ bridgeApplication, orders, logger, runner }),
+    onMessage: createOrderMessageHandler({ bridgeApplication, orders, logger, runner, metrics }),
     onOversize: createOversizeReply({ bridgeApplication, maxFrameBytes, orders, logger }),
   });
   const bound = await mllp.start();
   started.push(() => mllp.stop());
   logger.info('mllp.ready', { host: config['mllp.host'], port: bound, bound: mllp.address()?.address, max_connections: config['mllp.maxConnections'] });
   warnIfFewDescriptors(config, logger);
-  return { port: bound, runner };
+  return { port: bound, runner, listening: () => mllp.address() !== undefined };
 }

@@ -11,7 +11,7 @@ import type { Logger, LogFields } from '../log.js';
 import type { ThrottledLogger } from '../log-throttle.js';
 import { errorMessage } from '../errors.js';
 import { MessageFragments, PduFramer, PduProtocolError, PduType, readPresentationDataValues, type UpperLayerState } from './pdu.js';
-import { checkAssociateRequest, peekAeTitles, printable, type AssociateRequest } from './associate-request.js';
+import { checkAssociateRequest, peekAeTitles, printable, rejectReasonName, type AssociateRequest } from './associate-request.js';
 import { ContextResult, SopClassUid, decideAssociation, type AssociationPolicy } from './association-policy.js';
 import { LibrarySocket, type Association } from './dimse-shim.js';
 import { WorklistScpSession, type SessionHost } from './session.js';
@@ -224,6 +224,7 @@ export class AssociationConnection implements SessionHost {
 
   private reject(reject: { result: number; source: number; reason: number }, why: string): void {
     this.deps.noisy.warn('dicom.association_rejected', { ...this.fields(), reason: why });
+    this.deps.services.metrics?.associationRejected(rejectReasonName(reject));
     this.state = 'closed';
     clearTimeout(this.acseTimer);
     this.session.sendAssociationReject(reject.result, reject.source, reject.reason);

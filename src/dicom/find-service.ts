@@ -213,7 +213,9 @@ export async function answerWorklistFind(
         });
       }
       final.setStatus(Status.Success);
-      logger.info('dicom.find', { ...fields, keys, answers: result.sent, ms: Math.round(performance.now() - started) });
+      const ms = performance.now() - started;
+      services.metrics?.searchAnswered('dimse', callingAeTitle, ms / 1000, result.sent);
+      logger.info('dicom.find', { ...fields, keys, answers: result.sent, ms: Math.round(ms) });
     }
   } catch (err) {
     // An answer that cannot be sent leaves the association in an unknown state: it ends.

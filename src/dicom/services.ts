@@ -3,6 +3,7 @@
  * answers on. The services (find-service.ts, mpps-service.ts) see only these interfaces.
  */
 import type { LogFields, Logger } from '../log.js';
+import type { BridgeMetrics } from '../metrics.js';
 import type { CallingAeSetting } from '../config/schema.js';
 import type { DicomJson } from '../model/item.js';
 import type { MppsResult } from '../worklist/mpps.js';
@@ -24,6 +25,8 @@ export interface ScpServices {
   mpps?: MppsHandlers;
   /** Settings of particular calling AE titles. */
   callingAeSettings?: Readonly<Record<string, CallingAeSetting>>;
+  /** Where searches and rejected associations are counted. */
+  metrics?: BridgeMetrics;
 }
 
 /** The association a request came on, as a service sees it. */

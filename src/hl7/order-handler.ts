@@ -8,6 +8,7 @@
 import { BridgeError, errorMessage } from '../errors.js';
 import { Hl7Condition, Hl7Error } from '../model/hl7-error.js';
 import type { Logger } from '../log.js';
+import { noMetrics, type BridgeMetrics } from '../metrics.js';
 import type { MessageLogEntry, OrderService } from '../worklist/orders.js';
 import { firstString, Tags } from '../model/item.js';
 import { encodeText } from './charset.js';
@@ -23,9 +24,30 @@ export interface OrderHandlerOptions {
   logger: Logger;
   /** Runs the pipeline (large messages on a worker thread). */
   runner: PipelineRunner;
+  /** Where answered messages and ACK latency are counted. */
+  metrics?: BridgeMetrics;
 }
 
 export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessageHandler {
+  const handle = handleOrderMessage(opts);
+  const metrics = opts.metrics ?? noMetrics;
+  return async (bytes: Buffer, peer: PeerInfo) => {
+    const started = performance.now();
+    const reply = await handle(bytes, peer);
+    if (reply) metrics.orderAnswered(lenientHeader(bytes).messageType || '(none)', ackCodeOf(reply), (performance.now() - started) / 1000);
+    return reply;
+  };
+}
+
+/** MSA-1 of an ACK the bridge built (its MSA segment is ASCII in every character set it writes). */
+function ackCodeOf(ack: Buffer): string {
+  const text = ack.toString('latin1');
+  const separator = text.charAt(3) || '|';
+  const msa = text.split(/\r\n?|\n/).find((segment) => segment.startsWith(`MSA${separator}`));
+  return msa?.split(separator)[1] ?? '(none)';
+}
+
+function handleOrderMessage(opts: OrderHandlerOptions): MllpMessageHandler {
   const { orders, logger, bridgeApplication, runner } = opts;
   return async (bytes: Buffer, peer: PeerInfo) => {
     const receivedAt = new Date().toISOString();

@@ -104,6 +104,12 @@ export class ItemTable {
     return (this.conn.statement('SELECT count(*) AS n FROM items').get() as { n: number }).n;
   }
 
+  /** How many items have each status (for the metrics). */
+  countByStatus(): Record<string, number> {
+    const rows = this.conn.statement('SELECT status, count(*) AS n FROM items GROUP BY status').all() as Array<{ status: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
   /**
    * The items of an order: by placer order number, else filler order number, else accession number
    * (the first of these the order carries decides).

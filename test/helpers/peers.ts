@@ -67,6 +67,8 @@ export function ifStarted<T>(started: T): T | undefined {
 export interface RunningBridge {
   mllpPort: number;
   dicomPort: number;
+  /** 0 when started with http: false. */
+  httpPort: number;
   aeTitle: string;
   dbPath: string;
   dir: string;
@@ -81,7 +83,7 @@ export interface RunningBridge {
  * Starts `mwl-bridge start` with a fresh database on ports the system chooses (port 0; the bridge
  * logs the ports it bound), and waits until both listeners are ready.
  */
-export async function startBridge(extraArgs: string[] = [], opts: { dir?: string; mllp?: boolean } = {}): Promise<RunningBridge> {
+export async function startBridge(extraArgs: string[] = [], opts: { dir?: string; mllp?: boolean; http?: boolean } = {}): Promise<RunningBridge> {
   const dir = opts.dir ?? tempDir();
   const dbPath = join(dir, 'worklist.db');
   const aeTitle = 'MWL_TEST';
@@ -100,6 +102,8 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
       '0',
       '--ae-title',
       aeTitle,
+      '--http-port',
+      opts.http === false ? 'off' : '0',
       ...extraArgs,
     ],
     { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -114,7 +118,8 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
   );
   const deadline = Date.now() + 15000;
   const readyMarker = opts.mllp === false ? /mllp\.disabled/ : /mllp\.ready .*port=(\d+)/;
-  while (!(/dicom\.ready .*port=(\d+)/.test(output) && readyMarker.test(output))) {
+  const httpMarker = opts.http === false ? /http\.disabled/ : /http\.ready .*port=(\d+)/;
+  while (!(/dicom\.ready .*port=(\d+)/.test(output) && readyMarker.test(output) && httpMarker.test(output))) {
     if (child.exitCode !== null) throw new Error(`bridge exited early:\n${output}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -124,9 +129,11 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
   }
   const dicomPort = Number(/dicom\.ready .*port=(\d+)/.exec(output)![1]);
   const mllpPort = opts.mllp === false ? 0 : Number(/mllp\.ready .*port=(\d+)/.exec(output)![1]);
+  const httpPort = opts.http === false ? 0 : Number(/http\.ready .*port=(\d+)/.exec(output)![1]);
   return {
     mllpPort,
     dicomPort,
+    httpPort,
     aeTitle,
     dbPath,
     dir,
