@@ -66,6 +66,10 @@ export function registerMwlSearch(app: FastifyInstance, services: HttpServices, 
     });
     if (warnings.length) reply.header('Warning', warnings);
     if (results.length === 0) return reply.code(204).send();
-    return reply.code(200).header('Content-Type', DICOM_JSON).send(JSON.stringify(results));
+    // As bytes: a string would get "; charset=utf-8" added to the media type (JSON is UTF-8 anyway, RFC 8259).
+    return reply
+      .code(200)
+      .header('Content-Type', DICOM_JSON)
+      .send(Buffer.from(JSON.stringify(results)));
   });
 }
