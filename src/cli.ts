@@ -12,6 +12,7 @@ import { MESSAGE_FILTERS, commandMessages } from './cli/messages.js';
 import { commandMirror } from './cli/mirror.js';
 import { settingOptions, settingsHelp, type Flags } from './cli/options.js';
 import { commandStart } from './cli/start.js';
+import { commandToken } from './cli/token.js';
 
 const USAGE = `Usage: mwl-bridge <command> [options]
 
@@ -28,6 +29,8 @@ Commands:
         List logged inbound messages, newest first (dates are UTC, YYYY-MM-DD or ISO 8601).
   messages show ID [--db PATH]
         Show one logged message in full: raw message, outcome, ACK sent, items touched.
+  token NAME [--role read|write] --http-tokens-file FILE
+        Add an HTTP access token (stored hashed) and print it once.
   mirror --rebuild|--check [--db PATH] [--mirror-dir DIR] [--mirror-layout wlmscpfs|flat]
         Reconcile the .wl mirror folder with the store: write missing or stale files, delete the
         bridge's files whose item left the worklist; --check only reports (exit 1 if out of step).
@@ -36,6 +39,7 @@ Every setting can also come from a YAML config file (--config or ${configFileEnv
 environment variables; run "mwl-bridge help settings" for the list.`;
 
 const mirrorOptions = { ...settingOptions, rebuild: { type: 'boolean' }, check: { type: 'boolean' } } as const;
+const tokenOptions = { ...settingOptions, role: { type: 'string' } } as const;
 const messagesOptions = { ...settingOptions, ...Object.fromEntries(MESSAGE_FILTERS.map((f) => [f, { type: 'string' }])) } as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -46,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let parsed: { values: Flags; positionals: string[] };
   try {
-    const options = command === 'messages' ? messagesOptions : command === 'mirror' ? mirrorOptions : settingOptions;
+    const options = command === 'messages' ? messagesOptions : command === 'mirror' ? mirrorOptions : command === 'token' ? tokenOptions : settingOptions;
     parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (err) {
     process.stderr.write(`mwl-bridge ${command}: ${errorMessage(err)}\n\n${USAGE}\n`);
@@ -67,6 +71,8 @@ async function main(argv: string[]): Promise<number> {
       return commandMessages(parsed.values, parsed.positionals);
     case 'mirror':
       return commandMirror(parsed.values, parsed.positionals);
+    case 'token':
+      return commandToken(parsed.values, parsed.positionals);
     default:
       process.stderr.write(`mwl-bridge: unknown command "${command}"\n\n${USAGE}\n`);
       return 2;

@@ -14,6 +14,12 @@ export const httpSettings = {
     flag: 'http-host',
     doc: 'Address the HTTP server binds to (127.0.0.1 = this host only, 0.0.0.0 = every IPv4 interface).',
   },
+  'http.tokensFile': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'http-tokens-file',
+    doc: 'File of access tokens (one "NAME read|write sha256:HASH" a line, written by mwl-bridge token); with tokens, every request but /health and /ready needs one (Authorization: Bearer). Empty: no tokens, and the HTTP server may only bind a loopback address.',
+  },
   'http.maxResults': {
     type: { kind: 'integer', min: 1, max: 100000 },
     default: 1000,

@@ -9,6 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { warning } from './http-common.js';
+import { registerAccessControl } from './access.js';
+import { registerApi } from './api-routes.js';
+import { openApiDocument } from './openapi.js';
 import { registerMwlSearch } from './mwl-search-route.js';
 import { registerOperations } from './operations-routes.js';
 import type { HttpServerOptions, HttpServices } from './services.js';
@@ -36,6 +39,8 @@ export class HttpServer {
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
       routerOptions: { maxParamLength: 200 },
       return503OnClosing: true,
+      // An unknown query parameter is an error, not silently dropped (fastify's default removes it).
+      ajv: { customOptions: { removeAdditional: false } },
     });
     this.app.setErrorHandler((err: FastifyError, request, reply) => {
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -45,8 +50,12 @@ export class HttpServer {
     this.app.setNotFoundHandler((request, reply) => {
       void reply.code(404).send({ error: `no such resource: ${request.method} ${request.url.split('?')[0]?.slice(0, 200) ?? ''}` });
     });
+    registerAccessControl(this.app, services.access);
     registerOperations(this.app, services);
     registerMwlSearch(this.app, services, opts, logger);
+    registerApi(this.app, services.management);
+    const openApi = openApiDocument(opts.version);
+    this.app.get('/api/openapi.json', () => openApi);
   }
 
   /** Starts listening; resolves with the bound port. */

@@ -5,6 +5,7 @@
 import type { DicomJson } from '../model/item.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { AnswerStream } from '../worklist/find.js';
+import type { AccessControl } from './access.js';
 
 /** Worklist answers for an identifier, page by page: the same service the C-FIND SCP uses. */
 export type WorklistSearch = (identifier: DicomJson, opts: { maxAnswers: number; wholeItems: boolean }) => AnswerStream;
@@ -15,7 +16,68 @@ export interface ReadinessCheck {
   detail: string;
 }
 
+/** A worklist item as the management API shows it. */
+export interface ItemView {
+  id: number;
+  status: string;
+  dataset: DicomJson;
+}
+
+/** A logged inbound HL7 message as the management API lists it. */
+export interface MessageSummary {
+  id: number;
+  receivedAt: string;
+  remote: string | null;
+  sendingApplication: string | null;
+  sendingFacility: string | null;
+  controlId: string | null;
+  messageType: string | null;
+  patientId: string | null;
+  accessionNumber: string | null;
+  action: string | null;
+  outcome: string;
+  ackCode: string;
+  error: string | null;
+  itemIds: number[];
+}
+
+/** One logged message in full: the bytes received (as text, and exact as base64) and the ACK sent. */
+export interface MessageDetail extends MessageSummary {
+  raw: string;
+  rawBase64: string;
+  ack: string | null;
+}
+
+export interface ItemFilter {
+  status?: string;
+  patientId?: string;
+  accessionNumber?: string;
+  beforeId?: number;
+  limit: number;
+}
+
+export interface MessageFilterView {
+  outcome?: string;
+  patientId?: string;
+  accessionNumber?: string;
+  controlId?: string;
+  since?: string;
+  until?: string;
+  beforeId?: number;
+  limit: number;
+}
+
+/** What the management API reads. */
+export interface ManagementReads {
+  listItems(filter: ItemFilter): ItemView[];
+  getItem(id: number): ItemView | undefined;
+  listMessages(filter: MessageFilterView): MessageSummary[];
+  getMessage(id: number): MessageDetail | undefined;
+}
+
 export interface HttpServices {
+  access: AccessControl;
+  management: ManagementReads;
   search: WorklistSearch;
   /** The checks /ready reports, by name (store, listeners, mirror). */
   readiness(): Record<string, ReadinessCheck>;
@@ -29,4 +91,6 @@ export interface HttpServerOptions {
   port: number;
   /** Most results one search returns (http.maxResults). */
   maxResults: number;
+  /** The bridge's version, for the OpenAPI document. */
+  version: string;
 }

@@ -104,6 +104,20 @@ export class ItemTable {
     return (this.conn.statement('SELECT count(*) AS n FROM items').get() as { n: number }).n;
   }
 
+  /** A page of items, newest first (ids below beforeId), filtered by status, patient ID and accession number (management API). */
+  list(filter: { status?: string; patientId?: string; accessionNumber?: string; beforeId?: number; limit: number }): StoredItem[] {
+    const sql = `SELECT id, status, dataset FROM items WHERE (@status IS NULL OR status = @status) AND (@patientId IS NULL OR patient_id = @patientId)
+      AND (@accessionNumber IS NULL OR accession_number = @accessionNumber) AND (@beforeId IS NULL OR id < @beforeId) ORDER BY id DESC LIMIT @limit`;
+    const params = {
+      status: filter.status ?? null,
+      patientId: filter.patientId ?? null,
+      accessionNumber: filter.accessionNumber ?? null,
+      beforeId: filter.beforeId ?? null,
+      limit: filter.limit,
+    };
+    return (this.conn.statement(sql).all(params) as ItemRow[]).map(toItem);
+  }
+
   /** How many items have each status (for the metrics). */
   countByStatus(): Record<string, number> {
     const rows = this.conn.statement('SELECT status, count(*) AS n FROM items GROUP BY status').all() as Array<{ status: string; n: number }>;

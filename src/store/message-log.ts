@@ -39,6 +39,8 @@ export interface MessageFilter {
   accessionNumber?: string;
   outcome?: string;
   controlId?: string;
+  /** Only messages logged before this one (paging, newest first). */
+  beforeId?: number;
   limit?: number;
 }
 
@@ -143,6 +145,10 @@ export class MessageLog {
     if (filter.controlId) {
       clauses.push('control_id = @controlId');
       params.controlId = filter.controlId;
+    }
+    if (filter.beforeId !== undefined) {
+      clauses.push('id < @beforeId');
+      params.beforeId = filter.beforeId;
     }
     params.limit = filter.limit ?? 100;
     const sql = `SELECT * FROM messages ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`;

@@ -1,0 +1,61 @@
+/**
+ * The management REST API under /api/v1 (read side): worklist items and logged HL7 messages, with
+ * filters and paging by id (newest first). Requests are validated by the schemas of api-schemas.ts,
+ * the same ones the OpenAPI document publishes.
+ */
+import type { FastifyInstance } from 'fastify';
+import { dicomJsonAnswer } from './dicom-json.js';
+import { idParams, itemListQuery, itemSchema, messageDetailSchema, messageListQuery, messageSummarySchema } from './api-schemas.js';
+import type { ManagementReads } from './services.js';
+
+export const API_PREFIX = '/api/v1';
+
+interface PageQuery {
+  limit: number;
+  before?: number;
+}
+
+/** The routes, as the OpenAPI document describes them (openapi.ts). */
+export const apiRoutes = {
+  [`${API_PREFIX}/items`]: {
+    summary: 'Worklist items, newest first',
+    querystring: itemListQuery,
+    response: { type: 'array', items: itemSchema },
+  },
+  [`${API_PREFIX}/items/{id}`]: { summary: 'One worklist item', params: idParams, response: itemSchema },
+  [`${API_PREFIX}/messages`]: {
+    summary: 'Logged inbound HL7 messages, newest first',
+    querystring: messageListQuery,
+    response: { type: 'array', items: messageSummarySchema },
+  },
+  [`${API_PREFIX}/messages/{id}`]: { summary: 'One logged HL7 message with its raw text and the ACK sent', params: idParams, response: messageDetailSchema },
+} as const;
+
+export function registerApi(app: FastifyInstance, reads: ManagementReads): void {
+  app.get<{ Querystring: PageQuery & { status?: string; patientId?: string; accessionNumber?: string } }>(
+    `${API_PREFIX}/items`,
+    { schema: { querystring: itemListQuery } },
+    (request) => {
+      const { before, ...filter } = request.query;
+      return reads.listItems({ ...filter, beforeId: before }).map((item) => ({ ...item, dataset: dicomJsonAnswer(item.dataset) }));
+    },
+  );
+  app.get<{ Params: { id: number } }>(`${API_PREFIX}/items/:id`, { schema: { params: idParams } }, async (request, reply) => {
+    const item = reads.getItem(request.params.id);
+    if (!item) return reply.code(404).send({ error: `no item ${request.params.id}` });
+    return { ...item, dataset: dicomJsonAnswer(item.dataset) };
+  });
+  app.get<{ Querystring: PageQuery & Record<string, string | undefined> }>(
+    `${API_PREFIX}/messages`,
+    { schema: { querystring: messageListQuery } },
+    (request) => {
+      const { before, limit, ...filter } = request.query;
+      return reads.listMessages({ ...filter, limit, beforeId: before });
+    },
+  );
+  app.get<{ Params: { id: number } }>(`${API_PREFIX}/messages/:id`, { schema: { params: idParams } }, async (request, reply) => {
+    const message = reads.getMessage(request.params.id);
+    if (!message) return reply.code(404).send({ error: `no message ${request.params.id}` });
+    return message;
+  });
+}
