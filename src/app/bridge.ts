@@ -79,6 +79,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       itemsByStatus: () => store.items.countByStatus(),
       mirrorBacklog,
     });
+    const mpps = new MppsService(store, mppsNotifier);
     const scp: WorklistScp = new WorklistScp({
       host: config['dicom.host'],
       port: config['dicom.port'],
@@ -91,7 +92,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         }),
       callingAeSettings: config['dicom.callingAeSettings'],
       metrics,
-      mpps: new MppsService(store, mppsNotifier),
+      mpps,
       policy: {
         aeTitle: config['dicom.aeTitle'],
         checkCalledAeTitle: config['dicom.checkCalledAeTitle'],
@@ -110,7 +111,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     const mllp = await startMllp(config, store, () => mappings, sources, logger, started, metrics);
     const http = await startHttp(
       config,
-      { store, metrics, mirrorBacklog, listeners: () => ({ dicom: scp.address() !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }) },
+      { store, mpps, metrics, mirrorBacklog, listeners: () => ({ dicom: scp.address() !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }) },
       logger,
     );
     if (http) started.push(() => http.server.stop());

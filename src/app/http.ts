@@ -11,11 +11,14 @@ import type { StoredMessage } from '../store/message-log.js';
 import type { Logger } from '../log.js';
 import type { WorklistStore } from '../store/worklist-store.js';
 import { streamWorklistAnswers } from '../worklist/find.js';
+import type { MppsService } from '../worklist/mpps.js';
 import type { PrometheusMetrics } from './prometheus.js';
 import { isLoopbackHost, readTokens, tokenHash } from './tokens.js';
 
 export interface HttpDeps {
   store: WorklistStore;
+  /** The MPPS service the DIMSE SCP uses (same state machine, same HL7 status messages). */
+  mpps: MppsService;
   metrics: PrometheusMetrics;
   /** The protocol listeners, by name, and whether each is up (a listener turned off is not listed). */
   listeners(): Record<string, boolean>;
@@ -61,6 +64,11 @@ export async function startHttp(config: BridgeConfig, deps: HttpDeps, logger: Lo
         return checks;
       },
       management: managementReads(store),
+      mpps: {
+        create: (uid, dataset, caller) => deps.mpps.create(uid, dataset, caller),
+        set: (uid, changes, caller) => deps.mpps.set(uid, changes, caller),
+        get: (uid) => store.mpps.get(uid)?.dataset,
+      },
       metrics,
       metricsText: async () => ({ text: await metrics.text(), contentType: metrics.contentType }),
     },

@@ -5,6 +5,7 @@
 import { apiRoutes } from './api-routes.js';
 import { errorSchema } from './api-schemas.js';
 import { MWL_SEARCH_PATH } from './mwl-search-route.js';
+import { MPPS_PATH } from './mpps-routes.js';
 
 type Schema = Record<string, unknown>;
 
@@ -66,6 +67,32 @@ export function openApiDocument(version: string): Schema {
         400: errorResponse('A parameter is not valid (see the Warning header)'),
         401: errorResponse('No token, or an unknown one'),
         406: errorResponse('The Accept header allows no media type offered'),
+      },
+    },
+  };
+  const uid = { name: 'uid', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)*$', maxLength: 64 } };
+  const dicomJsonBody = { required: true, content: { 'application/dicom+json': { schema: { type: 'array', items: { type: 'object' }, maxItems: 1 } } } };
+  paths[`${MPPS_PATH}/{uid}`] = {
+    post: {
+      summary: 'DICOMweb MPPS create (PS3.18 15.4), or update with ?update (15.5): the DIMSE N-CREATE / N-SET over HTTP',
+      ...secured,
+      parameters: [uid, { name: 'update', in: 'query', required: false, allowEmptyValue: true, schema: { type: 'string' } }],
+      requestBody: dicomJsonBody,
+      responses: {
+        200: { description: 'Updated' },
+        201: { description: 'Created' },
+        400: errorResponse('The payload is not a valid MPPS data set'),
+        404: errorResponse('No such MPPS (update)'),
+        409: errorResponse('The MPPS exists already (create), or its state does not allow the change (update)'),
+      },
+    },
+    get: {
+      summary: 'DICOMweb MPPS retrieve (PS3.18 15.6)',
+      ...secured,
+      parameters: [uid],
+      responses: {
+        200: { description: 'The MPPS', content: { 'application/dicom+json': { schema: { type: 'array', items: { type: 'object' } } } } },
+        404: errorResponse('No such MPPS'),
       },
     },
   };

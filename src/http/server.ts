@@ -8,11 +8,12 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { warning } from './http-common.js';
+import { DICOM_JSON, warning } from './http-common.js';
 import { registerAccessControl } from './access.js';
 import { registerApi } from './api-routes.js';
 import { openApiDocument } from './openapi.js';
 import { registerMwlSearch } from './mwl-search-route.js';
+import { registerMpps } from './mpps-routes.js';
 import { registerOperations } from './operations-routes.js';
 import type { HttpServerOptions, HttpServices } from './services.js';
 
@@ -42,6 +43,8 @@ export class HttpServer {
       // An unknown query parameter is an error, not silently dropped (fastify's default removes it).
       ajv: { customOptions: { removeAdditional: false } },
     });
+    // DICOM JSON payloads (MPPS) are JSON: fastify's own parser, with its prototype-poisoning checks and body limit.
+    this.app.addContentTypeParser(DICOM_JSON, { parseAs: 'string' }, this.app.getDefaultJsonParser('error', 'error'));
     this.app.setErrorHandler((err: FastifyError, request, reply) => {
       const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
       if (status === 500) logger.error('http.request_failed', { method: request.method, url: request.url.slice(0, 200), error: errorMessage(err) });
@@ -54,6 +57,7 @@ export class HttpServer {
     registerOperations(this.app, services);
     registerMwlSearch(this.app, services, opts, logger);
     registerApi(this.app, services.management);
+    registerMpps(this.app, services.mpps, logger);
     const openApi = openApiDocument(opts.version);
     this.app.get('/api/openapi.json', () => openApi);
   }

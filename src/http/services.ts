@@ -5,6 +5,7 @@
 import type { DicomJson } from '../model/item.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { AnswerStream } from '../worklist/find.js';
+import type { MppsResult } from '../worklist/mpps.js';
 import type { AccessControl } from './access.js';
 
 /** Worklist answers for an identifier, page by page: the same service the C-FIND SCP uses. */
@@ -75,7 +76,19 @@ export interface ManagementReads {
   getMessage(id: number): MessageDetail | undefined;
 }
 
+/** The outcome of an MPPS create or update (the DIMSE MPPS service's). */
+export type MppsOutcome = MppsResult;
+
+/** The MPPS service the DIMSE SCP uses, and the stored MPPS data sets. */
+export interface MppsOperations {
+  create(uid: string, dataset: DicomJson, caller: string): MppsOutcome;
+  set(uid: string, changes: DicomJson, caller: string): MppsOutcome;
+  /** The MPPS data set as created and updated, or undefined. */
+  get(uid: string): DicomJson | undefined;
+}
+
 export interface HttpServices {
+  mpps: MppsOperations;
   access: AccessControl;
   management: ManagementReads;
   search: WorklistSearch;

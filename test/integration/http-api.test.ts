@@ -123,6 +123,7 @@ describe('management API with tokens', { skip }, () => {
       '/api/v1/messages',
       '/api/v1/messages/{id}',
       '/dicom-web/modality-scheduled-procedure-steps',
+      '/dicom-web/modality-performed-procedure-steps/{uid}',
       '/health',
       '/ready',
       '/metrics',
