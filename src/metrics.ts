@@ -12,6 +12,10 @@ export interface BridgeMetrics {
   searchAnswered(protocol: 'dimse' | 'dicomweb', callingAeTitle: string, seconds: number, answers: number): void;
   /** An association rejected, by reason (a name from the standard's reject reasons). */
   associationRejected(reason: string): void;
+  /** An MLLP connection closed on accept because mllp.maxConnections were open. */
+  mllpConnectionRefused(): void;
+  /** A pass of the folder mirror failed (it retries after mirror.retrySeconds). */
+  mirrorWriteFailed(): void;
 }
 
 /** Metrics that go nowhere (tests, tools, a bridge run without an HTTP server). */
@@ -19,6 +23,8 @@ export const noMetrics: BridgeMetrics = {
   orderAnswered: () => undefined,
   searchAnswered: () => undefined,
   associationRejected: () => undefined,
+  mllpConnectionRefused: () => undefined,
+  mirrorWriteFailed: () => undefined,
 };
 
 /** Longest label value kept; longer ones are cut (an AE title has 16 characters, a message type 7). */

@@ -71,14 +71,16 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     logger.info('mapping.loaded', { mappings: mappings.describe() });
 
     const mppsNotifier = startStatusSender(config, store, logger, started);
-    const mirrorOn = await startMirror(config, store, logger, started);
-    const mirrorBacklog = (): number | undefined => (mirrorOn ? store.mirrorJournal.backlog() : undefined);
-    // The gauges read the SCP when scraped, which can only happen once the HTTP server runs, after it.
+    // The gauges read the mirror and the listeners when scraped, which can only happen once the HTTP
+    // server runs, after them all.
     const metrics: PrometheusMetrics = new PrometheusMetrics({
       associationsOpen: (): number => scp.associations,
+      mllpConnectionsOpen: (): number => mllp?.connections() ?? 0,
       itemsByStatus: () => store.items.countByStatus(),
-      mirrorBacklog,
+      mirrorBacklog: (): number | undefined => mirrorBacklog(),
     });
+    const mirrorOn = await startMirror(config, store, logger, started, metrics);
+    const mirrorBacklog = (): number | undefined => (mirrorOn ? store.mirrorJournal.backlog() : undefined);
     const mpps = new MppsService(store, mppsNotifier);
     const scp: WorklistScp = new WorklistScp({
       host: config['dicom.host'],
@@ -108,7 +110,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     started.push(() => scp.stop());
     logger.info('dicom.ready', { host: config['dicom.host'], port: dicomPort, ae_title: config['dicom.aeTitle'] });
 
-    const mllp = await startMllp(config, store, () => mappings, sources, logger, started, metrics);
+    const mllp: Awaited<ReturnType<typeof startMllp>> = await startMllp(config, store, () => mappings, sources, logger, started, metrics);
     const http = await startHttp(
       config,
       { store, mpps, metrics, mirrorBacklog, listeners: () => ({ dicom: scp.address() !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }) },
@@ -207,14 +209,20 @@ function startStatusSender(config: BridgeConfig, store: WorklistStore, logger: L
 }
 
 /** Starts the folder mirror when one is configured; resolves with whether it runs. */
-async function startMirror(config: BridgeConfig, store: WorklistStore, logger: Logger, started: StopStack): Promise<boolean> {
+async function startMirror(config: BridgeConfig, store: WorklistStore, logger: Logger, started: StopStack, metrics: BridgeMetrics): Promise<boolean> {
   const folder = mirrorFolderOf(config);
   if (!folder) {
     // No journal while there is no mirror; turning it on later reconciles the folder first.
     store.mirrorJournal.disable();
     return false;
   }
-  const mirror = new WorklistMirror(store, { folder, characterSet: config['mirror.characterSet'], retrySeconds: config['mirror.retrySeconds'], logger });
+  const mirror = new WorklistMirror(store, {
+    folder,
+    characterSet: config['mirror.characterSet'],
+    retrySeconds: config['mirror.retrySeconds'],
+    logger,
+    metrics,
+  });
   await mirror.start();
   started.push(() => mirror.stop());
   return true;
@@ -228,7 +236,7 @@ async function startMllp(
   logger: Logger,
   started: StopStack,
   metrics: BridgeMetrics,
-): Promise<{ port: number; runner: PipelineRunner; listening: () => boolean } | undefined> {
+): Promise<{ port: number; runner: PipelineRunner; listening: () => boolean; connections: () => number } | undefined> {
   const port = config['mllp.port'];
   if (port === 'off') {
     logger.info('mllp.disabled', { reason: 'mllp.port is off' });
@@ -256,6 +264,7 @@ async function startMllp(
     idleTimeoutMs: config['mllp.idleTimeoutSeconds'] * 1000,
     frameTimeoutMs: config['mllp.frameTimeoutSeconds'] * 1000,
     logger,
+    metrics,
     onMessage: createOrderMessageHandler({ bridgeApplication, orders, logger, runner, metrics }),
     onOversize: createOversizeReply({ bridgeApplication, maxFrameBytes, orders, logger }),
   });
@@ -263,5 +272,5 @@ async function startMllp(
   started.push(() => mllp.stop());
   logger.info('mllp.ready', { host: config['mllp.host'], port: bound, bound: mllp.address()?.address, max_connections: config['mllp.maxConnections'] });
   warnIfFewDescriptors(config, logger);
-  return { port: bound, runner, listening: () => mllp.address() !== undefined };
+  return { port: bound, runner, listening: () => mllp.address() !== undefined, connections: () => mllp.connections };
 }

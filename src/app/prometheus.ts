@@ -11,6 +11,8 @@ import { labelValue, type BridgeMetrics } from '../metrics.js';
 /** What the gauges read when scraped. */
 export interface GaugeSources {
   associationsOpen(): number;
+  /** MLLP connections open now (0 without the listener). */
+  mllpConnectionsOpen(): number;
   itemsByStatus(): Record<string, number>;
   /** Changes the folder mirror has still to write, or undefined when there is no mirror. */
   mirrorBacklog(): number | undefined;
@@ -27,6 +29,8 @@ export class PrometheusMetrics implements BridgeMetrics {
   private readonly searchSeconds: Histogram;
   private readonly searchAnswers: Histogram;
   private readonly rejected: Counter;
+  private readonly mllpRefused: Counter;
+  private readonly mirrorFailures: Counter;
   private readonly callingAeLabels = new Set<string>();
 
   constructor(sources: GaugeSources) {
@@ -70,6 +74,24 @@ export class PrometheusMetrics implements BridgeMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.mllpRefused = new Counter({
+      name: 'mwl_bridge_mllp_connections_refused_total',
+      help: 'MLLP connections closed on accept (mllp.maxConnections open).',
+      registers,
+    });
+    this.mirrorFailures = new Counter({
+      name: 'mwl_bridge_mirror_failures_total',
+      help: 'Failed passes of the worklist folder mirror (each retried).',
+      registers,
+    });
+    new Gauge({
+      name: 'mwl_bridge_mllp_connections_open',
+      help: 'MLLP connections open now.',
+      registers,
+      collect() {
+        this.set(sources.mllpConnectionsOpen());
+      },
+    });
     new Gauge({
       name: 'mwl_bridge_dicom_associations_open',
       help: 'DICOM associations open now.',
@@ -111,6 +133,14 @@ export class PrometheusMetrics implements BridgeMetrics {
 
   associationRejected(reason: string): void {
     this.rejected.inc({ reason: labelValue(reason) });
+  }
+
+  mllpConnectionRefused(): void {
+    this.mllpRefused.inc();
+  }
+
+  mirrorWriteFailed(): void {
+    this.mirrorFailures.inc();
   }
 
   /** The Prometheus text exposition of every metric. */

@@ -128,6 +128,9 @@ describe('HTTP server', { skip }, () => {
     assert.equal(sample(after, 'mwl_bridge_worklist_searches_total{protocol="dimse",calling_ae="METRICS_CT"}'), 1);
     assert.equal(sample(after, 'mwl_bridge_worklist_searches_total{protocol="dicomweb",calling_ae="http"}'), webBefore + 1);
     assert.equal(sample(after, 'mwl_bridge_dicom_associations_open'), 0);
+    assert.equal(sample(after, 'mwl_bridge_mllp_connections_refused_total'), 0);
+    assert.equal(sample(after, 'mwl_bridge_mirror_failures_total'), 0);
+    assert.ok((sample(after, 'mwl_bridge_mllp_connections_open') ?? -1) >= 0);
   });
 });
 
