@@ -12,8 +12,8 @@ export { orthancAvailable, startOrthanc, startWlmscpfs } from '../test/helpers/w
 export { hasCommand, projectDir } from '../test/helpers/peers.js';
 export type Server = WorklistServer;
 
-export async function startBridge(dir: string, extra: string[] = []): Promise<Server & { mllpPort: number }> {
-  const [mllpPort, dicomPort] = [await freePort(), await freePort()];
+export async function startBridge(dir: string, extra: string[] = []): Promise<Server & { mllpPort: number; httpPort: number }> {
+  const [mllpPort, dicomPort, httpPort] = [await freePort(), await freePort(), await freePort()];
   const logFile = join(dir, 'bridge.log');
   const log = openSync(logFile, 'a');
   const child = spawn(
@@ -33,7 +33,10 @@ export async function startBridge(dir: string, extra: string[] = []): Promise<Se
       '--ae-title',
       'MWL_BRIDGE',
       '--http-port',
-      'off',
+      String(httpPort),
+      // The universal query at 100,000 items answers every item over DICOMweb too.
+      '--http-max-results',
+      '100000',
       '--max-answers',
       '0',
       '--log-level',
@@ -44,7 +47,7 @@ export async function startBridge(dir: string, extra: string[] = []): Promise<Se
   );
   closeSync(log);
   await waitForEcho(dicomPort, 'MWL_BRIDGE', child, 'the bridge', logFile);
-  return { name: 'mwl-bridge', port: dicomPort, aeTitle: 'MWL_BRIDGE', mllpPort, process: child, stop: stopper(child) };
+  return { name: 'mwl-bridge', port: dicomPort, aeTitle: 'MWL_BRIDGE', mllpPort, httpPort, process: child, stop: stopper(child) };
 }
 
 /**
