@@ -102,6 +102,8 @@ describe('HTTP server', { skip }, () => {
       Array.from({ length: 65 }, () => 'includefield=PatientID').join('&'),
       '00100020.00100010=1',
       'ScheduledProcedureStepSequence=MR',
+      'constructor=1',
+      'includefield=toString',
     ];
     for (const query of bad) {
       const response = await dicomwebSearch(bridge.httpPort, query);

@@ -47,6 +47,10 @@ describe('DICOMweb search parameters', () => {
       [{ PatientID: 'x'.repeat(1025) }, /at most 1024/],
       [{ includefield: Array.from({ length: MAX_PARAMETERS + 1 }, () => 'PatientID') }, /query parameters/],
       [{ 'A.B.C.D.E': '1' }, /deeper than/],
+      // Names of Object.prototype's members are no keywords (the dictionary is a plain object).
+      [{ constructor: '1' }, /neither a DICOM keyword nor a tag/],
+      [{ includefield: 'toString' }, /neither a DICOM keyword nor a tag/],
+      [{ 'hasOwnProperty.PatientID': '1' }, /neither a DICOM keyword nor a tag/],
     ];
     for (const [query, why] of cases)
       assert.throws(
