@@ -3,19 +3,26 @@
  * (python3-hl7), findscu / echoscu / dcmdump / dump2dcm (dcmtk). Ports are chosen free at run time.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 
 // import.meta.dirname arrived in Node 20.11 (the engines range starts at 20.8.1): undefined before.
 const meta: { dirname?: string } = import.meta;
 export const projectDir = resolve(meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..');
 export const cliPath = join(projectDir, 'dist', 'cli.js');
 
-/** Whether a command is on PATH. */
+/** Whether a command is on PATH (looked up here: a shell may itself be missing from a reduced PATH). */
 export function hasCommand(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).status === 0;
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir || '.', name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**

@@ -2,7 +2,7 @@
  * Association policy with the real DCMTK tools: called AE title check, calling AE allowlist,
  * answer limit. Rejections are logged with the reason.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -2,7 +2,7 @@
  * Per calling AE settings, checked with findscu and dcmdump: an older modality gets ISO_IR 100
  * answers (characters outside it replaced and logged), a station sees only its own items.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

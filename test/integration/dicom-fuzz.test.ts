@@ -4,7 +4,7 @@
  * the bridge must still be running, answer C-ECHO and a known C-FIND correctly (DCMTK), and keep its
  * memory bounded. Deterministic for a seed (FUZZ_DICOM_SEED); FUZZ_DICOM_SESSIONS sets the count (default 5,000).
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { writeWorklistDb } from '../helpers/worklist-db.js';

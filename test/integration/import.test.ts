@@ -2,7 +2,7 @@
  * `mwl-bridge import` with DCMTK's example worklist database (dump2dcm'd into .wl files), served
  * back through the SCP and queried with findscu.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

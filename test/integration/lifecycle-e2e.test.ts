@@ -2,7 +2,7 @@
  * Order lifecycle, message log and bad input, end to end against the running bridge: orders with
  * mllp_send, answers with findscu, framing faults with a raw test client, `mwl-bridge messages`.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * The mapping engine end to end: real-world feed shapes sent with mllp_send come back from findscu.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -5,7 +5,7 @@
  * wlmscpfs lockfile protocol holds writes back while a reader holds its lock, character sets survive,
  * and a folder that cannot be written loses nothing.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';

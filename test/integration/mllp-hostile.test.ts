@@ -3,7 +3,7 @@
  * mllp_send (python3-hl7) for ordinary orders, the bridge itself as a child process. Each test
  * names the finding it covers.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -12,7 +12,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { RawMllpClient, msa } from '../helpers/mllp-client.js';
 import { ackMessage, order } from '../helpers/orders.js';
 import { spawn } from 'node:child_process';
-import { hasCommand, mllpSendFramed, mllpSendText, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
+import { mllpSendFramed, mllpSendText, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as typeof BetterSqlite3;
@@ -211,7 +211,7 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
 
   it(
     'finding 5: while a segment bomb (1 MB, 209,000 NTE segments) is answered AR, C-ECHO is answered at once',
-    { skip: hasCommand('echoscu') ? false : 'needs echoscu (dcmtk)' },
+    { skip: skipWithout('echoscu') },
     async (t) => {
       const client = await RawMllpClient.connect(bridge.mllpPort);
       try {

@@ -6,7 +6,7 @@
  * library's server, hands each message over exactly once and binds where it is told.
  * If a "stock" test starts failing after an upgrade, the library changed: revisit the shim.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';

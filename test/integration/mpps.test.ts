@@ -2,7 +2,7 @@
  * MPPS (IHE SWF RAD-6/7) with dcmjs-dimse's client as the modality: N-CREATE IN PROGRESS keeps the
  * step on the worklist as STARTED, N-SET COMPLETED takes it off; findscu sees the change.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import dimse from 'dcmjs-dimse';

@@ -2,7 +2,7 @@
  * The worklist SCP against DCMTK's findscu with the query shapes modalities send: Implicit VR,
  * dozens of empty return keys with nested sequences, an ISO_IR 100 query, and a broken peer.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
