@@ -1,12 +1,16 @@
 /**
  * Test helpers that drive the real peers: the bridge's own CLI (as a child process), mllp_send
- * (python3-hl7), findscu / echoscu / dcmdump / dump2dcm (dcmtk). Ports are chosen free at run time.
+ * (python3-hl7), findscu / echoscu / dump2dcm (dcmtk). The bridge listens on ports the system
+ * chooses; findscu's answers are read in this process (dicom-file.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
+import { readDicomFile, type DicomAnswer } from './dicom-file.js';
+
+export { readDicomFile, type DicomAnswer } from './dicom-file.js';
 
 // import.meta.dirname arrived in Node 20.11 (the engines range starts at 20.8.1): undefined before.
 const meta: { dirname?: string } = import.meta;
@@ -227,13 +231,11 @@ export function hl7Field(segment: string, n: number): string {
   return segment.startsWith('MSH') ? (n === 1 ? '|' : (parts[n - 1] ?? '')) : (parts[n] ?? '');
 }
 
-export interface DicomAnswer {
-  /** "(0010,0020)" -> value for top-level elements; "(0040,0100)>(0008,0060)" for nested ones. */
-  values: Record<string, string>;
-  raw: string;
-}
-
-/** Runs findscu -W with -k keys (and an optional query file); returns the answers read with dcmdump. */
+/**
+ * Runs findscu -W with -k keys (and an optional query file); returns its answers, which findscu
+ * writes to files (-X), read in this process. asSent: text as the bytes that came (latin1), not
+ * converted to UTF-8.
+ */
 export function findscu(
   port: number,
   aeTitle: string,
@@ -264,38 +266,6 @@ export function findscu(
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-}
-
-/**
- * Reads a DICOM file with dcmdump into tag -> value: text converted to UTF-8 (dcmdump +U8, which
- * also reports Specific Character Set as ISO_IR 192), or with utf8: false as sent, bytes as latin1.
- */
-export function readDicomFile(path: string, opts: { utf8?: boolean } = {}): DicomAnswer {
-  const utf8 = opts.utf8 ?? true;
-  const r = spawnSync('dcmdump', [...(utf8 ? ['+U8'] : []), '-q', path], { encoding: utf8 ? 'utf8' : 'latin1' });
-  if (r.status !== 0) throw new Error(`dcmdump failed: ${r.stderr}`);
-  const values: Record<string, string> = {};
-  const stack: string[] = [];
-  for (const line of r.stdout.split('\n')) {
-    const m = /^(\s*)\(([0-9a-f]{4},[0-9a-f]{4})\) (\w\w) (.*)$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 2;
-    const tag = `(${m[2]})`;
-    const vr = m[3]!;
-    const rest = m[4]!;
-    if (tag === '(fffe,e000)' || tag === '(fffe,e00d)' || tag === '(fffe,e0dd)') continue;
-    // Items indent by one level, their elements by another: two levels per sequence.
-    stack.length = Math.floor(depth / 2);
-    const key = [...stack, tag].join('>');
-    if (vr === 'SQ') {
-      values[key] = '<SQ>';
-      stack.push(tag);
-      continue;
-    }
-    const bracket = /^\[(.*)\]\s+#/.exec(rest);
-    values[key] = bracket ? bracket[1]!.replace(/\s+$/, '') : /^\(no value available\)/.test(rest) ? '' : rest.replace(/\s+#.*$/, '').trim();
-  }
-  return { values, raw: r.stdout };
 }
 
 export function echoscu(port: number, aeTitle: string): number {

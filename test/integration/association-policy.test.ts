@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { findscu, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
-const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dcmdump');
+const skip = skipWithout('mllp_send', 'findscu', 'echoscu');
 const echo = (port: number, calling: string, called: string) =>
   spawnSync('echoscu', ['-to', '5', '-aet', calling, '-aec', called, '127.0.0.1', String(port)], { encoding: 'utf8' });
 

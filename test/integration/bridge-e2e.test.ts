@@ -21,7 +21,7 @@ import {
 } from '../helpers/peers.js';
 
 const samples = join(projectDir, 'samples');
-const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dcmdump');
+const skip = skipWithout('mllp_send', 'findscu', 'echoscu');
 
 describe('bridge end to end (mllp_send -> store -> findscu)', { skip }, () => {
   let bridge: RunningBridge;

@@ -22,7 +22,7 @@ function residentMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
-describe('DICOM fuzz: mutated and random PDUs against the running SCP', { skip: skipWithout('echoscu', 'findscu', 'dcmdump') }, () => {
+describe('DICOM fuzz: mutated and random PDUs against the running SCP', { skip: skipWithout('echoscu', 'findscu') }, () => {
   let bridge: RunningBridge;
   before(async () => {
     const dir = tempDir('mwl-dicom-fuzz-');

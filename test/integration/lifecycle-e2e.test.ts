@@ -10,7 +10,7 @@ import { findscu, hl7Field, mllpSend, mllpSendText, projectDir, runCli, skipWith
 import { RawMllpClient, msa } from '../helpers/mllp-client.js';
 
 const samples = join(projectDir, 'samples');
-const skip = skipWithout('mllp_send', 'findscu', 'dcmdump');
+const skip = skipWithout('mllp_send', 'findscu');
 const sample = (name: string): string => readFileSync(join(samples, name), 'utf8');
 
 describe('order lifecycle end to end', { skip }, () => {

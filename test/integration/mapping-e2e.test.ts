@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { findscu, hl7Field, mllpSend, mllpSendFramed, projectDir, skipWithout, startBridge, tempDir, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
 const samples = join(projectDir, 'samples');
-const skip = skipWithout('mllp_send', 'findscu', 'dcmdump');
+const skip = skipWithout('mllp_send', 'findscu');
 const utf8Query = 'SpecificCharacterSet=ISO_IR 192';
 
 describe('mapping end to end (mllp_send -> findscu)', { skip }, () => {

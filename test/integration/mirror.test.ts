@@ -79,7 +79,7 @@ function keysFor(matching: string[]): string[] {
 
 /**
  * An answer as comparable text: every value of the data set except the Specific Character Set
- * (dcmdump +U8 re-labels it); the meta group is findscu's own, written when it saved the answer.
+ * (converted to UTF-8, it reads ISO_IR 192); the meta group is findscu's own, written when it saved the answer.
  */
 function canonical(answer: DicomAnswer): string {
   return JSON.stringify(
@@ -213,7 +213,7 @@ describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
     assert.equal(byName.get('MÜLLER^JÜRGEN'), 'ISO_IR 100');
     assert.equal(byName.get('山田^太郎'), 'ISO_IR 192');
     assert.equal(byName.get('DOE^JOHN^Q^MR^JR'), '', 'plain ASCII needs no Specific Character Set');
-    // wlmscpfs serves the same names (findscu's answers decoded with dcmdump +U8).
+    // wlmscpfs serves the same names (findscu's answers converted to UTF-8).
     const names = findscu(wlm.port, storageAe, ['PatientName']).answers.map((a) => a.values['(0010,0010)']);
     for (const name of ['GONÇALVES^JOSÉ^ANDRÉ', 'MÜLLER^JÜRGEN', '山田^太郎']) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
   });

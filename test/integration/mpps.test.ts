@@ -67,7 +67,7 @@ function set(status: string): InstanceType<typeof NSetRequest> {
   return request;
 }
 
-describe('MPPS', { skip: skipWithout('mllp_send', 'findscu', 'dcmdump') }, () => {
+describe('MPPS', { skip: skipWithout('mllp_send', 'findscu') }, () => {
   let bridge: RunningBridge;
   before(async () => {
     bridge = await startBridge();
@@ -105,7 +105,7 @@ describe('MPPS', { skip: skipWithout('mllp_send', 'findscu', 'dcmdump') }, () =>
   });
 });
 
-describe('MPPS status messages to the RIS', { skip: skipWithout('mllp_send', 'findscu', 'dcmdump') }, () => {
+describe('MPPS status messages to the RIS', { skip: skipWithout('mllp_send', 'findscu') }, () => {
   it('sends ORM^O01 SC with ORC-5 IP then CM, retrying until the RIS is up and acknowledges', async () => {
     const risPort = await freePort();
     const bridge = await startBridge(['--mpps-hl7-destination', `127.0.0.1:${risPort}`, '--mpps-hl7-retry-seconds', '1']);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { WorklistStore } from '../../src/store/worklist-store.js';
 import { dump2dcm, echoscu, findscu, mllpSendFramed, projectDir, skipWithout, startBridge, tempDir, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
-const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dcmdump', 'dump2dcm');
+const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dump2dcm');
 const samples = join(projectDir, 'samples');
 
 /** The return keys a real modality sends (40+ of them, several sequences with empty items). */

@@ -28,7 +28,7 @@ import {
   type DimseMessage,
 } from '../helpers/dicom-wire.js';
 
-const skip = skipWithout('echoscu', 'findscu', 'dcmdump');
+const skip = skipWithout('echoscu', 'findscu');
 const BULK_ITEMS = 3000;
 const LONG_COMMENT = 'C'.repeat(10000);
 
