@@ -83,8 +83,11 @@ export interface RunningBridge {
   dir: string;
   process: ChildProcess;
   log(): string;
-  /** Waits (letting the event loop read the bridge's output) until the log matches, or fails after 10 s. */
-  waitForLog(pattern: RegExp): Promise<string>;
+  /**
+   * Resolves with the log once it matches (checked as the bridge's output arrives); fails after
+   * timeoutMs (10 s) or when the bridge's output ends without a match.
+   */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stop(): Promise<number | null>;
 }
 
@@ -116,6 +119,7 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
     { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
+  let closed = false;
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((r) =>
@@ -123,18 +127,47 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
       r(code);
     }),
   );
-  const deadline = Date.now() + 15000;
-  const readyMarker = opts.mllp === false ? /mllp\.disabled/ : /mllp\.ready .*port=(\d+)/;
-  while (!(/dicom\.ready .*port=(\d+)/.test(output) && readyMarker.test(output))) {
-    if (child.exitCode !== null) throw new Error(`bridge exited early:\n${output}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`bridge not ready within 15 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
+  child.once('close', () => (closed = true));
+
+  /** Resolves when the output matches (checked as it arrives), rejects at the deadline or when the bridge's output ends. */
+  const waitForOutput = (matches: () => boolean, timeoutMs: number, what: string): Promise<void> =>
+    new Promise((resolveWait, rejectWait) => {
+      const finish = (err?: Error): void => {
+        clearTimeout(timer);
+        child.stdout.off('data', check);
+        child.stderr.off('data', check);
+        child.off('close', onClose);
+        if (err) rejectWait(err);
+        else resolveWait();
+      };
+      // Registered after the listeners above, so the chunk is already in `output`.
+      const check = (): void => {
+        if (matches()) finish();
+      };
+      const onClose = (): void => {
+        if (matches()) finish();
+        else finish(new Error(`the bridge exited (code ${String(child.exitCode)}) before ${what}:\n${output}`));
+      };
+      const timer = setTimeout(() => {
+        finish(new Error(`${what} not seen within ${timeoutMs / 1000} s:\n${output}`));
+      }, timeoutMs);
+      child.stdout.on('data', check);
+      child.stderr.on('data', check);
+      child.on('close', onClose);
+      if (matches()) finish();
+      else if (closed) onClose();
+    });
+
+  const dicomReady = /dicom\.ready .*port=(\d+)/;
+  const mllpReady = opts.mllp === false ? /mllp\.disabled/ : /mllp\.ready .*port=(\d+)/;
+  try {
+    await waitForOutput(() => dicomReady.test(output) && mllpReady.test(output), 15000, 'both listeners ready');
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
   }
-  const dicomPort = Number(/dicom\.ready .*port=(\d+)/.exec(output)![1]);
-  const mllpPort = opts.mllp === false ? 0 : Number(/mllp\.ready .*port=(\d+)/.exec(output)![1]);
+  const dicomPort = Number(dicomReady.exec(output)![1]);
+  const mllpPort = opts.mllp === false ? 0 : Number(mllpReady.exec(output)![1]);
   return {
     mllpPort,
     dicomPort,
@@ -143,12 +176,8 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
     dir,
     process: child,
     log: () => output,
-    async waitForLog(pattern: RegExp) {
-      const until = Date.now() + 10000;
-      while (!pattern.test(output)) {
-        if (Date.now() > until) throw new Error(`log never matched ${pattern}:\n${output}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
+    async waitForLog(pattern: RegExp, timeoutMs = 10000) {
+      await waitForOutput(() => pattern.test(output), timeoutMs, `log line ${pattern}`);
       return output;
     },
     async stop() {
