@@ -44,6 +44,11 @@ export function tempDir(prefix = 'mwl-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * A port that was free a moment ago, for peers that must be told their port before they listen
+ * (wlmscpfs, Orthanc): another process may take it before the peer binds it, so callers retry with
+ * another one when the peer fails to start (see worklist-peers.ts). Listeners of our own take port 0.
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
