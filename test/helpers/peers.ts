@@ -36,9 +36,13 @@ export function hasCommand(name: string): boolean {
 export function skipWithout(...commands: string[]): string | false {
   const missing = commands.filter((c) => !hasCommand(c));
   if (missing.length === 0) return false;
-  if (process.env.CI === 'true') throw new Error(`CI needs ${missing.join(', ')} (apt-get install -y dcmtk python3-hl7)`);
-  return `needs ${missing.join(', ')} on PATH (Debian: apt-get install dcmtk python3-hl7)`;
+  const packages = [...new Set(missing.map((c) => DEBIAN_PACKAGES[c] ?? 'dcmtk'))].join(' ');
+  if (process.env.CI === 'true') throw new Error(`CI needs ${missing.join(', ')} (apt-get install -y ${packages})`);
+  return `needs ${missing.join(', ')} on PATH (Debian: apt-get install ${packages})`;
 }
+
+/** The Debian package of each peer that is not part of dcmtk. */
+const DEBIAN_PACKAGES: Readonly<Record<string, string>> = { mllp_send: 'python3-hl7', strace: 'strace', python3: 'python3', Orthanc: 'orthanc' };
 
 export function tempDir(prefix = 'mwl-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
