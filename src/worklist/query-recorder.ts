@@ -20,6 +20,14 @@ export type NewQueryRecord = Omit<QueryRecord, 'id'>;
 
 const FLUSH_MS = 100;
 const MAX_WAITING = 10_000;
+/**
+ * Largest identifier kept, as JSON characters. A C-FIND identifier may be up to dicom.maxMessageBytes
+ * (4 MiB); a modality's is a few hundred bytes. Larger ones keep their keys line only, so that
+ * MAX_WAITING records stay a few hundred MB at worst, not tens of GB.
+ */
+export const MAX_KEPT_IDENTIFIER_CHARS = 16_384;
+/** Longest keys line and error text kept. */
+const MAX_TEXT_CHARS = 2_000;
 
 export class QueryRecorder {
   private nextId: number;
@@ -38,7 +46,7 @@ export class QueryRecorder {
   /** Queues a record; returns its id. */
   record(entry: NewQueryRecord): number {
     const id = this.nextId++;
-    this.waiting.push({ id, ...entry });
+    this.waiting.push({ id, ...bounded(entry) });
     if (this.waiting.length > MAX_WAITING) {
       this.waiting.shift();
       this.dropped++;
@@ -81,4 +89,14 @@ export class QueryRecorder {
     this.timer = undefined;
     this.flush();
   }
+}
+
+function bounded(entry: NewQueryRecord): NewQueryRecord {
+  const size = entry.identifier ? JSON.stringify(entry.identifier).length : 0;
+  const cut = (text: string | null, note = ''): string | null =>
+    text !== null && text.length + note.length > MAX_TEXT_CHARS
+      ? `${text.slice(0, MAX_TEXT_CHARS)}... (${text.length} characters)${note}`
+      : text && text + note;
+  if (size <= MAX_KEPT_IDENTIFIER_CHARS) return { ...entry, keys: cut(entry.keys), error: cut(entry.error) };
+  return { ...entry, identifier: null, keys: cut(entry.keys, ` [identifier of ${size} characters not kept]`), error: cut(entry.error) };
 }

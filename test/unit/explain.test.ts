@@ -167,3 +167,33 @@ describe('QueryRecorder', () => {
     assert.match(lines.find((l) => l.includes('query_log.recovered')) ?? '', /dropped=5/);
   });
 });
+
+describe('QueryRecorder bounds', () => {
+  it('keeps a large identifier as its keys line only, and cuts long text', () => {
+    const written: QueryRecord[] = [];
+    const recorder = new QueryRecorder({ lastId: () => 0, append: (r) => written.push(...r) }, createLogger({ level: 'error', write: () => undefined }));
+    const values = Array.from({ length: 64 }, (_, i) => `${'X'.repeat(1000)}${i}`);
+    recorder.record({
+      at: '2026-12-03T00:00:00.000Z',
+      kind: 'find',
+      remote: null,
+      callingAeTitle: 'CT1',
+      calledAeTitle: 'MWL',
+      identifier: { '00100020': { vr: 'LO', Value: values } },
+      keys: `PatientID=${values.join('\\')}`,
+      outcome: 'complete',
+      status: '0x0000',
+      answers: 0,
+      durationMs: 1,
+      error: null,
+      replaced: [],
+      aeSetting: null,
+    });
+    recorder.close();
+    const [first] = written;
+    assert.ok(first);
+    assert.equal(first.identifier, null);
+    assert.ok((first.keys ?? '').length < 2_200);
+    assert.match(first.keys ?? '', /\(64\d{3} characters\) \[identifier of \d+ characters not kept\]$/);
+  });
+});
