@@ -108,6 +108,15 @@ describe('query log and explain', { skip }, () => {
     assert.doesNotMatch(out, /ACC-B|ACC-C/, 'other patients miss by two keys');
   });
 
+  it('hints at the items of the day when a query by date and station gets nothing', async () => {
+    const keys = [
+      'ScheduledProcedureStepSequence[0].ScheduledStationAETitle=MR9',
+      'ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=20261202',
+    ];
+    assert.equal(findscu(bridge.dicomPort, bridge.aeTitle, keys, { extra: ['-aet', 'MR9'] }).answers.length, 0);
+    await bridge.waitForLog(/dicom\.find .*calling=MR9 .*answers=0 .*hint="4 item\(s\) are scheduled on 20261202: mwl-bridge explain \d+"/);
+  });
+
   it('names a closed item, the setting and the message that closed it; a held item', () => {
     findscu(bridge.dicomPort, bridge.aeTitle, ['AccessionNumber=ACC-B'], { extra: ['-aet', 'CT3'] });
     const closed = cli('explain', String(lastQueryOf('CT3')), '--accession', 'ACC-B').stdout;
