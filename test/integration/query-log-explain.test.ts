@@ -3,14 +3,14 @@
  * made with findscu under several calling AE titles, then `mwl-bridge queries` and `explain` on the
  * bridge's database. Each reason that can keep an item out of an answer is produced for real once.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findscu, ifStarted, mllpSendText, projectDir, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 import { order } from '../helpers/orders.js';
 
-const skip = skipWithout('mllp_send', 'findscu', 'dcmdump');
+const skip = skipWithout('mllp_send', 'findscu');
 const settings = { CT_OWN: { onlyOwnStation: true }, CT_MAX: { maxAnswers: 1 }, OLD_CT: { characterSet: 'ISO_IR 100' } };
 
 /** The default mapping with every step routed to station CT_ROOM2. */
