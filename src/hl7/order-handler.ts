@@ -147,10 +147,10 @@ function handleOrderMessage(opts: OrderHandlerOptions): MllpMessageHandler {
       if (error.code !== 'STORE_UNAVAILABLE') {
         const first = result.ok ? result.order.procedures[0]?.item : undefined;
         try {
-          await orders.logRejected({ ...logBase, ackCode: code, error: error.describe(), ack }, outcome, {
-            patientId: first ? firstString(first, Tags.PatientID) : null,
-            accessionNumber: first ? firstString(first, Tags.AccessionNumber) : null,
-          });
+          const keys = first
+            ? { patientId: firstString(first, Tags.PatientID) ?? null, accessionNumber: firstString(first, Tags.AccessionNumber) ?? null }
+            : (result.orderKeys ?? {});
+          await orders.logRejected({ ...logBase, ackCode: code, error: error.describe(), ack }, outcome, keys);
         } catch (logErr) {
           logger.error('hl7.message_log_failed', { control_id: result.header.controlId, error: errorMessage(logErr) });
         }
