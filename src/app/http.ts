@@ -108,6 +108,8 @@ function managementReads(store: WorklistStore): ManagementReads {
     itemIds: m.itemIds,
   });
   return {
+    listQueries: (filter) => store.queries.list(filter),
+    getQuery: (id) => store.queries.get(id),
     listItems: (filter) => store.items.list(filter),
     getItem: (id) => store.items.get(id),
     listMessages: (filter) => store.messages.list(filter).map(summary),

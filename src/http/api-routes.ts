@@ -1,11 +1,20 @@
 /**
- * The management REST API under /api/v1 (read side): worklist items and logged HL7 messages, with
- * filters and paging by id (newest first). Requests are validated by the schemas of api-schemas.ts,
- * the same ones the OpenAPI document publishes.
+ * The management REST API under /api/v1 (read side): worklist items, logged HL7 messages and
+ * logged C-FIND queries, with filters and paging by id (newest first). Requests are validated by
+ * the schemas of api-schemas.ts, the same ones the OpenAPI document publishes.
  */
 import type { FastifyInstance } from 'fastify';
 import { dicomJsonAnswer } from './dicom-json.js';
-import { idParams, itemListQuery, itemSchema, messageDetailSchema, messageListQuery, messageSummarySchema } from './api-schemas.js';
+import {
+  idParams,
+  itemListQuery,
+  itemSchema,
+  messageDetailSchema,
+  messageListQuery,
+  messageSummarySchema,
+  queryListQuery,
+  querySchema,
+} from './api-schemas.js';
 import type { ManagementReads } from './services.js';
 
 export const API_PREFIX = '/api/v1';
@@ -29,6 +38,12 @@ export const apiRoutes = {
     response: { type: 'array', items: messageSummarySchema },
   },
   [`${API_PREFIX}/messages/{id}`]: { summary: 'One logged HL7 message with its raw text and the ACK sent', params: idParams, response: messageDetailSchema },
+  [`${API_PREFIX}/queries`]: {
+    summary: 'Logged C-FIND queries and rejected associations, newest first (the query log; see mwl-bridge explain)',
+    querystring: queryListQuery,
+    response: { type: 'array', items: querySchema },
+  },
+  [`${API_PREFIX}/queries/{id}`]: { summary: 'One logged query with its identifier as decoded', params: idParams, response: querySchema },
 } as const;
 
 export function registerApi(app: FastifyInstance, reads: ManagementReads): void {
@@ -57,5 +72,18 @@ export function registerApi(app: FastifyInstance, reads: ManagementReads): void 
     const message = reads.getMessage(request.params.id);
     if (!message) return reply.code(404).send({ error: `no message ${request.params.id}` });
     return message;
+  });
+  app.get<{ Querystring: PageQuery & { callingAeTitle?: string; since?: string; until?: string } }>(
+    `${API_PREFIX}/queries`,
+    { schema: { querystring: queryListQuery } },
+    (request) => {
+      const { before, ...filter } = request.query;
+      return reads.listQueries({ ...filter, beforeId: before });
+    },
+  );
+  app.get<{ Params: { id: number } }>(`${API_PREFIX}/queries/:id`, { schema: { params: idParams } }, async (request, reply) => {
+    const query = reads.getQuery(request.params.id);
+    if (!query) return reply.code(404).send({ error: `no query ${request.params.id}` });
+    return query;
   });
 }

@@ -39,6 +39,17 @@ export const messageListQuery = {
   },
 } as const;
 
+export const queryListQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    callingAeTitle: { type: 'string', minLength: 1, maxLength: 16 },
+    since: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}', maxLength: 40, description: 'UTC, YYYY-MM-DD or ISO 8601.' },
+    until: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}', maxLength: 40, description: 'UTC, YYYY-MM-DD or ISO 8601.' },
+    ...page,
+  },
+} as const;
+
 const dicomJson = { type: 'object', description: 'A data set in the DICOM JSON model (PS3.18 F.2).', additionalProperties: true } as const;
 const nullableText = { type: ['string', 'null'] } as const;
 
@@ -79,3 +90,25 @@ export const messageDetailSchema = {
 } as const;
 
 export const errorSchema = { type: 'object', required: ['error'], properties: { error: { type: 'string' } } } as const;
+
+export const querySchema = {
+  type: 'object',
+  required: ['id', 'at', 'kind', 'outcome'],
+  properties: {
+    id,
+    at: { type: 'string' },
+    kind: { type: 'string', enum: ['find', 'association'] },
+    remote: nullableText,
+    callingAeTitle: nullableText,
+    calledAeTitle: nullableText,
+    identifier: { type: ['object', 'null'], description: 'The C-FIND identifier as decoded, in the DICOM JSON model.' },
+    keys: nullableText,
+    outcome: { type: 'string', enum: ['complete', 'truncated', 'cancelled', 'failed', 'refused', 'abandoned', 'rejected'] },
+    status: nullableText,
+    answers: { type: ['integer', 'null'] },
+    durationMs: { type: ['number', 'null'] },
+    error: nullableText,
+    replaced: { type: 'array', items: { type: 'string' } },
+    aeSetting: { type: ['object', 'null'] },
+  },
+} as const;

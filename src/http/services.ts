@@ -3,6 +3,7 @@
  * http/ knows nothing of the store, SQL or prom-client.
  */
 import type { DicomJson } from '../model/item.js';
+import type { QueryRecord } from '../model/query-record.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { AnswerStream } from '../worklist/find.js';
 import type { MppsResult } from '../worklist/mpps.js';
@@ -68,8 +69,19 @@ export interface MessageFilterView {
   limit: number;
 }
 
+export interface QueryFilterView {
+  callingAeTitle?: string;
+  since?: string;
+  until?: string;
+  beforeId?: number;
+  limit: number;
+}
+
 /** What the management API reads. */
 export interface ManagementReads {
+  /** The C-FIND query log (queries and rejected associations). */
+  listQueries(filter: QueryFilterView): QueryRecord[];
+  getQuery(id: number): QueryRecord | undefined;
   listItems(filter: ItemFilter): ItemView[];
   getItem(id: number): ItemView | undefined;
   listMessages(filter: MessageFilterView): MessageSummary[];

@@ -13,6 +13,8 @@ export interface QueryFilter {
   callingAeTitle?: string;
   since?: string;
   until?: string;
+  /** Only queries logged before this one (paging, newest first). */
+  beforeId?: number;
   limit?: number;
 }
 
@@ -82,6 +84,10 @@ export class QueryLog {
     where('calling_ae = @calling', 'calling', filter.callingAeTitle);
     where('at >= @since', 'since', filter.since);
     where('at < @until', 'until', filter.until);
+    if (filter.beforeId !== undefined) {
+      clauses.push('id < @beforeId');
+      params.beforeId = filter.beforeId;
+    }
     const sql = `SELECT * FROM queries ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`;
     return (this.conn.statement(sql).all(params) as QueryRow[]).map(toRecord);
   }

@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { ifStarted, mllpSendText, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { findscu, ifStarted, mllpSendText, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 import { order } from '../helpers/orders.js';
 
-const skip = skipWithout('mllp_send');
+const skip = skipWithout('mllp_send', 'findscu', 'dcmdump');
 
 interface OpenApi {
   openapi: string;
@@ -115,6 +115,23 @@ describe('management API with tokens', { skip }, () => {
     await checked('/api/v1/messages?outcome=nonsense', '/api/v1/messages', 400);
   });
 
+  it('lists and shows logged C-FIND queries', async () => {
+    assert.equal(findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID=PAT-API'], { extra: ['-aet', 'API_CT'] }).answers.length, 1);
+    // The query log is written in batches off the query path: wait (bounded) until the query is there.
+    let queries: Array<{ id: number; keys: string; answers: number }> = [];
+    for (const until = Date.now() + 10000; queries.length === 0 && Date.now() < until;) {
+      queries = (await checked('/api/v1/queries?callingAeTitle=API_CT', '/api/v1/queries', 200)) as typeof queries;
+      if (queries.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const [query] = queries;
+    assert.ok(query, 'the C-FIND is in the query log');
+    assert.equal(query.keys, 'PatientID=PAT-API');
+    assert.equal(query.answers, 1);
+    const one = (await checked(`/api/v1/queries/${query.id}`, '/api/v1/queries/{id}', 200)) as { identifier: Record<string, unknown> };
+    assert.ok(one.identifier['00100020']);
+    await checked('/api/v1/queries/999999', '/api/v1/queries/{id}', 404);
+  });
+
   it('serves an OpenAPI 3.1 document naming every endpoint', () => {
     assert.equal(openApi.openapi, '3.1.0');
     for (const path of [
@@ -122,6 +139,8 @@ describe('management API with tokens', { skip }, () => {
       '/api/v1/items/{id}',
       '/api/v1/messages',
       '/api/v1/messages/{id}',
+      '/api/v1/queries',
+      '/api/v1/queries/{id}',
       '/dicom-web/modality-scheduled-procedure-steps',
       '/dicom-web/modality-performed-procedure-steps/{uid}',
       '/health',
