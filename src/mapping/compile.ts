@@ -10,9 +10,11 @@ import { MappingSet } from './select.js';
 import type { AppliesTo, AttributeRule, Mapping } from './model.js';
 import { parseFieldPath } from './path.js';
 import { checkSegmentField } from './segments.js';
-import { checkKeys, compileAttributes, compilePath, compileTables, scalarString, stringList, type CompileContext, type Fail } from './compile-rules.js';
+import { checkKeys, compileAttributes, compilePath, scalarString, stringList, type CompileContext, type Fail } from './compile-rules.js';
+import { compileNonImaging, compilePolicies } from './compile-policies.js';
+import { compileTables } from './tables.js';
 
-const TOP_KEYS = ['name', 'description', 'appliesTo', 'orderControl', 'orderStatus', 'mergePatientId', 'itemPer', 'type1', 'tables', 'attributes'];
+const TOP_KEYS = ['name', 'description', 'appliesTo', 'orderControl', 'orderStatus', 'mergePatientId', 'itemPer', 'type1', 'policies', 'nonImaging', 'tables', 'attributes'];
 const APPLIES_KEYS = ['messages', 'sendingApplication', 'sendingFacility', 'versions'];
 
 /** Compiles one mapping text (YAML); every problem is reported at once, with its line. Pure: no I/O. */
@@ -67,9 +69,8 @@ export function compileMapping(text: string, file: string): Mapping {
   if (!/^[A-Z][A-Z0-9]{2}$/.test(itemPer) || checkSegmentField(itemPer, 1))
     fail(itemPerNode, `itemPer "${itemPer}" is not a segment name`, 'use ORC (one item per order), IPC (one per imaging procedure) or PID (patient messages)');
 
-  const type1Node = get(root, 'type1');
-  const type1 = scalarString(type1Node) ?? 'reject';
-  if (type1 !== 'reject' && type1 !== 'accept') fail(type1Node, `type1 must be "reject" or "accept", not "${type1}"`);
+  const policies = compilePolicies(root, ctx);
+  const nonImaging = compileNonImaging(get(root, 'nonImaging'), ctx);
 
   const attributesNode = get(root, 'attributes');
   let attributes: AttributeRule[] = [];
@@ -77,7 +78,7 @@ export function compileMapping(text: string, file: string): Mapping {
   else fail(attributesNode ?? root, 'attributes must map DICOM keywords to HL7 fields', 'e.g. attributes: { PatientID: PID-3.1 }');
 
   if (problems.length) throw mappingError(file, problems);
-  return { name, file, description, appliesTo, orderControl, orderStatus, mergePatientId, itemPer, type1: type1 as Mapping['type1'], attributes };
+  return { name, file, description, appliesTo, orderControl, orderStatus, mergePatientId, itemPer, policies, nonImaging, tables: ctx.tables, attributes };
 }
 
 function mappingError(file: string, problems: string[]): BridgeError {
