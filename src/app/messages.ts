@@ -4,6 +4,7 @@ import type { MessageFilter, StoredMessage } from '../store/message-log.js';
 import { openStore } from './store.js';
 
 export type { MessageFilter, StoredMessage } from '../store/message-log.js';
+export { describeDerived } from '../model/order.js';
 
 export function listMessages(config: BridgeConfig, filter: MessageFilter): StoredMessage[] {
   const store = openStore(config);

@@ -1,5 +1,5 @@
 /** `mwl-bridge messages [show ID]`: the message log, newest first, or one message in full. */
-import { findMessage, listMessages, type StoredMessage } from '../app/messages.js';
+import { describeDerived, findMessage, listMessages, type StoredMessage } from '../app/messages.js';
 import { buildConfig, text, type Flags } from './options.js';
 
 /** The filters `messages` takes. */
@@ -78,6 +78,7 @@ function formatMessage(m: StoredMessage): string {
     `outcome:      ${m.outcome}   ACK: ${m.ackCode}   action: ${m.action ?? ''}`,
     `items:        ${m.itemIds.join(', ') || '(none)'}`,
     ...(m.error ? [`error:        ${m.error}`] : []),
+    ...notesLines(m),
     '',
     'message as received:',
     decodeForDisplay(m.raw),
@@ -85,6 +86,20 @@ function formatMessage(m: StoredMessage): string {
     'ACK sent:',
     (m.ack ?? '(none)').replace(/\r/g, '\n').trimEnd(),
   ].join('\n');
+}
+
+/** The values not taken from their first source, and the order groups ignored, as noted when the message was mapped. */
+function notesLines(m: StoredMessage): string[] {
+  const notes = m.notes;
+  if (!notes) return [];
+  const lines: string[] = [];
+  for (const i of notes.ignored) lines.push(`ignored:      item ${i.item}: not an imaging order: ${i.reason}`);
+  if (notes.derived.length > 0) {
+    lines.push(`derived:      ${notes.derived.length + notes.derivedLeftOut} value(s) not from their first source`);
+    for (const d of notes.derived) lines.push(`  item ${d.item}: ${describeDerived(d)}`);
+    if (notes.derivedLeftOut > 0) lines.push(`  ... and ${notes.derivedLeftOut} more (not kept)`);
+  }
+  return lines;
 }
 
 /** The raw bytes as text (UTF-8 when valid, else ISO 8859-1), one segment per line. */

@@ -145,7 +145,10 @@ function readSource(source: Source, rule: ValueRule, io: ChainReader): { value: 
 
 function lastResort(rule: ValueRule, io: ChainReader, reasons: string[]): Resolved | undefined {
   const reason = reasons.join('; ') || (rule.from.length === 0 ? 'the mapping gives no source' : 'no source');
-  if (rule.default) {
+  // Paired with an attribute that was generated (a start date of "now"): generated alike, default or not.
+  const paired = rule.pairedWith ? io.chosen(rule.pairedWith) : undefined;
+  const pairedGenerated = paired && 'generator' in paired && paired.generator === rule.generate;
+  if (rule.default && !pairedGenerated) {
     const value = applySteps(io.render(rule.default), NO_STEPS);
     const checked = value === '' ? undefined : checkedElement(rule, value, io);
     if (checked?.ok) return { element: checked.element, source: 'default', chosen: { default: true }, fixed: checked.fixed, derived: { kind: 'lastResort', reason } };

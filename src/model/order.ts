@@ -117,6 +117,23 @@ export function derivedValues(order: Pick<MappedOrder, 'procedures'>): DerivedVa
   return all.slice(0, MAX_DERIVED_VALUES);
 }
 
+/** What the message log keeps of a message besides its outcome: derived values, ignored order groups. */
+export interface MessageNotes {
+  derived: DerivedValue[];
+  /** Derived values beyond MAX_DERIVED_VALUES, not kept. */
+  derivedLeftOut: number;
+  /** Order groups that are not imaging orders (ignored), 1-based, with why. */
+  ignored: { item: number; reason: string }[];
+}
+
+/** The notes of a mapped order; undefined when there is nothing to note. */
+export function messageNotes(order: Pick<MappedOrder, 'procedures'>): MessageNotes | undefined {
+  const derived = derivedValues(order);
+  const total = order.procedures.reduce((n, p) => n + p.trace.filter((t) => t.derived).length, 0);
+  const ignored = order.procedures.flatMap((p, i) => (p.nonImaging ? [{ item: i + 1, reason: cut(p.nonImaging.reason) }] : []));
+  return derived.length || ignored.length ? { derived, derivedLeftOut: total - derived.length, ignored } : undefined;
+}
+
 /** One line per derived value, as `map`, `messages show` and the log print them. */
 export function describeDerived(d: Pick<DerivedValue, 'attribute' | 'source' | 'value' | 'kind' | 'reason'>): string {
   return `${d.attribute} = ${JSON.stringify(d.value)} from ${d.source}${d.kind === 'lastResort' ? ' (last resort)' : ''}: ${d.reason}`;

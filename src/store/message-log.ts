@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { StoreConnection } from './connection.js';
+import type { MessageNotes } from '../model/order.js';
 
 export type MessageOutcome = 'stored' | 'ignored' | 'duplicate' | 'rejected' | 'error';
 
@@ -26,6 +27,8 @@ export interface MessageRecord {
   ack: string | null;
   /** What makes two messages with one control id the same message (hl7/content-key.ts); default: a hash of raw. */
   contentHash?: string | null;
+  /** Derived values and ignored order groups of the message, if any. */
+  notes?: MessageNotes | null;
 }
 
 export interface StoredMessage extends MessageRecord {
@@ -67,13 +70,14 @@ interface MessageRow {
   raw: Buffer;
   ack: string | null;
   content_hash: string | null;
+  notes: string | null;
 }
 
 const INSERT_MESSAGE = `
   INSERT INTO messages (received_at, remote, sending_application, sending_facility, control_id, message_type,
-    patient_id, accession_number, action, outcome, ack_code, error, item_ids, raw, ack, content_hash)
+    patient_id, accession_number, action, outcome, ack_code, error, item_ids, raw, ack, content_hash, notes)
   VALUES (@receivedAt, @remote, @sendingApplication, @sendingFacility, @controlId, @messageType,
-    @patientId, @accessionNumber, @action, @outcome, @ackCode, @error, @itemIds, @raw, @ack, @contentHash)`;
+    @patientId, @accessionNumber, @action, @outcome, @ackCode, @error, @itemIds, @raw, @ack, @contentHash, @notes)`;
 // Two statements rather than one with OR: each is a seek on the whole index (a RIS that sends one
 // control id for everything has thousands of entries with it).
 const DUPLICATE = `
@@ -95,7 +99,12 @@ export class MessageLog {
   record(record: MessageRecord): number {
     const result = this.conn
       .statement(INSERT_MESSAGE)
-      .run({ ...record, itemIds: JSON.stringify(record.itemIds), contentHash: record.contentHash ?? rawHash(record.raw) });
+      .run({
+        ...record,
+        itemIds: JSON.stringify(record.itemIds),
+        contentHash: record.contentHash ?? rawHash(record.raw),
+        notes: record.notes ? JSON.stringify(record.notes) : null,
+      });
     return Number(result.lastInsertRowid);
   }
 
@@ -178,5 +187,6 @@ function toMessage(row: MessageRow): StoredMessage {
     raw: row.raw,
     ack: row.ack,
     contentHash: row.content_hash,
+    notes: row.notes ? (JSON.parse(row.notes) as MessageNotes) : null,
   };
 }

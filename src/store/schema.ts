@@ -147,4 +147,11 @@ export const migrations: readonly string[] = [
   ALTER TABLE items ADD COLUMN import_key TEXT;
   CREATE INDEX items_import_key ON items (import_key);
   `,
+  `
+  -- Migration 12 in the plan (11 is the queries table of another branch; renumbered at merge).
+  -- What the message log notes of a message (JSON, model/order.ts MessageNotes): the values not
+  -- taken from their first source (attribute, source, why) and the order groups ignored as
+  -- non-imaging orders, shown by "mwl-bridge messages show".
+  ALTER TABLE messages ADD COLUMN notes TEXT;
+  `,
 ];
