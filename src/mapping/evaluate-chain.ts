@@ -74,7 +74,7 @@ export function resolveChain(rule: ValueRule, io: ChainReader): Resolved | Unres
     if (read.unknownCode && source.kind === 'lookup' && source.otherwise === 'reject') unknownCode ??= read.unknownCode;
     const value = read.value === '' ? '' : applySteps(applySteps(read.value, source.transform), rule.transform);
     if (value === '') {
-      reasons.push(read.why ?? `${source.label} empty`);
+      reasons.push(read.why ?? (read.value === '' ? `${source.label} empty` : `${source.label} ${JSON.stringify(shorten(read.value))}: ${emptiedBy(source, rule)}`));
       continue;
     }
     const chosen: Chosen = { index, label: source.label };
@@ -95,6 +95,12 @@ export function resolveChain(rule: ValueRule, io: ChainReader): Resolved | Unres
     return { element, source: problem.source, chosen, fixed: undefined, problem };
   }
   return { reasons, ...(unknownCode ? { unknownCode } : {}) };
+}
+
+/** Why a value read became empty: the table its lookup step did not find it in, or its transform. */
+function emptiedBy(source: Source, rule: ValueRule): string {
+  const lookup = [...source.transform, ...rule.transform].find((s) => s.kind === 'lookup');
+  return lookup ? `not in table ${lookup.table}` : 'empty after its transform';
 }
 
 export function isResolved(r: Resolved | Unresolved): r is Resolved {
@@ -126,12 +132,12 @@ function readSource(source: Source, rule: ValueRule, io: ChainReader): { value: 
     case 'lookup': {
       const table = io.table(source.table);
       const keys = source.keys.map((k) => io.render(k)).filter((k) => k !== '');
+      if (keys.length === 0) return { value: '', source: source.label, why: `${source.label}: no key (its fields are empty)` };
       if (!table) return { value: '', source: source.label, why: `${source.label}: the table is empty` };
       for (const key of keys) {
         const v = findRow(table, key)?.get(source.column);
         if (v !== undefined && v !== '') return { value: v, source: `table ${source.table}[${key}]${source.column === VALUE_COLUMN ? '' : `.${source.column}`}` };
       }
-      if (keys.length === 0) return { value: '', source: source.label, why: `${source.label}: no key (its fields are empty)` };
       const [code = ''] = keys;
       return {
         value: '',

@@ -16,12 +16,14 @@ export function type1Problem(mapping: Mapping, item: DicomJson, group: number, g
   const [first] = missing;
   if (!first) return undefined;
   const rule = findRule(mapping.attributes, first.keyword);
-  const source = rule?.kind === 'value' ? rule.from.find((s) => s.location !== undefined)?.location : undefined;
+  const read = rule?.kind === 'value' ? rule.from.find((s) => s.location !== undefined) : undefined;
+  const source = read?.location;
+  const described = read && read.kind !== 'field' ? `${read.label} (key ${source ?? ''})` : source;
   const names = missing.map((m) => m.keyword).join(', ');
   return new Hl7Error(
     'HL7_REQUIRED_FIELD_MISSING',
     `${names} (DICOM type 1) ${missing.length > 1 ? 'have' : 'has'} no value${groups > 1 ? ` in order group ${group + 1}` : ''}` +
-      (source ? `; ${first.keyword} is read from ${source}` : `; mapping "${mapping.name}" has no entry for ${first.keyword}`),
+      (described ? `; ${first.keyword} is read from ${described}` : `; mapping "${mapping.name}" has no entry for ${first.keyword}`),
     {
       location: source,
       hint: `send the field, or give ${first.keyword} a later source or a default in ${mapping.file} (or set policies.type1: accept)`,

@@ -133,4 +133,6 @@ export interface Mapping {
   nonImaging: NonImagingRule | undefined;
   tables: ReadonlyMap<string, Table>;
   attributes: AttributeRule[];
+  /** A profile: the mapping whose rules it uses (its own appliesTo, policies, nonImaging and tables over them). */
+  extends?: string;
 }
