@@ -164,7 +164,12 @@ function logOrderNotes(order: MappedOrder, header: PipelineResult['header'], log
     });
   }
   for (const i of notes.ignored) {
-    logger.info('hl7.order_ignored', { ...who, item: i.item, reason: `not an imaging order: ${i.reason}`, effect: 'acknowledged (AA), nothing stored (orders.nonImaging: ignore)' });
+    logger.info('hl7.order_ignored', {
+      ...who,
+      item: i.item,
+      reason: `not an imaging order: ${i.reason}`,
+      effect: 'acknowledged (AA), nothing stored (orders.nonImaging: ignore)',
+    });
   }
 }
 

@@ -23,21 +23,25 @@ export const POLICY_VALUES: { readonly [K in keyof MessagePolicies]: readonly Me
 /** `policies:` of a mapping (and the older top-level `type1:`, the same as policies.type1). */
 export function compilePolicies(root: YAMLMap, ctx: CompileContext): MappingPolicies {
   const policies: MappingPolicies = {};
-  const set = <K extends keyof MessagePolicies>(key: K, node: Node | null | undefined): void => {
+  const set = (key: keyof MessagePolicies, node: Node | null | undefined): void => {
     const v = scalarString(node) ?? '';
     const allowed = POLICY_VALUES[key] as readonly string[];
     if (allowed.includes(v)) (policies as Record<string, string>)[key] = v;
     else ctx.fail(node, `policies.${key} must be ${allowed.join(' or ')}, not "${v}"`);
   };
-  if (root.has('type1')) set('type1', root.get('type1', true) as Node);
+  if (root.has('type1')) set('type1', root.get('type1', true));
   const node = root.get('policies', true) as Node | undefined;
   if (node === undefined) return policies;
   if (!isMap(node)) {
-    ctx.fail(node, 'policies must be a map', `e.g. policies: { type1: accept, fallbacks: fields }; keys: ${[...Object.keys(POLICY_VALUES), 'invalid'].join(', ')}`);
+    ctx.fail(
+      node,
+      'policies must be a map',
+      `e.g. policies: { type1: accept, fallbacks: fields }; keys: ${[...Object.keys(POLICY_VALUES), 'invalid'].join(', ')}`,
+    );
     return policies;
   }
   checkKeys(node, [...Object.keys(POLICY_VALUES), 'invalid'], 'policies key', ctx.fail);
-  for (const key of Object.keys(POLICY_VALUES) as (keyof MessagePolicies)[]) if (node.has(key)) set(key, node.get(key, true) as Node);
+  for (const key of Object.keys(POLICY_VALUES) as (keyof MessagePolicies)[]) if (node.has(key)) set(key, node.get(key, true));
   if (node.has('invalid')) {
     const invalid = compileInvalid(node.get('invalid', true) as Node, ctx, 'policies');
     if (invalid) policies.invalid = invalid;
@@ -53,7 +57,7 @@ export function compileNonImaging(node: Node | undefined, ctx: CompileContext): 
     return undefined;
   }
   checkKeys(node, ['ifMissing', 'anyOf'], 'nonImaging key', ctx.fail);
-  const ifMissing = stringList(node.get('ifMissing', true) as Node | undefined, ctx.fail, 'nonImaging.ifMissing');
+  const ifMissing = stringList(node.get('ifMissing', true), ctx.fail, 'nonImaging.ifMissing');
   for (const k of ifMissing) if (!lookupKeyword(k)) ctx.fail(node, `nonImaging.ifMissing: "${k}" is not a DICOM keyword`);
   const anyOf = node.has('anyOf') ? compileConditions(node.get('anyOf', true) as Node, ctx, 'nonImaging.anyOf') : [];
   if (ifMissing.length === 0 && anyOf.length === 0) ctx.fail(node, 'nonImaging needs ifMissing or anyOf');

@@ -146,7 +146,8 @@ function compileValueRule(keyword: string, tag: string, vr: string, vm: string, 
       case 'generate': {
         const g = scalarString(value) ?? '';
         if (g in GENERATOR_VRS && GENERATOR_VRS[g as Generator].includes(vr)) rule.generate = g as Generator;
-        else ctx.fail(value, `${keyword}: generate "${g}" does not fit a ${vr} attribute`, 'uid for UI, id for SH/LO (order number and step), now for DA/TM/DT');
+        else
+          ctx.fail(value, `${keyword}: generate "${g}" does not fit a ${vr} attribute`, 'uid for UI, id for SH/LO (order number and step), now for DA/TM/DT');
         break;
       }
       case 'pairedWith': {
@@ -174,10 +175,12 @@ function compileValueRule(keyword: string, tag: string, vr: string, vm: string, 
   // A template or a fixed value is the rule's one source (its chain of one).
   if (rule.template && rule.from.length === 0)
     rule.from.push({ kind: 'template', parts: rule.template, label: 'template', location: firstField(rule.template)?.text, transform: [], when: [] });
-  if (rule.value !== undefined && rule.from.length === 0) rule.from.push({ kind: 'template', parts: [rule.value], label: 'value', location: undefined, transform: [], when: [] });
+  if (rule.value !== undefined && rule.from.length === 0)
+    rule.from.push({ kind: 'template', parts: [rule.value], label: 'value', location: undefined, transform: [], when: [] });
   if (sources > 1) ctx.fail(node, `${keyword}: give only one of from, template, value and cases`);
-  if (sources === 0 && rule.default === undefined && !rule.generate) ctx.fail(node, `${keyword}: needs from, template, value, cases, default or generate`);
+  // (A from: whose sources were refused has been reported already.)
+  if (sources === 0 && !node.has('from') && rule.default === undefined && !rule.generate)
+    ctx.fail(node, `${keyword}: needs from, template, value, cases, default or generate`);
   if (rule.pairedWith && rule.from.length === 0) ctx.fail(node, `${keyword}: pairedWith needs a from list (the same sources as ${rule.pairedWith})`);
   return rule;
 }
-

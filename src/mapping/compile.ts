@@ -14,7 +14,21 @@ import { checkKeys, compileAttributes, compilePath, scalarString, stringList, ty
 import { compileNonImaging, compilePolicies } from './compile-policies.js';
 import { compileTables } from './tables.js';
 
-const TOP_KEYS = ['name', 'description', 'appliesTo', 'orderControl', 'orderStatus', 'mergePatientId', 'itemPer', 'type1', 'policies', 'nonImaging', 'tables', 'attributes', 'extends'];
+const TOP_KEYS = [
+  'name',
+  'description',
+  'appliesTo',
+  'orderControl',
+  'orderStatus',
+  'mergePatientId',
+  'itemPer',
+  'type1',
+  'policies',
+  'nonImaging',
+  'tables',
+  'attributes',
+  'extends',
+];
 /** A profile (extends: another mapping) gives its senders, policies, rules and tables; the rest is its base's. */
 const PROFILE_KEYS = ['name', 'description', 'extends', 'appliesTo', 'type1', 'policies', 'nonImaging', 'tables'];
 const APPLIES_KEYS = ['messages', 'sendingApplication', 'sendingFacility', 'versions'];
@@ -37,7 +51,7 @@ export function compileMapping(text: string, file: string): Mapping {
 
   const root = doc.contents;
   if (!isMap(root)) throw mappingError(file, [`${file}: expected a mapping with name, appliesTo, orderControl and attributes`]);
-  const base = scalarString(root.get('extends', true) as Node | undefined);
+  const base = scalarString(root.get('extends', true));
   checkKeys(root, base === undefined ? TOP_KEYS : PROFILE_KEYS, base === undefined ? 'key' : 'key in a profile (it extends another mapping)', fail);
   const get = (map: YAMLMap, key: string): Node | undefined => map.get(key, true);
   const ctx: CompileContext = { fail, lineOf, tables: compileTables(get(root, 'tables'), fail) };

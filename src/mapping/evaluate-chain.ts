@@ -74,7 +74,9 @@ export function resolveChain(rule: ValueRule, io: ChainReader): Resolved | Unres
     if (read.unknownCode && source.kind === 'lookup' && source.otherwise === 'reject') unknownCode ??= read.unknownCode;
     const value = read.value === '' ? '' : applySteps(applySteps(read.value, source.transform), rule.transform);
     if (value === '') {
-      reasons.push(read.why ?? (read.value === '' ? `${source.label} empty` : `${source.label} ${JSON.stringify(shorten(read.value))}: ${emptiedBy(source, rule)}`));
+      reasons.push(
+        read.why ?? (read.value === '' ? `${source.label} empty` : `${source.label} ${JSON.stringify(shorten(read.value))}: ${emptiedBy(source, rule)}`),
+      );
       continue;
     }
     const chosen: Chosen = { index, label: source.label };
@@ -136,7 +138,8 @@ function readSource(source: Source, rule: ValueRule, io: ChainReader): { value: 
       if (!table) return { value: '', source: source.label, why: `${source.label}: the table is empty` };
       for (const key of keys) {
         const v = findRow(table, key)?.get(source.column);
-        if (v !== undefined && v !== '') return { value: v, source: `table ${source.table}[${key}]${source.column === VALUE_COLUMN ? '' : `.${source.column}`}` };
+        if (v !== undefined && v !== '')
+          return { value: v, source: `table ${source.table}[${key}]${source.column === VALUE_COLUMN ? '' : `.${source.column}`}` };
       }
       const [code = ''] = keys;
       return {
@@ -157,18 +160,21 @@ function lastResort(rule: ValueRule, io: ChainReader, reasons: string[]): Resolv
   if (rule.default && !pairedGenerated) {
     const value = applySteps(io.render(rule.default), NO_STEPS);
     const checked = value === '' ? undefined : checkedElement(rule, value, io);
-    if (checked?.ok) return { element: checked.element, source: 'default', chosen: { default: true }, fixed: checked.fixed, derived: { kind: 'lastResort', reason } };
+    if (checked?.ok)
+      return { element: checked.element, source: 'default', chosen: { default: true }, fixed: checked.fixed, derived: { kind: 'lastResort', reason } };
   }
   if (rule.generate) {
     const value = io.generate(rule.generate, rule);
     const checked = value === '' ? undefined : checkedElement(rule, value, io);
     const source = rule.generate === 'now' ? 'now' : 'generated';
-    if (checked?.ok) return { element: checked.element, source, chosen: { generator: rule.generate }, fixed: checked.fixed, derived: { kind: 'lastResort', reason } };
+    if (checked?.ok)
+      return { element: checked.element, source, chosen: { generator: rule.generate }, fixed: checked.fixed, derived: { kind: 'lastResort', reason } };
   }
   return undefined;
 }
 
-type Checked = { ok: true; element: DicomJsonElement; fixed: Fixed | undefined } | { ok: false; element: DicomJsonElement; problem: { value: string; rule: string } };
+type Checked =
+  { ok: true; element: DicomJsonElement; fixed: Fixed | undefined } | { ok: false; element: DicomJsonElement; problem: { value: string; rule: string } };
 
 /** The value as an element its VR allows: valid as it is, or fixed by the invalid: policy (clean, truncate). */
 function checkedElement(rule: ValueRule, value: string, io: ChainReader): Checked {

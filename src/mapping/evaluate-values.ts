@@ -123,7 +123,11 @@ export function generatedId(message: Hl7Message, scope: GroupScope, step: number
   const id = `${base}-${step}`;
   const max = vr === 'LO' ? 64 : 16;
   if (id.length <= max) return id;
-  const digest = createHash('sha256').update(base).digest('hex').slice(0, max - String(step).length - 1).toUpperCase();
+  const digest = createHash('sha256')
+    .update(base)
+    .digest('hex')
+    .slice(0, max - String(step).length - 1)
+    .toUpperCase();
   return `${digest}-${step}`;
 }
 

@@ -152,10 +152,14 @@ class Evaluator implements ChainReader {
     if (isResolved(result)) return result;
     if (result.unknownCode && !this.valueProblem) {
       const { table, code, location } = result.unknownCode;
-      this.valueProblem = new Hl7Error('HL7_UNKNOWN_CODE', `${location ?? 'code'} "${shorten(code)}" is not in table ${table} (${rule.keyword}${this.groupLabel()})`, {
-        location,
-        hint: `add "${code}" to table ${table} in ${this.mapping.file}, or give the lookup otherwise: skip and a default`,
-      });
+      this.valueProblem = new Hl7Error(
+        'HL7_UNKNOWN_CODE',
+        `${location ?? 'code'} "${shorten(code)}" is not in table ${table} (${rule.keyword}${this.groupLabel()})`,
+        {
+          location,
+          hint: `add "${code}" to table ${table} in ${this.mapping.file}, or give the lookup otherwise: skip and a default`,
+        },
+      );
     }
     if (!this.missing.has(rule.keyword)) this.missing.set(rule.keyword, { reasons: result.reasons, location: rule.from[0]?.location });
     return undefined;

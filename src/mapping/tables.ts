@@ -74,7 +74,7 @@ function patternTable(name: string, items: Node[], fail: Fail): Table {
       if (row) patterns.push({ pattern: new RegExp(text, 'iu'), row });
       for (const c of row?.keys() ?? []) columns.add(c);
     } catch (err) {
-      fail(match as Node, `table "${name}": bad regular expression: ${errorMessage(err)}`);
+      fail(match, `table "${name}": bad regular expression: ${errorMessage(err)}`);
     }
   }
   return { name, exact: new Map(), patterns, columns };

@@ -97,14 +97,12 @@ export class MessageLog {
   constructor(private readonly conn: StoreConnection) {}
 
   record(record: MessageRecord): number {
-    const result = this.conn
-      .statement(INSERT_MESSAGE)
-      .run({
-        ...record,
-        itemIds: JSON.stringify(record.itemIds),
-        contentHash: record.contentHash ?? rawHash(record.raw),
-        notes: record.notes ? JSON.stringify(record.notes) : null,
-      });
+    const result = this.conn.statement(INSERT_MESSAGE).run({
+      ...record,
+      itemIds: JSON.stringify(record.itemIds),
+      contentHash: record.contentHash ?? rawHash(record.raw),
+      notes: record.notes ? JSON.stringify(record.notes) : null,
+    });
     return Number(result.lastInsertRowid);
   }
 

@@ -152,7 +152,9 @@ export class OrderService {
             controlId: log.controlId,
           })
         : undefined;
-      const results = isPatientMessage(order) ? this.applyPatientMessage(order) : order.procedures.flatMap((p) => this.applyProcedure(p, order.policies.unknownOrder));
+      const results = isPatientMessage(order)
+        ? this.applyPatientMessage(order)
+        : order.procedures.flatMap((p) => this.applyProcedure(p, order.policies.unknownOrder));
       const itemIds = [...new Set(results.flatMap((r) => r.itemIds))];
       const actions = results.map((r) => r.action);
       const ignored = actions.every((a) => a === 'ignored');
