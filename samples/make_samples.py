@@ -159,6 +159,11 @@ samples['orm-modality-from-text.hl7'] = text([msh('MSG02010', 'ORM^O01', '2.4'),
 # -- orders that are not imaging orders (a HIS that sends every order to every interface)
 samples['orm-lab-order-ignored.hl7'] = text([msh('MSG02011', 'ORM^O01', '2.3', app='HIS', fac='HOSP'), pid('PAT2011^^^HOSP^MR', 'LARSEN^ERIK', '19700420'), PV1,
     orc('NW', 2011), obr(2011, '2345-7^Glucose [Mass/volume] in Serum or Plasma^LN', 'CH')])
+# -- one ORC with two OBR (one order, two procedures; v2.2): one item per OBR, each with the ORC's numbers
+samples['orm-v22-one-orc-two-obr.hl7'] = text([msh('MSG02015', 'ORM^O01', '2.2'), pid('PAT2015^^^HOSP^MR', 'EVANS^ROSE', '19450505', 'F'), PV1,
+    ('ORC', {1: 'NW', 2: 'PLC2015^RIS', 3: 'FIL2015^RIS', 5: 'SC', 7: '^^^202611251000^^R'}),
+    ('OBR', {1: '1', 2: 'PLC2015^RIS', 3: 'FIL2015^RIS', 4: 'XRCHEST^XR chest^LOCAL', 18: 'ACC2015A', 19: 'RP2015A', 20: 'SPS2015A', 24: 'CR'}),
+    ('OBR', {1: '2', 2: 'PLC2015^RIS', 3: 'FIL2015^RIS', 4: 'XRHAND^XR hand left^LOCAL', 18: 'ACC2015B', 19: 'RP2015B', 20: 'SPS2015B', 24: 'CR'})])
 # -- a per-sender profile (mappings/examples/strict-ris.yaml): STRICT_RIS gets no fallbacks beyond its fields
 samples['orm-strict-sender-empty-control-id.hl7'] = text([msh('', 'ORM^O01', '2.3.1', app='STRICT_RIS', fac='NORTH'), pid('PAT2012^^^HOSP^MR', 'FISCHER^JONAS', '19840808'), PV1,
     orc('NW', 2012), obr(2012, 'CTHEAD^CT head without contrast^LOCAL', 'CT'), ('ZDS', {1: '1.2.826.0.1.3680043.10.543.2012^100^Application^DICOM'})])

@@ -82,11 +82,23 @@ export function orderGroups(message: Hl7Message, anchor: string): GroupScope[] {
     end: orcs.find((o) => o > i) ?? names.length,
   });
   const anchors = names.flatMap((n, i) => (n === anchor || (anchor === 'ORC' && boundary === 'OBR' && n === 'OBR') ? [i] : []));
+  if (anchor === 'ORC' && boundary === 'ORC') return anchors.flatMap((i) => perObr(names, groupOf(i)));
   if (anchor !== 'IPC') return anchors.map(groupOf);
   // IPC: each IPC, and each order group (ORC, or OBR without ORC) that has none.
   const withIpc = new Set(anchors.map((i) => groupOf(i).start));
   const bare = orcs.filter((o) => !withIpc.has(o) && names.slice(o, orcs.find((x) => x > o) ?? names.length).includes('OBR'));
   return [...anchors, ...bare].sort((a, b) => a - b).map(groupOf);
+}
+
+/**
+ * An ORC group with several OBR (ORC OBR OBR, as some v2.2 / v2.3 senders write one order with
+ * several procedures): one item per OBR, each reading its own OBR and the segments after it, and
+ * the group's ORC. A group with one OBR (or none) is one item.
+ */
+function perObr(names: readonly string[], group: GroupScope): GroupScope[] {
+  const obrs = names.slice(group.start, group.end).flatMap((n, k) => (n === 'OBR' ? [group.start + k] : []));
+  if (obrs.length < 2) return [group];
+  return obrs.map((o, k) => ({ anchor: o, start: o, end: obrs[k + 1] ?? group.end, context: group.start }));
 }
 
 class Evaluator implements ChainReader {

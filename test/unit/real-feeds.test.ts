@@ -240,3 +240,16 @@ describe('per-sender profiles', () => {
     assert.throws(() => compileMappingSet([base, profile('policies: { fallbacks: some }')]), /policies\.fallbacks must be all or fields or none/);
   });
 });
+
+describe('one ORC with several OBR', () => {
+  it('is one item per OBR, each with its own OBR fields and the ORC of the group', () => {
+    const { procedures } = mapWith(shipped, sample('orm-v22-one-orc-two-obr.hl7'));
+    assert.deepEqual(
+      procedures.map((p) => [firstString(p.item, Tags.AccessionNumber), firstString(p.item, Tags.PlacerOrderNumberImagingServiceRequest), p.orderControl]),
+      [
+        ['ACC2015A', 'PLC2015', 'NW'],
+        ['ACC2015B', 'PLC2015', 'NW'],
+      ],
+    );
+  });
+});
