@@ -4,10 +4,10 @@
  * unknown orders, empty MSH-10, non-imaging orders, fallbacks, invalid values) and the `nonImaging:`
  * rule that tells an imaging order from the others.
  */
-import { isMap, type Node, type YAMLMap } from 'yaml';
+import { isMap, isSeq, type Node, type YAMLMap } from 'yaml';
 import { lookupKeyword } from '../model/dictionary.js';
 import type { MessagePolicies } from '../model/order.js';
-import { checkKeys, compileConditions, scalarString, stringList, type CompileContext } from './compile-sources.js';
+import { checkKeys, compileConditions, compilePath, scalarString, stringList, type CompileContext } from './compile-sources.js';
 import { compileInvalid } from './compile-rules.js';
 import type { MappingPolicies, NonImagingRule } from './model.js';
 
@@ -56,10 +56,14 @@ export function compileNonImaging(node: Node | undefined, ctx: CompileContext): 
     ctx.fail(node, 'nonImaging must be a map', 'e.g. nonImaging: { ifMissing: [Modality] }');
     return undefined;
   }
-  checkKeys(node, ['ifMissing', 'anyOf'], 'nonImaging key', ctx.fail);
+  checkKeys(node, ['ifMissing', 'anyOf', 'ifPresent'], 'nonImaging key', ctx.fail);
+  const presentNode = node.get('ifPresent', true) as Node | undefined;
+  const ifPresent = (isSeq(presentNode) ? (presentNode.items as Node[]) : presentNode === undefined ? [] : [presentNode])
+    .map((n) => compilePath(n, ctx, 'nonImaging.ifPresent'))
+    .filter((p) => p !== undefined);
   const ifMissing = stringList(node.get('ifMissing', true), ctx.fail, 'nonImaging.ifMissing');
   for (const k of ifMissing) if (!lookupKeyword(k)) ctx.fail(node, `nonImaging.ifMissing: "${k}" is not a DICOM keyword`);
   const anyOf = node.has('anyOf') ? compileConditions(node.get('anyOf', true) as Node, ctx, 'nonImaging.anyOf') : [];
   if (ifMissing.length === 0 && anyOf.length === 0) ctx.fail(node, 'nonImaging needs ifMissing or anyOf');
-  return { ifMissing, anyOf };
+  return { ifMissing, anyOf, ifPresent };
 }

@@ -210,6 +210,7 @@ class Evaluator implements ChainReader {
   nonImaging(): NonImaging | undefined {
     const rule = this.mapping.nonImaging;
     if (!rule) return undefined;
+    if (rule.ifPresent.length > 0 && rule.ifPresent.every((p) => this.read(p, 'text') === '')) return undefined;
     for (const keyword of rule.ifMissing) {
       if (this.values.has(keyword)) continue;
       const why = this.missing.get(keyword);

@@ -111,6 +111,8 @@ export interface NonImagingRule {
   ifMissing: string[];
   /** Any one of these conditions makes the group non-imaging, e.g. OBR-24 in [LAB, HM, CH]. */
   anyOf: Condition[];
+  /** The rule applies only when one of these fields has a value (an order that names no procedure at all is a broken order, not another kind). */
+  ifPresent: FieldPath[];
 }
 
 /** The policies a mapping sets for its senders (its `policies:`), and the default `invalid:` for its entries. */
