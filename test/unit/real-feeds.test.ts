@@ -253,3 +253,26 @@ describe('one ORC with several OBR', () => {
     );
   });
 });
+
+describe('a profile sets the invalid-value policy for its sender', () => {
+  it('policies.invalid applies to entries without their own invalid:', () => {
+    const base = {
+      name: 'd.yaml',
+      text: 'name: default\nappliesTo: { messages: [ORM^O01] }\npolicies: { type1: accept }\nattributes: { PatientID: PID-3.1, AccessionNumber: OBR-18 }',
+    };
+    const profile = {
+      name: 'p.yaml',
+      text: 'name: lenient\nextends: default\nappliesTo: { messages: [ORM^O01], sendingApplication: LENIENT }\npolicies: { invalid: omit }',
+    };
+    const set = compileMappingSet([base, profile]);
+    const long = (app: string) => mapWith(set, order({ sendingApplication: app, accession: 'A'.repeat(20) })).procedures[0]!;
+    assert.equal(long('RIS').valueProblem?.code, 'HL7_INVALID_VALUE');
+    const lenient = long('LENIENT');
+    assert.equal(lenient.valueProblem, undefined);
+    assert.equal(firstString(lenient.item, Tags.AccessionNumber), undefined);
+    assert.deepEqual(
+      lenient.adjustments.map((a) => [a.attribute, a.action]),
+      [['AccessionNumber', 'omitted']],
+    );
+  });
+});
