@@ -6,43 +6,45 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, projectDir } from '../test/helpers/peers.js';
-import { stopper, waitForEcho, type WorklistServer } from '../test/helpers/worklist-peers.js';
+import { startOnFreePort, stopper, waitForEcho, type WorklistServer } from '../test/helpers/worklist-peers.js';
 
 export { orthancAvailable, startOrthanc, startWlmscpfs } from '../test/helpers/worklist-peers.js';
 export { hasCommand, projectDir } from '../test/helpers/peers.js';
 export type Server = WorklistServer;
 
-export async function startBridge(dir: string, extra: string[] = []): Promise<Server & { mllpPort: number }> {
-  const [mllpPort, dicomPort] = [await freePort(), await freePort()];
-  const logFile = join(dir, 'bridge.log');
-  const log = openSync(logFile, 'a');
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      join(projectDir, 'dist', 'cli.js'),
-      'start',
-      '--db',
-      join(dir, 'worklist.db'),
-      '--mllp-port',
-      String(mllpPort),
-      '--mllp-host',
-      '127.0.0.1',
-      '--dicom-port',
-      String(dicomPort),
-      '--ae-title',
-      'MWL_BRIDGE',
-      '--max-answers',
-      '0',
-      '--log-level',
-      'warn',
-      ...extra,
-    ],
-    { stdio: ['ignore', log, log] },
-  );
-  closeSync(log);
-  await waitForEcho(dicomPort, 'MWL_BRIDGE', child, 'the bridge', logFile);
-  return { name: 'mwl-bridge', port: dicomPort, aeTitle: 'MWL_BRIDGE', mllpPort, process: child, stop: stopper(child) };
+export function startBridge(dir: string, extra: string[] = []): Promise<Server & { mllpPort: number }> {
+  return startOnFreePort(async (dicomPort) => {
+    const mllpPort = await freePort();
+    const logFile = join(dir, 'bridge.log');
+    const log = openSync(logFile, 'a');
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.BENCH_BRIDGE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        join(projectDir, 'dist', 'cli.js'),
+        'start',
+        '--db',
+        join(dir, 'worklist.db'),
+        '--mllp-port',
+        String(mllpPort),
+        '--mllp-host',
+        '127.0.0.1',
+        '--dicom-port',
+        String(dicomPort),
+        '--ae-title',
+        'MWL_BRIDGE',
+        '--max-answers',
+        '0',
+        '--log-level',
+        'warn',
+        ...extra,
+      ],
+      { stdio: ['ignore', log, log] },
+    );
+    closeSync(log);
+    await waitForEcho(dicomPort, 'MWL_BRIDGE', child, 'the bridge', logFile);
+    return { name: 'mwl-bridge', port: dicomPort, aeTitle: 'MWL_BRIDGE', mllpPort, process: child, stop: stopper(child) };
+  });
 }
 
 /**

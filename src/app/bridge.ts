@@ -20,6 +20,8 @@ import { BackgroundCheckpointer } from '../store/checkpointer.js';
 import { claimDatabase } from '../store/owner-lock.js';
 import type { WorklistStore } from '../store/worklist-store.js';
 import { streamWorklistAnswers } from '../worklist/find.js';
+import { emptyAnswerHint } from '../worklist/empty-answer-hint.js';
+import { QueryRecorder } from '../worklist/query-recorder.js';
 import { MppsService, type MppsNotifier } from '../worklist/mpps.js';
 import { OrderService } from '../worklist/orders.js';
 import { scheduleRetention } from '../worklist/retention.js';
@@ -69,7 +71,13 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
 
     const mppsNotifier = startStatusSender(config, store, logger, started);
     await startMirror(config, store, logger, started);
+    const queryLog = new QueryRecorder(store.queries, logger);
+    started.push(() => {
+      queryLog.close();
+    });
     const scp = new WorklistScp({
+      queryLog,
+      emptyAnswerHint: (identifier) => emptyAnswerHint(store, identifier),
       host: config['dicom.host'],
       port: config['dicom.port'],
       logger,
@@ -162,6 +170,7 @@ async function openOwnedStore(config: BridgeConfig, logger: Logger, started: Sto
       closedItemDays: config['retention.closedItemDays'],
       scheduledItemDays: config['retention.scheduledItemDays'],
       messageDays: config['retention.messageDays'],
+      queryDays: config['retention.queryDays'],
     },
     config['retention.intervalMinutes'],
     logger,

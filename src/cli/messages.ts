@@ -1,6 +1,7 @@
 /** `mwl-bridge messages [show ID]`: the message log, newest first, or one message in full. */
 import { describeDerived, findMessage, listMessages, type StoredMessage } from '../app/messages.js';
 import { buildConfig, text, type Flags } from './options.js';
+import { formatTable, shortTime } from './table.js';
 
 /** The filters `messages` takes. */
 export const MESSAGE_FILTERS = ['since', 'until', 'patient', 'accession', 'outcome', 'control-id', 'limit'] as const;
@@ -36,34 +37,20 @@ export function commandMessages(flags: Flags, args: string[]): number {
     limit,
   });
   const header = ['ID', 'RECEIVED (UTC)', 'SENDER', 'TYPE', 'CONTROL ID', 'OUTCOME', 'ACK', 'PATIENT', 'ACCESSION', 'ITEMS', 'ACTION / ERROR'];
-  const table = [header];
-  for (const m of rows) {
-    table.push([
-      String(m.id),
-      m.receivedAt.replace('T', ' ').slice(0, 19),
-      [m.sendingApplication, m.sendingFacility].filter(Boolean).join('/'),
-      m.messageType ?? '',
-      m.controlId ?? '',
-      m.outcome,
-      m.ackCode,
-      m.patientId ?? '',
-      m.accessionNumber ?? '',
-      m.itemIds.join(','),
-      (m.error ?? m.action ?? '').slice(0, 80),
-    ]);
-  }
-  // Every row has a cell per header column.
-  const widths = header.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length)));
-  process.stdout.write(
-    table
-      .map((r) =>
-        r
-          .map((v, c) => v.padEnd(widths[c] ?? 0))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n',
-  );
+  const table = rows.map((m) => [
+    String(m.id),
+    shortTime(m.receivedAt),
+    [m.sendingApplication, m.sendingFacility].filter(Boolean).join('/'),
+    m.messageType ?? '',
+    m.controlId ?? '',
+    m.outcome,
+    m.ackCode,
+    m.patientId ?? '',
+    m.accessionNumber ?? '',
+    m.itemIds.join(','),
+    (m.error ?? m.action ?? '').slice(0, 80),
+  ]);
+  process.stdout.write(formatTable(header, table) + '\n');
   process.stdout.write(`${rows.length} message(s)${rows.length === limit ? ` (--limit ${limit} reached)` : ''}\n`);
   return 0;
 }

@@ -66,6 +66,12 @@ export const dataSettings = {
     flag: 'retention-message-days',
     doc: 'Entries of the message log are deleted this many days after they were received.',
   },
+  'retention.queryDays': {
+    type: { kind: 'integer', min: 0, max: 36500 },
+    default: 30,
+    flag: 'retention-query-days',
+    doc: 'Entries of the query log (each C-FIND and rejected association) are deleted this many days after they arrived.',
+  },
   'retention.intervalMinutes': {
     type: { kind: 'integer', min: 0, max: 10080 },
     default: 60,

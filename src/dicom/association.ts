@@ -44,7 +44,8 @@ export class AssociationConnection implements SessionHost {
   private readonly framer: PduFramer;
   private readonly library: LibrarySocket;
   private readonly session: WorklistScpSession;
-  private readonly remote: string;
+  /** The peer's address:port. */
+  readonly remote: string;
   private request: AssociateRequest | undefined;
   /** The AE titles as received, also from a request refused as malformed. */
   private aeTitles: { calledAeTitle: string; callingAeTitle: string } | undefined;
@@ -108,6 +109,10 @@ export class AssociationConnection implements SessionHost {
 
   get callingAeTitle(): string {
     return this.request?.callingAeTitle ?? '';
+  }
+
+  get calledAeTitle(): string {
+    return this.request?.calledAeTitle ?? '';
   }
 
   /** True until the association is decided (no request yet, or being answered). */
@@ -223,7 +228,23 @@ export class AssociationConnection implements SessionHost {
   }
 
   private reject(reject: { result: number; source: number; reason: number }, why: string): void {
-    this.deps.noisy.warn('dicom.association_rejected', { ...this.fields(), reason: why });
+    const query = this.deps.services.queryLog?.record({
+      at: new Date().toISOString(),
+      kind: 'association',
+      remote: this.remote,
+      callingAeTitle: this.aeTitles?.callingAeTitle ?? null,
+      calledAeTitle: this.aeTitles?.calledAeTitle ?? null,
+      identifier: null,
+      keys: null,
+      outcome: 'rejected',
+      status: null,
+      answers: null,
+      durationMs: null,
+      error: why,
+      replaced: [],
+      aeSetting: null,
+    });
+    this.deps.noisy.warn('dicom.association_rejected', { ...this.fields(), reason: why, query });
     this.state = 'closed';
     clearTimeout(this.acseTimer);
     this.session.sendAssociationReject(reject.result, reject.source, reject.reason);

@@ -128,10 +128,10 @@ export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessag
         const first = result.ok ? result.order.procedures[0]?.item : undefined;
         try {
           const notes = (result.ok ? messageNotes(result.order) : undefined) ?? null;
-          await orders.logRejected({ ...logBase, ackCode: code, error: error.describe(), ack, notes }, outcome, {
-            patientId: first ? firstString(first, Tags.PatientID) : null,
-            accessionNumber: first ? firstString(first, Tags.AccessionNumber) : null,
-          });
+          const keys = first
+            ? { patientId: firstString(first, Tags.PatientID) ?? null, accessionNumber: firstString(first, Tags.AccessionNumber) ?? null }
+            : (result.orderKeys ?? {});
+          await orders.logRejected({ ...logBase, ackCode: code, error: error.describe(), ack, notes }, outcome, keys);
         } catch (logErr) {
           logger.error('hl7.message_log_failed', { control_id: result.header.controlId, error: errorMessage(logErr) });
         }

@@ -9,7 +9,7 @@ import { evaluateMapping } from '../mapping/evaluate.js';
 import type { MappedOrder, MessagePolicies } from '../model/order.js';
 import { valueTable, type Table } from '../mapping/tables.js';
 import type { MappingSet } from '../mapping/select.js';
-import { messageHeader, type MessageHeader } from '../mapping/message.js';
+import { findSegments, messageHeader, rawComponent, type Hl7Message, type MessageHeader } from '../mapping/message.js';
 import { checkOrderSupported } from '../worklist/orders.js';
 import { buildAck, type AckCode, type AckError, type AckHeaderSource } from './ack.js';
 import type { CharsetMismatchPolicy } from './charset.js';
@@ -38,6 +38,11 @@ interface PipelineBase {
   mapping?: { name: string; file: string };
   /** Set when the bytes were read as UTF-8 against MSH-18 (to be logged as hl7.charset_mismatch). */
   charsetMismatch?: { declared: string };
+  /**
+   * Of a message that could not be mapped: its patient ID and accession number where HL7 and IHE
+   * put them (PID-3, IPC-1 or OBR-18), so that the message log can still be searched by them.
+   */
+  orderKeys?: { patientId: string | null; accessionNumber: string | null };
 }
 
 /** A message decoded and mapped (ok), or the error that stopped it. */
@@ -75,8 +80,16 @@ function mapDecoded(decoded: Decoded, lenient: PipelineResult['header'], opts: O
     checkOrderSupported(order);
     return { ...base, ok: true, order };
   } catch (err) {
-    return failed(err, base);
+    return failed(err, { ...base, orderKeys: orderKeysOf(message) });
   }
+}
+
+function orderKeysOf(message: Hl7Message): { patientId: string | null; accessionNumber: string | null } {
+  const first = (segment: string, field: number): string | null => {
+    const [seg] = findSegments(message, segment);
+    return rawComponent(seg?.fields[field]).trim() || null;
+  };
+  return { patientId: first('PID', 3), accessionNumber: first('IPC', 1) ?? first('OBR', 18) };
 }
 
 function failed(err: unknown, base: PipelineBase): PipelineResult {

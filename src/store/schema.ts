@@ -148,7 +148,30 @@ export const migrations: readonly string[] = [
   CREATE INDEX items_import_key ON items (import_key);
   `,
   `
-  -- Migration 12 in the plan (11 is the queries table of another branch; renumbered at merge).
+  -- The query log: every C-FIND, and every rejected association, as the SCP saw it, so that
+  -- "why does my modality not see this patient?" can be answered afterwards (mwl-bridge queries,
+  -- explain). Ids are given by the bridge (the one writer), so that a log line can name one at once.
+  CREATE TABLE queries (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    remote TEXT,
+    calling_ae TEXT,
+    called_ae TEXT,
+    identifier TEXT,
+    keys TEXT,
+    outcome TEXT NOT NULL,
+    status TEXT,
+    answers INTEGER,
+    duration_ms INTEGER,
+    error TEXT,
+    replaced TEXT,
+    ae_setting TEXT
+  );
+  CREATE INDEX queries_at ON queries (at);
+  CREATE INDEX queries_calling_ae ON queries (calling_ae, at);
+  `,
+  `
   -- What the message log notes of a message (JSON, model/order.ts MessageNotes): the values not
   -- taken from their first source (attribute, source, why) and the order groups ignored as
   -- non-imaging orders, shown by "mwl-bridge messages show".

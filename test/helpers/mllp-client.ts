@@ -63,6 +63,11 @@ export class RawMllpClient {
     return out;
   }
 
+  /** Ends the sending side once what was written is sent (FIN): the server reads everything, then the end. */
+  end(): void {
+    this.socket.end();
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -1,21 +1,32 @@
 /**
  * Test helpers that drive the real peers: the bridge's own CLI (as a child process), mllp_send
- * (python3-hl7), findscu / echoscu / dcmdump / dump2dcm (dcmtk). Ports are chosen free at run time.
+ * (python3-hl7), findscu / echoscu / dump2dcm (dcmtk). The bridge listens on ports the system
+ * chooses; findscu's answers are read in this process (dicom-file.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
+import { readDicomFile, type DicomAnswer } from './dicom-file.js';
+
+export { readDicomFile, type DicomAnswer } from './dicom-file.js';
 
 // import.meta.dirname arrived in Node 20.11 (the engines range starts at 20.8.1): undefined before.
 const meta: { dirname?: string } = import.meta;
 export const projectDir = resolve(meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..');
 export const cliPath = join(projectDir, 'dist', 'cli.js');
 
-/** Whether a command is on PATH. */
+/** Whether a command is on PATH (looked up here: a shell may itself be missing from a reduced PATH). */
 export function hasCommand(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).status === 0;
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir || '.', name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
@@ -25,14 +36,23 @@ export function hasCommand(name: string): boolean {
 export function skipWithout(...commands: string[]): string | false {
   const missing = commands.filter((c) => !hasCommand(c));
   if (missing.length === 0) return false;
-  if (process.env.CI === 'true') throw new Error(`CI needs ${missing.join(', ')} (apt-get install -y dcmtk python3-hl7)`);
-  return `needs ${missing.join(', ')} on PATH (Debian: apt-get install dcmtk python3-hl7)`;
+  const packages = [...new Set(missing.map((c) => DEBIAN_PACKAGES[c] ?? 'dcmtk'))].join(' ');
+  if (process.env.CI === 'true') throw new Error(`CI needs ${missing.join(', ')} (apt-get install -y ${packages})`);
+  return `needs ${missing.join(', ')} on PATH (Debian: apt-get install ${packages})`;
 }
+
+/** The Debian package of each peer that is not part of dcmtk. */
+const DEBIAN_PACKAGES: Readonly<Record<string, string>> = { mllp_send: 'python3-hl7', strace: 'strace', python3: 'python3', Orthanc: 'orthanc' };
 
 export function tempDir(prefix = 'mwl-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/**
+ * A port that was free a moment ago, for peers that must be told their port before they listen
+ * (wlmscpfs, Orthanc): another process may take it before the peer binds it, so callers retry with
+ * another one when the peer fails to start (see worklist-peers.ts). Listeners of our own take port 0.
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
@@ -72,8 +92,11 @@ export interface RunningBridge {
   dir: string;
   process: ChildProcess;
   log(): string;
-  /** Waits (letting the event loop read the bridge's output) until the log matches, or fails after 10 s. */
-  waitForLog(pattern: RegExp): Promise<string>;
+  /**
+   * Resolves with the log once it matches (checked as the bridge's output arrives); fails after
+   * timeoutMs (10 s) or when the bridge's output ends without a match.
+   */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stop(): Promise<number | null>;
 }
 
@@ -105,6 +128,7 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
     { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
+  let closed = false;
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((r) =>
@@ -112,18 +136,47 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
       r(code);
     }),
   );
-  const deadline = Date.now() + 15000;
-  const readyMarker = opts.mllp === false ? /mllp\.disabled/ : /mllp\.ready .*port=(\d+)/;
-  while (!(/dicom\.ready .*port=(\d+)/.test(output) && readyMarker.test(output))) {
-    if (child.exitCode !== null) throw new Error(`bridge exited early:\n${output}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`bridge not ready within 15 s:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
+  child.once('close', () => (closed = true));
+
+  /** Resolves when the output matches (checked as it arrives), rejects at the deadline or when the bridge's output ends. */
+  const waitForOutput = (matches: () => boolean, timeoutMs: number, what: string): Promise<void> =>
+    new Promise((resolveWait, rejectWait) => {
+      const finish = (err?: Error): void => {
+        clearTimeout(timer);
+        child.stdout.off('data', check);
+        child.stderr.off('data', check);
+        child.off('close', onClose);
+        if (err) rejectWait(err);
+        else resolveWait();
+      };
+      // Registered after the listeners above, so the chunk is already in `output`.
+      const check = (): void => {
+        if (matches()) finish();
+      };
+      const onClose = (): void => {
+        if (matches()) finish();
+        else finish(new Error(`the bridge exited (code ${String(child.exitCode)}) before ${what}:\n${output}`));
+      };
+      const timer = setTimeout(() => {
+        finish(new Error(`${what} not seen within ${timeoutMs / 1000} s:\n${output}`));
+      }, timeoutMs);
+      child.stdout.on('data', check);
+      child.stderr.on('data', check);
+      child.on('close', onClose);
+      if (matches()) finish();
+      else if (closed) onClose();
+    });
+
+  const dicomReady = /dicom\.ready .*port=(\d+)/;
+  const mllpReady = opts.mllp === false ? /mllp\.disabled/ : /mllp\.ready .*port=(\d+)/;
+  try {
+    await waitForOutput(() => dicomReady.test(output) && mllpReady.test(output), 15000, 'both listeners ready');
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
   }
-  const dicomPort = Number(/dicom\.ready .*port=(\d+)/.exec(output)![1]);
-  const mllpPort = opts.mllp === false ? 0 : Number(/mllp\.ready .*port=(\d+)/.exec(output)![1]);
+  const dicomPort = Number(dicomReady.exec(output)![1]);
+  const mllpPort = opts.mllp === false ? 0 : Number(mllpReady.exec(output)![1]);
   return {
     mllpPort,
     dicomPort,
@@ -132,12 +185,8 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
     dir,
     process: child,
     log: () => output,
-    async waitForLog(pattern: RegExp) {
-      const until = Date.now() + 10000;
-      while (!pattern.test(output)) {
-        if (Date.now() > until) throw new Error(`log never matched ${pattern}:\n${output}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
+    async waitForLog(pattern: RegExp, timeoutMs = 10000) {
+      await waitForOutput(() => pattern.test(output), timeoutMs, `log line ${pattern}`);
       return output;
     },
     async stop() {
@@ -220,13 +269,11 @@ export function hl7Field(segment: string, n: number): string {
   return segment.startsWith('MSH') ? (n === 1 ? '|' : (parts[n - 1] ?? '')) : (parts[n] ?? '');
 }
 
-export interface DicomAnswer {
-  /** "(0010,0020)" -> value for top-level elements; "(0040,0100)>(0008,0060)" for nested ones. */
-  values: Record<string, string>;
-  raw: string;
-}
-
-/** Runs findscu -W with -k keys (and an optional query file); returns the answers read with dcmdump. */
+/**
+ * Runs findscu -W with -k keys (and an optional query file); returns its answers, which findscu
+ * writes to files (-X), read in this process. asSent: text as the bytes that came (latin1), not
+ * converted to UTF-8.
+ */
 export function findscu(
   port: number,
   aeTitle: string,
@@ -257,38 +304,6 @@ export function findscu(
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-}
-
-/**
- * Reads a DICOM file with dcmdump into tag -> value: text converted to UTF-8 (dcmdump +U8, which
- * also reports Specific Character Set as ISO_IR 192), or with utf8: false as sent, bytes as latin1.
- */
-export function readDicomFile(path: string, opts: { utf8?: boolean } = {}): DicomAnswer {
-  const utf8 = opts.utf8 ?? true;
-  const r = spawnSync('dcmdump', [...(utf8 ? ['+U8'] : []), '-q', path], { encoding: utf8 ? 'utf8' : 'latin1' });
-  if (r.status !== 0) throw new Error(`dcmdump failed: ${r.stderr}`);
-  const values: Record<string, string> = {};
-  const stack: string[] = [];
-  for (const line of r.stdout.split('\n')) {
-    const m = /^(\s*)\(([0-9a-f]{4},[0-9a-f]{4})\) (\w\w) (.*)$/.exec(line);
-    if (!m) continue;
-    const depth = m[1]!.length / 2;
-    const tag = `(${m[2]})`;
-    const vr = m[3]!;
-    const rest = m[4]!;
-    if (tag === '(fffe,e000)' || tag === '(fffe,e00d)' || tag === '(fffe,e0dd)') continue;
-    // Items indent by one level, their elements by another: two levels per sequence.
-    stack.length = Math.floor(depth / 2);
-    const key = [...stack, tag].join('>');
-    if (vr === 'SQ') {
-      values[key] = '<SQ>';
-      stack.push(tag);
-      continue;
-    }
-    const bracket = /^\[(.*)\]\s+#/.exec(rest);
-    values[key] = bracket ? bracket[1]!.replace(/\s+$/, '') : /^\(no value available\)/.test(rest) ? '' : rest.replace(/\s+#.*$/, '').trim();
-  }
-  return { values, raw: r.stdout };
 }
 
 export function echoscu(port: number, aeTitle: string): number {

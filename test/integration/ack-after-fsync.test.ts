@@ -7,7 +7,7 @@
  * the result, not how. (With several senders the next group's frames are written while the
  * previous group's sync runs, and a trace cannot tell which frames belong to which ACK.)
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';

@@ -2,13 +2,13 @@
  * Association policy with the real DCMTK tools: called AE title check, calling AE allowlist,
  * answer limit. Rejections are logged with the reason.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { findscu, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
-const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dcmdump');
+const skip = skipWithout('mllp_send', 'findscu', 'echoscu');
 const echo = (port: number, calling: string, called: string) =>
   spawnSync('echoscu', ['-to', '5', '-aet', calling, '-aec', called, '127.0.0.1', String(port)], { encoding: 'utf8' });
 

@@ -1,7 +1,7 @@
 /**
  * End to end with the real peers: orders go in with mllp_send, a modality queries with findscu.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import {
 } from '../helpers/peers.js';
 
 const samples = join(projectDir, 'samples');
-const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dcmdump');
+const skip = skipWithout('mllp_send', 'findscu', 'echoscu');
 
 describe('bridge end to end (mllp_send -> store -> findscu)', { skip }, () => {
   let bridge: RunningBridge;

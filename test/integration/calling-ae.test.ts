@@ -1,14 +1,14 @@
 /**
- * Per calling AE settings, checked with findscu and dcmdump: an older modality gets ISO_IR 100
+ * Per calling AE settings, checked with findscu (its answers read as sent, and converted to UTF-8): an older modality gets ISO_IR 100
  * answers (characters outside it replaced and logged), a station sees only its own items.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findscu, mllpSendFramed, projectDir, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
-const skip = skipWithout('mllp_send', 'findscu', 'dcmdump');
+const skip = skipWithout('mllp_send', 'findscu');
 const sample = (name: string) => readFileSync(join(projectDir, 'samples', name));
 const settings = { OLD_CT: { characterSet: 'ISO_IR 100' }, CT_SCANNER_1: { onlyOwnStation: true, maxAnswers: 5 } };
 

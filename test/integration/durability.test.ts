@@ -3,7 +3,7 @@
  * a random moment, then restarted on the same database. Every order acknowledged with AA must be
  * stored, none twice; resending everything (as a RIS retries) stores the rest and nothing twice.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';

@@ -2,14 +2,14 @@
  * `mwl-bridge import` with DCMTK's example worklist database (dump2dcm'd into .wl files), served
  * back through the SCP and queried with findscu.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dump2dcm, findscu, runCli, skipWithout, startBridge, tempDir, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
 const examples = '/usr/share/doc/dcmtk/examples/wlistdb/OFFIS';
-const skip = skipWithout('findscu', 'dump2dcm', 'dcmdump') || (existsSync(examples) ? false : `needs DCMTK's examples in ${examples} (Debian package dcmtk)`);
+const skip = skipWithout('findscu', 'dump2dcm') || (existsSync(examples) ? false : `needs DCMTK's examples in ${examples} (Debian package dcmtk)`);
 
 describe("import of DCMTK's example worklists", { skip }, () => {
   let dir: string;

@@ -1,14 +1,14 @@
 /**
  * The mapping engine end to end: real-world feed shapes sent with mllp_send come back from findscu.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findscu, hl7Field, mllpSend, mllpSendFramed, projectDir, skipWithout, startBridge, tempDir, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
 const samples = join(projectDir, 'samples');
-const skip = skipWithout('mllp_send', 'findscu', 'dcmdump');
+const skip = skipWithout('mllp_send', 'findscu');
 const utf8Query = 'SpecificCharacterSet=ISO_IR 192';
 
 describe('mapping end to end (mllp_send -> findscu)', { skip }, () => {

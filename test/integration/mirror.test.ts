@@ -5,10 +5,10 @@
  * wlmscpfs lockfile protocol holds writes back while a reader holds its lock, character sets survive,
  * and a folder that cannot be written loses nothing.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   findscu,
@@ -79,7 +79,7 @@ function keysFor(matching: string[]): string[] {
 
 /**
  * An answer as comparable text: every value of the data set except the Specific Character Set
- * (dcmdump +U8 re-labels it); the meta group is findscu's own, written when it saved the answer.
+ * (converted to UTF-8, it reads ISO_IR 192); the meta group is findscu's own, written when it saved the answer.
  */
 function canonical(answer: DicomAnswer): string {
   return JSON.stringify(
@@ -125,6 +125,28 @@ async function mirrorSettled(args: string[]): Promise<string> {
     if (Date.now() > until) throw new Error(`mirror never caught up:\n${r.stdout}${r.stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Whether process pid has the file open (Linux /proc). */
+function holdsOpen(pid: number, file: string): boolean {
+  const target = realpathSync(file);
+  return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`) === target;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Whether process pid holds a POSIX record lock on the file (Linux /proc/locks). */
+function holdsLock(pid: number, file: string): boolean {
+  const inode = String(statSync(file).ino);
+  // Lines: "1: POSIX  ADVISORY  WRITE 1234 08:01:5678 0 EOF" (pid, then major:minor:inode).
+  return readFileSync('/proc/locks', 'utf8')
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .some((f) => f[1] === 'POSIX' && f[4] === String(pid) && f[5]?.split(':')[2] === inode);
 }
 
 const ownFiles = (dir: string): string[] =>
@@ -213,7 +235,7 @@ describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
     assert.equal(byName.get('MÜLLER^JÜRGEN'), 'ISO_IR 100');
     assert.equal(byName.get('山田^太郎'), 'ISO_IR 192');
     assert.equal(byName.get('DOE^JOHN^Q^MR^JR'), '', 'plain ASCII needs no Specific Character Set');
-    // wlmscpfs serves the same names (findscu's answers decoded with dcmdump +U8).
+    // wlmscpfs serves the same names (findscu's answers converted to UTF-8).
     const names = findscu(wlm.port, storageAe, ['PatientName']).answers.map((a) => a.values['(0010,0010)']);
     for (const name of ['GONÇALVES^JOSÉ^ANDRÉ', 'MÜLLER^JÜRGEN', '山田^太郎']) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
   });
@@ -255,14 +277,34 @@ describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
         if (d.toString().includes('locked')) resolve();
       });
     });
+    const readerExited = new Promise((r) => reader.once('exit', r));
     const before = ownFiles(areaDir);
-    const order = readFileSync(join(samples, 'orm-mr-knee.hl7'), 'utf8').replace(/1002/g, '8002').replace('MSG00002', 'MSGLOCK1');
-    const acks = mllpSendText(bridge.mllpPort, order);
-    assert.match(acks[0]![1]!, /^MSA\|AA\|/, 'the order is acknowledged while the folder is locked');
-    await new Promise((r) => setTimeout(r, 1000));
-    assert.deepEqual(ownFiles(areaDir), before, 'no file changed while the reader held its lock');
-    reader.stdin.end();
-    await new Promise((r) => reader.once('exit', r));
+    try {
+      const order = readFileSync(join(samples, 'orm-mr-knee.hl7'), 'utf8').replace(/1002/g, '8002').replace('MSG00002', 'MSGLOCK1');
+      const acks = mllpSendText(bridge.mllpPort, order);
+      assert.match(acks[0]![1]!, /^MSA\|AA\|/, 'the order is acknowledged while the folder is locked');
+      // The mirror opens the lockfile to take its write lock, and keeps it open while it waits (it
+      // tries every 20 ms). Wait for it to try, then watch it wait for ten of its tries: the lockfile
+      // open, no lock of its own on it, no file changed.
+      const pid = bridge.process.pid!;
+      const lockfile = join(areaDir, 'lockfile');
+      const until = Date.now() + 15000;
+      while (!holdsOpen(pid, lockfile)) {
+        assert.ok(Date.now() < until, 'the mirror never tried to take the write lock');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const watchUntil = Date.now() + 200;
+      do {
+        assert.ok(!holdsLock(pid, lockfile), 'the mirror took a lock while the reader held its read lock');
+        assert.deepEqual(ownFiles(areaDir), before, 'no file changed while the reader held its lock');
+        assert.ok(holdsOpen(pid, lockfile), 'the mirror stopped waiting for the lock while the reader held it');
+        await new Promise((r) => setTimeout(r, 10));
+      } while (Date.now() < watchUntil);
+    } finally {
+      // Released here also when an assertion failed: the reader would keep the test process alive.
+      reader.stdin.end();
+      await readerExited;
+    }
     await mirrorSettled(cliArgs);
     assert.equal(ownFiles(areaDir).length, before.length + 1);
   });

@@ -6,7 +6,7 @@
  * library's server, hands each message over exactly once and binds where it is told.
  * If a "stock" test starts failing after an upgrade, the library changed: revisit the shim.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Server, Inbound } from 'node-hl7-server';
 import { MllpListener } from '../../src/hl7/mllp.js';
 import { silentLogger } from '../../src/log.js';
-import { freePort, mllpSendTextAsync, projectDir, skipWithout } from '../helpers/peers.js';
+import { mllpSendTextAsync, projectDir, skipWithout } from '../helpers/peers.js';
 
 const twoMessages = [
   'MSH|^~\\&|RIS|H|MWL|H|20261123||ORM^O01|MSG1|P|2.3.1\rPID|||123||DOE^JOHN\rORC|NW\r',
@@ -23,15 +23,15 @@ const twoMessages = [
 
 describe('MLLP connection handling', { skip: skipWithout('mllp_send') }, () => {
   it('node-hl7-server 2.5.0 stock Inbound re-delivers the first message of a connection', async () => {
-    const port = await freePort();
     const seen: string[] = [];
     const server = new Server({ bindAddress: '127.0.0.1' });
     // The library calls its handler and drops what it returns (`void this._handler(req, res)`).
-    const inbound = server.createInbound({ port }, (req, res) => {
+    const inbound = server.createInbound({ port: 0 }, (req, res) => {
       seen.push(req.getMessage().get('MSH.10').toString());
       void res.sendResponse('AA');
     });
     await new Promise((r) => inbound.once('listen', r));
+    const port = boundAddress(inbound).port;
     try {
       const acks = await mllpSendTextAsync(port, twoMessages);
       assert.equal(acks.length, 2);
@@ -68,6 +68,11 @@ describe('MLLP connection handling', { skip: skipWithout('mllp_send') }, () => {
   });
 });
 
+/** Where a stock Inbound listens (its listening socket is private; the port is the system's choice). */
+function boundAddress(inbound: Inbound): { address: string; port: number } {
+  return (inbound as unknown as { _socket: { address(): { address: string; port: number } } })._socket.address();
+}
+
 /** Resolves true when a TCP connection to host:port is accepted. */
 function connects(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -94,11 +99,10 @@ describe('node-hl7-server bind address (issue 16, finding 8)', () => {
   });
 
   it('stock node-hl7-server 2.5.0 given bindAddress 127.0.0.1 listens on every address', async () => {
-    const port = await freePort();
-    const inbound = new Server({ bindAddress: '127.0.0.1' }).createInbound({ port }, () => undefined);
+    const inbound = new Server({ bindAddress: '127.0.0.1' }).createInbound({ port: 0 }, () => undefined);
     await new Promise((r) => inbound.once('listen', r));
     try {
-      const address = (inbound as unknown as { _socket: { address(): { address: string } } })._socket.address().address;
+      const { address, port } = boundAddress(inbound);
       assert.ok(address === '::' || address === '0.0.0.0', `bound to ${address}`);
       assert.equal(await connects('127.0.0.2', port), true, 'reachable on another local address');
     } finally {

@@ -2,11 +2,11 @@
  * MPPS (IHE SWF RAD-6/7) with dcmjs-dimse's client as the modality: N-CREATE IN PROGRESS keeps the
  * step on the worklist as STARTED, N-SET COMPLETED takes it off; findscu sees the change.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import dimse from 'dcmjs-dimse';
-import { findscu, freePort, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
+import { findscu, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
 import { MllpListener } from '../../src/hl7/mllp.js';
 import { silentLogger } from '../../src/log.js';
 
@@ -67,7 +67,7 @@ function set(status: string): InstanceType<typeof NSetRequest> {
   return request;
 }
 
-describe('MPPS', { skip: skipWithout('mllp_send', 'findscu', 'dcmdump') }, () => {
+describe('MPPS', { skip: skipWithout('mllp_send', 'findscu') }, () => {
   let bridge: RunningBridge;
   before(async () => {
     bridge = await startBridge();
@@ -105,29 +105,35 @@ describe('MPPS', { skip: skipWithout('mllp_send', 'findscu', 'dcmdump') }, () =>
   });
 });
 
-describe('MPPS status messages to the RIS', { skip: skipWithout('mllp_send', 'findscu', 'dcmdump') }, () => {
-  it('sends ORM^O01 SC with ORC-5 IP then CM, retrying until the RIS is up and acknowledges', async () => {
-    const risPort = await freePort();
-    const bridge = await startBridge(['--mpps-hl7-destination', `127.0.0.1:${risPort}`, '--mpps-hl7-retry-seconds', '1']);
+describe('MPPS status messages to the RIS', { skip: skipWithout('mllp_send', 'findscu') }, () => {
+  it('sends ORM^O01 SC with ORC-5 IP then CM, retrying until the RIS accepts and acknowledges', async () => {
     const received: string[] = [];
-    // The RIS is down at first: the bridge has to retry.
+    // The RIS listens on a port the system chooses, but is not ready at first: it answers AE
+    // (application error), which the bridge has to retry.
+    let risReady = false;
     const ris = new MllpListener({
       host: '127.0.0.1',
-      port: risPort,
+      port: 0,
       maxFrameBytes: 1024 * 1024,
       logger: silentLogger,
       onMessage: (bytes) => {
         const text = bytes.toString('utf8');
-        received.push(text);
         const id = text.split('\r')[0]!.split('|')[9];
+        if (!risReady) return Promise.resolve(Buffer.from(`MSH|^~\\&|RIS|H|MWL|H|20261123||ACK^O01|R${id}|P|2.3.1\rMSA|AE|${id}|not ready\r`));
+        received.push(text);
         return Promise.resolve(Buffer.from(`MSH|^~\\&|RIS|H|MWL|H|20261123||ACK^O01|R${id}|P|2.3.1\rMSA|AA|${id}\r`));
       },
+    });
+    const risPort = await ris.start();
+    const bridge = await startBridge(['--mpps-hl7-destination', `127.0.0.1:${risPort}`, '--mpps-hl7-retry-seconds', '1']).catch(async (err: unknown) => {
+      await ris.stop();
+      throw err;
     });
     try {
       mllpSend(bridge.mllpPort, join(projectDir, 'samples', 'orm-mr-knee.hl7'));
       assert.equal(await sendRequest(bridge.dicomPort, bridge.aeTitle, create('IN PROGRESS', studyUidOf(bridge.dicomPort, bridge.aeTitle))), 0x0000);
-      await bridge.waitForLog(/hl7\.outbound_retry .*attempt=1/);
-      await ris.start();
+      await bridge.waitForLog(/hl7\.outbound_retry .*attempt=1 error="answered AE"/);
+      risReady = true;
       assert.equal(await sendRequest(bridge.dicomPort, bridge.aeTitle, set('COMPLETED')), 0x0000);
       await bridge.waitForLog(/hl7\.outbound_sent(.|\n)*hl7\.outbound_sent/);
       assert.equal(received.length, 2);

@@ -3,7 +3,7 @@
  * association, never the process. Handlers are injected into an SCP in this process; DCMTK's
  * echoscu and a raw peer check that it still answers. Also: dicom.host binds where it says.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';

@@ -2,16 +2,17 @@
  * The worklist SCP against DCMTK's findscu with the query shapes modalities send: Implicit VR,
  * dozens of empty return keys with nested sequences, an ISO_IR 100 query, and a broken peer.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { WorklistStore } from '../../src/store/worklist-store.js';
 import { dump2dcm, echoscu, findscu, mllpSendFramed, projectDir, skipWithout, startBridge, tempDir, type RunningBridge, ifStarted } from '../helpers/peers.js';
+import { writeWorklistDb } from '../helpers/worklist-db.js';
 
-const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dcmdump', 'dump2dcm');
+const skip = skipWithout('mllp_send', 'findscu', 'echoscu', 'dump2dcm');
 const samples = join(projectDir, 'samples');
 
 /** The return keys a real modality sends (40+ of them, several sequences with empty items). */
@@ -162,13 +163,22 @@ describe('worklist SCP with modality-style queries', { skip }, () => {
 
 describe('large answers and C-CANCEL', { skip }, () => {
   it('streams answers and stops when the modality cancels, answering Cancel', async (t) => {
-    const bridge = await startBridge();
+    // 1,000 items written to the store before the bridge starts (orders over MLLP are tested elsewhere).
+    const dir = tempDir('mwl-cancel-');
+    writeWorklistDb(
+      dir,
+      Array.from({ length: 1000 }, (_, i) => ({
+        '00100010': { vr: 'PN', Value: [{ Alphabetic: `BULK^PATIENT${i}` }] },
+        '00100020': { vr: 'LO', Value: [`8${String(i).padStart(4, '0')}`] },
+        '00080050': { vr: 'SH', Value: [`ACC8${String(i).padStart(4, '0')}`] },
+        '00400100': {
+          vr: 'SQ',
+          Value: [{ '00080060': { vr: 'CS', Value: ['MR'] }, '00400002': { vr: 'DA', Value: ['20261123'] }, '00400009': { vr: 'SH', Value: [`SPS8${i}`] } }],
+        },
+      })),
+    );
+    const bridge = await startBridge([], { dir, mllp: false });
     try {
-      const base = readFileSync(join(samples, 'orm-mr-knee.hl7'), 'utf8');
-      const orders = Array.from({ length: 1000 }, (_, i) =>
-        Buffer.from(base.replace('MSG00002', `BULK${i}`).replace(/1002/g, `8${String(i).padStart(4, '0')}`)),
-      );
-      mllpSendFramed(bridge.mllpPort, orders);
       const all = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID']);
       assert.equal(all.answers.length, 1000);
       const cancelled = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID'], { extra: ['--cancel', '10'] });
@@ -177,6 +187,7 @@ describe('large answers and C-CANCEL', { skip }, () => {
       t.diagnostic(`findscu --cancel 10: ${cancelled.answers.length} answers received, ${/answers_sent=(\d+)/.exec(log)?.[1]} sent of 1000`);
     } finally {
       await bridge.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
   it('keeps streaming an answer that lasts longer than dicom.dimseTimeoutSeconds', async (t) => {

@@ -3,7 +3,7 @@
  * with the real bridge (`mwl-bridge start`) and DCMTK's echoscu/findscu checking that it still
  * serves everyone else afterwards.
  */
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeWorklistDb } from '../helpers/worklist-db.js';
@@ -28,7 +28,7 @@ import {
   type DimseMessage,
 } from '../helpers/dicom-wire.js';
 
-const skip = skipWithout('echoscu', 'findscu', 'dcmdump');
+const skip = skipWithout('echoscu', 'findscu');
 const BULK_ITEMS = 3000;
 const LONG_COMMENT = 'C'.repeat(10000);
 

@@ -3,7 +3,7 @@
  * bridge on the same file, `mwl-bridge import` during an order burst, the database file removed
  * or replaced under a running bridge, and the same files imported twice.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { BackgroundCheckpointer } from '../../src/store/checkpointer.js';
 import { WorklistStore } from '../../src/store/worklist-store.js';
 import type { DicomJson } from '../../src/model/item.js';
@@ -61,8 +62,10 @@ describe('BackgroundCheckpointer', () => {
       intervalMs: 10,
       onError: (m) => errors.push(m),
     });
-    await until('an error', () => (errors.length ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The worker fails at every interval; count its reports (the class keeps the worker to itself).
+    let failedAttempts = 0;
+    (checkpointer as unknown as { worker: Worker }).worker.on('message', (m: { type: string }) => m.type === 'error' && failedAttempts++);
+    await until('five failed attempts', () => (failedAttempts >= 5 ? true : undefined));
     assert.equal(errors.length, 1, errors.join(' | '));
     assert.match(errors[0]!, /unable to open|does not exist|cannot open/i);
     await checkpointer.stop();

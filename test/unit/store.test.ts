@@ -235,7 +235,9 @@ describe('value index of group-committed items (written in batches)', () => {
     withRawDb(store, (db) => db.prepare('DELETE FROM items WHERE id = ?').run(ids[298]!));
     assert.equal(pending(store), 43);
 
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Indexed once commits have paused (a timer after the last group commit).
+    const deadline = Date.now() + 5000;
+    while (pending(store) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(pending(store), 0, 'indexed after the pause');
     assert.deepEqual(rowsOf(store, ids[299]!), ['RP-NEW']);
     const all = withRawDb(
