@@ -13,11 +13,11 @@ import { order } from '../helpers/orders.js';
 const skip = skipWithout('mllp_send', 'findscu');
 const settings = { CT_OWN: { onlyOwnStation: true }, CT_MAX: { maxAnswers: 1 }, OLD_CT: { characterSet: 'ISO_IR 100' } };
 
-/** The default mapping with every step routed to station CT_ROOM2. */
+/** The default mapping with the procedure of the test orders (MRKNEE) routed to another station by its procedure table. */
 function mappingForStation(dir: string, station: string): string {
   const text = readFileSync(join(projectDir, 'mappings', 'default.yaml'), 'utf8');
-  const routed = text.replace(/ScheduledStationAETitle: \{[^}]*\}/, `ScheduledStationAETitle: { default: ${station} }`);
-  assert.notEqual(routed, text, 'the default mapping names ScheduledStationAETitle');
+  const routed = text.replace(/("MRKNEE\^LOCAL": \{[^}]*station: )[A-Z0-9_]+/, `$1${station}`);
+  assert.notEqual(routed, text, 'the default mapping routes MRKNEE^LOCAL to a station in its procedures table');
   const file = join(dir, 'station.yaml');
   writeFileSync(file, routed);
   return file;
