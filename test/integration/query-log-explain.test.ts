@@ -177,7 +177,7 @@ describe('query log and explain', { skip }, () => {
     assert.match(never, /no message with it was received in the last 180 days \(retention\.messageDays\)/);
   });
 
-  it('explains keys given as findscu takes them, and answers --json', async () => {
+  it('explains keys given as findscu takes them, and answers --json', () => {
     const r = cli('explain', '-k', 'ScheduledProcedureStepSequence[0].ScheduledStationAETitle=CT1', '-k', '(0010,0020)=PAT-A', '--calling-ae', 'CT1', '--json');
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout) as { query: { keys: string }; items: { accessionNumber: string; answered: boolean; reasons: string[] }[] };
