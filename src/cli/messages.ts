@@ -1,58 +1,53 @@
 /** `mwl-bridge messages [show ID]`: the message log, newest first, or one message in full. */
 import { describeDerived, findMessage, listMessages, type StoredMessage } from '../app/messages.js';
 import { buildConfig, text, type Flags } from './options.js';
+import { runLogListing } from './log-listing.js';
 import { formatTable, shortTime } from './table.js';
 
 /** The filters `messages` takes. */
 export const MESSAGE_FILTERS = ['since', 'until', 'patient', 'accession', 'outcome', 'control-id', 'limit'] as const;
 
 export function commandMessages(flags: Flags, args: string[]): number {
-  const config = buildConfig(flags);
-  if (args[0] === 'show') {
-    const id = Number(args[1]);
-    const m = Number.isInteger(id) ? findMessage(config, id) : undefined;
-    if (!m) {
-      process.stderr.write(`mwl-bridge messages show: no message ${args[1] ?? ''} in ${config['db.path']}\n`);
-      return 1;
-    }
-    process.stdout.write(formatMessage(m) + '\n');
-    return 0;
-  }
-  if (args.length > 0) {
-    process.stderr.write(`mwl-bridge messages: unexpected "${args.join(' ')}" (use "messages show ID" or filters)\n`);
-    return 2;
-  }
-  const limit = flags.limit === undefined ? 100 : Number(flags.limit);
-  if (!Number.isInteger(limit) || limit < 1) {
-    process.stderr.write('mwl-bridge messages: --limit must be a positive whole number\n');
-    return 2;
-  }
-  const rows = listMessages(config, {
-    since: text(flags.since),
-    until: text(flags.until),
-    patientId: text(flags.patient),
-    accessionNumber: text(flags.accession),
-    outcome: text(flags.outcome),
-    controlId: text(flags['control-id']),
-    limit,
-  });
-  const header = ['ID', 'RECEIVED (UTC)', 'SENDER', 'TYPE', 'CONTROL ID', 'OUTCOME', 'ACK', 'PATIENT', 'ACCESSION', 'ITEMS', 'ACTION / ERROR'];
-  const table = rows.map((m) => [
-    String(m.id),
-    shortTime(m.receivedAt),
-    [m.sendingApplication, m.sendingFacility].filter(Boolean).join('/'),
-    m.messageType ?? '',
-    m.controlId ?? '',
-    m.outcome,
-    m.ackCode,
-    m.patientId ?? '',
-    m.accessionNumber ?? '',
-    m.itemIds.join(','),
-    (m.error ?? m.action ?? '').slice(0, 80),
-  ]);
-  process.stdout.write(formatTable(header, table) + '\n');
-  process.stdout.write(`${rows.length} message(s)${rows.length === limit ? ` (--limit ${limit} reached)` : ''}\n`);
-  return 0;
+  return runLogListing(
+    {
+      command: 'messages',
+      noun: 'message',
+      find: findMessage,
+      show: formatMessage,
+      list: (config, limit) => {
+        const out: string[] = [];
+        const rows = listMessages(config, {
+          since: text(flags.since),
+          until: text(flags.until),
+          patientId: text(flags.patient),
+          accessionNumber: text(flags.accession),
+          outcome: text(flags.outcome),
+          controlId: text(flags['control-id']),
+          limit,
+        });
+        const header = ['ID', 'RECEIVED (UTC)', 'SENDER', 'TYPE', 'CONTROL ID', 'OUTCOME', 'ACK', 'PATIENT', 'ACCESSION', 'ITEMS', 'ACTION / ERROR'];
+        const table = rows.map((m) => [
+          String(m.id),
+          shortTime(m.receivedAt),
+          [m.sendingApplication, m.sendingFacility].filter(Boolean).join('/'),
+          m.messageType ?? '',
+          m.controlId ?? '',
+          m.outcome,
+          m.ackCode,
+          m.patientId ?? '',
+          m.accessionNumber ?? '',
+          m.itemIds.join(','),
+          (m.error ?? m.action ?? '').slice(0, 80),
+        ]);
+        out.push(formatTable(header, table) + '\n');
+        out.push(`${rows.length} message(s)${rows.length === limit ? ` (--limit ${limit} reached)` : ''}\n`);
+        return out.join('');
+      },
+    },
+    buildConfig(flags),
+    flags.limit,
+    args,
+  );
 }
 
 function formatMessage(m: StoredMessage): string {

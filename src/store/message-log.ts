@@ -3,7 +3,7 @@
  * done, the outcome and the ACK sent. It answers "did this order arrive?" and finds resends.
  */
 import { createHash } from 'node:crypto';
-import type { StoreConnection } from './connection.js';
+import { filterClauses, type StoreConnection } from './connection.js';
 import type { MessageNotes } from '../model/order.js';
 
 export type MessageOutcome = 'stored' | 'ignored' | 'duplicate' | 'rejected' | 'error';
@@ -125,35 +125,16 @@ export class MessageLog {
   }
 
   list(filter: MessageFilter): StoredMessage[] {
-    const clauses: string[] = [];
-    const params: Record<string, string | number> = {};
-    if (filter.since) {
-      clauses.push('received_at >= @since');
-      params.since = filter.since;
-    }
-    if (filter.until) {
-      clauses.push('received_at < @until');
-      params.until = filter.until;
-    }
-    if (filter.patientId) {
-      clauses.push('patient_id = @patientId');
-      params.patientId = filter.patientId;
-    }
-    if (filter.accessionNumber) {
-      clauses.push('accession_number = @accessionNumber');
-      params.accessionNumber = filter.accessionNumber;
-    }
-    if (filter.outcome) {
-      clauses.push('outcome = @outcome');
-      params.outcome = filter.outcome;
-    }
-    if (filter.controlId) {
-      clauses.push('control_id = @controlId');
-      params.controlId = filter.controlId;
-    }
-    params.limit = filter.limit ?? 100;
-    const sql = `SELECT * FROM messages ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`;
-    return (this.conn.statement(sql).all(params) as MessageRow[]).map(toMessage);
+    const { where, params } = filterClauses([
+      ['received_at >= @since', 'since', filter.since],
+      ['received_at < @until', 'until', filter.until],
+      ['patient_id = @patientId', 'patientId', filter.patientId],
+      ['accession_number = @accessionNumber', 'accessionNumber', filter.accessionNumber],
+      ['outcome = @outcome', 'outcome', filter.outcome],
+      ['control_id = @controlId', 'controlId', filter.controlId],
+    ]);
+    const sql = `SELECT * FROM messages ${where} ORDER BY id DESC LIMIT @limit`;
+    return (this.conn.statement(sql).all({ ...params, limit: filter.limit ?? 100 }) as MessageRow[]).map(toMessage);
   }
 
   get(id: number): StoredMessage | undefined {
