@@ -32,6 +32,7 @@ import { compileMappingSet } from '../mapping/compile.js';
 import { mirrorFolderOf, openStore } from './store.js';
 import { startHttp } from './http.js';
 import { PrometheusMetrics } from './prometheus.js';
+import { pipelineSettings } from './pipeline-settings.js';
 
 /**
  * How long the running bridge's own writes may wait, blocking, for another process's write lock.
@@ -251,13 +252,13 @@ async function startMllp(
     logger.info('mllp.disabled', { reason: 'mllp.port is off' });
     return undefined;
   }
-  const orders = new OrderService(store, { unknownOrder: config['orders.unknownOrder'] });
+  const orders = new OrderService(store);
   const bridgeApplication = config['dicom.aeTitle'];
   const maxFrameBytes = config['mllp.maxFrameBytes'];
   const runner = new PipelineRunner(
     {
       mappings,
-      uidRoot: config['uid.root'],
+      ...pipelineSettings(config),
       bridgeApplication,
       limits: { maxSegments: config['hl7.maxSegments'], maxFieldsPerSegment: config['hl7.maxFieldsPerSegment'] },
       charsetMismatch: config['hl7.charsetMismatch'],

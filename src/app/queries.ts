@@ -3,7 +3,7 @@ import type { BridgeConfig } from '../config/schema.js';
 import { refusedAeTitles } from '../dicom/association-policy.js';
 import type { QueryFilter, QueryRecord } from '../store/query-log.js';
 import { explainQuery, type ExplainPolicy, type ExplainQuery, type ExplainReport, type ExplainTarget } from '../worklist/explain.js';
-import { openStore } from './store.js';
+import { withStore } from './store.js';
 
 export type { QueryFilter, QueryRecord } from '../store/query-log.js';
 export { describeIdentifier } from '../model/describe.js';
@@ -12,21 +12,11 @@ export { identifierFromKeys } from '../model/key-path.js';
 export type { ExplainReport, ExplainTarget, ItemExplanation } from '../worklist/explain.js';
 
 export function listQueries(config: BridgeConfig, filter: QueryFilter): QueryRecord[] {
-  const store = openStore(config);
-  try {
-    return store.queries.list(filter);
-  } finally {
-    store.close();
-  }
+  return withStore(config, (store) => store.queries.list(filter));
 }
 
 export function findQuery(config: BridgeConfig, id: number): QueryRecord | undefined {
-  const store = openStore(config);
-  try {
-    return store.queries.get(id);
-  } finally {
-    store.close();
-  }
+  return withStore(config, (store) => store.queries.get(id));
 }
 
 /** The SCP's rules as the configuration sets them, for explain. */
@@ -56,18 +46,9 @@ export function explain(
   query: number | Exclude<ExplainQuery, { logged: QueryRecord }>,
   target: ExplainTarget | undefined,
 ): ExplainReport | undefined {
-  const store = openStore(config);
-  try {
-    let request: ExplainQuery;
-    if (typeof query === 'number') {
-      const logged = store.queries.get(query);
-      if (!logged) return undefined;
-      request = { logged };
-    } else {
-      request = query;
-    }
-    return explainQuery(store, explainPolicyOf(config), request, target);
-  } finally {
-    store.close();
-  }
+  return withStore(config, (store) => {
+    if (typeof query !== 'number') return explainQuery(store, explainPolicyOf(config), query, target);
+    const logged = store.queries.get(query);
+    return logged && explainQuery(store, explainPolicyOf(config), { logged }, target);
+  });
 }

@@ -51,7 +51,8 @@ export function commandExplain(flags: Flags, args: string[], keys: readonly stri
   return 0;
 }
 
-function formatReport(r: ExplainReport): string {
+/** The report as text, as `explain` prints it. */
+export function formatReport(r: ExplainReport): string {
   const q = r.query;
   const from = `${q.callingAeTitle || '(no calling AE title)'} to ${q.calledAeTitle || '?'}`;
   const lines = [

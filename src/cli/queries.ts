@@ -1,48 +1,43 @@
 /** `mwl-bridge queries [show ID]`: the query log, newest first, or one query in full. */
 import { describeIdentifier, findQuery, listQueries, type QueryRecord } from '../app/queries.js';
 import { buildConfig, text, type Flags } from './options.js';
+import { runLogListing } from './log-listing.js';
 import { formatTable, shortTime } from './table.js';
 
 /** The filters `queries` takes. */
 export const QUERY_FILTERS = ['calling-ae', 'since', 'until', 'limit'] as const;
 
 export function commandQueries(flags: Flags, args: string[]): number {
-  const config = buildConfig(flags);
-  if (args[0] === 'show') {
-    const id = Number(args[1]);
-    const q = Number.isInteger(id) ? findQuery(config, id) : undefined;
-    if (!q) {
-      process.stderr.write(`mwl-bridge queries show: no query ${args[1] ?? ''} in ${config['db.path']} (list them with "mwl-bridge queries")\n`);
-      return 1;
-    }
-    process.stdout.write(formatQuery(q) + '\n');
-    return 0;
-  }
-  if (args.length > 0) {
-    process.stderr.write(`mwl-bridge queries: unexpected "${args.join(' ')}" (use "queries show ID" or filters)\n`);
-    return 2;
-  }
-  const limit = flags.limit === undefined ? 100 : Number(flags.limit);
-  if (!Number.isInteger(limit) || limit < 1) {
-    process.stderr.write('mwl-bridge queries: --limit must be a positive whole number\n');
-    return 2;
-  }
-  const rows = listQueries(config, { callingAeTitle: text(flags['calling-ae']), since: text(flags.since), until: text(flags.until), limit });
-  const header = ['ID', 'TIME (UTC)', 'CALLING AE', 'CALLED AE', 'PEER', 'OUTCOME', 'ANSWERS', 'MS', 'KEYS / ERROR'];
-  const table = rows.map((q) => [
-    String(q.id),
-    shortTime(q.at),
-    q.callingAeTitle ?? '',
-    q.calledAeTitle ?? '',
-    q.remote ?? '',
-    q.kind === 'association' ? 'association rejected' : q.outcome,
-    q.answers === null ? '' : String(q.answers),
-    q.durationMs === null ? '' : String(q.durationMs),
-    (q.kind === 'association' ? (q.error ?? '') : (q.keys ?? '') + (q.error ? ` (${q.error})` : '')).slice(0, 100),
-  ]);
-  process.stdout.write(formatTable(header, table) + '\n');
-  process.stdout.write(`${rows.length} quer${rows.length === 1 ? 'y' : 'ies'}${rows.length === limit ? ` (--limit ${limit} reached)` : ''}\n`);
-  return 0;
+  return runLogListing(
+    {
+      command: 'queries',
+      noun: 'query',
+      find: findQuery,
+      show: formatQuery,
+      list: (config, limit) => {
+        const out: string[] = [];
+        const rows = listQueries(config, { callingAeTitle: text(flags['calling-ae']), since: text(flags.since), until: text(flags.until), limit });
+        const header = ['ID', 'TIME (UTC)', 'CALLING AE', 'CALLED AE', 'PEER', 'OUTCOME', 'ANSWERS', 'MS', 'KEYS / ERROR'];
+        const table = rows.map((q) => [
+          String(q.id),
+          shortTime(q.at),
+          q.callingAeTitle ?? '',
+          q.calledAeTitle ?? '',
+          q.remote ?? '',
+          q.kind === 'association' ? 'association rejected' : q.outcome,
+          q.answers === null ? '' : String(q.answers),
+          q.durationMs === null ? '' : String(q.durationMs),
+          (q.kind === 'association' ? (q.error ?? '') : (q.keys ?? '') + (q.error ? ` (${q.error})` : '')).slice(0, 100),
+        ]);
+        out.push(formatTable(header, table) + '\n');
+        out.push(`${rows.length} quer${rows.length === 1 ? 'y' : 'ies'}${rows.length === limit ? ` (--limit ${limit} reached)` : ''}\n`);
+        return out.join('');
+      },
+    },
+    buildConfig(flags),
+    flags.limit,
+    args,
+  );
 }
 
 function formatQuery(q: QueryRecord): string {

@@ -16,6 +16,8 @@ import { ContextResult, SopClassUid, decideAssociation, type AssociationPolicy }
 import { LibrarySocket, type Association } from './dimse-shim.js';
 import { WorklistScpSession, type SessionHost } from './session.js';
 import type { ScpServices } from './services.js';
+import { IdleTimer } from './idle-timer.js';
+import { rejectedAssociationRecord } from '../model/query-record.js';
 
 /** Association slots shared by the connections of one SCP. */
 export interface AssociationSlots {
@@ -50,9 +52,8 @@ export class AssociationConnection implements SessionHost {
   /** The AE titles as received, also from a request refused as malformed. */
   private aeTitles: { calledAeTitle: string; callingAeTitle: string } | undefined;
   private holdsSlot = false;
-  private lastActivity = Date.now();
   private acseTimer: NodeJS.Timeout | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idle: IdleTimer;
   private closeTimer: NodeJS.Timeout | undefined;
   private acceptedContexts = new Map<number, string>();
   private readonly fragments: MessageFragments;
@@ -73,6 +74,15 @@ export class AssociationConnection implements SessionHost {
         this.endConnection();
       },
     );
+    this.idle = new IdleTimer(deps.policy.dimseTimeoutMs, () => {
+      if (this.closed) return;
+      this.deps.noisy.warn('dicom.dimse_timeout', {
+        ...this.fields(),
+        seconds: this.deps.policy.dimseTimeoutMs / 1000,
+        reason: this.framer.inPdu ? 'a PDU begun and not finished' : 'nothing received or sent',
+      });
+      this.abort(AbortSource.serviceProvider, 0);
+    });
     this.session = new WorklistScpSession(this.library, this, deps.services, deps.logger);
     // Answers go out as many small writes; with Nagle's algorithm each waited for the peer's delayed ACK.
     socket.setNoDelay(true);
@@ -164,7 +174,7 @@ export class AssociationConnection implements SessionHost {
     if (this.state === 'closed') return;
     for (const pdu of this.framer.push(chunk)) {
       if (this.closed) return;
-      this.lastActivity = Date.now();
+      this.idle.noteActivity();
       switch (pdu.type) {
         case PduType.AssociateRq:
           this.receiveAssociateRequest(pdu.bytes);
@@ -228,22 +238,7 @@ export class AssociationConnection implements SessionHost {
   }
 
   private reject(reject: { result: number; source: number; reason: number }, why: string): void {
-    const query = this.deps.services.queryLog?.record({
-      at: new Date().toISOString(),
-      kind: 'association',
-      remote: this.remote,
-      callingAeTitle: this.aeTitles?.callingAeTitle ?? null,
-      calledAeTitle: this.aeTitles?.calledAeTitle ?? null,
-      identifier: null,
-      keys: null,
-      outcome: 'rejected',
-      status: null,
-      answers: null,
-      durationMs: null,
-      error: why,
-      replaced: [],
-      aeSetting: null,
-    });
+    const query = this.deps.services.queryLog?.record(rejectedAssociationRecord(this.remote, this.aeTitles, why));
     this.deps.noisy.warn('dicom.association_rejected', { ...this.fields(), reason: why, query });
     this.deps.services.metrics?.associationRejected(rejectReasonName(reject));
     this.state = 'closed';
@@ -290,24 +285,8 @@ export class AssociationConnection implements SessionHost {
 
   /** Activity on the association (a PDU received whole, or bytes sent) restarts the DIMSE timeout. */
   private touch(): void {
-    this.lastActivity = Date.now();
-    if (this.idleTimer || this.state !== 'associated') return;
-    const check = (): void => {
-      this.idleTimer = undefined;
-      if (this.closed) return;
-      const idle = Date.now() - this.lastActivity;
-      if (idle < this.deps.policy.dimseTimeoutMs) {
-        this.idleTimer = setTimeout(check, this.deps.policy.dimseTimeoutMs - idle);
-        return;
-      }
-      this.deps.noisy.warn('dicom.dimse_timeout', {
-        ...this.fields(),
-        seconds: this.deps.policy.dimseTimeoutMs / 1000,
-        reason: this.framer.inPdu ? 'a PDU begun and not finished' : 'nothing received or sent',
-      });
-      this.abort(AbortSource.serviceProvider, 0);
-    };
-    this.idleTimer = setTimeout(check, this.deps.policy.dimseTimeoutMs);
+    if (this.state === 'associated') this.idle.touch();
+    else this.idle.noteActivity();
   }
 
   /** Sends A-ABORT and closes. */
@@ -330,7 +309,7 @@ export class AssociationConnection implements SessionHost {
     this.closed = true;
     this.state = 'closed';
     clearTimeout(this.acseTimer);
-    clearTimeout(this.idleTimer);
+    this.idle.stop();
     clearTimeout(this.closeTimer);
     if (this.holdsSlot) {
       this.holdsSlot = false;

@@ -37,3 +37,27 @@ export interface QueryRecord {
   /** The calling AE title's settings that applied (dicom.callingAeSettings), if any. */
   aeSetting: AeSetting | null;
 }
+
+/** The query log record of an association the SCP rejected (no query was made). */
+export function rejectedAssociationRecord(
+  remote: string,
+  aeTitles: { callingAeTitle: string; calledAeTitle: string } | undefined,
+  why: string,
+): Omit<QueryRecord, 'id'> {
+  return {
+    at: new Date().toISOString(),
+    kind: 'association',
+    remote,
+    callingAeTitle: aeTitles?.callingAeTitle ?? null,
+    calledAeTitle: aeTitles?.calledAeTitle ?? null,
+    identifier: null,
+    keys: null,
+    outcome: 'rejected',
+    status: null,
+    answers: null,
+    durationMs: null,
+    error: why,
+    replaced: [],
+    aeSetting: null,
+  };
+}

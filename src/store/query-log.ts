@@ -7,7 +7,7 @@ import type { DicomJson } from '../model/item.js';
 import type { QueryKind, QueryOutcome, QueryRecord } from '../model/query-record.js';
 
 export type { QueryKind, QueryOutcome, QueryRecord } from '../model/query-record.js';
-import type { StoreConnection } from './connection.js';
+import { filterClauses, type StoreConnection } from './connection.js';
 
 export interface QueryFilter {
   callingAeTitle?: string;
@@ -74,22 +74,14 @@ export class QueryLog {
 
   /** Newest first. */
   list(filter: QueryFilter): QueryRecord[] {
-    const clauses: string[] = [];
-    const params: Record<string, string | number> = { limit: filter.limit ?? 100 };
-    const where = (clause: string, name: string, value: string | undefined): void => {
-      if (value === undefined) return;
-      clauses.push(clause);
-      params[name] = value;
-    };
-    where('calling_ae = @calling', 'calling', filter.callingAeTitle);
-    where('at >= @since', 'since', filter.since);
-    where('at < @until', 'until', filter.until);
-    if (filter.beforeId !== undefined) {
-      clauses.push('id < @beforeId');
-      params.beforeId = filter.beforeId;
-    }
-    const sql = `SELECT * FROM queries ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`;
-    return (this.conn.statement(sql).all(params) as QueryRow[]).map(toRecord);
+    const { where, params } = filterClauses([
+      ['calling_ae = @calling', 'calling', filter.callingAeTitle],
+      ['at >= @since', 'since', filter.since],
+      ['at < @until', 'until', filter.until],
+      ['id < @beforeId', 'beforeId', filter.beforeId],
+    ]);
+    const sql = `SELECT * FROM queries ${where} ORDER BY id DESC LIMIT @limit`;
+    return (this.conn.statement(sql).all({ ...params, limit: filter.limit ?? 100 }) as QueryRow[]).map(toRecord);
   }
 
   get(id: number): QueryRecord | undefined {

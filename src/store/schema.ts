@@ -171,4 +171,10 @@ export const migrations: readonly string[] = [
   CREATE INDEX queries_at ON queries (at);
   CREATE INDEX queries_calling_ae ON queries (calling_ae, at);
   `,
+  `
+  -- What the message log notes of a message (JSON, model/order.ts MessageNotes): the values not
+  -- taken from their first source (attribute, source, why) and the order groups ignored as
+  -- non-imaging orders, shown by "mwl-bridge messages show".
+  ALTER TABLE messages ADD COLUMN notes TEXT;
+  `,
 ];

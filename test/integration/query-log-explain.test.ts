@@ -9,15 +9,18 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findscu, ifStarted, mllpSendText, projectDir, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 import { order } from '../helpers/orders.js';
+import { explain, listQueries } from '../../src/app/queries.js';
+import { buildConfig } from '../../src/cli/options.js';
+import { formatReport } from '../../src/cli/explain.js';
 
 const skip = skipWithout('mllp_send', 'findscu');
 const settings = { CT_OWN: { onlyOwnStation: true }, CT_MAX: { maxAnswers: 1 }, OLD_CT: { characterSet: 'ISO_IR 100' } };
 
-/** The default mapping with every step routed to station CT_ROOM2. */
+/** The default mapping with the procedure of the test orders (MRKNEE) routed to another station by its procedure table. */
 function mappingForStation(dir: string, station: string): string {
   const text = readFileSync(join(projectDir, 'mappings', 'default.yaml'), 'utf8');
-  const routed = text.replace(/ScheduledStationAETitle: \{[^}]*\}/, `ScheduledStationAETitle: { default: ${station} }`);
-  assert.notEqual(routed, text, 'the default mapping names ScheduledStationAETitle');
+  const routed = text.replace(/("MRKNEE\^LOCAL": \{[^}]*station: )[A-Z0-9_]+/, `$1${station}`);
+  assert.notEqual(routed, text, 'the default mapping routes MRKNEE^LOCAL to a station in its procedures table');
   const file = join(dir, 'station.yaml');
   writeFileSync(file, routed);
   return file;
@@ -30,12 +33,22 @@ function msa(acks: string[][]): string[] {
 describe('query log and explain', { skip }, () => {
   let bridge: RunningBridge;
   const cli = (...args: string[]) => runCli([...args, '--db', bridge.dbPath]);
-  /** The id of the newest logged query of a calling AE title. */
-  const lastQueryOf = (ae: string): number => {
-    const out = cli('queries', '--calling-ae', ae, '--limit', '1').stdout;
-    const id = /^(\d+)\s/m.exec(out.split('\n')[1] ?? '')?.[1];
-    assert.ok(id, `a logged query of ${ae}:\n${out}`);
-    return Number(id);
+  /** The id of the newest logged query of a calling AE title (read in-process: the CLI's own output is tested below). */
+  const lastQueryOf = async (ae: string): Promise<number> => {
+    // Records are written in batches, within about 100 ms of the query's end.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const [last] = listQueries(buildConfig({ db: bridge.dbPath }), { callingAeTitle: ae, limit: 1 });
+      if (last) return last.id;
+      assert.ok(Date.now() < deadline, `a logged query of ${ae}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  /** What `mwl-bridge explain ID [--accession A | --patient P]` prints, produced in-process (no process start per call). */
+  const explainText = (id: number, target?: { accessionNumber?: string; patientId?: string }): string => {
+    const report = explain(buildConfig({ db: bridge.dbPath }), id, target);
+    assert.ok(report, `query ${id} is logged`);
+    return formatReport(report);
   };
 
   before(async () => {
@@ -73,7 +86,7 @@ describe('query log and explain', { skip }, () => {
       /dicom\.find .*calling=CT1 .*answers=0 .*query=(\d+) hint="1 item\(s\) with PatientID \\"PAT-A\\" exist \(station CT_ROOM2; status SCHEDULED\): mwl-bridge explain (\d+)"/,
     );
     const [, logged, hinted] = /dicom\.find .*calling=CT1 .*query=(\d+) hint=.*explain (\d+)"/.exec(line) ?? [];
-    const id = lastQueryOf('CT1');
+    const id = await lastQueryOf('CT1');
     assert.equal(Number(logged), id);
     assert.equal(Number(hinted), id);
 
@@ -98,11 +111,11 @@ describe('query log and explain', { skip }, () => {
     assert.match(explained.stdout, /keys that match: PatientID: query "PAT-A", item "PAT-A"/);
   });
 
-  it('explains a date range and, with no item named, the item that misses by one key', () => {
+  it('explains a date range and, with no item named, the item that misses by one key', async () => {
     findscu(bridge.dicomPort, bridge.aeTitle, ['ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=20261201-20261201', 'PatientID=PAT-A'], {
       extra: ['-aet', 'CT2'],
     });
-    const out = cli('explain', String(lastQueryOf('CT2'))).stdout;
+    const out = explainText(await lastQueryOf('CT2'));
     assert.match(out, /item \d+: accession ACC-A, patient PAT-A/);
     assert.match(out, /ScheduledProcedureStepStartDate 20261202 outside 20261201-20261201 \(range match\)/);
     assert.doesNotMatch(out, /ACC-B|ACC-C/, 'other patients miss by two keys');
@@ -117,50 +130,50 @@ describe('query log and explain', { skip }, () => {
     await bridge.waitForLog(/dicom\.find .*calling=MR9 .*answers=0 .*hint="4 item\(s\) are scheduled on 20261202: mwl-bridge explain \d+"/);
   });
 
-  it('names a closed item, the setting and the message that closed it; a held item', () => {
+  it('names a closed item, the setting and the message that closed it; a held item', async () => {
     findscu(bridge.dicomPort, bridge.aeTitle, ['AccessionNumber=ACC-B'], { extra: ['-aet', 'CT3'] });
-    const closed = cli('explain', String(lastQueryOf('CT3')), '--accession', 'ACC-B').stdout;
+    const closed = explainText(await lastQueryOf('CT3'), { accessionNumber: 'ACC-B' });
     assert.match(closed, /status CANCELED: closed items are not answered \(worklist\.showClosedItems is off\)/);
     assert.match(closed, /note: status set by message \d+ \(ORM\^O01, control id "Q6" from RIS\/RADIOLOGY, received [^)]+\): cancel/);
-    const held = cli('explain', String(lastQueryOf('CT3')), '--accession', 'ACC-C').stdout;
+    const held = explainText(await lastQueryOf('CT3'), { accessionNumber: 'ACC-C' });
     assert.match(held, /on hold \(HELD\): held items are not answered/);
   });
 
-  it('names onlyOwnStation, the answer limit and replaced characters', () => {
+  it('names onlyOwnStation, the answer limit and replaced characters', async () => {
     assert.equal(findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID=PAT-A'], { extra: ['-aet', 'CT_OWN'] }).answers.length, 0);
-    const own = cli('explain', String(lastQueryOf('CT_OWN')), '--patient', 'PAT-A').stdout;
+    const own = explainText(await lastQueryOf('CT_OWN'), { patientId: 'PAT-A' });
     assert.match(own, /dicom\.callingAeSettings\.CT_OWN\.onlyOwnStation is on: only steps for station "CT_OWN" are answered, this one is for "CT_ROOM2"/);
 
     assert.equal(findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID', 'AccessionNumber'], { extra: ['-aet', 'CT_MAX'] }).answers.length, 1);
-    const cut = cli('explain', String(lastQueryOf('CT_MAX')), '--accession', 'ACC-E').stdout;
+    const cut = explainText(await lastQueryOf('CT_MAX'), { accessionNumber: 'ACC-E' });
     assert.match(cli('queries', '--calling-ae', 'CT_MAX').stdout, /truncated\s+1/);
     assert.match(cut, /cut off by maxAnswers 1: at least 1 matching items come before it/);
 
     const answered = findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID=PAT-E', 'PatientName'], { extra: ['-aet', 'OLD_CT'] });
     assert.equal(answered.answers[0]?.values['(0010,0010)'], '??????^????');
-    const replaced = cli('explain', String(lastQueryOf('OLD_CT')), '--patient', 'PAT-E').stdout;
+    const replaced = explainText(await lastQueryOf('OLD_CT'), { patientId: 'PAT-E' });
     assert.match(replaced, /answered \(it matches every key/);
     assert.match(replaced, /ISO_IR 100 \(dicom\.callingAeSettings\.OLD_CT\.characterSet\) cannot hold were sent as "\?" in: \(0010,0010\) PatientName/);
-    assert.match(cli('queries', 'show', String(lastQueryOf('OLD_CT'))).stdout, /replaced: .*\(0010,0010\) PatientName/);
+    assert.match(cli('queries', 'show', String(await lastQueryOf('OLD_CT'))).stdout, /replaced: .*\(0010,0010\) PatientName/);
   });
 
   it('logs a rejected association and says so', async () => {
     findscu(bridge.dicomPort, 'NOT_THE_BRIDGE', ['PatientID=PAT-A'], { extra: ['-aet', 'CT_LOST'] });
     await bridge.waitForLog(/dicom\.association_rejected .*calling=CT_LOST .*query=\d+/);
-    const id = lastQueryOf('CT_LOST');
+    const id = await lastQueryOf('CT_LOST');
     assert.match(cli('queries', '--calling-ae', 'CT_LOST').stdout, /association rejected\s+called AE title "NOT_THE_BRIDGE" is not "MWL_TEST"/);
     assert.match(
-      cli('explain', String(id), '--accession', 'ACC-A').stdout,
+      explainText(id, { accessionNumber: 'ACC-A' }),
       /! the association was rejected \(called AE title "NOT_THE_BRIDGE" is not "MWL_TEST" \(dicom\.aeTitle\)\), so no query was made/,
     );
   });
 
-  it('for an accession with no item: the rejected message with its error, or that none arrived', () => {
-    const id = String(lastQueryOf('CT1'));
-    const rejected = cli('explain', id, '--accession', 'ACC-R').stdout;
+  it('for an accession with no item: the rejected message with its error, or that none arrived', async () => {
+    const id = await lastQueryOf('CT1');
+    const rejected = explainText(id, { accessionNumber: 'ACC-R' });
     assert.match(rejected, /no item with accession number "ACC-R" is in the store; the message log has:/);
     assert.match(rejected, /message \d+ \(ORM\^O01, control id "Q5" from RIS\/RADIOLOGY, received [^)]+\) was rejected with AE: .*PID-3/);
-    const never = cli('explain', id, '--accession', 'ACC-NEVER').stdout;
+    const never = explainText(id, { accessionNumber: 'ACC-NEVER' });
     assert.match(never, /no message with it was received in the last 180 days \(retention\.messageDays\)/);
   });
 

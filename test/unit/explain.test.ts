@@ -12,6 +12,27 @@ import { seededRandom } from '../helpers/random.js';
 const sps = (keys: DicomJson): DicomJson => ({ '00400100': { vr: 'SQ', Value: [keys] } });
 const opts = { personNameCaseInsensitive: true };
 
+/** A logged C-FIND as the SCP gives it to the recorder, with the fields a test varies. */
+function queryRecord(fields: Partial<Omit<QueryRecord, 'id'>>): Omit<QueryRecord, 'id'> {
+  return {
+    at: '2026-12-03T00:00:00.000Z',
+    kind: 'find',
+    remote: null,
+    callingAeTitle: 'CT1',
+    calledAeTitle: 'MWL',
+    identifier: null,
+    keys: null,
+    outcome: 'complete',
+    status: '0x0000',
+    answers: 0,
+    durationMs: 1,
+    error: null,
+    replaced: [],
+    aeSetting: null,
+    ...fields,
+  };
+}
+
 describe('explainMatch', () => {
   const item: DicomJson = {
     '00100020': { vr: 'LO', Value: ['PAT1'] },
@@ -114,22 +135,7 @@ describe('identifierFromKeys (findscu -k syntax)', () => {
 });
 
 describe('QueryRecorder', () => {
-  const record = (n: number): Omit<QueryRecord, 'id'> => ({
-    at: new Date(n).toISOString(),
-    kind: 'find',
-    remote: null,
-    callingAeTitle: 'CT1',
-    calledAeTitle: 'MWL',
-    identifier: null,
-    keys: `PatientID=${n}`,
-    outcome: 'complete',
-    status: '0x0000',
-    answers: 0,
-    durationMs: 1,
-    error: null,
-    replaced: [],
-    aeSetting: null,
-  });
+  const record = (n: number): Omit<QueryRecord, 'id'> => queryRecord({ at: new Date(n).toISOString(), keys: `PatientID=${n}` });
 
   it('numbers records after the highest stored id and writes them in one batch', () => {
     const written: QueryRecord[][] = [];
@@ -173,22 +179,7 @@ describe('QueryRecorder bounds', () => {
     const written: QueryRecord[] = [];
     const recorder = new QueryRecorder({ lastId: () => 0, append: (r) => written.push(...r) }, createLogger({ level: 'error', write: () => undefined }));
     const values = Array.from({ length: 64 }, (_, i) => `${'X'.repeat(1000)}${i}`);
-    recorder.record({
-      at: '2026-12-03T00:00:00.000Z',
-      kind: 'find',
-      remote: null,
-      callingAeTitle: 'CT1',
-      calledAeTitle: 'MWL',
-      identifier: { '00100020': { vr: 'LO', Value: values } },
-      keys: `PatientID=${values.join('\\')}`,
-      outcome: 'complete',
-      status: '0x0000',
-      answers: 0,
-      durationMs: 1,
-      error: null,
-      replaced: [],
-      aeSetting: null,
-    });
+    recorder.record(queryRecord({ identifier: { '00100020': { vr: 'LO', Value: values } }, keys: `PatientID=${values.join('\\')}` }));
     recorder.close();
     const [first] = written;
     assert.ok(first);

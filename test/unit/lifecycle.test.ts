@@ -26,10 +26,10 @@ const sample = (name: string): string => readFileSync(join(root, 'samples', name
 
 function setup(opts: { unknownOrder?: UnknownOrderPolicy; showClosedItems?: boolean } = {}) {
   const store = WorklistStore.open(join(mkdtempSync(join(tmpdir(), 'mwl-life-')), 'wl.db'), { showClosedItems: opts.showClosedItems });
-  const orders = new OrderService(store, { unknownOrder: opts.unknownOrder ?? 'reject' });
+  const orders = new OrderService(store);
   const map = (text: string): MappedOrder => {
     const message = parseHl7Text(text);
-    return evaluateMapping(mappings.select(messageHeader(message)), message, { uidRoot: '2.25' });
+    return evaluateMapping(mappings.select(messageHeader(message)), message, { uidRoot: '2.25', policies: { unknownOrder: opts.unknownOrder ?? 'reject' } });
   };
   const send = (text: string, controlId = messageHeader(parseHl7Text(text)).controlId) =>
     orders.apply(map(text), {
