@@ -29,6 +29,10 @@ export type ErrorCode =
   | 'STORE_IN_USE'
   /** An item to store breaks the rules of a DICOM VR (imports, and any other writer). */
   | 'ITEM_INVALID'
+  /** No worklist item with the id asked for (management API). */
+  | 'ITEM_NOT_FOUND'
+  /** A change the item's lifecycle does not allow (a closed item changed, an order created twice). */
+  | 'ITEM_CONFLICT'
   | 'STORE_WRITE'
   | 'DICOM_FILE_INVALID'
   | 'DICOM_QUERY_INVALID'

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import type { WorklistStore } from '../store/worklist-store.js';
 import { streamWorklistAnswers } from '../worklist/find.js';
 import type { MppsService } from '../worklist/mpps.js';
+import { ManualItems } from '../worklist/manual-items.js';
 import type { PrometheusMetrics } from './prometheus.js';
 import { isLoopbackHost, readTokens, tokenHash } from './tokens.js';
 
@@ -64,6 +65,7 @@ export async function startHttp(config: BridgeConfig, deps: HttpDeps, logger: Lo
         return checks;
       },
       management: managementReads(store),
+      items: new ManualItems(store),
       mpps: {
         create: (uid, dataset, caller) => deps.mpps.create(uid, dataset, caller),
         set: (uid, changes, caller) => deps.mpps.set(uid, changes, caller),
@@ -106,6 +108,9 @@ function managementReads(store: WorklistStore): ManagementReads {
     ackCode: m.ackCode,
     error: m.error,
     itemIds: m.itemIds,
+    source: m.origin?.source ?? 'hl7',
+    token: m.origin?.token ?? null,
+    reprocessOf: m.origin?.reprocessOf ?? null,
   });
   return {
     listQueries: (filter) => store.queries.list(filter),

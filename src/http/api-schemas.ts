@@ -74,6 +74,13 @@ const messageProperties = {
   ackCode: { type: 'string' },
   error: nullableText,
   itemIds: { type: 'array', items: id },
+  source: {
+    type: 'string',
+    enum: ['hl7', 'http', 'reprocess'],
+    description: 'hl7: received over MLLP; http: a change made through this API; reprocess: a logged message run again.',
+  },
+  token: { ...nullableText, description: 'The name of the token that made the change or asked for the reprocessing.' },
+  reprocessOf: { type: ['integer', 'null'], description: 'reprocess: the entry whose message was run again.' },
 } as const;
 
 export const messageSummarySchema = { type: 'object', required: Object.keys(messageProperties), properties: messageProperties } as const;
@@ -111,4 +118,33 @@ export const querySchema = {
     replaced: { type: 'array', items: { type: 'string' } },
     aeSetting: { type: ['object', 'null'] },
   },
+} as const;
+
+/** One documented operation of the management API beyond the listings (writes and tools), for the OpenAPI document. */
+export interface ApiOperation {
+  summary: string;
+  params?: object;
+  /** The request body: its media types and schema. */
+  body?: { mediaTypes: readonly string[]; schema: object; description?: string };
+  /** Answers by status: a description and, for JSON answers, their schema. */
+  responses: Record<number, { description: string; schema?: object }>;
+}
+
+export type ApiMethod = 'get' | 'post' | 'put' | 'delete';
+
+/** Documented operations by path (OpenAPI form, {id}) and method. */
+export type ApiOperations = Record<string, Partial<Record<ApiMethod, ApiOperation>>>;
+
+/** A change made through the management API: the item as it is now (or was, when deleted) and the message log entry recording it. */
+export const itemChangeSchema = {
+  type: 'object',
+  required: ['id', 'status', 'dataset', 'messageId'],
+  properties: { id, status: itemStatus, dataset: dicomJson, messageId: id },
+} as const;
+
+/** The details of a refused write: the error, and the attribute (tag) and fix when the error names them. */
+export const writeErrorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: { error: { type: 'string' }, code: { type: 'string' }, attribute: { type: 'string' }, hint: { type: 'string' } },
 } as const;

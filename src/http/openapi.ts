@@ -3,7 +3,7 @@
  * the schemas its routes validate with, and the DICOMweb and operations endpoints described here.
  */
 import { apiRoutes } from './api-routes.js';
-import { errorSchema } from './api-schemas.js';
+import { errorSchema, type ApiOperation, type ApiOperations } from './api-schemas.js';
 import { MWL_SEARCH_PATH } from './mwl-search-route.js';
 import { MPPS_PATH } from './mpps-routes.js';
 
@@ -27,7 +27,39 @@ function parameters(schema: Schema | undefined, where: 'query' | 'path'): Schema
 
 const secured = { security: [{ bearer: [] }] };
 
-export function openApiDocument(version: string): Schema {
+/** The OpenAPI form of a documented write or tool operation (every one needs a token with the write role when tokens are configured). */
+function operation(op: ApiOperation, method: string): Schema {
+  const responses: Record<string, Schema> = {};
+  for (const [status, r] of Object.entries(op.responses)) responses[status] = { description: r.description, ...(r.schema ? json(r.schema as Schema) : {}) };
+  responses[401] = errorResponse('No token, or an unknown one (when tokens are configured)');
+  if (method !== 'get') responses[403] = errorResponse('The token may only read');
+  return {
+    summary: op.summary,
+    ...secured,
+    parameters: parameters(op.params as Schema | undefined, 'path'),
+    ...(op.body
+      ? {
+          requestBody: {
+            required: true,
+            ...(op.body.description ? { description: op.body.description } : {}),
+            content: Object.fromEntries(op.body.mediaTypes.map((t) => [t, { schema: op.body?.schema }])),
+          },
+        }
+      : {}),
+    responses,
+  };
+}
+
+/** Adds documented operations to the paths (beside the ones a path has already). */
+function addOperations(paths: Record<string, Schema>, operations: ApiOperations): void {
+  for (const [path, methods] of Object.entries(operations)) {
+    const entry: Schema = { ...paths[path] };
+    for (const [method, op] of Object.entries(methods)) entry[method] = operation(op, method);
+    paths[path] = entry;
+  }
+}
+
+export function openApiDocument(version: string, operations: readonly ApiOperations[]): Schema {
   const paths: Record<string, Schema> = {};
   for (const [path, route] of Object.entries(apiRoutes)) {
     const params = 'params' in route ? route.params : undefined;
@@ -46,6 +78,7 @@ export function openApiDocument(version: string): Schema {
       },
     };
   }
+  for (const ops of operations) addOperations(paths, ops);
   paths[MWL_SEARCH_PATH] = {
     get: {
       summary: 'DICOMweb Modality Scheduled Procedure Step search (PS3.18 14.4): the worklist C-FIND over HTTP',

@@ -11,13 +11,14 @@ import type { Logger } from '../log.js';
 import { DICOM_JSON, warning } from './http-common.js';
 import { registerAccessControl } from './access.js';
 import { registerApi } from './api-routes.js';
+import { itemWriteOperations, registerItemWrites } from './api-item-routes.js';
 import { openApiDocument } from './openapi.js';
 import { registerMwlSearch } from './mwl-search-route.js';
 import { registerMpps } from './mpps-routes.js';
 import { registerOperations } from './operations-routes.js';
 import type { HttpServerOptions, HttpServices } from './services.js';
 
-/** Largest request body (no route takes one yet; management writes will be small JSON). */
+/** Largest request body (DICOM JSON data sets of items and MPPS, HL7 messages for a dry run). */
 const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Time a request may take to arrive whole (headers and body), and an idle keep-alive connection to stay. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -57,8 +58,9 @@ export class HttpServer {
     registerOperations(this.app, services);
     registerMwlSearch(this.app, services, opts, logger);
     registerApi(this.app, services.management);
+    registerItemWrites(this.app, services.items);
     registerMpps(this.app, services.mpps, logger);
-    const openApi = openApiDocument(opts.version);
+    const openApi = openApiDocument(opts.version, [itemWriteOperations]);
     this.app.get('/api/openapi.json', () => openApi);
   }
 

@@ -7,6 +7,7 @@ import type { QueryRecord } from '../model/query-record.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { AnswerStream } from '../worklist/find.js';
 import type { MppsResult } from '../worklist/mpps.js';
+import type { ManualChange, Requester } from '../worklist/manual-items.js';
 import type { AccessControl } from './access.js';
 
 /** Worklist answers for an identifier, page by page: the same service the C-FIND SCP uses. */
@@ -41,6 +42,12 @@ export interface MessageSummary {
   ackCode: string;
   error: string | null;
   itemIds: number[];
+  /** hl7: received over MLLP; http: a change made through this API; reprocess: a logged message run again. */
+  source: 'hl7' | 'http' | 'reprocess';
+  /** The name of the token that made the change or asked for the reprocessing (null without tokens, and for hl7). */
+  token: string | null;
+  /** reprocess: the entry whose message was run again. */
+  reprocessOf: number | null;
 }
 
 /** One logged message in full: the bytes received (as text, and exact as base64) and the ACK sent. */
@@ -88,6 +95,20 @@ export interface ManagementReads {
   getMessage(id: number): MessageDetail | undefined;
 }
 
+export type { Requester } from '../worklist/manual-items.js';
+
+/**
+ * Items made and changed by hand: the same checks and lifecycle as an order's item, each change
+ * logged in the message log (source http, the token's name). Refusals are BridgeErrors:
+ * ITEM_INVALID (400), ITEM_NOT_FOUND (404), ITEM_CONFLICT (409).
+ */
+export interface ItemWrites {
+  create(dataset: DicomJson, who: Requester, body: Buffer): Promise<ManualChange>;
+  update(id: number, dataset: DicomJson, who: Requester, body: Buffer): Promise<ManualChange>;
+  cancel(id: number, who: Requester): Promise<ManualChange>;
+  delete(id: number, who: Requester): Promise<ManualChange>;
+}
+
 /** The outcome of an MPPS create or update (the DIMSE MPPS service's). */
 export type MppsOutcome = MppsResult;
 
@@ -103,6 +124,7 @@ export interface HttpServices {
   mpps: MppsOperations;
   access: AccessControl;
   management: ManagementReads;
+  items: ItemWrites;
   search: WorklistSearch;
   /** The checks /ready reports, by name (store, listeners, mirror). */
   readiness(): Record<string, ReadinessCheck>;

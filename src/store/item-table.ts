@@ -14,7 +14,8 @@ import type { ValueIndex } from './value-index.js';
 
 export interface NewItem {
   dataset: DicomJson;
-  source: 'hl7' | 'import';
+  /** hl7: from an order; http: made by hand through the management API (handled like hl7 by later orders); import: from a file. */
+  source: 'hl7' | 'http' | 'import';
   status?: ItemStatus;
   /** What identifies an imported item in its file (see app/import.ts). */
   importKey?: string;
@@ -101,6 +102,11 @@ export class ItemTable {
     this.valueIndex.index(id, dataset, true);
   }
 
+  /** Removes an item (its value index rows go with it; the mirror journal's trigger notes the deletion). */
+  delete(id: number): boolean {
+    return this.conn.statement('DELETE FROM items WHERE id = ?').run(id).changes > 0;
+  }
+
   get(id: number): StoredItem | undefined {
     const row = this.conn.statement('SELECT id, status, dataset FROM items WHERE id = ?').get(id) as ItemRow | undefined;
     return row && toItem(row);
@@ -141,9 +147,9 @@ export class ItemTable {
         ? ['filler_order_number', keys.fillerOrderNumber]
         : ['accession_number', keys.accessionNumber];
     if (!value) return [];
-    return (this.conn.statement(`SELECT id, status, dataset FROM items WHERE ${column} = ? AND source = 'hl7' ORDER BY id`).all(value) as ItemRow[]).map(
-      toItem,
-    );
+    return (
+      this.conn.statement(`SELECT id, status, dataset FROM items WHERE ${column} = ? AND source IN ('hl7', 'http') ORDER BY id`).all(value) as ItemRow[]
+    ).map(toItem);
   }
 
   /**

@@ -29,6 +29,21 @@ export interface MessageRecord {
   contentHash?: string | null;
   /** Derived values and ignored order groups of the message, if any. */
   notes?: MessageNotes | null;
+  /**
+   * Where the entry came from when not from an HL7 sender over MLLP: a change made through the
+   * management API (with the token's name), or a logged message processed again (with the entry it
+   * repeats). Kept in the notes column's JSON (no column of its own).
+   */
+  origin?: MessageOrigin | null;
+}
+
+export interface MessageOrigin {
+  /** http: a change made through the management API; reprocess: a logged message run again. */
+  source: 'http' | 'reprocess';
+  /** The name of the token that asked, or null without tokens configured (loopback only). */
+  token: string | null;
+  /** reprocess: the entry whose raw message was run again. */
+  reprocessOf?: number;
 }
 
 export interface StoredMessage extends MessageRecord {
@@ -103,7 +118,7 @@ export class MessageLog {
       ...record,
       itemIds: JSON.stringify(record.itemIds),
       contentHash: record.contentHash ?? rawHash(record.raw),
-      notes: record.notes ? JSON.stringify(record.notes) : null,
+      notes: record.notes || record.origin ? JSON.stringify({ ...record.notes, ...(record.origin ? { origin: record.origin } : {}) }) : null,
     });
     return Number(result.lastInsertRowid);
   }
@@ -151,6 +166,7 @@ function rawHash(raw: Buffer): string {
 }
 
 function toMessage(row: MessageRow): StoredMessage {
+  const { origin, ...notes } = row.notes ? (JSON.parse(row.notes) as MessageNotes & { origin?: MessageOrigin }) : { origin: undefined };
   return {
     id: row.id,
     receivedAt: row.received_at,
@@ -169,6 +185,7 @@ function toMessage(row: MessageRow): StoredMessage {
     raw: row.raw,
     ack: row.ack,
     contentHash: row.content_hash,
-    notes: row.notes ? (JSON.parse(row.notes) as MessageNotes) : null,
+    notes: 'derived' in notes ? notes : null,
+    origin: origin ?? null,
   };
 }
