@@ -122,7 +122,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     const mllp: Awaited<ReturnType<typeof startMllp>> = await startMllp(config, store, () => mappings, sources, logger, started, metrics);
     const http = await startHttp(
       config,
-      { store, mpps, metrics, mirrorBacklog, listeners: () => ({ dicom: scp.address() !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }) },
+      { store, mpps, metrics, mirrorBacklog, queryLog, listeners: () => ({ dicom: scp.address() !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }) },
       logger,
     );
     if (http) started.push(() => http.server.stop());

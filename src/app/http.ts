@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { BridgeConfig } from '../config/schema.js';
 import { BridgeError } from '../errors.js';
 import { HttpServer } from '../http/server.js';
-import type { ManagementReads, MessageSummary, ReadinessCheck } from '../http/services.js';
+import type { ManagementReads, MessageSummary, ReadinessCheck, SearchLog } from '../http/services.js';
 import type { StoredMessage } from '../store/message-log.js';
 import type { Logger } from '../log.js';
 import type { WorklistStore } from '../store/worklist-store.js';
@@ -23,6 +23,8 @@ export interface HttpDeps {
   metrics: PrometheusMetrics;
   /** The protocol listeners, by name, and whether each is up (a listener turned off is not listed). */
   listeners(): Record<string, boolean>;
+  /** The query log the C-FIND SCP writes: DICOMweb searches go there too. */
+  queryLog: SearchLog;
   /** Changes the folder mirror has still to write, or undefined without a mirror. */
   mirrorBacklog(): number | undefined;
 }
@@ -55,6 +57,7 @@ export async function startHttp(config: BridgeConfig, deps: HttpDeps, logger: Lo
           maxAnswers: opts.maxAnswers,
           wholeItems: opts.wholeItems,
         }),
+      queryLog: deps.queryLog,
       readiness: () => {
         const checks: Record<string, ReadinessCheck> = {};
         const unavailable = store.unavailableError;

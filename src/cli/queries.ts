@@ -21,7 +21,7 @@ export function commandQueries(flags: Flags, args: string[]): number {
         const table = rows.map((q) => [
           String(q.id),
           shortTime(q.at),
-          q.callingAeTitle ?? '',
+          q.callingAeTitle ?? (q.kind === 'dicomweb' ? '(DICOMweb)' : ''),
           q.calledAeTitle ?? '',
           q.remote ?? '',
           q.kind === 'association' ? 'association rejected' : q.outcome,
@@ -42,14 +42,14 @@ export function commandQueries(flags: Flags, args: string[]): number {
 
 function formatQuery(q: QueryRecord): string {
   const lines = [
-    `query ${q.id}${q.kind === 'association' ? ' (association rejected)' : ''}`,
+    `query ${q.id}${q.kind === 'association' ? ' (association rejected)' : q.kind === 'dicomweb' ? ' (DICOMweb search)' : ''}`,
     `time:         ${q.at}`,
     `peer:         ${q.remote ?? '?'}   calling AE: ${q.callingAeTitle ?? ''}   called AE: ${q.calledAeTitle ?? ''}`,
     `outcome:      ${q.outcome}${q.status ? `   status: ${q.status}` : ''}${q.answers === null ? '' : `   answers: ${q.answers}`}${q.durationMs === null ? '' : `   ${q.durationMs} ms`}`,
     ...(q.error ? [`error:        ${q.error}`] : []),
     ...(q.replaced.length ? [`replaced:     characters the answer's character set cannot hold were sent as "?" in ${q.replaced.join(', ')}`] : []),
   ];
-  if (q.kind === 'find') {
+  if (q.kind !== 'association') {
     lines.push(`keys:         ${q.keys ?? '(not readable)'}`, '', 'identifier as received (decoded):');
     lines.push(...(q.identifier ? describeIdentifier(q.identifier, '  ') : ['  (not kept: the identifier was unreadable or out of bounds)']));
     lines.push('', `why an item was or was not answered: mwl-bridge explain ${q.id} --accession NUMBER (or --patient ID)`);

@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DicomJson } from '../model/item.js';
+import type { QueryOutcome } from '../model/query-record.js';
 import { describeQuery } from '../model/describe.js';
 import { dicomJsonAnswer } from './dicom-json.js';
 import { acceptsDicomJson, DICOM_JSON, warning } from './http-common.js';
@@ -23,6 +24,25 @@ const ANSWER_BATCH = 64;
 export function registerMwlSearch(app: FastifyInstance, services: HttpServices, opts: HttpServerOptions, logger: Logger): void {
   app.get(MWL_SEARCH_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
     const started = performance.now();
+    const at = new Date().toISOString();
+    /** The query log record of how the search ended (kind dicomweb: no AE titles, the remote address); its id. */
+    const record = (outcome: QueryOutcome, status: number | null, identifier: DicomJson | null, answers: number, error: string | null = null): number =>
+      services.queryLog.record({
+        at,
+        kind: 'dicomweb',
+        remote: request.tokenHolder ? `${request.ip} (token ${request.tokenHolder.name})` : request.ip,
+        callingAeTitle: null,
+        calledAeTitle: null,
+        identifier,
+        keys: identifier ? describeQuery(identifier) : (request.url.split('?')[1]?.slice(0, 500) ?? ''),
+        outcome,
+        status: status === null ? null : String(status),
+        answers,
+        durationMs: Math.round(performance.now() - started),
+        error,
+        replaced: [],
+        aeSetting: null,
+      });
     if (!acceptsDicomJson(request.headers.accept)) {
       return reply
         .code(406)
@@ -34,7 +54,8 @@ export function registerMwlSearch(app: FastifyInstance, services: HttpServices, 
       search = parseSearchParameters(request.query as Record<string, string | string[] | undefined>);
     } catch (err) {
       if (!(err instanceof SearchParameterError)) throw err;
-      logger.info('http.search_refused', { remote: request.ip, reason: err.message });
+      const query = record('refused', 400, null, 0, err.message);
+      logger.info('http.search_refused', { remote: request.ip, reason: err.message, query });
       return reply.code(400).header('Warning', warning(err.message)).send({ error: err.message });
     }
     const limit = Math.min(search.limit ?? opts.maxResults, opts.maxResults);
@@ -43,7 +64,8 @@ export function registerMwlSearch(app: FastifyInstance, services: HttpServices, 
     let skipped = 0;
     while (!stream.done) {
       if (request.raw.destroyed || reply.raw.destroyed) {
-        logger.info('http.search_abandoned', { remote: request.ip, results: results.length, reason: 'the client went away' });
+        const query = record('abandoned', null, search.identifier, results.length, 'the client went away before the last result');
+        logger.info('http.search_abandoned', { remote: request.ip, results: results.length, reason: 'the client went away', query });
         return reply;
       }
       for (const answer of stream.next(ANSWER_BATCH)) {
@@ -57,7 +79,9 @@ export function registerMwlSearch(app: FastifyInstance, services: HttpServices, 
     if (stream.truncated) warnings.push(warning(`There are additional results that can be requested (offset=${search.offset + results.length})`));
     const seconds = (performance.now() - started) / 1000;
     services.metrics.searchAnswered('dicomweb', 'http', seconds, results.length);
+    const query = record(stream.truncated ? 'truncated' : 'complete', results.length ? 200 : 204, search.identifier, results.length);
     logger.info('http.search', {
+      query,
       remote: request.ip,
       keys: describeQuery(search.identifier),
       results: results.length,

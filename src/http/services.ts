@@ -120,12 +120,19 @@ export interface MppsOperations {
   get(uid: string): DicomJson | undefined;
 }
 
+/** Where searches are recorded: the query log the C-FIND SCP writes (worklist/query-recorder.ts); returns the record's id. */
+export interface SearchLog {
+  record(entry: Omit<QueryRecord, 'id'>): number;
+}
+
 export interface HttpServices {
   mpps: MppsOperations;
   access: AccessControl;
   management: ManagementReads;
   items: ItemWrites;
   search: WorklistSearch;
+  /** The query log, for DICOMweb searches (kind dicomweb), so that mwl-bridge queries and explain cover them. */
+  queryLog: SearchLog;
   /** The checks /ready reports, by name (store, listeners, mirror). */
   readiness(): Record<string, ReadinessCheck>;
   metrics: BridgeMetrics;

@@ -8,7 +8,8 @@ export interface AeSetting {
   maxAnswers?: number;
 }
 
-export type QueryKind = 'find' | 'association';
+/** find: a DIMSE C-FIND; dicomweb: a DICOMweb worklist search (no AE titles: the remote address); association: a rejected association. */
+export type QueryKind = 'find' | 'dicomweb' | 'association';
 
 /** How a query ended: answered in full or cut at the answer limit, cancelled, failed, refused, or the peer left; or an association rejected. */
 export type QueryOutcome = 'complete' | 'truncated' | 'cancelled' | 'failed' | 'refused' | 'abandoned' | 'rejected';

@@ -111,6 +111,28 @@ describe('query log and explain', { skip }, () => {
     assert.match(explained.stdout, /keys that match: PatientID: query "PAT-A", item "PAT-A"/);
   });
 
+  it('logs a DICOMweb search like a C-FIND: listed by queries, shown, explained', async () => {
+    const url = `http://127.0.0.1:${bridge.httpPort}/dicom-web/modality-scheduled-procedure-steps?PatientID=PAT-A&ScheduledProcedureStepSequence.ScheduledStationAETitle=CT1`;
+    assert.equal((await fetch(url)).status, 204);
+    let id: number | undefined;
+    for (const deadline = Date.now() + 5000; id === undefined;) {
+      id = listQueries(buildConfig({ db: bridge.dbPath }), { limit: 20 }).find((q) => q.kind === 'dicomweb' && q.keys?.includes('PAT-A'))?.id;
+      if (id === undefined) {
+        assert.ok(Date.now() < deadline, 'the DICOMweb search is in the query log');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    const list = cli('queries');
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`^${id}\\s.*\\(DICOMweb\\).*127\\.0\\.0\\.1.*complete\\s+0\\s.*PatientID=PAT-A`, 'm'));
+    const shown = cli('queries', 'show', String(id));
+    assert.match(shown.stdout, new RegExp(`query ${id} \\(DICOMweb search\\)`));
+    assert.match(shown.stdout, /keys: .*PatientID=PAT-A/);
+    const explained = explainText(id, { accessionNumber: 'ACC-A' });
+    assert.match(explained, /not answered, because:/);
+    assert.match(explained, /ScheduledStationAETitle: query "CT1", item "CT_ROOM2"/);
+  });
+
   it('explains a date range and, with no item named, the item that misses by one key', async () => {
     findscu(bridge.dicomPort, bridge.aeTitle, ['ScheduledProcedureStepSequence[0].ScheduledProcedureStepStartDate=20261201-20261201', 'PatientID=PAT-A'], {
       extra: ['-aet', 'CT2'],
