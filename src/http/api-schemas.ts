@@ -104,7 +104,11 @@ export const querySchema = {
   properties: {
     id,
     at: { type: 'string' },
-    kind: { type: 'string', enum: ['find', 'dicomweb', 'association'], description: 'find: a C-FIND; dicomweb: a DICOMweb worklist search; association: a rejected association.' },
+    kind: {
+      type: 'string',
+      enum: ['find', 'dicomweb', 'association'],
+      description: 'find: a C-FIND; dicomweb: a DICOMweb worklist search; association: a rejected association.',
+    },
     remote: nullableText,
     callingAeTitle: nullableText,
     calledAeTitle: nullableText,
