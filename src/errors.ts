@@ -33,6 +33,10 @@ export type ErrorCode =
   | 'ITEM_NOT_FOUND'
   /** A change the item's lifecycle does not allow (a closed item changed, an order created twice). */
   | 'ITEM_CONFLICT'
+  /** No message log entry with the id asked for (management API). */
+  | 'MESSAGE_NOT_FOUND'
+  /** A logged message that cannot be run again (only rejected ones can). */
+  | 'MESSAGE_NOT_REPROCESSABLE'
   | 'STORE_WRITE'
   | 'DICOM_FILE_INVALID'
   | 'DICOM_QUERY_INVALID'

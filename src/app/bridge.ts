@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import type { BridgeConfig } from '../config/schema.js';
 import { WorklistScp } from '../dicom/scp.js';
 import { errorMessage } from '../errors.js';
-import { createOrderMessageHandler, createOversizeReply } from '../hl7/order-handler.js';
+import { createOrderMessageHandler, createOrderProcessor, createOversizeReply, type OrderMessageProcessor } from '../hl7/order-handler.js';
 import { MllpListener } from '../hl7/mllp.js';
 import { Hl7Sender } from '../hl7/outbound.js';
 import { PipelineRunner } from '../hl7/pipeline-runner.js';
@@ -82,8 +82,8 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       itemsByStatus: () => store.items.countByStatus(),
       mirrorBacklog: (): number | undefined => mirrorBacklog(),
     });
-    const mirrorOn = await startMirror(config, store, logger, started, metrics);
-    const mirrorBacklog = (): number | undefined => (mirrorOn ? store.mirrorJournal.backlog() : undefined);
+    const mirror = await startMirror(config, store, logger, started, metrics);
+    const mirrorBacklog = (): number | undefined => (mirror ? store.mirrorJournal.backlog() : undefined);
     const queryLog = new QueryRecorder(store.queries, logger);
     started.push(() => {
       queryLog.close();
@@ -119,10 +119,20 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     started.push(() => scp.stop());
     logger.info('dicom.ready', { host: config['dicom.host'], port: dicomPort, ae_title: config['dicom.aeTitle'] });
 
-    const mllp: Awaited<ReturnType<typeof startMllp>> = await startMllp(config, store, () => mappings, sources, logger, started, metrics);
+    const pipeline = startOrderPipeline(config, store, () => mappings, sources, logger, started, metrics);
+    const mllp: Awaited<ReturnType<typeof startMllp>> = await startMllp(config, pipeline, logger, started, metrics);
     const http = await startHttp(
       config,
-      { store, mpps, metrics, mirrorBacklog, queryLog, listeners: () => ({ dicom: scp.address() !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }) },
+      {
+        store,
+        mpps,
+        metrics,
+        mirrorBacklog,
+        mirror,
+        queryLog,
+        processor: pipeline.processor,
+        listeners: () => ({ dicom: scp.address() !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }),
+      },
       logger,
     );
     if (http) started.push(() => http.server.stop());
@@ -134,7 +144,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         try {
           sources = readMappingSources(files);
           mappings = compileMappingSet(sources);
-          mllp?.runner.reloadMappings(sources);
+          pipeline.runner.reloadMappings(sources);
           logger.info('mapping.reloaded', { mappings: mappings.describe() });
           return true;
         } catch (err) {
@@ -218,13 +228,19 @@ function startStatusSender(config: BridgeConfig, store: WorklistStore, logger: L
   };
 }
 
-/** Starts the folder mirror when one is configured; resolves with whether it runs. */
-async function startMirror(config: BridgeConfig, store: WorklistStore, logger: Logger, started: StopStack, metrics: BridgeMetrics): Promise<boolean> {
+/** Starts the folder mirror when one is configured; resolves with it, or undefined. */
+async function startMirror(
+  config: BridgeConfig,
+  store: WorklistStore,
+  logger: Logger,
+  started: StopStack,
+  metrics: BridgeMetrics,
+): Promise<WorklistMirror | undefined> {
   const folder = mirrorFolderOf(config);
   if (!folder) {
     // No journal while there is no mirror; turning it on later reconciles the folder first.
     store.mirrorJournal.disable();
-    return false;
+    return undefined;
   }
   const mirror = new WorklistMirror(store, {
     folder,
@@ -235,10 +251,18 @@ async function startMirror(config: BridgeConfig, store: WorklistStore, logger: L
   });
   await mirror.start();
   started.push(() => mirror.stop());
-  return true;
+  return mirror;
 }
 
-async function startMllp(
+interface OrderPipeline {
+  orders: OrderService;
+  runner: PipelineRunner;
+  /** One message through decode, mapping, store and ACK: MLLP's, and the management API's reprocessing. */
+  processor: OrderMessageProcessor;
+}
+
+/** The order pipeline, with or without an MLLP listener (a logged message can be processed again with MLLP off). */
+function startOrderPipeline(
   config: BridgeConfig,
   store: WorklistStore,
   mappings: () => MappingSet,
@@ -246,15 +270,9 @@ async function startMllp(
   logger: Logger,
   started: StopStack,
   metrics: BridgeMetrics,
-): Promise<{ port: number; runner: PipelineRunner; listening: () => boolean; connections: () => number } | undefined> {
-  const port = config['mllp.port'];
-  if (port === 'off') {
-    logger.info('mllp.disabled', { reason: 'mllp.port is off' });
-    return undefined;
-  }
+): OrderPipeline {
   const orders = new OrderService(store);
   const bridgeApplication = config['dicom.aeTitle'];
-  const maxFrameBytes = config['mllp.maxFrameBytes'];
   const runner = new PipelineRunner(
     {
       mappings,
@@ -266,6 +284,24 @@ async function startMllp(
     sources,
   );
   started.push(() => runner.close());
+  return { orders, runner, processor: createOrderProcessor({ bridgeApplication, orders, logger, runner, metrics }) };
+}
+
+async function startMllp(
+  config: BridgeConfig,
+  pipeline: OrderPipeline,
+  logger: Logger,
+  started: StopStack,
+  metrics: BridgeMetrics,
+): Promise<{ port: number; listening: () => boolean; connections: () => number } | undefined> {
+  const port = config['mllp.port'];
+  if (port === 'off') {
+    logger.info('mllp.disabled', { reason: 'mllp.port is off' });
+    return undefined;
+  }
+  const { orders } = pipeline;
+  const bridgeApplication = config['dicom.aeTitle'];
+  const maxFrameBytes = config['mllp.maxFrameBytes'];
   const mllp = new MllpListener({
     host: config['mllp.host'],
     port,
@@ -275,12 +311,12 @@ async function startMllp(
     frameTimeoutMs: config['mllp.frameTimeoutSeconds'] * 1000,
     logger,
     metrics,
-    onMessage: createOrderMessageHandler({ bridgeApplication, orders, logger, runner, metrics }),
+    onMessage: createOrderMessageHandler({ bridgeApplication, orders, logger, runner: pipeline.runner, metrics }, pipeline.processor),
     onOversize: createOversizeReply({ bridgeApplication, maxFrameBytes, orders, logger }),
   });
   const bound = await mllp.start();
   started.push(() => mllp.stop());
   logger.info('mllp.ready', { host: config['mllp.host'], port: bound, bound: mllp.address()?.address, max_connections: config['mllp.maxConnections'] });
   warnIfFewDescriptors(config, logger);
-  return { port: bound, runner, listening: () => mllp.address() !== undefined, connections: () => mllp.connections };
+  return { port: bound, listening: () => mllp.address() !== undefined, connections: () => mllp.connections };
 }

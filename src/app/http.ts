@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import type { BridgeConfig } from '../config/schema.js';
 import { BridgeError } from '../errors.js';
 import { HttpServer } from '../http/server.js';
-import type { ManagementReads, MessageSummary, ReadinessCheck, SearchLog } from '../http/services.js';
-import type { StoredMessage } from '../store/message-log.js';
+import type { OrderMessageProcessor } from '../hl7/order-handler.js';
+import type { MirrorView, ReadinessCheck, SearchLog } from '../http/services.js';
+import { managementReads, managementTools } from './management.js';
 import type { Logger } from '../log.js';
 import type { WorklistStore } from '../store/worklist-store.js';
 import { streamWorklistAnswers } from '../worklist/find.js';
@@ -25,6 +26,10 @@ export interface HttpDeps {
   listeners(): Record<string, boolean>;
   /** The query log the C-FIND SCP writes: DICOMweb searches go there too. */
   queryLog: SearchLog;
+  /** The order pipeline MLLP uses: the management API runs rejected messages through it again. */
+  processor: OrderMessageProcessor;
+  /** The folder mirror, when one runs. */
+  mirror: MirrorView | undefined;
   /** Changes the folder mirror has still to write, or undefined without a mirror. */
   mirrorBacklog(): number | undefined;
 }
@@ -69,6 +74,7 @@ export async function startHttp(config: BridgeConfig, deps: HttpDeps, logger: Lo
       },
       management: managementReads(store),
       items: new ManualItems(store),
+      tools: managementTools(config, store, deps.processor, deps.mirror),
       mpps: {
         create: (uid, dataset, caller) => deps.mpps.create(uid, dataset, caller),
         set: (uid, changes, caller) => deps.mpps.set(uid, changes, caller),
@@ -92,38 +98,4 @@ function bridgeVersion(): string {
   } catch {
     return 'unknown';
   }
-}
-
-/** The management API's reads, over the store. */
-function managementReads(store: WorklistStore): ManagementReads {
-  const summary = (m: StoredMessage): MessageSummary => ({
-    id: m.id,
-    receivedAt: m.receivedAt,
-    remote: m.remote,
-    sendingApplication: m.sendingApplication,
-    sendingFacility: m.sendingFacility,
-    controlId: m.controlId,
-    messageType: m.messageType,
-    patientId: m.patientId,
-    accessionNumber: m.accessionNumber,
-    action: m.action,
-    outcome: m.outcome,
-    ackCode: m.ackCode,
-    error: m.error,
-    itemIds: m.itemIds,
-    source: m.origin?.source ?? 'hl7',
-    token: m.origin?.token ?? null,
-    reprocessOf: m.origin?.reprocessOf ?? null,
-  });
-  return {
-    listQueries: (filter) => store.queries.list(filter),
-    getQuery: (id) => store.queries.get(id),
-    listItems: (filter) => store.items.list(filter),
-    getItem: (id) => store.items.get(id),
-    listMessages: (filter) => store.messages.list(filter).map(summary),
-    getMessage: (id) => {
-      const m = store.messages.get(id);
-      return m && { ...summary(m), raw: m.raw.toString('utf8'), rawBase64: m.raw.toString('base64'), ack: m.ack };
-    },
-  };
 }

@@ -10,6 +10,7 @@ import { Hl7Condition, Hl7Error } from '../model/hl7-error.js';
 import type { Logger } from '../log.js';
 import { noMetrics, type BridgeMetrics } from '../metrics.js';
 import type { MessageLogEntry, OrderService } from '../worklist/orders.js';
+import type { MessageOrigin } from '../worklist/orders.js';
 import { firstString, Tags } from '../model/item.js';
 import { describeDerived, messageNotes, type MappedOrder } from '../model/order.js';
 import { encodeText } from './charset.js';
@@ -29,15 +30,37 @@ export interface OrderHandlerOptions {
   metrics?: BridgeMetrics;
 }
 
-export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessageHandler {
+/** Where a message comes from: a peer over MLLP, or a logged message run again (its origin is logged with it). */
+export interface MessageSource {
+  remote: string;
+  connectionId?: number;
+  origin?: MessageOrigin;
+}
+
+/** What became of a message: the reply (null for an acknowledgement, never answered) and its message log entry. */
+export interface HandledMessage {
+  reply: Buffer | null;
+  /** The message log entry, or undefined when none was written (an acknowledgement, a store gone). */
+  messageId: number | undefined;
+}
+
+export type OrderMessageProcessor = (bytes: Buffer, source: MessageSource) => Promise<HandledMessage>;
+
+/** The whole order pipeline for one message (decode, map, store, ACK), counted in the metrics. */
+export function createOrderProcessor(opts: OrderHandlerOptions): OrderMessageProcessor {
   const handle = handleOrderMessage(opts);
   const metrics = opts.metrics ?? noMetrics;
-  return async (bytes: Buffer, peer: PeerInfo) => {
+  return async (bytes, source) => {
     const started = performance.now();
-    const reply = await handle(bytes, peer);
-    if (reply) metrics.orderAnswered(lenientHeader(bytes).messageType || '(none)', ackCodeOf(reply), (performance.now() - started) / 1000);
-    return reply;
+    const handled = await handle(bytes, source);
+    if (handled.reply) metrics.orderAnswered(lenientHeader(bytes).messageType || '(none)', ackCodeOf(handled.reply), (performance.now() - started) / 1000);
+    return handled;
   };
+}
+
+export function createOrderMessageHandler(opts: OrderHandlerOptions, processor = createOrderProcessor(opts)): MllpMessageHandler {
+  return async (bytes: Buffer, peer: PeerInfo) =>
+    (await processor(bytes, { remote: `${peer.remoteAddress}:${peer.remotePort}`, connectionId: peer.connectionId })).reply;
 }
 
 /** MSA-1 of an ACK the bridge built (its MSA segment is ASCII in every character set it writes). */
@@ -48,19 +71,19 @@ function ackCodeOf(ack: Buffer): string {
   return msa?.split(separator)[1] ?? '(none)';
 }
 
-function handleOrderMessage(opts: OrderHandlerOptions): MllpMessageHandler {
+function handleOrderMessage(opts: OrderHandlerOptions): OrderMessageProcessor {
   const { orders, logger, bridgeApplication, runner } = opts;
-  return async (bytes: Buffer, peer: PeerInfo) => {
+  return async (bytes: Buffer, source: MessageSource): Promise<HandledMessage> => {
     const receivedAt = new Date().toISOString();
     const lenient = lenientHeader(bytes);
     if (isAcknowledgement(lenient)) {
-      logAcknowledgement(bytes, lenient, peer, logger);
-      return null;
+      logAcknowledgement(bytes, lenient, source, logger);
+      return { reply: null, messageId: undefined };
     }
     const result = await runner.run(bytes);
     const logBase: MessageLogEntry = {
       receivedAt,
-      remote: `${peer.remoteAddress}:${peer.remotePort}`,
+      remote: source.remote,
       sendingApplication: result.header.sendingApplication || null,
       sendingFacility: result.header.sendingFacility || null,
       controlId: result.header.controlId || null,
@@ -70,6 +93,7 @@ function handleOrderMessage(opts: OrderHandlerOptions): MllpMessageHandler {
       ackCode: 'AA',
       error: null,
       ack: null,
+      origin: source.origin ?? null,
     };
     if (result.charsetMismatch) {
       logger.warn('hl7.charset_mismatch', {
@@ -114,13 +138,14 @@ function handleOrderMessage(opts: OrderHandlerOptions): MllpMessageHandler {
           mapping: result.mapping?.name,
           message: outcome.messageId,
           original_message: outcome.originalMessageId,
+          reprocess_of: source.origin?.reprocessOf,
           order_control: result.order.procedures.map((p) => p.orderControl).join(','),
           actions: outcome.duplicate
             ? 'none (a resend of an applied message: same sender, control id and content; original ACK sent again)'
             : outcome.actions.join(','),
           items: outcome.itemIds.join(','),
         });
-        return encodeText(outcome.ack, result.charset);
+        return { reply: encodeText(outcome.ack, result.charset), messageId: outcome.messageId };
       } catch (err) {
         // Lifecycle refusals (unknown order...) and invalid values are the sender's to fix; anything else is ours.
         const error = err instanceof BridgeError ? err : new BridgeError('STORE_WRITE', errorMessage(err), { cause: err });
@@ -129,7 +154,7 @@ function handleOrderMessage(opts: OrderHandlerOptions): MllpMessageHandler {
     }
     return reject(result, result.error, 'rejected');
 
-    async function reject(result: PipelineResult, error: BridgeError, outcome: 'rejected' | 'error'): Promise<Buffer> {
+    async function reject(result: PipelineResult, error: BridgeError, outcome: 'rejected' | 'error'): Promise<HandledMessage> {
       const { code, error: ackError } =
         outcome === 'error'
           ? { code: 'AE' as const, error: { condition: Hl7Condition.applicationInternalError, message: error.message, detail: error.describe() } }
@@ -145,7 +170,9 @@ function handleOrderMessage(opts: OrderHandlerOptions): MllpMessageHandler {
         code: error.code,
         location: error.location,
         reason: error.message,
+        reprocess_of: source.origin?.reprocessOf,
       });
+      let messageId: number | undefined;
       if (error.code !== 'STORE_UNAVAILABLE') {
         const first = result.ok ? result.order.procedures[0]?.item : undefined;
         try {
@@ -153,12 +180,12 @@ function handleOrderMessage(opts: OrderHandlerOptions): MllpMessageHandler {
           const keys = first
             ? { patientId: firstString(first, Tags.PatientID) ?? null, accessionNumber: firstString(first, Tags.AccessionNumber) ?? null }
             : (result.orderKeys ?? {});
-          await orders.logRejected({ ...logBase, ackCode: code, error: error.describe(), ack, notes }, outcome, keys);
+          messageId = await orders.logRejected({ ...logBase, ackCode: code, error: error.describe(), ack, notes }, outcome, keys);
         } catch (logErr) {
           logger.error('hl7.message_log_failed', { control_id: result.header.controlId, error: errorMessage(logErr) });
         }
       }
-      return encodeText(ack, result.charset);
+      return { reply: encodeText(ack, result.charset), messageId };
     }
   };
 }
@@ -196,10 +223,10 @@ function logOrderNotes(order: MappedOrder, header: PipelineResult['header'], log
 }
 
 /** An incoming acknowledgement: one log line with its MSA, no reply. */
-function logAcknowledgement(bytes: Buffer, header: PipelineResult['header'], peer: PeerInfo, logger: Logger): void {
+function logAcknowledgement(bytes: Buffer, header: PipelineResult['header'], source: MessageSource, logger: Logger): void {
   const msa = readSegmentLeniently(bytes, 'MSA');
   logger.info('hl7.ack_received', {
-    connection: peer.connectionId,
+    connection: source.connectionId,
     sender: header.sendingApplication,
     control_id: header.controlId,
     type: header.messageType,

@@ -12,6 +12,7 @@ import { DICOM_JSON, warning } from './http-common.js';
 import { registerAccessControl } from './access.js';
 import { registerApi } from './api-routes.js';
 import { itemWriteOperations, registerItemWrites } from './api-item-routes.js';
+import { registerTools, toolOperations } from './api-tool-routes.js';
 import { openApiDocument } from './openapi.js';
 import { registerMwlSearch } from './mwl-search-route.js';
 import { registerMpps } from './mpps-routes.js';
@@ -59,8 +60,9 @@ export class HttpServer {
     registerMwlSearch(this.app, services, opts, logger);
     registerApi(this.app, services.management);
     registerItemWrites(this.app, services.items);
+    registerTools(this.app, services.tools);
     registerMpps(this.app, services.mpps, logger);
-    const openApi = openApiDocument(opts.version, [itemWriteOperations]);
+    const openApi = openApiDocument(opts.version, [itemWriteOperations, toolOperations]);
     this.app.get('/api/openapi.json', () => openApi);
   }
 

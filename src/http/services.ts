@@ -125,11 +125,47 @@ export interface SearchLog {
   record(entry: Omit<QueryRecord, 'id'>): number;
 }
 
+/** A message as a dry run makes it: what would be stored, the values derived, and the ACK it would get. */
+export interface DryRunView {
+  accepted: boolean;
+  mapping: { name: string; file: string } | null;
+  /** One per order group: its order control and status, the item as it would be stored, what was adjusted, why it is ignored. */
+  items: Array<{ orderControl: string; orderStatus: string; dataset: DicomJson; adjustments: unknown[]; nonImaging: string | null }>;
+  /** Values not taken from their first source, with why (item: the 1-based order group). */
+  derived: Array<{ item: number; attribute: string; source: string; value: string; kind: string; reason: string }>;
+  rejection: string | null;
+  ack: string;
+}
+
+/** The folder mirror: where it stands, and a comparison or rebuild of the folder. */
+export interface MirrorView {
+  status(): { dir: string; layout: string; backlog: number; failingSince: string | null };
+  /** The report: files written, rewritten, deleted, unchanged, left alone (mirror/reconcile.ts). */
+  reconcile(opts: { dryRun: boolean }): Promise<object>;
+}
+
+/** The management API's tools (the write role for all but the configuration and the mirror status). */
+export interface ManagementTools {
+  /**
+   * Runs a logged rejected message again through the current mappings and the order pipeline; the
+   * outcome is a new message log entry (origin reprocess, naming the old one). BridgeErrors:
+   * MESSAGE_NOT_FOUND (404), MESSAGE_NOT_REPROCESSABLE (409), STORE_UNAVAILABLE (503).
+   */
+  reprocess(id: number, who: Requester): Promise<MessageDetail>;
+  /** What a message would become (`mwl-bridge map`), with the mapping files as they are now; nothing is stored. */
+  dryRun(bytes: Buffer): DryRunView;
+  /** undefined without a mirror configured. */
+  mirror: MirrorView | undefined;
+  /** The settings the bridge runs with (the tokens file's path only: its contents are never shown). */
+  config(): Record<string, unknown>;
+}
+
 export interface HttpServices {
   mpps: MppsOperations;
   access: AccessControl;
   management: ManagementReads;
   items: ItemWrites;
+  tools: ManagementTools;
   search: WorklistSearch;
   /** The query log, for DICOMweb searches (kind dicomweb), so that mwl-bridge queries and explain cover them. */
   queryLog: SearchLog;

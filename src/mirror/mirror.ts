@@ -42,6 +42,8 @@ export class WorklistMirror {
   private retryAt = 0;
   private stopped = false;
   private needsReconcile = false;
+  /** A reconcile asked for from outside (the management API), while it runs: the journal waits for it. */
+  private reconciling: Promise<unknown> | undefined;
 
   constructor(
     private readonly store: MirrorSource,
@@ -82,8 +84,47 @@ export class WorklistMirror {
     this.timer.unref();
   }
 
+  /** Where the mirror stands: its folder, the changes still to write, and since when writing fails (ISO time), if it does. */
+  status(): { dir: string; layout: string; backlog: number; failingSince: string | null } {
+    const { folder } = this.opts;
+    return {
+      dir: folder.dir,
+      layout: folder.layout.layout,
+      backlog: this.journal.backlog(),
+      failingSince: this.failingSince === undefined ? null : new Date(this.failingSince).toISOString(),
+    };
+  }
+
+  /**
+   * Compares the folder with the store (dryRun), or rebuilds it: writes missing and stale files,
+   * deletes orphans. Runs after the journal pass under way, and the next pass waits for it; one
+   * at a time (a second call waits for the first).
+   */
+  reconcile(opts: { dryRun: boolean }): Promise<ReconcileReport> {
+    const before = Promise.all([this.running, this.reconciling]);
+    const job = before.then(async () => {
+      const head = this.journal.head();
+      const report = await reconcileFolder(this.store, this.opts.folder, this.opts.characterSet, { dryRun: opts.dryRun });
+      if (!opts.dryRun) {
+        this.journal.markReconciled(this.target, head);
+        this.needsReconcile = false;
+        logReconcile(this.opts.logger, 'mirror.rebuilt', report);
+      }
+      return report;
+    });
+    const settled = job.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.reconciling = settled;
+    void settled.then(() => {
+      if (this.reconciling === settled) this.reconciling = undefined;
+    });
+    return job;
+  }
+
   private tick(): Promise<void> {
-    if (this.busy || Date.now() < this.retryAt) return this.running;
+    if (this.busy || this.reconciling || Date.now() < this.retryAt) return this.running;
     this.busy = true;
     this.running = this.drain().finally(() => (this.busy = false));
     return this.running;

@@ -21,6 +21,7 @@ import { messageNotes, type MappedOrder, type MappedProcedure } from '../model/o
 import type { WorklistStore } from '../store/worklist-store.js';
 import type { StoredItem } from '../store/item-table.js';
 import type { MessageRecord } from '../store/message-log.js';
+export type { MessageOrigin } from '../store/message-log.js';
 import { Tags, elementStrings, firstString, sequenceItems, withStepStatus, type DicomJson, type ItemStatus } from '../model/item.js';
 
 export type MessageLogEntry = Omit<MessageRecord, 'itemIds' | 'outcome' | 'action' | 'patientId' | 'accessionNumber'>;
