@@ -29,7 +29,7 @@ export function commandMessages(flags: Flags, args: string[]): number {
         const table = rows.map((m) => [
           String(m.id),
           shortTime(m.receivedAt),
-          [m.sendingApplication, m.sendingFacility].filter(Boolean).join('/'),
+          m.origin?.source === 'http' ? `http:${m.origin.token ?? 'local'}` : [m.sendingApplication, m.sendingFacility].filter(Boolean).join('/'),
           m.messageType ?? '',
           m.controlId ?? '',
           m.outcome,
@@ -55,6 +55,7 @@ function formatMessage(m: StoredMessage): string {
     `message ${m.id}`,
     `received:     ${m.receivedAt} from ${m.remote ?? '?'}`,
     `sender:       ${m.sendingApplication ?? ''} / ${m.sendingFacility ?? ''}`,
+    ...originLines(m),
     `type:         ${m.messageType ?? ''}   control id: ${m.controlId ?? ''}`,
     `patient:      ${m.patientId ?? ''}   accession: ${m.accessionNumber ?? ''}`,
     `outcome:      ${m.outcome}   ACK: ${m.ackCode}   action: ${m.action ?? ''}`,
@@ -68,6 +69,15 @@ function formatMessage(m: StoredMessage): string {
     'ACK sent:',
     (m.ack ?? '(none)').replace(/\r/g, '\n').trimEnd(),
   ].join('\n');
+}
+
+/** Where an entry came from when not from an HL7 sender: the management API (with the token), or a message run again. */
+function originLines(m: StoredMessage): string[] {
+  const origin = m.origin;
+  if (!origin) return [];
+  const token = origin.token ?? '(none: no tokens configured)';
+  if (origin.source === 'http') return [`source:       management API (HTTP), token ${token}`];
+  return [`source:       message ${origin.reprocessOf ?? '?'} processed again through the management API, token ${token}`];
 }
 
 /** The values not taken from their first source, and the order groups ignored, as noted when the message was mapped. */

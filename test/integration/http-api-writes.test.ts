@@ -8,10 +8,11 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { findscu, ifStarted, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { findscu, ifStarted, mllpSendText, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { order } from '../helpers/orders.js';
 import { after, before, describe, it } from '../helpers/suites.js';
 
-const skip = skipWithout('findscu', 'dcmdump');
+const skip = skipWithout('mllp_send', 'findscu', 'dcmdump');
 
 type Operation = { responses: Record<string, { content?: Record<string, { schema: object }> }> };
 interface OpenApi {
@@ -19,8 +20,17 @@ interface OpenApi {
 }
 
 /** A complete worklist item as a RIS-less clerk would enter it (every type-1 attribute of PS3.4 K.6-1). */
-function manualItem(over: { patientId: string; accession: string; modality?: string; date?: string; station?: string }): Record<string, unknown> {
+function manualItem(over: {
+  patientId: string;
+  accession: string;
+  modality?: string;
+  date?: string;
+  station?: string;
+  placer?: string;
+  spsId?: string;
+}): Record<string, unknown> {
   return {
+    ...(over.placer ? { '00402016': { vr: 'LO', Value: [over.placer] } } : {}),
     '00080050': { vr: 'SH', Value: [over.accession] },
     '00100010': { vr: 'PN', Value: [{ Alphabetic: 'DOWNTIME^DORA' }] },
     '00100020': { vr: 'LO', Value: [over.patientId] },
@@ -34,7 +44,7 @@ function manualItem(over: { patientId: string; accession: string; modality?: str
           '00400002': { vr: 'DA', Value: [over.date ?? '20261203'] },
           '00400003': { vr: 'TM', Value: ['101500'] },
           '00080060': { vr: 'CS', Value: [over.modality ?? 'CT'] },
-          '00400009': { vr: 'SH', Value: ['SPS1'] },
+          '00400009': { vr: 'SH', Value: [over.spsId ?? 'SPS1'] },
         },
       ],
     },
@@ -152,6 +162,37 @@ describe('management API: items by hand', { skip }, () => {
     assert.match((await call('POST', '/api/v1/items', '/api/v1/items', 400, { nope: 1 })).error as string, /not a DICOM JSON data set/);
     assert.match((await call('POST', '/api/v1/items', '/api/v1/items', 400, '{"00100020": ')).error as string, /JSON/);
     assert.equal(find('PAT-BAD').length, 0);
+  });
+
+  it("applies the RIS's later order to the item made by hand for it, and counts the item in the metrics", async () => {
+    const scheduled = async (): Promise<number> => {
+      const text = await (await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${readToken}` } })).text();
+      return Number(/mwl_bridge_worklist_items\{status="SCHEDULED"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const before = await scheduled();
+    const made = await call(
+      'POST',
+      '/api/v1/items',
+      '/api/v1/items',
+      201,
+      manualItem({ patientId: 'PAT-RIS', accession: 'ACC-RIS', placer: 'PLC-ACC-RIS', spsId: 'SPS-ACC-RIS' }),
+    );
+    assert.equal(await scheduled(), before + 1);
+    // The RIS is back and sends the order: same placer order number and step, so it updates the item.
+    const acks = mllpSendText(bridge.mllpPort, order({ controlId: 'RIS1', patientId: 'PAT-RIS', accession: 'ACC-RIS' }));
+    assert.equal(
+      acks[0]?.find((seg) => seg.startsWith('MSA|')),
+      'MSA|AA|RIS1',
+    );
+    const answers = find('PAT-RIS');
+    assert.equal(answers.length, 1, 'one item: the one made by hand, updated');
+    assert.equal(answers[0]?.['(0040,0100)>(0008,0060)'], 'MR');
+    const [entry] = (await (await fetch(`${base}/api/v1/messages?controlId=RIS1`, { headers: { Authorization: `Bearer ${readToken}` } })).json()) as Array<{
+      itemIds: number[];
+      action: string;
+    }>;
+    assert.deepEqual(entry?.itemIds, [made.id]);
+    assert.equal(entry.action, 'updated');
   });
 
   it('lets a read token not write (403)', async () => {
