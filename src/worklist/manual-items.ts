@@ -31,9 +31,9 @@ export class ManualItems {
   constructor(private readonly store: Pick<WorklistStore, 'items' | 'messages' | 'inCommitGroup'>) {}
 
   /** Stores a new SCHEDULED item; 409 (ITEM_CONFLICT) when its order's step is stored already. */
-  create(dataset: DicomJson, who: Requester, body: Buffer): Promise<ManualChange> {
+  async create(dataset: DicomJson, who: Requester, body: Buffer): Promise<ManualChange> {
     checkType1(dataset);
-    return this.store.inCommitGroup(() => {
+    return await this.store.inCommitGroup(() => {
       const existing = this.sameStep(dataset);
       if (existing) {
         throw new BridgeError('ITEM_CONFLICT', `item ${existing.id} is this order's scheduled step already (status ${existing.status})`, {
@@ -48,9 +48,9 @@ export class ManualItems {
   }
 
   /** Replaces an open item's data set, keeping its status. */
-  update(id: number, dataset: DicomJson, who: Requester, body: Buffer): Promise<ManualChange> {
+  async update(id: number, dataset: DicomJson, who: Requester, body: Buffer): Promise<ManualChange> {
     checkType1(dataset);
-    return this.store.inCommitGroup(() => {
+    return await this.store.inCommitGroup(() => {
       const stored = this.openItem(id, 'changed');
       const updated = withStepStatus(dataset, stored.status);
       this.store.items.update(id, updated, stored.status);
@@ -60,8 +60,8 @@ export class ManualItems {
   }
 
   /** Cancels an open item (status CANCELED: it leaves the worklist like a cancelled order). */
-  cancel(id: number, who: Requester): Promise<ManualChange> {
-    return this.store.inCommitGroup(() => {
+  async cancel(id: number, who: Requester): Promise<ManualChange> {
+    return await this.store.inCommitGroup(() => {
       const stored = this.openItem(id, 'cancelled');
       const dataset = withStepStatus(stored.dataset, 'CANCELED');
       this.store.items.update(id, dataset, 'CANCELED', { validate: false });
@@ -71,8 +71,8 @@ export class ManualItems {
   }
 
   /** Deletes an item that is not in progress (STARTED: a modality performs it now). */
-  delete(id: number, who: Requester): Promise<ManualChange> {
-    return this.store.inCommitGroup(() => {
+  async delete(id: number, who: Requester): Promise<ManualChange> {
+    return await this.store.inCommitGroup(() => {
       const item = this.existing(id);
       if (item.status === 'STARTED') {
         throw new BridgeError('ITEM_CONFLICT', `item ${id} is STARTED: a modality performs it now`, {
