@@ -64,6 +64,11 @@ export function managementTools(config: BridgeConfig, store: WorklistStore, proc
           hint: 'a stored order is changed by the next message from the RIS, or by hand (PUT /api/v1/items/{id})',
         });
       }
+      if (logged.rawTruncated) {
+        throw new BridgeError('MESSAGE_NOT_REPROCESSABLE', `message ${id} was over mllp.maxFrameBytes: only its first ${logged.raw.length} bytes were kept`, {
+          hint: 'have the RIS send it again once mllp.maxFrameBytes is raised',
+        });
+      }
       if (logged.origin?.source === 'http')
         throw new BridgeError('MESSAGE_NOT_REPROCESSABLE', `message ${id} is a change made through the API, not an HL7 message`);
       const handled = await processor(logged.raw, { remote: who.remote, origin: { source: 'reprocess', token: who.token, reprocessOf: id } });

@@ -272,6 +272,7 @@ export function createOversizeReply(opts: { bridgeApplication: string; maxFrameB
           error: error.describe(),
           ack,
           raw: head,
+          rawTruncated: true,
         },
         'rejected',
       )

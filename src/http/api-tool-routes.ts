@@ -85,7 +85,11 @@ export const toolOperations: ApiOperations = {
         schema: { type: 'string' },
         description: `The message as sent over MLLP, unframed (at most ${DRY_RUN_BODY_LIMIT / 1024} KiB).`,
       },
-      responses: { 200: { description: 'The outcome (accepted or not)', schema: dryRunSchema }, 413: refused('The message is too large for a dry run') },
+      responses: {
+        200: { description: 'The outcome (accepted or not)', schema: dryRunSchema },
+        413: refused('The message is too large for a dry run'),
+        415: refused('The body is not an HL7 message (see the media types)'),
+      },
     },
   },
   [`${API_PREFIX}/mirror`]: {
@@ -128,9 +132,14 @@ export function registerTools(app: FastifyInstance, tools: ManagementTools): voi
     scope.addContentTypeParser([...HL7_MEDIA_TYPES], { parseAs: 'buffer', bodyLimit: DRY_RUN_BODY_LIMIT }, (_request, body, next) => {
       next(null, body);
     });
-    scope.post(`${API_PREFIX}/mapping/dry-run`, (request: FastifyRequest) => {
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const view = tools.dryRun(body);
+    scope.post(`${API_PREFIX}/mapping/dry-run`, async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!Buffer.isBuffer(request.body)) {
+        return refuse(reply, 415, {
+          error: `the message must be sent as ${HL7_MEDIA_TYPES.join(', ')}`,
+          hint: "curl --data-binary @order.hl7 -H 'Content-Type: x-application/hl7-v2+er7'",
+        });
+      }
+      const view = tools.dryRun(request.body);
       return { ...view, items: view.items.map((i) => ({ ...i, dataset: dicomJsonAnswer(i.dataset) })) };
     });
     done();

@@ -35,6 +35,8 @@ export interface MessageRecord {
    * repeats). Kept in the notes column's JSON (no column of its own).
    */
   origin?: MessageOrigin | null;
+  /** Set when raw holds only the start of the message (a frame over mllp.maxFrameBytes): it cannot be processed again. Kept in the notes JSON. */
+  rawTruncated?: boolean;
 }
 
 export interface MessageOrigin {
@@ -118,7 +120,10 @@ export class MessageLog {
       ...record,
       itemIds: JSON.stringify(record.itemIds),
       contentHash: record.contentHash ?? rawHash(record.raw),
-      notes: record.notes || record.origin ? JSON.stringify({ ...record.notes, ...(record.origin ? { origin: record.origin } : {}) }) : null,
+      notes:
+        record.notes || record.origin || record.rawTruncated
+          ? JSON.stringify({ ...record.notes, ...(record.origin ? { origin: record.origin } : {}), ...(record.rawTruncated ? { rawTruncated: true } : {}) })
+          : null,
     });
     return Number(result.lastInsertRowid);
   }
@@ -166,7 +171,9 @@ function rawHash(raw: Buffer): string {
 }
 
 function toMessage(row: MessageRow): StoredMessage {
-  const { origin, ...notes } = row.notes ? (JSON.parse(row.notes) as MessageNotes & { origin?: MessageOrigin }) : { origin: undefined };
+  const { origin, rawTruncated, ...notes } = row.notes
+    ? (JSON.parse(row.notes) as MessageNotes & { origin?: MessageOrigin; rawTruncated?: boolean })
+    : { origin: undefined, rawTruncated: undefined };
   return {
     id: row.id,
     receivedAt: row.received_at,
@@ -187,5 +194,6 @@ function toMessage(row: MessageRow): StoredMessage {
     contentHash: row.content_hash,
     notes: 'derived' in notes ? notes : null,
     origin: origin ?? null,
+    ...(rawTruncated ? { rawTruncated } : {}),
   };
 }

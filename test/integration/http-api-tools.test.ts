@@ -45,7 +45,10 @@ describe('management API tools', { skip }, () => {
     readToken = runCli(['token', 'monitor', '--role', 'read', '--http-tokens-file', tokens]).stdout.trim();
     writeToken = runCli(['token', 'admin', '--role', 'write', '--http-tokens-file', tokens]).stdout.trim();
     writeMapping(mapping, true);
-    bridge = await startBridge(['--http-tokens-file', tokens, '--mapping', mapping, '--mirror-dir', mirrorDir, '--mirror-layout', 'flat'], { dir });
+    bridge = await startBridge(
+      ['--http-tokens-file', tokens, '--mapping', mapping, '--mirror-dir', mirrorDir, '--mirror-layout', 'flat', '--mllp-max-frame-bytes', '8192'],
+      { dir },
+    );
     base = `http://127.0.0.1:${bridge.httpPort}`;
     openApi = (await (await get('/api/openapi.json')).json()) as OpenApi;
   });
@@ -114,6 +117,17 @@ describe('management API tools', { skip }, () => {
     assert.equal((await post(`/api/v1/messages/${rejected.id}/reprocess`, readToken)).status, 403);
   });
 
+  it('does not run again a message of which only the start was kept (over mllp.maxFrameBytes)', async () => {
+    const big = order({ controlId: 'BIG1', patientId: 'PAT-BIG', accession: 'ACC-BIG', extra: [`NTE|1||${'x'.repeat(10_000)}`] });
+    const acks = mllpSendText(bridge.mllpPort, big);
+    assert.equal(acks[0]?.find((s) => s.startsWith('MSA|'))?.split('|')[1], 'AR');
+    const [logged] = (await (await get('/api/v1/messages?controlId=BIG1')).json()) as Array<{ id: number }>;
+    assert.ok(logged);
+    const refused = await checked(await post(`/api/v1/messages/${logged.id}/reprocess`), 'post', '/api/v1/messages/{id}/reprocess', 409);
+    assert.match(refused.error as string, /over mllp\.maxFrameBytes: only its first \d+ bytes were kept/);
+    assert.equal(findscu(bridge.dicomPort, bridge.aeTitle, ['PatientID=PAT-BIG']).answers.length, 0);
+  });
+
   it('answers a mapping dry run with the items, derived values and ACK, storing nothing', async () => {
     const hl7 = { 'Content-Type': 'x-application/hl7-v2+er7' };
     const message = order({ controlId: 'DRY1', patientId: 'PAT-DRY', accession: 'ACC-DRY' });
@@ -140,6 +154,11 @@ describe('management API tools', { skip }, () => {
     assert.equal(bad.accepted, false);
     assert.match(bad.rejection as string, /order control "ZZ" is not supported/);
     assert.match(bad.ack as string, /MSA\|AR\|DRY1|MSA\|AE\|DRY1/);
+    const json = await post('/api/v1/mapping/dry-run', writeToken, { body: JSON.stringify({ message }), headers: { 'Content-Type': 'application/json' } });
+    assert.equal(
+      (await checked(json, 'post', '/api/v1/mapping/dry-run', 415)).error,
+      'the message must be sent as x-application/hl7-v2+er7, application/hl7-v2, text/plain',
+    );
     const huge = await post('/api/v1/mapping/dry-run', writeToken, { body: message + 'NTE|1||' + 'x'.repeat(70_000) + '\r', headers: hl7 });
     assert.equal(huge.status, 413);
   });
