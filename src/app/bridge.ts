@@ -9,10 +9,7 @@ import { mkdirSync } from 'node:fs';
 import type { BridgeConfig } from '../config/schema.js';
 import { WorklistScp } from '../dicom/scp.js';
 import { errorMessage } from '../errors.js';
-import { createOrderMessageHandler, createOrderProcessor, createOversizeReply, type OrderMessageProcessor } from '../hl7/order-handler.js';
-import { MllpListener } from '../hl7/mllp.js';
 import { Hl7Sender } from '../hl7/outbound.js';
-import { PipelineRunner } from '../hl7/pipeline-runner.js';
 import { buildStatusMessage } from '../hl7/status-message.js';
 import type { Logger } from '../log.js';
 import type { BridgeMetrics } from '../metrics.js';
@@ -24,15 +21,13 @@ import { streamWorklistAnswers } from '../worklist/find.js';
 import { emptyAnswerHint } from '../worklist/empty-answer-hint.js';
 import { QueryRecorder } from '../worklist/query-recorder.js';
 import { MppsService, type MppsNotifier } from '../worklist/mpps.js';
-import { OrderService } from '../worklist/orders.js';
 import { scheduleRetention } from '../worklist/retention.js';
-import { warnIfFewDescriptors } from './descriptors.js';
-import { mappingFiles, readMappingSources, type MappingSet } from './mappings.js';
+import { mappingFiles, readMappingSources } from './mappings.js';
 import { compileMappingSet } from '../mapping/compile.js';
 import { mirrorFolderOf, openStore } from './store.js';
 import { startHttp } from './http.js';
 import { PrometheusMetrics } from './prometheus.js';
-import { pipelineSettings } from './pipeline-settings.js';
+import { startMllp, startOrderPipeline } from './order-pipeline.js';
 
 /**
  * How long the running bridge's own writes may wait, blocking, for another process's write lock.
@@ -252,71 +247,4 @@ async function startMirror(
   await mirror.start();
   started.push(() => mirror.stop());
   return mirror;
-}
-
-interface OrderPipeline {
-  orders: OrderService;
-  runner: PipelineRunner;
-  /** One message through decode, mapping, store and ACK: MLLP's, and the management API's reprocessing. */
-  processor: OrderMessageProcessor;
-}
-
-/** The order pipeline, with or without an MLLP listener (a logged message can be processed again with MLLP off). */
-function startOrderPipeline(
-  config: BridgeConfig,
-  store: WorklistStore,
-  mappings: () => MappingSet,
-  sources: ReturnType<typeof readMappingSources>,
-  logger: Logger,
-  started: StopStack,
-  metrics: BridgeMetrics,
-): OrderPipeline {
-  const orders = new OrderService(store);
-  const bridgeApplication = config['dicom.aeTitle'];
-  const runner = new PipelineRunner(
-    {
-      mappings,
-      ...pipelineSettings(config),
-      bridgeApplication,
-      limits: { maxSegments: config['hl7.maxSegments'], maxFieldsPerSegment: config['hl7.maxFieldsPerSegment'] },
-      charsetMismatch: config['hl7.charsetMismatch'],
-    },
-    sources,
-  );
-  started.push(() => runner.close());
-  return { orders, runner, processor: createOrderProcessor({ bridgeApplication, orders, logger, runner, metrics }) };
-}
-
-async function startMllp(
-  config: BridgeConfig,
-  pipeline: OrderPipeline,
-  logger: Logger,
-  started: StopStack,
-  metrics: BridgeMetrics,
-): Promise<{ port: number; listening: () => boolean; connections: () => number } | undefined> {
-  const port = config['mllp.port'];
-  if (port === 'off') {
-    logger.info('mllp.disabled', { reason: 'mllp.port is off' });
-    return undefined;
-  }
-  const { orders } = pipeline;
-  const bridgeApplication = config['dicom.aeTitle'];
-  const maxFrameBytes = config['mllp.maxFrameBytes'];
-  const mllp = new MllpListener({
-    host: config['mllp.host'],
-    port,
-    maxFrameBytes,
-    maxConnections: config['mllp.maxConnections'],
-    idleTimeoutMs: config['mllp.idleTimeoutSeconds'] * 1000,
-    frameTimeoutMs: config['mllp.frameTimeoutSeconds'] * 1000,
-    logger,
-    metrics,
-    onMessage: createOrderMessageHandler({ bridgeApplication, orders, logger, runner: pipeline.runner, metrics }, pipeline.processor),
-    onOversize: createOversizeReply({ bridgeApplication, maxFrameBytes, orders, logger }),
-  });
-  const bound = await mllp.start();
-  started.push(() => mllp.stop());
-  logger.info('mllp.ready', { host: config['mllp.host'], port: bound, bound: mllp.address()?.address, max_connections: config['mllp.maxConnections'] });
-  warnIfFewDescriptors(config, logger);
-  return { port: bound, listening: () => mllp.address() !== undefined, connections: () => mllp.connections };
 }
