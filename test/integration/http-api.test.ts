@@ -14,6 +14,12 @@ import { order } from '../helpers/orders.js';
 
 const skip = skipWithout('mllp_send', 'findscu', 'dcmdump');
 
+interface OpenApiOperation {
+  summary?: string;
+  responses: Record<string, { content?: Record<string, { schema: object }> }>;
+  requestBody?: { content?: Record<string, { schema: object }> };
+}
+
 interface OpenApi {
   openapi: string;
   paths: Record<string, { get: { responses: Record<string, { content?: Record<string, { schema: object }> }> } }>;
@@ -134,6 +140,15 @@ describe('management API with tokens', { skip }, () => {
 
   it('serves an OpenAPI 3.1 document naming every endpoint', () => {
     assert.equal(openApi.openapi, '3.1.0');
+    // Every operation has a summary and answers, and every schema in it compiles.
+    const ajv = new Ajv2020({ strict: false });
+    for (const [path, operations] of Object.entries(openApi.paths as Record<string, Record<string, OpenApiOperation>>)) {
+      for (const [method, op] of Object.entries(operations)) {
+        assert.ok(op.summary && Object.keys(op.responses).length > 0, `${method} ${path}`);
+        const bodies = [...Object.values(op.responses), op.requestBody ?? {}].flatMap((r) => Object.values(r.content ?? {}));
+        for (const { schema } of bodies) assert.doesNotThrow(() => ajv.compile(schema), `${method} ${path}`);
+      }
+    }
     for (const path of [
       '/api/v1/items',
       '/api/v1/items/{id}',
