@@ -15,6 +15,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   MESSAGE_NOT_FOUND: 404,
   MESSAGE_NOT_REPROCESSABLE: 409,
   STORE_UNAVAILABLE: 503,
+  MIRROR_LOCK: 503,
+  MIRROR_WRITE: 503,
 };
 
 /** Answers an error the API knows; anything else is thrown on (the server's handler makes it a 500). */

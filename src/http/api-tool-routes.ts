@@ -101,13 +101,13 @@ export const toolOperations: ApiOperations = {
   [`${API_PREFIX}/mirror/check`]: {
     get: {
       summary: 'Compare the mirror folder with the store (nothing changed)',
-      responses: { 200: { description: 'What a rebuild would do', schema: reconcileSchema }, 404: noMirror },
+      responses: { 200: { description: 'What a rebuild would do', schema: reconcileSchema }, 404: noMirror, 503: refused('The folder cannot be read') },
     },
   },
   [`${API_PREFIX}/mirror/rebuild`]: {
     post: {
       summary: 'Rebuild the mirror folder from the store: write missing and stale files, delete orphans',
-      responses: { 200: { description: 'What was done', schema: reconcileSchema }, 404: noMirror },
+      responses: { 200: { description: 'What was done', schema: reconcileSchema }, 404: noMirror, 503: refused('The folder cannot be locked or written') },
     },
   },
   [`${API_PREFIX}/config`]: {
@@ -146,7 +146,11 @@ export function registerTools(app: FastifyInstance, tools: ManagementTools): voi
   });
   const withMirror = async (reply: FastifyReply, fn: (mirror: NonNullable<ManagementTools['mirror']>) => unknown): Promise<unknown> => {
     if (!tools.mirror) return refuse(reply, 404, { error: 'no mirror folder is configured', hint: 'set mirror.dir (--mirror-dir) and restart the bridge' });
-    return await fn(tools.mirror);
+    try {
+      return await fn(tools.mirror);
+    } catch (err) {
+      return answerRefusal(reply, err);
+    }
   };
   app.get(`${API_PREFIX}/mirror`, (_request, reply) => withMirror(reply, (mirror) => mirror.status()));
   app.get(`${API_PREFIX}/mirror/check`, (_request, reply) => withMirror(reply, (mirror) => mirror.reconcile({ dryRun: true })));
