@@ -11,6 +11,8 @@ import type { StoredMessage } from '../store/message-log.js';
 import type { Logger } from '../log.js';
 import type { WorklistStore } from '../store/worklist-store.js';
 import { streamWorklistAnswers } from '../worklist/find.js';
+import { explainQuery } from '../worklist/explain.js';
+import { explainPolicyOf } from './queries.js';
 import type { MppsService } from '../worklist/mpps.js';
 import type { PrometheusMetrics } from './prometheus.js';
 import { isLoopbackHost, readTokens, tokenHash } from './tokens.js';
@@ -63,7 +65,13 @@ export async function startHttp(config: BridgeConfig, deps: HttpDeps, logger: Lo
         if (backlog !== undefined) checks.mirror = { ok: backlog <= maxBacklog, detail: `${backlog} changes to write (at most ${maxBacklog})` };
         return checks;
       },
-      management: managementReads(store),
+      management: managementReads(store, config),
+      status: () => ({
+        associationsOpen: metrics.sources.associationsOpen(),
+        mllpConnectionsOpen: metrics.sources.mllpConnectionsOpen(),
+        mirrorBacklog: metrics.sources.mirrorBacklog(),
+        itemsByStatus: metrics.sources.itemsByStatus(),
+      }),
       mpps: {
         create: (uid, dataset, caller) => deps.mpps.create(uid, dataset, caller),
         set: (uid, changes, caller) => deps.mpps.set(uid, changes, caller),
@@ -90,7 +98,7 @@ function bridgeVersion(): string {
 }
 
 /** The management API's reads, over the store. */
-function managementReads(store: WorklistStore): ManagementReads {
+function managementReads(store: WorklistStore, config: BridgeConfig): ManagementReads {
   const summary = (m: StoredMessage): MessageSummary => ({
     id: m.id,
     receivedAt: m.receivedAt,
@@ -110,6 +118,10 @@ function managementReads(store: WorklistStore): ManagementReads {
   return {
     listQueries: (filter) => store.queries.list(filter),
     getQuery: (id) => store.queries.get(id),
+    explainQuery: (id, target) => {
+      const logged = store.queries.get(id);
+      return logged && explainQuery(store, explainPolicyOf(config), { logged }, target);
+    },
     listItems: (filter) => store.items.list(filter),
     getItem: (id) => store.items.get(id),
     listMessages: (filter) => store.messages.list(filter).map(summary),

@@ -1,5 +1,6 @@
 /**
  * The bridge's one HTTP server (fastify): DICOMweb worklist search and the operations endpoints.
+ * The web console (console/) is served at / on top of the same services.
  * Every request is bounded (body, URL and header sizes, time to arrive, parameters of a search),
  * and any error a route throws becomes a JSON error answer, never a crash: the routes see only the
  * narrow services of services.ts.
@@ -15,6 +16,7 @@ import { openApiDocument } from './openapi.js';
 import { registerMwlSearch } from './mwl-search-route.js';
 import { registerMpps } from './mpps-routes.js';
 import { registerOperations } from './operations-routes.js';
+import { registerConsole } from './console/routes.js';
 import type { HttpServerOptions, HttpServices } from './services.js';
 
 /** Largest request body (no route takes one yet; management writes will be small JSON). */
@@ -60,6 +62,7 @@ export class HttpServer {
     registerMpps(this.app, services.mpps, logger);
     const openApi = openApiDocument(opts.version);
     this.app.get('/api/openapi.json', () => openApi);
+    registerConsole(this.app, services, opts.version);
   }
 
   /** Starts listening; resolves with the bound port. */
