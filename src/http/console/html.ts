@@ -13,6 +13,9 @@ export function escapeHtml(text: string): string {
 
 /** Markup built by the `html` tag. */
 export class Html {
+  /** Makes the type nominal: an object with a `markup` text is not an Html. */
+  private readonly kind = 'html';
+
   private constructor(readonly markup: string) {}
 
   /** Only for the tag below. */
