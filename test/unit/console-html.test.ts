@@ -29,12 +29,16 @@ describe('console html', () => {
       { n: 3, value: 'RIS' },
     ]);
     assert.deepEqual(
-      pid?.fields.map((f) => f.n),
+      pid?.fields.filter((f) => f.value !== '').map((f) => f.n),
       [1, 3, 5],
     );
     const layout = messageLayout(raw, 'message', { segment: 'PID', field: 3 }).markup;
     assert.match(layout, /<tr class="error-location">\s*<th scope="row">PID-3<\/th>/);
     assert.ok(!layout.includes('<b>'), 'the field text is escaped');
+    // A required field that was not sent is shown where the error is.
+    const empty = messageLayout('MSH|^~\\&|RIS\rPID|1||||NOID^PATIENT\r', 'message', { segment: 'PID', field: 3 }).markup;
+    assert.match(empty, /<tr class="error-location">\s*<th scope="row">PID-3<\/th>\s*<td>\s*<span class="hint">\(empty\)<\/span>/);
+    assert.ok(!empty.includes('PID-2<'), 'other empty fields are left out');
   });
 
   it('reads the error location from ERR-1 (before v2.5) and ERR-2 (v2.5 and later)', () => {

@@ -40,11 +40,14 @@ export function segmentsOf(raw: string): { name: string; fields: { n: number; va
     const parts = line.split(seps.field);
     const name = parts[0] ?? '';
     const values = name === 'MSH' ? [seps.field, ...parts.slice(1)] : parts.slice(1);
-    return { name, fields: values.map((value, i) => ({ n: i + 1, value })).filter((f) => f.value !== '') };
+    return { name, fields: values.map((value, i) => ({ n: i + 1, value })) };
   });
 }
 
-/** The message as tables, with the error's field (or segment) marked. */
+/**
+ * The message as tables, with the error's field (or segment) marked. Empty fields are left out,
+ * except the one the error names: a required field that was not sent is shown "(empty)".
+ */
 export function messageLayout(raw: string, caption: string, error?: ErrorLocation): Html {
   const segments = segmentsOf(raw);
   if (segments.length === 0) return html`<p>(empty)</p>`;
@@ -56,6 +59,9 @@ export function messageLayout(raw: string, caption: string, error?: ErrorLocatio
       const isErrorSegment = error !== undefined && !seen && segment.name === error.segment;
       if (isErrorSegment) seen = true;
       const wholeSegment = isErrorSegment && error.field === undefined;
+      const errorField = isErrorSegment ? error.field : undefined;
+      const fields = segment.fields.filter((f) => f.value !== '' || f.n === errorField);
+      if (errorField !== undefined && !fields.some((f) => f.n === errorField)) fields.push({ n: errorField, value: '' });
       return html`<table class="segment ${wholeSegment ? 'error-location' : ''}">
         <caption>
           ${segment.name}
@@ -63,13 +69,17 @@ export function messageLayout(raw: string, caption: string, error?: ErrorLocatio
           ${wholeSegment ? html`<strong class="error-mark">error in this segment</strong>` : ''}
         </caption>
         <tbody>
-          ${segment.fields.map((f) => {
-            const marked = isErrorSegment && error.field === f.n;
+          ${fields.map((f) => {
+            const marked = errorField === f.n;
             const parts = segment.name === 'MSH' && f.n <= 2 ? [f.value] : f.value.split(component);
             return html`<tr class="${marked ? 'error-location' : ''}">
               <th scope="row">${segment.name}-${f.n}</th>
               <td>
-                ${parts.length > 1 ? parts.map((p, i) => html`<span class="component" title="component ${i + 1}">${p}</span>`) : f.value}
+                ${
+                  parts.length > 1
+                    ? parts.map((p, i) => html`<span class="component" title="component ${i + 1}">${p}</span>`)
+                    : f.value || html`<span class="hint">(empty)</span>`
+                }
                 ${marked ? html`<strong class="error-mark">error here</strong>` : ''}
               </td>
             </tr>`;
