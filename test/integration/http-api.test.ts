@@ -146,7 +146,7 @@ describe('management API with tokens', { skip }, () => {
       items: Array<{ answered: boolean; reasons: string[] }>;
     };
     assert.equal(report.items[0]?.answered, false);
-    assert.match(report.items[0]?.reasons.join(' ') ?? '', /Modality: query "CT", item "MR"/);
+    assert.match(report.items[0].reasons.join(' '), /Modality: query "CT", item "MR"/);
     await checked(`/api/v1/queries/${id}/explain`, template, 200);
     await checked('/api/v1/queries/999999/explain', template, 404);
     await checked(`/api/v1/queries/${id}/explain?accession=ACC-API`, template, 400);
