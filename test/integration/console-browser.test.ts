@@ -203,5 +203,12 @@ describe('web console in Chromium', { skip }, () => {
     assert.deepEqual(foreign, []);
     const response = await fetch(`${base}/console/login`);
     assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'none'; script-src 'self'/);
+    // Form bodies are taken by the login and logout forms only: a form another site posts elsewhere is refused unread.
+    const form = await fetch(`${base}/dicom-web/modality-performed-procedure-steps/1.2.3`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${tokens.write}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'a=1',
+    });
+    assert.equal(form.status, 415);
   });
 });

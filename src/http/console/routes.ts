@@ -60,10 +60,6 @@ export function registerConsole(app: FastifyInstance, services: HttpServices, ve
   const notFound = (request: FastifyRequest, reply: FastifyReply, section: Section, what: string): FastifyReply =>
     show(request, reply, section, 'Not found', html`<p>${what} is not in the store.</p>`, 404);
 
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
-
   app.get(`${CONSOLE.assets}/:name`, async (request, reply) => {
     const asset = assets.get((request.params as { name: string }).name);
     if (!asset) return reply.code(404).send({ error: 'no such asset' });
@@ -115,19 +111,27 @@ export function registerConsole(app: FastifyInstance, services: HttpServices, ve
       }),
     ),
   );
-  app.post(CONSOLE.login, (request, reply) => {
-    const form = (request.body ?? {}) as Record<string, unknown>;
-    const token = typeof form.token === 'string' ? form.token.trim() : '';
-    const next = localPath(form.next);
-    const holder = /^[\x21-\x7e]{1,200}$/.test(token) ? services.access.holderOf(token) : undefined;
-    if (!holder) {
-      const body = loginBody(next, 'That token is not known. Check it, or ask for a new one.', services.access.tokensConfigured);
-      return send(reply, 401, page({ title: 'Log in', section: 'login', user: undefined, body }));
-    }
-    const secure = request.protocol === 'https' ? '; Secure' : '';
-    return secured(reply).header('Set-Cookie', `${TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict${secure}`).redirect(next, 303);
+  // Form bodies are parsed for the login and logout forms only (in its own scope): elsewhere a form post, which
+  // a browser sends cross-site without asking, stays an unsupported media type (415).
+  void app.register((scope, _opts, done) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, body, parsed) => {
+      parsed(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+    scope.post(CONSOLE.login, (request, reply) => {
+      const form = (request.body ?? {}) as Record<string, unknown>;
+      const token = typeof form.token === 'string' ? form.token.trim() : '';
+      const next = localPath(form.next);
+      const holder = /^[\x21-\x7e]{1,200}$/.test(token) ? services.access.holderOf(token) : undefined;
+      if (!holder) {
+        const body = loginBody(next, 'That token is not known. Check it, or ask for a new one.', services.access.tokensConfigured);
+        return send(reply, 401, page({ title: 'Log in', section: 'login', user: undefined, body }));
+      }
+      const secure = request.protocol === 'https' ? '; Secure' : '';
+      return secured(reply).header('Set-Cookie', `${TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict${secure}`).redirect(next, 303);
+    });
+    scope.post(CONSOLE.logout, (_request, reply) =>
+      secured(reply).header('Set-Cookie', `${TOKEN_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`).redirect(CONSOLE.login, 303),
+    );
+    done();
   });
-  app.post(CONSOLE.logout, (_request, reply) =>
-    secured(reply).header('Set-Cookie', `${TOKEN_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`).redirect(CONSOLE.login, 303),
-  );
 }
