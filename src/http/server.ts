@@ -18,13 +18,15 @@ import { registerMpps } from './mpps-routes.js';
 import { registerOperations } from './operations-routes.js';
 import { registerConsole } from './console/routes.js';
 import type { HttpServerOptions, HttpServices } from './services.js';
+import { guardConnections } from './connection-guard.js';
+import { throttledLogger } from '../log-throttle.js';
 
 /** Largest request body (no route takes one yet; management writes will be small JSON). */
 const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Time a request may take to arrive whole (headers and body), and an idle keep-alive connection to stay. */
 const REQUEST_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-/** Connections served at once (a bound on sockets and memory, like mllp.maxConnections). */
+/** Connections open at once (a bound on sockets and memory, like mllp.maxConnections; connection-guard.ts). */
 const MAX_CONNECTIONS = 256;
 
 export class HttpServer {
@@ -68,7 +70,7 @@ export class HttpServer {
   /** Starts listening; resolves with the bound port. */
   async start(): Promise<number> {
     await this.app.listen({ host: this.opts.host, port: this.opts.port });
-    this.app.server.maxConnections = MAX_CONNECTIONS;
+    guardConnections(this.app.server, MAX_CONNECTIONS, throttledLogger(this.logger));
     this.app.server.headersTimeout = REQUEST_TIMEOUT_MS;
     this.app.server.on('error', (err) => {
       this.logger.error('http.listener_error', { error: err.message });
