@@ -72,7 +72,13 @@ export async function startHttp(config: BridgeConfig, deps: HttpDeps, logger: Lo
         if (backlog !== undefined) checks.mirror = { ok: backlog <= maxBacklog, detail: `${backlog} changes to write (at most ${maxBacklog})` };
         return checks;
       },
-      management: managementReads(store),
+      management: managementReads(store, config),
+      status: () => ({
+        associationsOpen: metrics.sources.associationsOpen(),
+        mllpConnectionsOpen: metrics.sources.mllpConnectionsOpen(),
+        mirrorBacklog: metrics.sources.mirrorBacklog(),
+        itemsByStatus: metrics.sources.itemsByStatus(),
+      }),
       items: new ManualItems(store),
       tools: managementTools(config, store, deps.processor, deps.mirror),
       mpps: {

@@ -10,7 +10,9 @@ import type { DryRunView, ManagementReads, ManagementTools, MessageDetail, Messa
 import { derivedValues } from '../model/order.js';
 import type { StoredMessage } from '../store/message-log.js';
 import type { WorklistStore } from '../store/worklist-store.js';
+import { explainQuery } from '../worklist/explain.js';
 import { dryRunMessage } from './dry-run.js';
+import { explainPolicyOf } from './queries.js';
 
 function summary(m: StoredMessage): MessageSummary {
   return {
@@ -39,10 +41,14 @@ function detail(m: StoredMessage): MessageDetail {
 }
 
 /** The management API's reads, over the store. */
-export function managementReads(store: WorklistStore): ManagementReads {
+export function managementReads(store: WorklistStore, config: BridgeConfig): ManagementReads {
   return {
     listQueries: (filter) => store.queries.list(filter),
     getQuery: (id) => store.queries.get(id),
+    explainQuery: (id, target) => {
+      const logged = store.queries.get(id);
+      return logged && explainQuery(store, explainPolicyOf(config), { logged }, target);
+    },
     listItems: (filter) => store.items.list(filter),
     getItem: (id) => store.items.get(id),
     listMessages: (filter) => store.messages.list(filter).map(summary),

@@ -33,7 +33,7 @@ export class PrometheusMetrics implements BridgeMetrics {
   private readonly mirrorFailures: Counter;
   private readonly callingAeLabels = new Set<string>();
 
-  constructor(sources: GaugeSources) {
+  constructor(readonly sources: GaugeSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'mwl_bridge_' });
     this.orders = new Counter({

@@ -6,6 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import { dicomJsonAnswer } from './dicom-json.js';
 import {
+  explainQueryString,
+  explainReportSchema,
   idParams,
   itemListQuery,
   itemSchema,
@@ -44,6 +46,12 @@ export const apiRoutes = {
     response: { type: 'array', items: querySchema },
   },
   [`${API_PREFIX}/queries/{id}`]: { summary: 'One logged query with its identifier as decoded', params: idParams, response: querySchema },
+  [`${API_PREFIX}/queries/{id}/explain`]: {
+    summary: 'Why a logged query did not answer an item ("why not?"; the explain command), read only',
+    params: idParams,
+    querystring: explainQueryString,
+    response: explainReportSchema,
+  },
 } as const;
 
 export function registerApi(app: FastifyInstance, reads: ManagementReads): void {
@@ -86,4 +94,15 @@ export function registerApi(app: FastifyInstance, reads: ManagementReads): void 
     if (!query) return reply.code(404).send({ error: `no query ${request.params.id}` });
     return query;
   });
+  app.get<{ Params: { id: number }; Querystring: { accessionNumber?: string; patientId?: string } }>(
+    `${API_PREFIX}/queries/:id/explain`,
+    { schema: { params: idParams, querystring: explainQueryString } },
+    async (request, reply) => {
+      const { accessionNumber, patientId } = request.query;
+      const target = accessionNumber ? { accessionNumber } : patientId ? { patientId } : undefined;
+      const report = reads.explainQuery(request.params.id, target);
+      if (!report) return reply.code(404).send({ error: `no query ${request.params.id}` });
+      return report;
+    },
+  );
 }

@@ -152,3 +152,69 @@ export const writeErrorSchema = {
   required: ['error'],
   properties: { error: { type: 'string' }, code: { type: 'string' }, attribute: { type: 'string' }, hint: { type: 'string' } },
 } as const;
+
+export const explainQueryString = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    accessionNumber: { ...shortText, description: 'The item of interest, by accession number.' },
+    patientId: { ...shortText, description: 'The item of interest, by patient ID (when no accession number is given).' },
+  },
+} as const;
+
+const texts = { type: 'array', items: { type: 'string' } } as const;
+
+export const explainReportSchema = {
+  type: 'object',
+  required: ['query', 'queryReasons', 'items', 'nearMiss', 'history'],
+  properties: {
+    query: {
+      type: 'object',
+      properties: {
+        id,
+        at: { type: 'string' },
+        callingAeTitle: { type: 'string' },
+        calledAeTitle: { type: 'string' },
+        keys: { type: 'string' },
+        outcome: { type: 'string' },
+        answers: { type: ['integer', 'null'] },
+        error: nullableText,
+      },
+    },
+    queryReasons: { ...texts, description: 'Reasons that concern the whole query (association rejected, query refused).' },
+    target: { type: 'object', properties: { accessionNumber: { type: 'string' }, patientId: { type: 'string' } } },
+    items: {
+      type: 'array',
+      description: 'The items of interest, or (nearMiss) the items that miss the query by one key.',
+      items: {
+        type: 'object',
+        properties: {
+          id,
+          status: itemStatus,
+          accessionNumber: { type: 'string' },
+          patientId: { type: 'string' },
+          patientName: { type: 'string' },
+          station: { type: 'string' },
+          answered: { type: 'boolean' },
+          reasons: texts,
+          notes: texts,
+          keys: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                key: { type: 'string' },
+                query: { type: 'string' },
+                item: { type: 'string' },
+                rule: { type: 'string' },
+                matches: { type: 'boolean' },
+              },
+            },
+          },
+        },
+      },
+    },
+    nearMiss: { type: 'boolean' },
+    history: { ...texts, description: 'When no item of interest is in the store: what the message log knows of it.' },
+  },
+} as const;

@@ -1,5 +1,6 @@
 /**
  * The bridge's one HTTP server (fastify): DICOMweb worklist search and the operations endpoints.
+ * The web console (console/) is served at / on top of the same services.
  * Every request is bounded (body, URL and header sizes, time to arrive, parameters of a search),
  * and any error a route throws becomes a JSON error answer, never a crash: the routes see only the
  * narrow services of services.ts.
@@ -17,14 +18,17 @@ import { openApiDocument } from './openapi.js';
 import { registerMwlSearch } from './mwl-search-route.js';
 import { registerMpps } from './mpps-routes.js';
 import { registerOperations } from './operations-routes.js';
+import { registerConsole } from './console/routes.js';
 import type { HttpServerOptions, HttpServices } from './services.js';
+import { guardConnections } from './connection-guard.js';
+import { throttledLogger } from '../log-throttle.js';
 
 /** Largest request body (DICOM JSON data sets of items and MPPS, HL7 messages for a dry run). */
 const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Time a request may take to arrive whole (headers and body), and an idle keep-alive connection to stay. */
 const REQUEST_TIMEOUT_MS = 30_000;
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-/** Connections served at once (a bound on sockets and memory, like mllp.maxConnections). */
+/** Connections open at once (a bound on sockets and memory, like mllp.maxConnections; connection-guard.ts). */
 const MAX_CONNECTIONS = 256;
 
 export class HttpServer {
@@ -64,12 +68,13 @@ export class HttpServer {
     registerMpps(this.app, services.mpps, logger);
     const openApi = openApiDocument(opts.version, [itemWriteOperations, toolOperations]);
     this.app.get('/api/openapi.json', () => openApi);
+    registerConsole(this.app, services, opts.version);
   }
 
   /** Starts listening; resolves with the bound port. */
   async start(): Promise<number> {
     await this.app.listen({ host: this.opts.host, port: this.opts.port });
-    this.app.server.maxConnections = MAX_CONNECTIONS;
+    guardConnections(this.app.server, MAX_CONNECTIONS, throttledLogger(this.logger));
     this.app.server.headersTimeout = REQUEST_TIMEOUT_MS;
     this.app.server.on('error', (err) => {
       this.logger.error('http.listener_error', { error: err.message });

@@ -8,6 +8,7 @@ import type { BridgeMetrics } from '../metrics.js';
 import type { AnswerStream } from '../worklist/find.js';
 import type { MppsResult } from '../worklist/mpps.js';
 import type { ManualChange, Requester } from '../worklist/manual-items.js';
+import type { ExplainReport, ExplainTarget } from '../worklist/explain.js';
 import type { AccessControl } from './access.js';
 
 /** Worklist answers for an identifier, page by page: the same service the C-FIND SCP uses. */
@@ -89,6 +90,8 @@ export interface ManagementReads {
   /** The C-FIND query log (queries and rejected associations). */
   listQueries(filter: QueryFilterView): QueryRecord[];
   getQuery(id: number): QueryRecord | undefined;
+  /** Why a logged query did not answer an item (the `explain` command's report); undefined when the query is not logged. */
+  explainQuery(id: number, target: ExplainTarget | undefined): ExplainReport | undefined;
   listItems(filter: ItemFilter): ItemView[];
   getItem(id: number): ItemView | undefined;
   listMessages(filter: MessageFilterView): MessageSummary[];
@@ -172,8 +175,19 @@ export interface HttpServices {
   /** The checks /ready reports, by name (store, listeners, mirror). */
   readiness(): Record<string, ReadinessCheck>;
   metrics: BridgeMetrics;
+  /** What the console's Status page shows beside the readiness checks. */
+  status(): BridgeStatus;
   /** The metrics in the Prometheus text format, and its media type. */
   metricsText(): Promise<{ text: string; contentType: string }>;
+}
+
+/** Figures the metrics' gauges read, for the console's Status page. */
+export interface BridgeStatus {
+  associationsOpen: number;
+  mllpConnectionsOpen: number;
+  /** Changes the folder mirror has still to write, or undefined without a mirror. */
+  mirrorBacklog: number | undefined;
+  itemsByStatus: Record<string, number>;
 }
 
 export interface HttpServerOptions {

@@ -4,7 +4,7 @@
  * non-loopback address, and every API answer validates against the schema the served OpenAPI
  * document gives for it.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { findscu, ifStarted, mllpSendText, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 import { order } from '../helpers/orders.js';
 
-const skip = skipWithout('mllp_send', 'findscu', 'dcmdump');
+const skip = skipWithout('mllp_send', 'findscu');
 
 interface OpenApiOperation {
   summary?: string;
@@ -138,6 +138,26 @@ describe('management API with tokens', { skip }, () => {
     await checked('/api/v1/queries/999999', '/api/v1/queries/{id}', 404);
   });
 
+  it('explains a logged query that did not answer an order (read only)', async () => {
+    const keys = ['PatientID=PAT-API', 'ScheduledProcedureStepSequence[0].Modality=CT'];
+    assert.equal(findscu(bridge.dicomPort, bridge.aeTitle, keys, { extra: ['-aet', 'API_WHY'] }).answers.length, 0);
+    let queries: Array<{ id: number }> = [];
+    for (const until = Date.now() + 10000; queries.length === 0 && Date.now() < until;) {
+      queries = (await checked('/api/v1/queries?callingAeTitle=API_WHY', '/api/v1/queries', 200)) as typeof queries;
+      if (queries.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const id = queries[0]?.id ?? 0;
+    const template = '/api/v1/queries/{id}/explain';
+    const report = (await checked(`/api/v1/queries/${id}/explain?accessionNumber=ACC-API`, template, 200)) as {
+      items: Array<{ answered: boolean; reasons: string[] }>;
+    };
+    assert.equal(report.items[0]?.answered, false);
+    assert.match(report.items[0].reasons.join(' '), /Modality: query "CT", item "MR"/);
+    await checked(`/api/v1/queries/${id}/explain`, template, 200);
+    await checked('/api/v1/queries/999999/explain', template, 404);
+    await checked(`/api/v1/queries/${id}/explain?accession=ACC-API`, template, 400);
+  });
+
   it('serves an OpenAPI 3.1 document naming every endpoint', () => {
     assert.equal(openApi.openapi, '3.1.0');
     // Every operation has a summary and answers, and every schema in it compiles.
@@ -163,6 +183,7 @@ describe('management API with tokens', { skip }, () => {
       '/api/v1/mirror/check',
       '/api/v1/mirror/rebuild',
       '/api/v1/config',
+      '/api/v1/queries/{id}/explain',
       '/dicom-web/modality-scheduled-procedure-steps',
       '/dicom-web/modality-performed-procedure-steps/{uid}',
       '/health',

@@ -3,7 +3,7 @@
  * of the shared conformance suite (../shared/conformance), the search with the same keys as
  * parameters returns the same items as findscu, with the same values for the keys asked.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,8 +19,7 @@ interface ConformanceCase {
 
 const conformanceDir = join(projectDir, '..', 'shared', 'conformance');
 const casesFile = join(conformanceDir, 'mwl_cases.json');
-const skip =
-  skipWithout('findscu', 'dcmdump', 'dump2dcm') || (existsSync(casesFile) ? false : `needs the shared conformance suite at ${conformanceDir} (absent here)`);
+const skip = skipWithout('findscu', 'dump2dcm') || (existsSync(casesFile) ? false : `needs the shared conformance suite at ${conformanceDir} (absent here)`);
 
 /** The cases grouped by worklist database, as the suite's runner groups them (one bridge per group). */
 function caseGroups(): Map<string, ConformanceCase[]> {

@@ -2,7 +2,7 @@
  * DICOMweb MPPS (PS3.18 chapter 15) on a real bridge with fetch as the modality: create and update
  * change the worklist item as DIMSE MPPS does, and the RIS gets the same HL7 status messages.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { freePort, ifStarted, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge } from '../helpers/peers.js';

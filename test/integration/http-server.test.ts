@@ -3,13 +3,15 @@
  * DICOMweb search's statuses, headers, paging and includefield, and metrics that move as orders
  * and queries arrive.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
+import { get } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { findscu, ifStarted, mllpSendText, skipWithout, startBridge, type RunningBridge } from '../helpers/peers.js';
 import { order } from '../helpers/orders.js';
 import { dicomwebSearch } from '../helpers/dicomweb.js';
 
-const skip = skipWithout('mllp_send', 'findscu', 'dcmdump');
+const skip = skipWithout('mllp_send', 'findscu');
 
 /** The value of one sample of a Prometheus text exposition, or undefined. */
 function sample(text: string, name: string): number | undefined {
@@ -114,6 +116,41 @@ describe('HTTP server', { skip }, () => {
     assert.equal(xml.status, 406);
     const missing = await fetch(`${base}/no-such-thing`);
     assert.equal(missing.status, 404);
+  });
+
+  it('keeps answering while 300 connections send half a request header and wait (they cannot fill the connection bound)', async () => {
+    const sockets: Socket[] = [];
+    try {
+      await Promise.all(
+        Array.from(
+          { length: 300 },
+          () =>
+            new Promise<void>((resolve) => {
+              const socket = connect(bridge.httpPort, '127.0.0.1', () => {
+                socket.write('GET /health HTTP/1.1\r\nHost: x\r\n');
+                resolve();
+              });
+              socket.on('error', () => {
+                resolve();
+              });
+              sockets.push(socket);
+            }),
+        ),
+      );
+      const started = Date.now();
+      // A new connection, as a new client's (a pooled keep-alive one may be among those evicted).
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        get(`${base}/health`, { agent: false, timeout: 5000 }, (response) => {
+          response.resume();
+          resolve(response.statusCode);
+        }).on('error', reject);
+      });
+      assert.equal(status, 200);
+      assert.ok(Date.now() - started < 2000, `answered in ${Date.now() - started} ms`);
+      await bridge.waitForLog(/http\.connection_evicted .*the oldest without a request being answered makes room/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
   });
 
   it('counts orders, searches by protocol and calling AE, and items by status in /metrics', async () => {

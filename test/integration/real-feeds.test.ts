@@ -4,13 +4,13 @@
  * steps; derived values are kept with the message log entry and shown by `messages show`; an empty
  * MSH-10 is accepted and never deduplicated; a lab order is acknowledged and ignored.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findscu, mllpSendFramed, projectDir, runCli, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
-const skip = skipWithout('mllp_send', 'findscu', 'dcmdump');
+const skip = skipWithout('mllp_send', 'findscu');
 const sample = (name: string): Buffer => readFileSync(join(projectDir, 'samples', name));
 const msa = (ack: string[]): string[] => (ack.find((s) => s.startsWith('MSA|')) ?? '').split('|').slice(1);
 const STATION = 'ScheduledProcedureStepSequence[0].ScheduledStationAETitle';
