@@ -38,6 +38,13 @@ declare module 'fastify' {
 export function registerAccessControl(app: FastifyInstance, access: AccessControl): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '';
+    // A page of another site can make a browser POST without a preflight (no body, text/plain): to a
+    // bridge without tokens, or with the console's cookie. Browsers say where such a request comes
+    // from; a change from another origin is refused whatever the token (CORS is off anyway).
+    if (!READ_METHODS.has(request.method) && fromAnotherOrigin(request)) {
+      const why = 'a change from a page of another site is refused (Origin header)';
+      return reply.code(403).header('Warning', warning(why)).send({ error: why });
+    }
     if (!access.tokensConfigured || OPEN_PATHS.has(path) || isOpenConsolePath(path)) return;
     const header = request.headers.authorization ?? '';
     const m = /^Bearer\s+(\S{1,200})$/i.exec(header);
@@ -61,6 +68,18 @@ export function registerAccessControl(app: FastifyInstance, access: AccessContro
     }
     request.tokenHolder = holder;
   });
+}
+
+/**
+ * Whether a browser sent the request from a page of another origin: Sec-Fetch-Site (sent by current
+ * browsers, right even when the console's no-referrer policy makes the Origin "null"), else an
+ * Origin header naming another server. Clients other than browsers send neither.
+ */
+function fromAnotherOrigin(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
+  const origin = request.headers.origin;
+  return origin !== undefined && origin !== 'null' && !sameOrigin(request);
 }
 
 /** Whether the request's Origin names this server (the Host it was sent to). */

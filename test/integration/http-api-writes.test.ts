@@ -195,6 +195,25 @@ describe('management API: items by hand', { skip }, () => {
     assert.equal(entry.action, 'updated');
   });
 
+  it('refuses a change asked by a page of another site (Origin), whatever the token', async () => {
+    const { id } = await call('POST', '/api/v1/items', '/api/v1/items', 201, manualItem({ patientId: 'PAT-CSRF', accession: 'ACC-CSRF' }));
+    const response = await fetch(`${base}/api/v1/items/${String(id)}/cancel`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${writeToken}`, Origin: 'http://evil.example' },
+    });
+    assert.equal(response.status, 403);
+    assert.match(((await response.json()) as { error: string }).error, /a change from a page of another site is refused/);
+    assert.equal(find('PAT-CSRF').length, 1, 'not cancelled');
+    const crossSite = await fetch(`${base}/api/v1/items/${String(id)}/cancel`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${writeToken}`, Origin: 'null', 'Sec-Fetch-Site': 'cross-site' },
+    });
+    assert.equal(crossSite.status, 403);
+    // The bridge's own origin (the console's pages) may.
+    const own = await fetch(`${base}/api/v1/items/${String(id)}/cancel`, { method: 'POST', headers: { Authorization: `Bearer ${writeToken}`, Origin: base } });
+    assert.equal(own.status, 200);
+  });
+
   it('lets a read token not write (403)', async () => {
     for (const [method, path] of [
       ['POST', '/api/v1/items'],
