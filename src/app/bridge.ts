@@ -27,6 +27,8 @@ import { warnIfFewDescriptors } from './descriptors.js';
 import { mappingFiles, readMappingSources, type MappingSet } from './mappings.js';
 import { compileMappingSet } from '../mapping/compile.js';
 import { mirrorFolderOf, openStore } from './store.js';
+import { startTlsListener } from './tls-listeners.js';
+import type { SecureListener } from '../tls/secure-listener.js';
 
 /**
  * How long the running bridge's own writes may wait, blocking, for another process's write lock.
@@ -38,6 +40,11 @@ const BRIDGE_BUSY_TIMEOUT_MS = 20;
 export interface RunningBridge {
   mllpPort: number | undefined;
   dicomPort: number;
+  /** Ports of the TLS listeners, when configured. */
+  dicomTlsPort: number | undefined;
+  mllpTlsPort: number | undefined;
+  /** Reads the TLS certificates, keys and CAs again (SIGHUP); a set that fails to load is kept. */
+  reloadCertificates(): void;
   /** Loads the mapping files again; an invalid set keeps the current one (and says why). */
   reloadMappings(): boolean;
   stop(): Promise<void>;
@@ -94,11 +101,49 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     const dicomPort = await scp.start();
     started.push(() => scp.stop());
     logger.info('dicom.ready', { host: config['dicom.host'], port: dicomPort, ae_title: config['dicom.aeTitle'] });
+    const push = (stop: () => void | Promise<void>): void => {
+      started.push(stop);
+    };
+    const maxAssociations = config['dicom.maxAssociations'];
+    const dicomTls = await startTlsListener(
+      config,
+      {
+        area: 'dicom',
+        host: config['dicom.host'],
+        maxConnections: maxAssociations + Math.max(64, maxAssociations),
+        onConnection: (socket) => {
+          scp.accept(socket);
+        },
+      },
+      logger,
+      push,
+    );
 
     const mllp = await startMllp(config, store, () => mappings, sources, logger, started);
+    const mllpTls = mllp
+      ? await startTlsListener(
+          config,
+          {
+            area: 'mllp',
+            host: config['mllp.host'],
+            maxConnections: config['mllp.maxConnections'],
+            onConnection: (socket) => {
+              mllp.listener.accept(socket);
+            },
+          },
+          logger,
+          push,
+        )
+      : undefined;
+    const secure = [dicomTls?.listener, mllpTls?.listener].filter((l): l is SecureListener => l !== undefined);
     return {
       mllpPort: mllp?.port,
       dicomPort,
+      dicomTlsPort: dicomTls?.port,
+      mllpTlsPort: mllpTls?.port,
+      reloadCertificates() {
+        for (const listener of secure) listener.reload();
+      },
       reloadMappings() {
         try {
           sources = readMappingSources(files);
@@ -205,7 +250,7 @@ async function startMllp(
   sources: ReturnType<typeof readMappingSources>,
   logger: Logger,
   started: StopStack,
-): Promise<{ port: number; runner: PipelineRunner } | undefined> {
+): Promise<{ port: number; runner: PipelineRunner; listener: MllpListener } | undefined> {
   const port = config['mllp.port'];
   if (port === 'off') {
     logger.info('mllp.disabled', { reason: 'mllp.port is off' });
@@ -240,5 +285,5 @@ async function startMllp(
   started.push(() => mllp.stop());
   logger.info('mllp.ready', { host: config['mllp.host'], port: bound, bound: mllp.address()?.address, max_connections: config['mllp.maxConnections'] });
   warnIfFewDescriptors(config, logger);
-  return { port: bound, runner };
+  return { port: bound, runner, listener: mllp };
 }

@@ -1,4 +1,4 @@
-/** `mwl-bridge start`: runs the bridge until SIGTERM or SIGINT; SIGHUP reloads the mappings. */
+/** `mwl-bridge start`: runs the bridge until SIGTERM or SIGINT; SIGHUP reloads the mappings and the TLS certificates. */
 import { startBridge } from '../app/bridge.js';
 import { errorMessage } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -31,13 +31,14 @@ export async function commandStart(flags: Flags): Promise<number> {
       resolve('SIGINT');
     });
   });
-  let reloadMappings = (): void => undefined;
+  let reload = (): void => undefined;
   process.on('SIGHUP', () => {
-    reloadMappings();
+    reload();
   });
   const bridge = await startBridge(config, logger);
-  reloadMappings = () => {
+  reload = () => {
     bridge.reloadMappings();
+    bridge.reloadCertificates();
   };
   const signal = await stopSignal;
   logger.info('bridge.stopping', { signal });

@@ -6,6 +6,7 @@
 import { databaseSettings, dataSettings } from './settings-store.js';
 import { dicomSettings } from './settings-dicom.js';
 import { hl7Settings, mppsSettings } from './settings-hl7.js';
+import { tlsSettings } from './settings-tls.js';
 import type { CallingAeSetting, HostPort, SettingSpec } from './setting-types.js';
 
 export type { CallingAeSetting, HostPort, SettingSpec, SettingType } from './setting-types.js';
@@ -15,6 +16,7 @@ export const settingsSchema = {
   ...hl7Settings,
   ...dicomSettings,
   ...mppsSettings,
+  ...tlsSettings,
   ...dataSettings,
 } as const satisfies Record<string, SettingSpec>;
 
