@@ -4,11 +4,12 @@
 /** Every layer and the layers below it that it may import. */
 const layers = {
   cli: ['app', 'config', 'log', 'errors'],
-  app: ['hl7', 'dicom', 'mirror', 'tls', 'mapping', 'worklist', 'store', 'model', 'config', 'log', 'errors'],
+  app: ['hl7', 'dicom', 'mirror', 'tls', 'audit', 'mapping', 'worklist', 'store', 'model', 'config', 'log', 'errors'],
   hl7: ['mapping', 'worklist', 'model', 'config', 'log', 'errors'],
   dicom: ['worklist', 'model', 'config', 'log', 'errors'],
   mirror: ['worklist', 'model', 'config', 'log', 'errors'],
   tls: ['config', 'log', 'errors'],
+  audit: ['config', 'log', 'errors'],
   mapping: ['model', 'errors'],
   worklist: ['store', 'model', 'log', 'errors'],
   store: ['model', 'errors'],

@@ -28,6 +28,7 @@ import { mappingFiles, readMappingSources, type MappingSet } from './mappings.js
 import { compileMappingSet } from '../mapping/compile.js';
 import { mirrorFolderOf, openStore } from './store.js';
 import { startTlsListener } from './tls-listeners.js';
+import { startAuditTrail, type AuditRecorder } from './audit.js';
 import type { SecureListener } from '../tls/secure-listener.js';
 
 /**
@@ -72,6 +73,12 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     const store = await openOwnedStore(config, logger, started);
     logger.info('store.opened', { path: config['db.path'], items: store.items.count() });
     logger.info('mapping.loaded', { mappings: mappings.describe() });
+    const audit = startAuditTrail(config, store, logger);
+    audit.applicationActivity('start');
+    started.push(async () => {
+      audit.applicationActivity('stop');
+      await audit.stop();
+    });
 
     const mppsNotifier = startStatusSender(config, store, logger, started);
     await startMirror(config, store, logger, started);
@@ -79,12 +86,17 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       host: config['dicom.host'],
       port: config['dicom.port'],
       logger,
-      find: (identifier, request) =>
-        streamWorklistAnswers(store, identifier, {
+      find: (identifier, request) => {
+        audit.query({ remote: request.remote ?? '', callingAeTitle: request.callingAeTitle }, identifier);
+        return streamWorklistAnswers(store, identifier, {
           personNameCaseInsensitive: config['dicom.personNameMatching'] === 'case-insensitive',
           maxAnswers: request.maxAnswers ?? config['dicom.maxAnswers'],
           onlyStation: request.onlyStation,
-        }),
+        });
+      },
+      onAssociationRejected: (peer, reason) => {
+        audit.securityAlert(peer, `association rejected: ${reason}`);
+      },
       callingAeSettings: config['dicom.callingAeSettings'],
       mpps: new MppsService(store, mppsNotifier),
       policy: {
@@ -114,12 +126,15 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         onConnection: (socket) => {
           scp.accept(socket);
         },
+        onRefused: (remote, reason) => {
+          audit.securityAlert({ remote }, `TLS connection refused: ${reason}`);
+        },
       },
       logger,
       push,
     );
 
-    const mllp = await startMllp(config, store, () => mappings, sources, logger, started);
+    const mllp = await startMllp(config, store, () => mappings, sources, audit, logger, started);
     const mllpTls = mllp
       ? await startTlsListener(
           config,
@@ -129,6 +144,9 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
             maxConnections: config['mllp.maxConnections'],
             onConnection: (socket) => {
               mllp.listener.accept(socket);
+            },
+            onRefused: (remote, reason) => {
+              audit.securityAlert({ remote }, `TLS connection refused: ${reason}`);
             },
           },
           logger,
@@ -248,6 +266,7 @@ async function startMllp(
   store: WorklistStore,
   mappings: () => MappingSet,
   sources: ReturnType<typeof readMappingSources>,
+  audit: AuditRecorder,
   logger: Logger,
   started: StopStack,
 ): Promise<{ port: number; runner: PipelineRunner; listener: MllpListener } | undefined> {
@@ -256,7 +275,7 @@ async function startMllp(
     logger.info('mllp.disabled', { reason: 'mllp.port is off' });
     return undefined;
   }
-  const orders = new OrderService(store, { unknownOrder: config['orders.unknownOrder'] });
+  const orders = new OrderService(store, { unknownOrder: config['orders.unknownOrder'], onApplied: audit.order });
   const bridgeApplication = config['dicom.aeTitle'];
   const maxFrameBytes = config['mllp.maxFrameBytes'];
   const runner = new PipelineRunner(

@@ -7,6 +7,7 @@ import { databaseSettings, dataSettings } from './settings-store.js';
 import { dicomSettings } from './settings-dicom.js';
 import { hl7Settings, mppsSettings } from './settings-hl7.js';
 import { tlsSettings } from './settings-tls.js';
+import { auditSettings } from './settings-audit.js';
 import type { CallingAeSetting, HostPort, SettingSpec } from './setting-types.js';
 
 export type { CallingAeSetting, HostPort, SettingSpec, SettingType } from './setting-types.js';
@@ -17,6 +18,7 @@ export const settingsSchema = {
   ...dicomSettings,
   ...mppsSettings,
   ...tlsSettings,
+  ...auditSettings,
   ...dataSettings,
 } as const satisfies Record<string, SettingSpec>;
 

@@ -224,6 +224,10 @@ export class AssociationConnection implements SessionHost {
 
   private reject(reject: { result: number; source: number; reason: number }, why: string): void {
     this.deps.noisy.warn('dicom.association_rejected', { ...this.fields(), reason: why });
+    this.deps.services.onAssociationRejected?.(
+      { remote: this.remote, callingAeTitle: this.aeTitles?.callingAeTitle, calledAeTitle: this.aeTitles?.calledAeTitle },
+      why,
+    );
     this.state = 'closed';
     clearTimeout(this.acseTimer);
     this.session.sendAssociationReject(reject.result, reject.source, reject.reason);

@@ -150,6 +150,7 @@ export async function answerWorklistFind(
   try {
     const stream = services.find(identifier, {
       callingAeTitle,
+      remote: String(scope.fields().remote ?? ''),
       maxAnswers: setting?.maxAnswers,
       onlyStation: setting?.onlyOwnStation ? callingAeTitle : undefined,
     });

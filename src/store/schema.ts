@@ -147,4 +147,13 @@ export const migrations: readonly string[] = [
   ALTER TABLE items ADD COLUMN import_key TEXT;
   CREATE INDEX items_import_key ON items (import_key);
   `,
+  `
+  -- Audit messages (ATNA, PS3.15 A.5) waiting for the syslog receiver: written when the event
+  -- happens, removed once delivered, sent oldest first; bounded by audit.spoolMaxMessages.
+  CREATE TABLE audit_spool (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];

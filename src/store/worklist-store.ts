@@ -15,6 +15,7 @@ import { MessageLog } from './message-log.js';
 import { MirrorJournal } from './mirror-journal.js';
 import { MppsRecords } from './mpps-records.js';
 import { Outbox } from './outbox.js';
+import { AuditSpool } from './audit-spool.js';
 import { purgeStore, type PurgeCounts, type PurgeCutoffs } from './purge.js';
 import { ValueIndex } from './value-index.js';
 
@@ -34,6 +35,7 @@ export class WorklistStore {
   readonly valueIndex: ValueIndex;
   readonly messages: MessageLog;
   readonly outbox: Outbox;
+  readonly auditSpool: AuditSpool;
   readonly mpps: MppsRecords;
   readonly mirrorJournal: MirrorJournal;
   private readonly groupCommit: GroupCommitter;
@@ -48,6 +50,7 @@ export class WorklistStore {
     this.candidates = new CandidateQueries(conn, shown);
     this.messages = new MessageLog(conn);
     this.outbox = new Outbox(conn);
+    this.auditSpool = new AuditSpool(conn);
     this.mpps = new MppsRecords(conn);
     this.mirrorJournal = new MirrorJournal(conn);
     this.groupCommit = new GroupCommitter(conn, this.valueIndex);

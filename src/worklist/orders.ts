@@ -27,6 +27,15 @@ export type UnknownOrderPolicy = 'reject' | 'apply';
 
 export type ItemAction = 'created' | 'updated' | 'cancelled' | 'discontinued' | 'status' | 'held' | 'released' | 'demographics' | 'merged' | 'ignored';
 
+/** Told of each order durably applied (for the audit trail); never of duplicates or ignored messages. */
+export type OrderObserver = (applied: {
+  sendingApplication: string;
+  actions: ItemAction[];
+  patientId: string;
+  patientName: string;
+  accessionNumber: string;
+}) => void;
+
 export interface OrderOutcome {
   /** The ACK to send: the new one, or the original one for a duplicate. */
   ack: string;
@@ -97,7 +106,7 @@ function groupLabel(order: MappedOrder, i: number): string {
 export class OrderService {
   constructor(
     private readonly store: WorklistStore,
-    private readonly opts: { unknownOrder: UnknownOrderPolicy } = { unknownOrder: 'reject' },
+    private readonly opts: { unknownOrder: UnknownOrderPolicy; onApplied?: OrderObserver } = { unknownOrder: 'reject' },
   ) {}
 
   check(order: MappedOrder): void {
@@ -158,7 +167,22 @@ export class OrderService {
    * arrived with it) has committed, so the ACK can be sent.
    */
   applyDurably(order: MappedOrder, log: MessageLogEntry & { ack: string }): Promise<OrderOutcome> {
-    return this.store.inCommitGroup(() => this.apply(order, log));
+    const applied = this.store.inCommitGroup(() => this.apply(order, log));
+    const observer = this.opts.onApplied;
+    if (!observer) return applied;
+    return applied.then((outcome) => {
+      if (!outcome.duplicate && outcome.actions.some((a) => a !== 'ignored')) {
+        const first = order.procedures[0]?.item ?? {};
+        observer({
+          sendingApplication: log.sendingApplication ?? '',
+          actions: outcome.actions,
+          patientId: firstString(first, Tags.PatientID) ?? '',
+          patientName: firstString(first, Tags.PatientName) ?? '',
+          accessionNumber: firstString(first, Tags.AccessionNumber) ?? '',
+        });
+      }
+      return outcome;
+    });
   }
 
   /**
