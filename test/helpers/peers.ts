@@ -42,7 +42,14 @@ export function skipWithout(...commands: string[]): string | false {
 }
 
 /** The Debian package of each peer that is not part of dcmtk. */
-const DEBIAN_PACKAGES: Readonly<Record<string, string>> = { mllp_send: 'python3-hl7', strace: 'strace', python3: 'python3', Orthanc: 'orthanc' };
+const DEBIAN_PACKAGES: Readonly<Record<string, string>> = {
+  mllp_send: 'python3-hl7',
+  strace: 'strace',
+  python3: 'python3',
+  Orthanc: 'orthanc',
+  openssl: 'openssl',
+  rsyslogd: 'rsyslog',
+};
 
 export function tempDir(prefix = 'mwl-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
