@@ -6,7 +6,8 @@
 import { hostname } from 'node:os';
 import type { BridgeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { AuditTrail } from '../audit/audit-trail.js';
+import { AuditTrail, auditMessage } from '../audit/audit-trail.js';
+import { userInfo } from 'node:os';
 import { Codes, type AuditEvent, type Participant } from '../audit/messages.js';
 import { parseSyslogTarget } from '../audit/syslog-target.js';
 import type { ItemAction, OrderObserver } from '../worklist/orders.js';
@@ -28,6 +29,8 @@ const noAudit: AuditRecorder = {
   securityAlert: () => undefined,
   stop: () => Promise.resolve(),
 };
+
+const MAX_IMPORT_PATIENTS = 100;
 
 const ACTION: Partial<Record<ItemAction, 'C' | 'U' | 'D'>> = { created: 'C', cancelled: 'D', discontinued: 'D' };
 
@@ -122,4 +125,41 @@ export function startAuditTrail(config: BridgeConfig, store: WorklistStore, logg
     },
     stop: () => trail.stop(),
   };
+}
+
+/**
+ * The `import` command's audit message (Import, 110107): spooled in the bridge's database, where
+ * the running bridge (or the next one started) sends it with its own. Nothing when audit.syslog is off.
+ */
+export function spoolImportAudit(
+  config: BridgeConfig,
+  store: WorklistStore,
+  report: { imported: Array<{ file: string; action: string; patientId: string }>; failed: unknown[] },
+): void {
+  if (config['audit.syslog'] === 'off') return;
+  const changed = report.imported.filter((i) => i.action !== 'unchanged');
+  // At most MAX_IMPORT_PATIENTS participant objects: a syslog message stays well under the 64 KiB
+  // receivers accept by default (rsyslog cuts longer ones).
+  const patients = [...new Set(changed.map((i) => i.patientId).filter(Boolean))].slice(0, MAX_IMPORT_PATIENTS);
+  const event: AuditEvent = {
+    id: Codes.import,
+    action: 'C',
+    outcome: report.failed.length > 0 ? 4 : 0,
+    participants: [
+      { userId: safeUser(), alternativeUserId: String(process.pid), isRequestor: true, role: Codes.applicationLauncher },
+      { userId: config['dicom.aeTitle'], isRequestor: false, networkAccessPoint: hostname(), role: Codes.destination },
+    ],
+    objects: patients.map((id) => ({ typeCode: 1, role: 1, idType: Codes.patientNumber, id })),
+  };
+  if (!store.auditSpool.add(auditMessage(event, config['audit.sourceId']), config['audit.spoolMaxMessages'])) {
+    process.stderr.write('audit.spool_full: the Import audit message was not recorded\n');
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
 }

@@ -39,6 +39,11 @@ const RETRY_MAX_MS = 30_000;
 const FULL_LOG_INTERVAL_MS = 60_000;
 const STOP_FLUSH_MS = 2000;
 
+/** One event as the syslog message that is spooled and sent. */
+export function auditMessage(event: AuditEvent, sourceId: string): string {
+  return syslogMessage(auditXml(event, sourceId), { hostname: hostname(), time: event.time });
+}
+
 export class AuditTrail {
   private socket: Socket | undefined;
   private udp: UdpSocket | undefined;
@@ -53,13 +58,14 @@ export class AuditTrail {
   private down = false;
   private dropped = 0;
   private lastFullLog = 0;
-  private readonly hostname = hostname();
 
   constructor(private readonly opts: AuditTrailOptions) {}
 
   start(): void {
+    // Also picks up messages other processes spooled (the import command's).
     this.confirmTimer = setInterval(() => {
       this.confirm();
+      this.kick();
     }, CONFIRM_MS / 4);
     this.confirmTimer.unref();
     this.kick();
@@ -67,7 +73,7 @@ export class AuditTrail {
 
   /** Records an event: spooled now (durable with the next commit), sent when the receiver takes it. */
   record(event: AuditEvent): void {
-    const message = syslogMessage(auditXml(event, this.opts.sourceId), { hostname: this.hostname, time: event.time });
+    const message = auditMessage(event, this.opts.sourceId);
     let added: boolean;
     try {
       added = this.opts.spool.add(message, this.opts.maxMessages);

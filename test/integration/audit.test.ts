@@ -10,7 +10,18 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { findscu, ifStarted, mllpSendText, mllpSendTextAsync, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import {
+  findscu,
+  ifStarted,
+  mllpSendText,
+  mllpSendTextAsync,
+  projectDir,
+  runCli,
+  skipWithout,
+  startBridge,
+  tempDir,
+  type RunningBridge,
+} from '../helpers/peers.js';
 import { startRsyslog, waitFor, type Rsyslog } from '../helpers/rsyslog.js';
 import { makeTestCertificates, type TestCertificates } from '../helpers/certs.js';
 
@@ -47,6 +58,8 @@ describe('audit trail to rsyslog', { skip }, () => {
       `tcp://127.0.0.1:${rsyslog.port}`,
       '--audit-source-id',
       'TEST_SITE',
+      '--mirror-dir',
+      join(dir, 'mirror'),
       '--dicom-tls-port',
       '0',
       '--dicom-tls-cert',
@@ -137,6 +150,17 @@ describe('audit trail to rsyslog', { skip }, () => {
     console.log(
       `# before the stop: ${seenBefore.size}; after the restart: ${ids().size} distinct of 300 (${records} Order Record lines in all, duplicates included)`,
     );
+  });
+
+  it('the import command records Import, sent by the running bridge', async () => {
+    const r = runCli(['import', '--db', bridge.dbPath, '--audit-syslog', `tcp://127.0.0.1:${rsyslog.port}`, join(dir, 'mirror')]);
+    assert.equal(r.status, 0, r.stderr);
+    await waitFor(() => eventsOf(rsyslog.lines(), '110107').length > 0, 10000, 'Import');
+    const imported = eventsOf(rsyslog.lines(), '110107')[0]!;
+    assert.match(imported, RFC5424);
+    assert.match(imported, /EventActionIndicator="C"/);
+    assert.match(imported, /<ActiveParticipant UserID="[^"]+" AlternativeUserID="\d+" UserIsRequestor="true"><RoleIDCode csd-code="110151"/);
+    assert.match(imported, /ParticipantObjectID="PAT1001" ParticipantObjectTypeCode="1"/);
   });
 
   it('stopping the bridge records Application Stop', async () => {
