@@ -1,13 +1,15 @@
 // The import rules of the architecture (README "Architecture", ../shared/design.md), checked by
-// `npm run lint`: arrows point one way, cli -> app -> adapters (hl7, dicom, mirror) -> services
-// (mapping, worklist) -> store -> model, with config, log and errors usable from every layer.
+// `npm run lint`: arrows point one way, cli -> app -> adapters (hl7, dicom, http, mirror) -> services
+// (mapping, worklist) -> store -> model, with config, log, metrics (the interface) and errors usable
+// from every layer. http, like dicom, never reaches the store: app hands it narrow services.
 /** Every layer and the layers below it that it may import. */
 const layers = {
   cli: ['app', 'config', 'log', 'errors'],
-  app: ['hl7', 'dicom', 'mirror', 'tls', 'audit', 'mapping', 'worklist', 'store', 'model', 'config', 'log', 'errors'],
-  hl7: ['mapping', 'worklist', 'model', 'config', 'log', 'errors'],
-  dicom: ['worklist', 'model', 'config', 'log', 'errors'],
-  mirror: ['worklist', 'model', 'config', 'log', 'errors'],
+  app: ['hl7', 'dicom', 'http', 'mirror', 'tls', 'audit', 'mapping', 'worklist', 'store', 'model', 'config', 'log', 'metrics', 'errors'],
+  hl7: ['mapping', 'worklist', 'model', 'config', 'log', 'metrics', 'errors'],
+  dicom: ['worklist', 'model', 'config', 'log', 'metrics', 'errors'],
+  http: ['worklist', 'model', 'config', 'log', 'metrics', 'errors'],
+  mirror: ['worklist', 'model', 'config', 'log', 'metrics', 'errors'],
   tls: ['config', 'log', 'errors'],
   audit: ['config', 'log', 'errors'],
   mapping: ['model', 'errors'],
@@ -16,6 +18,7 @@ const layers = {
   model: ['errors'],
   config: ['model', 'errors'],
   log: [],
+  metrics: [],
   errors: [],
 };
 

@@ -27,5 +27,16 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', name: ['describe', 'it', 'before', 'after', 'beforeEach', 'afterEach', 'test'], package: 'node:test' }] }],
     },
   },
+  {
+    // The console's browser script: plain JavaScript served as is (no build step), so no type
+    // information; the browser globals it uses are named here.
+    files: ['src/http/console/assets/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'script',
+      parserOptions: { project: false, program: null },
+      globals: { document: 'readonly', window: 'readonly', fetch: 'readonly', DOMParser: 'readonly' },
+    },
+  },
   prettier,
 );

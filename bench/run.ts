@@ -5,13 +5,16 @@
  * durable commit), times a selective, a broad and a universal C-FIND over one association with
  * findscu --repeat, serves the same items to DCMTK wlmscpfs and Orthanc (when installed) from the
  * bridge's mirror and times the same queries there (answer counts must agree), runs 50 concurrent
- * associations, and reports the bridge's peak memory. Targets are checked at the end.
+ * associations, and reports the bridge's peak memory. The same queries are timed as DICOMweb
+ * searches on the bridge's HTTP server (their result counts must agree with the C-FIND's). Targets
+ * are checked at the end.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { timeDicomwebQuery } from './dicomweb.js';
 import { ingestOrders, percentile } from './mllp-load.js';
 import { STATIONS, dayOf, syntheticOrders } from './orders.js';
 import {
@@ -72,6 +75,8 @@ interface SizeResult {
   n: number;
   ingest: { connections: number; orders: number; perSecond: number; p50: number; p99: number; refused: number }[];
   queries: Record<string, Record<string, QueryTiming>>;
+  /** The same queries as DICOMweb searches on the bridge. */
+  dicomweb: Record<string, QueryTiming>;
   concurrent: { ok: number; of: number; ms: number };
   memory: { peakMb: number; rssMb: number };
   mirrorSeconds?: number;
@@ -105,7 +110,15 @@ async function concurrentAssociations(server: Server, keys: string[], count: num
 
 async function benchSize(n: number, withPeers: boolean): Promise<SizeResult> {
   const dir = mkdtempSync(join(tmpdir(), `mwl-bench-${n}-`));
-  const result: SizeResult = { n, ingest: [], queries: {}, concurrent: { ok: 0, of: 0, ms: 0 }, memory: { peakMb: 0, rssMb: 0 }, countMismatches: [] };
+  const result: SizeResult = {
+    n,
+    ingest: [],
+    queries: {},
+    dicomweb: {},
+    concurrent: { ok: 0, of: 0, ms: 0 },
+    memory: { peakMb: 0, rssMb: 0 },
+    countMismatches: [],
+  };
   const bridge = await startBridge(dir, ['--mapping', `${join(projectDir, 'bench', 'bench-ris.yaml')},mappings/default.yaml`]);
   const servers: Server[] = [bridge];
   try {
@@ -167,12 +180,17 @@ async function benchSize(n: number, withPeers: boolean): Promise<SizeResult> {
           `  N=${n} ${name.padEnd(27)} ${server.name.padEnd(10)} ${String(timing.answers).padStart(6)} answers  ${fmt(timing.msPerQuery).padStart(9)} per query (${timing.repeats} repeats; first run ${fmt(timing.firstMs)} incl. findscu start)`,
         );
       }
-      const counts = new Set(Object.values(result.queries[name]).map((t) => t.answers));
+      const web = await timeDicomwebQuery(bridge.httpPort, keys);
+      result.dicomweb[name] = web;
+      console.log(
+        `  N=${n} ${name.padEnd(27)} ${'DICOMweb'.padEnd(10)} ${String(web.answers).padStart(6)} results  ${fmt(web.msPerQuery).padStart(9)} per query (${web.repeats} repeats; first request ${fmt(web.firstMs)})`,
+      );
+      const counts = new Set([...Object.values(result.queries[name]).map((t) => t.answers), web.answers]);
       if (counts.size > 1)
         result.countMismatches.push(
           `${name}: ${Object.entries(result.queries[name])
             .map(([s, t]) => `${s} ${t.answers}`)
-            .join(', ')}`,
+            .join(', ')}, DICOMweb ${web.answers}`,
         );
     }
 
@@ -227,6 +245,14 @@ function report(results: SizeResult[]): void {
       return x ? `${x.perSecond.toFixed(0)}/s, ${fmt(x.p50)}, ${fmt(x.p99)}` : '-';
     };
     console.log(`| ${r.n} | ${i(1)} | ${i(8)} | ${r.concurrent.ok}/${r.concurrent.of} | ${r.memory.peakMb.toFixed(0)} MB |`);
+  }
+
+  console.log('\n| N | query | C-FIND per query | DICOMweb per query | results |\n| --- | --- | --- | --- | --- |');
+  for (const r of results) {
+    for (const [name, web] of Object.entries(r.dicomweb)) {
+      const dimse = r.queries[name]?.['mwl-bridge'];
+      console.log(`| ${r.n} | ${name} | ${dimse ? fmt(dimse.msPerQuery) : '-'} | ${fmt(web.msPerQuery)} | ${web.answers} |`);
+    }
   }
 
   console.log('\n== targets');

@@ -12,9 +12,9 @@ export { orthancAvailable, startOrthanc, startWlmscpfs } from '../test/helpers/w
 export { hasCommand, projectDir } from '../test/helpers/peers.js';
 export type Server = WorklistServer;
 
-export function startBridge(dir: string, extra: string[] = []): Promise<Server & { mllpPort: number }> {
+export function startBridge(dir: string, extra: string[] = []): Promise<Server & { mllpPort: number; httpPort: number }> {
   return startOnFreePort(async (dicomPort) => {
-    const mllpPort = await freePort();
+    const [mllpPort, httpPort] = [await freePort(), await freePort()];
     const logFile = join(dir, 'bridge.log');
     const log = openSync(logFile, 'a');
     const child = spawn(
@@ -33,6 +33,11 @@ export function startBridge(dir: string, extra: string[] = []): Promise<Server &
         String(dicomPort),
         '--ae-title',
         'MWL_BRIDGE',
+        '--http-port',
+        String(httpPort),
+        // The universal query at 100,000 items answers every item over DICOMweb too.
+        '--http-max-results',
+        '100000',
         '--max-answers',
         '0',
         '--log-level',
@@ -43,7 +48,7 @@ export function startBridge(dir: string, extra: string[] = []): Promise<Server &
     );
     closeSync(log);
     await waitForEcho(dicomPort, 'MWL_BRIDGE', child, 'the bridge', logFile);
-    return { name: 'mwl-bridge', port: dicomPort, aeTitle: 'MWL_BRIDGE', mllpPort, process: child, stop: stopper(child) };
+    return { name: 'mwl-bridge', port: dicomPort, aeTitle: 'MWL_BRIDGE', mllpPort, httpPort, process: child, stop: stopper(child) };
   });
 }
 

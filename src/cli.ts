@@ -10,8 +10,11 @@ import { commandImport } from './cli/import.js';
 import { commandMap } from './cli/map.js';
 import { MESSAGE_FILTERS, commandMessages } from './cli/messages.js';
 import { commandMirror } from './cli/mirror.js';
+import { EXPLAIN_FLAGS, commandExplain } from './cli/explain.js';
+import { QUERY_FILTERS, commandQueries } from './cli/queries.js';
 import { settingOptions, settingsHelp, type Flags } from './cli/options.js';
 import { commandStart } from './cli/start.js';
+import { commandToken } from './cli/token.js';
 
 const USAGE = `Usage: mwl-bridge <command> [options]
 
@@ -28,6 +31,18 @@ Commands:
         List logged inbound messages, newest first (dates are UTC, YYYY-MM-DD or ISO 8601).
   messages show ID [--db PATH]
         Show one logged message in full: raw message, outcome, ACK sent, items touched.
+  queries [--db PATH] [--calling-ae AE] [--since DATE] [--until DATE] [--limit N]
+        List logged C-FIND queries and rejected associations, newest first, with their ids.
+  queries show ID [--db PATH]
+        Show one logged query in full: peer, AE titles, the identifier as decoded, outcome.
+  explain QUERY_ID [--db PATH] [--accession NUMBER | --patient ID] [--json]
+  explain -k KEY=VALUE [-k ...] [--calling-ae AE] [--accession NUMBER | --patient ID] [--json]
+        Why an item was or was not answered: each key with the query's and the item's value and
+        the rule, and the reasons outside matching (status, per-AE settings, answer limit,
+        association policy); no item: what the message log knows. Keys as findscu takes them,
+        e.g. -k PatientID=123 -k "ScheduledProcedureStepSequence[0].Modality=CT".
+  token NAME [--role read|write] --http-tokens-file FILE
+        Add an HTTP access token (stored hashed) and print it once.
   mirror --rebuild|--check [--db PATH] [--mirror-dir DIR] [--mirror-layout wlmscpfs|flat]
         Reconcile the .wl mirror folder with the store: write missing or stale files, delete the
         bridge's files whose item left the worklist; --check only reports (exit 1 if out of step).
@@ -36,6 +51,14 @@ Every setting can also come from a YAML config file (--config or ${configFileEnv
 environment variables; run "mwl-bridge help settings" for the list.`;
 
 const mirrorOptions = { ...settingOptions, rebuild: { type: 'boolean' }, check: { type: 'boolean' } } as const;
+const queriesOptions = { ...settingOptions, ...Object.fromEntries(QUERY_FILTERS.map((f) => [f, { type: 'string' }])) } as const;
+const explainOptions = {
+  ...settingOptions,
+  ...Object.fromEntries(EXPLAIN_FLAGS.map((f) => [f, { type: 'string' }])),
+  key: { type: 'string', short: 'k', multiple: true },
+  json: { type: 'boolean' },
+} as const;
+const tokenOptions = { ...settingOptions, role: { type: 'string' } } as const;
 const messagesOptions = { ...settingOptions, ...Object.fromEntries(MESSAGE_FILTERS.map((f) => [f, { type: 'string' }])) } as const;
 
 async function main(argv: string[]): Promise<number> {
@@ -45,9 +68,26 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   let parsed: { values: Flags; positionals: string[] };
+  let explainArgs: { flags: Flags; positionals: string[]; keys: string[]; json: boolean } | undefined;
   try {
-    const options = command === 'messages' ? messagesOptions : command === 'mirror' ? mirrorOptions : settingOptions;
-    parsed = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+    if (command === 'explain') {
+      const { values, positionals } = parseArgs({ args: rest, options: explainOptions, allowPositionals: true, strict: true });
+      const { key = [], json = false, ...flags } = values;
+      explainArgs = { flags, positionals, keys: key, json };
+    }
+    const options =
+      command === 'messages'
+        ? messagesOptions
+        : command === 'queries'
+          ? queriesOptions
+          : command === 'mirror'
+            ? mirrorOptions
+            : command === 'token'
+              ? tokenOptions
+              : settingOptions;
+    parsed = explainArgs
+      ? { values: explainArgs.flags, positionals: explainArgs.positionals }
+      : parseArgs({ args: rest, options, allowPositionals: true, strict: true });
   } catch (err) {
     process.stderr.write(`mwl-bridge ${command}: ${errorMessage(err)}\n\n${USAGE}\n`);
     return 2;
@@ -65,8 +105,14 @@ async function main(argv: string[]): Promise<number> {
       return commandMap(parsed.values, parsed.positionals);
     case 'messages':
       return commandMessages(parsed.values, parsed.positionals);
+    case 'explain':
+      return explainArgs ? commandExplain(explainArgs.flags, explainArgs.positionals, explainArgs.keys, explainArgs.json) : 2;
+    case 'queries':
+      return commandQueries(parsed.values, parsed.positionals);
     case 'mirror':
       return commandMirror(parsed.values, parsed.positionals);
+    case 'token':
+      return commandToken(parsed.values, parsed.positionals);
     default:
       process.stderr.write(`mwl-bridge: unknown command "${command}"\n\n${USAGE}\n`);
       return 2;

@@ -20,6 +20,10 @@ export type ErrorCode =
   | 'HL7_INVALID_VALUE'
   /** The message exceeds hl7.maxSegments or hl7.maxFieldsPerSegment. */
   | 'HL7_LIMIT_EXCEEDED'
+  /** An order the mapping's nonImaging rule says is not an imaging order, with policies.nonImaging: reject. */
+  | 'HL7_NOT_IMAGING_ORDER'
+  /** A code a lookup table (with otherwise: reject) does not know, e.g. an unknown procedure code. */
+  | 'HL7_UNKNOWN_CODE'
   | 'STORE_UNAVAILABLE'
   /** Another process (a second bridge) owns the database. */
   | 'STORE_IN_USE'

@@ -15,11 +15,14 @@ import { Hl7Sender } from '../hl7/outbound.js';
 import { PipelineRunner } from '../hl7/pipeline-runner.js';
 import { buildStatusMessage } from '../hl7/status-message.js';
 import type { Logger } from '../log.js';
+import type { BridgeMetrics } from '../metrics.js';
 import { WorklistMirror } from '../mirror/mirror.js';
 import { BackgroundCheckpointer } from '../store/checkpointer.js';
 import { claimDatabase } from '../store/owner-lock.js';
 import type { WorklistStore } from '../store/worklist-store.js';
 import { streamWorklistAnswers } from '../worklist/find.js';
+import { emptyAnswerHint } from '../worklist/empty-answer-hint.js';
+import { QueryRecorder } from '../worklist/query-recorder.js';
 import { MppsService, type MppsNotifier } from '../worklist/mpps.js';
 import { OrderService } from '../worklist/orders.js';
 import { scheduleRetention } from '../worklist/retention.js';
@@ -30,6 +33,9 @@ import { mirrorFolderOf, openStore } from './store.js';
 import { startTlsListener } from './tls-listeners.js';
 import { startAuditTrail, type AuditRecorder } from './audit.js';
 import type { SecureListener } from '../tls/secure-listener.js';
+import { startHttp } from './http.js';
+import { PrometheusMetrics } from './prometheus.js';
+import { pipelineSettings } from './pipeline-settings.js';
 
 /**
  * How long the running bridge's own writes may wait, blocking, for another process's write lock.
@@ -46,6 +52,7 @@ export interface RunningBridge {
   mllpTlsPort: number | undefined;
   /** Reads the TLS certificates, keys and CAs again (SIGHUP); a set that fails to load is kept. */
   reloadCertificates(): void;
+  httpPort: number | undefined;
   /** Loads the mapping files again; an invalid set keeps the current one (and says why). */
   reloadMappings(): boolean;
   stop(): Promise<void>;
@@ -81,8 +88,24 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     });
 
     const mppsNotifier = startStatusSender(config, store, logger, started);
-    await startMirror(config, store, logger, started);
-    const scp = new WorklistScp({
+    // The gauges read the mirror and the listeners when scraped, which can only happen once the HTTP
+    // server runs, after them all.
+    const metrics: PrometheusMetrics = new PrometheusMetrics({
+      associationsOpen: (): number => scp.associations,
+      mllpConnectionsOpen: (): number => mllp?.connections() ?? 0,
+      itemsByStatus: () => store.items.countByStatus(),
+      mirrorBacklog: (): number | undefined => mirrorBacklog(),
+    });
+    const mirrorOn = await startMirror(config, store, logger, started, metrics);
+    const mirrorBacklog = (): number | undefined => (mirrorOn ? store.mirrorJournal.backlog() : undefined);
+    const queryLog = new QueryRecorder(store.queries, logger);
+    started.push(() => {
+      queryLog.close();
+    });
+    const mpps = new MppsService(store, mppsNotifier);
+    const scp: WorklistScp = new WorklistScp({
+      queryLog,
+      emptyAnswerHint: (identifier) => emptyAnswerHint(store, identifier),
       host: config['dicom.host'],
       port: config['dicom.port'],
       logger,
@@ -98,7 +121,8 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         audit.securityAlert(peer, `association rejected: ${reason}`);
       },
       callingAeSettings: config['dicom.callingAeSettings'],
-      mpps: new MppsService(store, mppsNotifier),
+      metrics,
+      mpps,
       policy: {
         aeTitle: config['dicom.aeTitle'],
         checkCalledAeTitle: config['dicom.checkCalledAeTitle'],
@@ -134,7 +158,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       push,
     );
 
-    const mllp = await startMllp(config, store, () => mappings, sources, audit, logger, started);
+    const mllp: Awaited<ReturnType<typeof startMllp>> = await startMllp(config, store, () => mappings, sources, audit, logger, started, metrics);
     const mllpTls = mllp
       ? await startTlsListener(
           config,
@@ -154,11 +178,18 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         )
       : undefined;
     const secure = [dicomTls?.listener, mllpTls?.listener].filter((l): l is SecureListener => l !== undefined);
+    const http = await startHttp(
+      config,
+      { store, mpps, metrics, mirrorBacklog, listeners: () => ({ dicom: scp.address() !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }) },
+      logger,
+    );
+    if (http) started.push(() => http.server.stop());
     return {
       mllpPort: mllp?.port,
       dicomPort,
       dicomTlsPort: dicomTls?.port,
       mllpTlsPort: mllpTls?.port,
+      httpPort: http?.port,
       reloadCertificates() {
         for (const listener of secure) listener.reload();
       },
@@ -224,6 +255,7 @@ async function openOwnedStore(config: BridgeConfig, logger: Logger, started: Sto
       closedItemDays: config['retention.closedItemDays'],
       scheduledItemDays: config['retention.scheduledItemDays'],
       messageDays: config['retention.messageDays'],
+      queryDays: config['retention.queryDays'],
     },
     config['retention.intervalMinutes'],
     logger,
@@ -249,16 +281,24 @@ function startStatusSender(config: BridgeConfig, store: WorklistStore, logger: L
   };
 }
 
-async function startMirror(config: BridgeConfig, store: WorklistStore, logger: Logger, started: StopStack): Promise<void> {
+/** Starts the folder mirror when one is configured; resolves with whether it runs. */
+async function startMirror(config: BridgeConfig, store: WorklistStore, logger: Logger, started: StopStack, metrics: BridgeMetrics): Promise<boolean> {
   const folder = mirrorFolderOf(config);
   if (!folder) {
     // No journal while there is no mirror; turning it on later reconciles the folder first.
     store.mirrorJournal.disable();
-    return;
+    return false;
   }
-  const mirror = new WorklistMirror(store, { folder, characterSet: config['mirror.characterSet'], retrySeconds: config['mirror.retrySeconds'], logger });
+  const mirror = new WorklistMirror(store, {
+    folder,
+    characterSet: config['mirror.characterSet'],
+    retrySeconds: config['mirror.retrySeconds'],
+    logger,
+    metrics,
+  });
   await mirror.start();
   started.push(() => mirror.stop());
+  return true;
 }
 
 async function startMllp(
@@ -269,19 +309,20 @@ async function startMllp(
   audit: AuditRecorder,
   logger: Logger,
   started: StopStack,
-): Promise<{ port: number; runner: PipelineRunner; listener: MllpListener } | undefined> {
+  metrics: BridgeMetrics,
+): Promise<{ port: number; runner: PipelineRunner; listener: MllpListener; listening: () => boolean; connections: () => number } | undefined> {
   const port = config['mllp.port'];
   if (port === 'off') {
     logger.info('mllp.disabled', { reason: 'mllp.port is off' });
     return undefined;
   }
-  const orders = new OrderService(store, { unknownOrder: config['orders.unknownOrder'], onApplied: audit.order });
+  const orders = new OrderService(store, { onApplied: audit.order });
   const bridgeApplication = config['dicom.aeTitle'];
   const maxFrameBytes = config['mllp.maxFrameBytes'];
   const runner = new PipelineRunner(
     {
       mappings,
-      uidRoot: config['uid.root'],
+      ...pipelineSettings(config),
       bridgeApplication,
       limits: { maxSegments: config['hl7.maxSegments'], maxFieldsPerSegment: config['hl7.maxFieldsPerSegment'] },
       charsetMismatch: config['hl7.charsetMismatch'],
@@ -297,12 +338,13 @@ async function startMllp(
     idleTimeoutMs: config['mllp.idleTimeoutSeconds'] * 1000,
     frameTimeoutMs: config['mllp.frameTimeoutSeconds'] * 1000,
     logger,
-    onMessage: createOrderMessageHandler({ bridgeApplication, orders, logger, runner }),
+    metrics,
+    onMessage: createOrderMessageHandler({ bridgeApplication, orders, logger, runner, metrics }),
     onOversize: createOversizeReply({ bridgeApplication, maxFrameBytes, orders, logger }),
   });
   const bound = await mllp.start();
   started.push(() => mllp.stop());
   logger.info('mllp.ready', { host: config['mllp.host'], port: bound, bound: mllp.address()?.address, max_connections: config['mllp.maxConnections'] });
   warnIfFewDescriptors(config, logger);
-  return { port: bound, runner, listener: mllp };
+  return { port: bound, runner, listener: mllp, listening: () => mllp.address() !== undefined, connections: () => mllp.connections };
 }

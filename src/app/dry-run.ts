@@ -6,6 +6,9 @@ import type { BridgeConfig } from '../config/schema.js';
 import { ackErrorFor, ackFor, runOrderPipeline } from '../hl7/pipeline.js';
 import type { MappedProcedure } from '../model/order.js';
 import { loadMappingSet, mappingFiles } from './mappings.js';
+import { pipelineSettings } from './pipeline-settings.js';
+
+export { describeDerived } from '../model/order.js';
 
 export type DryRunResult =
   | { accepted: true; mapping: { name: string; file: string }; procedures: MappedProcedure[]; ack: string }
@@ -14,7 +17,7 @@ export type DryRunResult =
 export function dryRunMessage(config: BridgeConfig, bytes: Buffer): DryRunResult {
   const mappings = loadMappingSet(mappingFiles(config));
   const bridgeApplication = config['dicom.aeTitle'];
-  const result = runOrderPipeline(bytes, { mappings: () => mappings, uidRoot: config['uid.root'], bridgeApplication });
+  const result = runOrderPipeline(bytes, { mappings: () => mappings, ...pipelineSettings(config), bridgeApplication });
   const mapping = result.mapping && { name: result.mapping.name, file: result.mapping.file };
   if (result.ok) {
     return {

@@ -8,6 +8,16 @@ export function openStore(config: BridgeConfig, opts: Omit<StoreOptions, 'showCl
   return WorklistStore.open(config['db.path'], { showClosedItems: config['worklist.showClosedItems'], ...opts });
 }
 
+/** Runs fn on the configured store, opened for it and closed after (the read-only commands). */
+export function withStore<T>(config: BridgeConfig, fn: (store: WorklistStore) => T): T {
+  const store = openStore(config);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
 /** The mirror folder the config describes, or undefined when mirror.dir is empty (mirror off). */
 export function mirrorFolderOf(config: BridgeConfig): WorklistFolder | undefined {
   if (!config['mirror.dir']) return undefined;

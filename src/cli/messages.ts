@@ -1,71 +1,53 @@
 /** `mwl-bridge messages [show ID]`: the message log, newest first, or one message in full. */
-import { findMessage, listMessages, type StoredMessage } from '../app/messages.js';
+import { describeDerived, findMessage, listMessages, type StoredMessage } from '../app/messages.js';
 import { buildConfig, text, type Flags } from './options.js';
+import { runLogListing } from './log-listing.js';
+import { formatTable, shortTime } from './table.js';
 
 /** The filters `messages` takes. */
 export const MESSAGE_FILTERS = ['since', 'until', 'patient', 'accession', 'outcome', 'control-id', 'limit'] as const;
 
 export function commandMessages(flags: Flags, args: string[]): number {
-  const config = buildConfig(flags);
-  if (args[0] === 'show') {
-    const id = Number(args[1]);
-    const m = Number.isInteger(id) ? findMessage(config, id) : undefined;
-    if (!m) {
-      process.stderr.write(`mwl-bridge messages show: no message ${args[1] ?? ''} in ${config['db.path']}\n`);
-      return 1;
-    }
-    process.stdout.write(formatMessage(m) + '\n');
-    return 0;
-  }
-  if (args.length > 0) {
-    process.stderr.write(`mwl-bridge messages: unexpected "${args.join(' ')}" (use "messages show ID" or filters)\n`);
-    return 2;
-  }
-  const limit = flags.limit === undefined ? 100 : Number(flags.limit);
-  if (!Number.isInteger(limit) || limit < 1) {
-    process.stderr.write('mwl-bridge messages: --limit must be a positive whole number\n');
-    return 2;
-  }
-  const rows = listMessages(config, {
-    since: text(flags.since),
-    until: text(flags.until),
-    patientId: text(flags.patient),
-    accessionNumber: text(flags.accession),
-    outcome: text(flags.outcome),
-    controlId: text(flags['control-id']),
-    limit,
-  });
-  const header = ['ID', 'RECEIVED (UTC)', 'SENDER', 'TYPE', 'CONTROL ID', 'OUTCOME', 'ACK', 'PATIENT', 'ACCESSION', 'ITEMS', 'ACTION / ERROR'];
-  const table = [header];
-  for (const m of rows) {
-    table.push([
-      String(m.id),
-      m.receivedAt.replace('T', ' ').slice(0, 19),
-      [m.sendingApplication, m.sendingFacility].filter(Boolean).join('/'),
-      m.messageType ?? '',
-      m.controlId ?? '',
-      m.outcome,
-      m.ackCode,
-      m.patientId ?? '',
-      m.accessionNumber ?? '',
-      m.itemIds.join(','),
-      (m.error ?? m.action ?? '').slice(0, 80),
-    ]);
-  }
-  // Every row has a cell per header column.
-  const widths = header.map((_, c) => Math.max(...table.map((r) => (r[c] ?? '').length)));
-  process.stdout.write(
-    table
-      .map((r) =>
-        r
-          .map((v, c) => v.padEnd(widths[c] ?? 0))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n',
+  return runLogListing(
+    {
+      command: 'messages',
+      noun: 'message',
+      find: findMessage,
+      show: formatMessage,
+      list: (config, limit) => {
+        const out: string[] = [];
+        const rows = listMessages(config, {
+          since: text(flags.since),
+          until: text(flags.until),
+          patientId: text(flags.patient),
+          accessionNumber: text(flags.accession),
+          outcome: text(flags.outcome),
+          controlId: text(flags['control-id']),
+          limit,
+        });
+        const header = ['ID', 'RECEIVED (UTC)', 'SENDER', 'TYPE', 'CONTROL ID', 'OUTCOME', 'ACK', 'PATIENT', 'ACCESSION', 'ITEMS', 'ACTION / ERROR'];
+        const table = rows.map((m) => [
+          String(m.id),
+          shortTime(m.receivedAt),
+          [m.sendingApplication, m.sendingFacility].filter(Boolean).join('/'),
+          m.messageType ?? '',
+          m.controlId ?? '',
+          m.outcome,
+          m.ackCode,
+          m.patientId ?? '',
+          m.accessionNumber ?? '',
+          m.itemIds.join(','),
+          (m.error ?? m.action ?? '').slice(0, 80),
+        ]);
+        out.push(formatTable(header, table) + '\n');
+        out.push(`${rows.length} message(s)${rows.length === limit ? ` (--limit ${limit} reached)` : ''}\n`);
+        return out.join('');
+      },
+    },
+    buildConfig(flags),
+    flags.limit,
+    args,
   );
-  process.stdout.write(`${rows.length} message(s)${rows.length === limit ? ` (--limit ${limit} reached)` : ''}\n`);
-  return 0;
 }
 
 function formatMessage(m: StoredMessage): string {
@@ -78,6 +60,7 @@ function formatMessage(m: StoredMessage): string {
     `outcome:      ${m.outcome}   ACK: ${m.ackCode}   action: ${m.action ?? ''}`,
     `items:        ${m.itemIds.join(', ') || '(none)'}`,
     ...(m.error ? [`error:        ${m.error}`] : []),
+    ...notesLines(m),
     '',
     'message as received:',
     decodeForDisplay(m.raw),
@@ -85,6 +68,20 @@ function formatMessage(m: StoredMessage): string {
     'ACK sent:',
     (m.ack ?? '(none)').replace(/\r/g, '\n').trimEnd(),
   ].join('\n');
+}
+
+/** The values not taken from their first source, and the order groups ignored, as noted when the message was mapped. */
+function notesLines(m: StoredMessage): string[] {
+  const notes = m.notes;
+  if (!notes) return [];
+  const lines: string[] = [];
+  for (const i of notes.ignored) lines.push(`ignored:      item ${i.item}: not an imaging order: ${i.reason}`);
+  if (notes.derived.length > 0) {
+    lines.push(`derived:      ${notes.derived.length + notes.derivedLeftOut} value(s) not from their first source`);
+    for (const d of notes.derived) lines.push(`  item ${d.item}: ${describeDerived(d)}`);
+    if (notes.derivedLeftOut > 0) lines.push(`  ... and ${notes.derivedLeftOut} more (not kept)`);
+  }
+  return lines;
 }
 
 /** The raw bytes as text (UTF-8 when valid, else ISO 8859-1), one segment per line. */

@@ -186,7 +186,7 @@ function coerceCallingAeSettings(value: unknown): Readonly<Record<string, Callin
   const settings: Record<string, CallingAeSetting> = {};
   for (const [ae, setting] of Object.entries(data as Record<string, unknown>)) {
     if (!setting || typeof setting !== 'object') {
-      problems.push(`${ae}: expected { characterSet, onlyOwnStation, maxAnswers }`);
+      problems.push(`${ae}: expected { characterSet, onlyOwnStation, maxAnswers, modality }`);
       continue;
     }
     const entry: CallingAeSetting = {};
@@ -197,6 +197,9 @@ function coerceCallingAeSettings(value: unknown): Readonly<Record<string, Callin
       } else if (k === 'onlyOwnStation') {
         if (typeof v === 'boolean') entry.onlyOwnStation = v;
         else problems.push(`${ae}.onlyOwnStation must be true or false`);
+      } else if (k === 'modality') {
+        if (typeof v === 'string' && /^[A-Z0-9_ ]{1,16}$/.test(v)) entry.modality = v;
+        else problems.push(`${ae}.modality must be a DICOM modality code (e.g. CT), up to 16 capitals or digits`);
       } else if (k === 'maxAnswers') {
         if (typeof v === 'number' && Number.isInteger(v) && v >= 0) entry.maxAnswers = v;
         else problems.push(`${ae}.maxAnswers must be a whole number >= 0`);

@@ -8,6 +8,7 @@ import { dicomSettings } from './settings-dicom.js';
 import { hl7Settings, mppsSettings } from './settings-hl7.js';
 import { tlsSettings } from './settings-tls.js';
 import { auditSettings } from './settings-audit.js';
+import { httpSettings } from './settings-http.js';
 import type { CallingAeSetting, HostPort, SettingSpec } from './setting-types.js';
 
 export type { CallingAeSetting, HostPort, SettingSpec, SettingType } from './setting-types.js';
@@ -19,6 +20,7 @@ export const settingsSchema = {
   ...mppsSettings,
   ...tlsSettings,
   ...auditSettings,
+  ...httpSettings,
   ...dataSettings,
 } as const satisfies Record<string, SettingSpec>;
 

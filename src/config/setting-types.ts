@@ -42,4 +42,6 @@ export interface CallingAeSetting {
   characterSet?: CharacterSetTerm;
   onlyOwnStation?: boolean;
   maxAnswers?: number;
+  /** The modality this AE title is (e.g. CT): steps of that modality no table routes are scheduled on it (table $callingAeTitles of the mappings). */
+  modality?: string;
 }

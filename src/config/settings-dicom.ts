@@ -78,6 +78,6 @@ export const dicomSettings = {
     type: { kind: 'callingAeSettings' },
     default: '{}',
     flag: 'calling-ae-settings',
-    doc: 'Settings per calling AE title, as JSON (a map in the config file), e.g. {"OLD_CT": {"characterSet": "ISO_IR 100", "onlyOwnStation": true, "maxAnswers": 200}}. characterSet: answer in that repertoire instead of UTF-8 (ISO_IR 6, 100, 101, 109, 110, 126, 127, 138, 144, 148, 203, 192); onlyOwnStation: only items whose ScheduledStationAETitle is the calling AE title; maxAnswers: overrides dicom.maxAnswers.',
+    doc: 'Settings per calling AE title, as JSON (a map in the config file), e.g. {"OLD_CT": {"characterSet": "ISO_IR 100", "onlyOwnStation": true, "maxAnswers": 200}}. characterSet: answer in that repertoire instead of UTF-8 (ISO_IR 6, 100, 101, 109, 110, 126, 127, 138, 144, 148, 203, 192); onlyOwnStation: only items whose ScheduledStationAETitle is the calling AE title; maxAnswers: overrides dicom.maxAnswers; modality: the modality (e.g. CT) this AE title is, so that steps of that modality that no table routes are scheduled on it (the $callingAeTitles lookup of the default mapping, mappings/README.md).',
   },
 } as const satisfies Record<string, SettingSpec>;

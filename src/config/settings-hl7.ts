@@ -50,6 +50,12 @@ export const hl7Settings = {
     flag: 'hl7-max-fields',
     doc: 'Most fields in one segment of an HL7 message; a message with more is answered AR (ERR 207) without being parsed.',
   },
+  'hl7.emptyControlId': {
+    type: { kind: 'enum', values: ['accept', 'reject'] },
+    default: 'accept',
+    flag: 'empty-control-id',
+    doc: "A message with an empty MSH-10 (required by HL7, left empty by some senders): accept maps it, answers with an empty MSA-2, logs hl7.empty_control_id and never treats it as a resend; reject answers AE (ERR 101 at MSH-10). A mapping's policies.emptyControlId overrides it for its senders.",
+  },
   'hl7.charsetMismatch': {
     type: { kind: 'enum', values: ['utf8', 'reject'] },
     default: 'utf8',

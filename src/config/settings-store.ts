@@ -30,6 +30,18 @@ export const dataSettings = {
     flag: 'unknown-order',
     doc: 'XO, CA, DC, SC, HD or RL for an order the bridge does not know: reject answers AE (ERR 204, ORC-2); apply creates the item for XO and acknowledges and ignores the others.',
   },
+  'orders.nonImaging': {
+    type: { kind: 'enum', values: ['ignore', 'reject'] },
+    default: 'ignore',
+    flag: 'non-imaging',
+    doc: "An order group the mapping's nonImaging rule says is not an imaging order (e.g. no modality can be derived; a HIS that sends every order to every interface): ignore acknowledges it (AA) and logs it as ignored with the reason; reject answers AR (ERR 103 naming the field). A mapping's policies.nonImaging overrides it for its senders.",
+  },
+  'mapping.fallbacks': {
+    type: { kind: 'enum', values: ['all', 'fields', 'none'] },
+    default: 'all',
+    flag: 'fallbacks',
+    doc: "Which fallbacks of the mappings' chains are used: all (later sources, then last resorts: defaults, generated IDs and UIDs, the time of processing), fields (later sources only), none (first sources only). Every value not from its first source is recorded as derived (mwl-bridge map, messages show, log hl7.values_derived). A mapping's policies.fallbacks overrides it for its senders.",
+  },
   'worklist.showClosedItems': {
     type: { kind: 'boolean' },
     default: 'false',
@@ -53,6 +65,12 @@ export const dataSettings = {
     default: 180,
     flag: 'retention-message-days',
     doc: 'Entries of the message log are deleted this many days after they were received.',
+  },
+  'retention.queryDays': {
+    type: { kind: 'integer', min: 0, max: 36500 },
+    default: 30,
+    flag: 'retention-query-days',
+    doc: 'Entries of the query log (each C-FIND and rejected association) are deleted this many days after they arrived.',
   },
   'retention.intervalMinutes': {
     type: { kind: 'integer', min: 0, max: 10080 },

@@ -47,6 +47,12 @@ export const Reject = {
   localLimitExceeded: { result: 2, source: 3, reason: 2 },
 } as const satisfies Record<string, AssociateReject>;
 
+/** The name of a reject reason (Reject's keys: callingAeNotRecognized, localLimitExceeded...), for the metrics. */
+export function rejectReasonName(reject: { result: number; source: number; reason: number }): string {
+  const named = Object.entries(Reject).find(([, r]) => r.result === reject.result && r.source === reject.source && r.reason === reject.reason);
+  return named ? named[0] : `${reject.result}-${reject.source}-${reject.reason}`;
+}
+
 export type AssociateRequestCheck = { ok: true; request: AssociateRequest; canonical: Buffer } | { ok: false; reject: AssociateReject; why: string };
 
 class MalformedRequest extends Error {}

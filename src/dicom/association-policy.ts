@@ -54,25 +54,28 @@ export interface ContextDecision {
 
 export type AssociationDecision = { accept: true; contexts: ContextDecision[] } | { accept: false; reject: AssociateReject; why: string };
 
+/** Whether the AE titles of an association are refused by the policy, and why (also used by `explain`). */
+export function refusedAeTitles(
+  policy: Pick<AssociationPolicy, 'aeTitle' | 'checkCalledAeTitle' | 'allowedCallingAeTitles'>,
+  callingAeTitle: string,
+  calledAeTitle: string,
+): { reject: AssociateReject; why: string } | undefined {
+  if (policy.checkCalledAeTitle && calledAeTitle !== policy.aeTitle.trim()) {
+    return { reject: Reject.calledAeNotRecognized, why: `called AE title "${printable(calledAeTitle)}" is not "${policy.aeTitle}" (dicom.aeTitle)` };
+  }
+  if (policy.allowedCallingAeTitles.length > 0 && !policy.allowedCallingAeTitles.includes(callingAeTitle)) {
+    return { reject: Reject.callingAeNotRecognized, why: `calling AE title "${printable(callingAeTitle)}" is not in dicom.allowedCallingAeTitles` };
+  }
+  return undefined;
+}
+
 export function decideAssociation(
   request: AssociateRequest,
   policy: Pick<AssociationPolicy, 'aeTitle' | 'checkCalledAeTitle' | 'allowedCallingAeTitles' | 'maxAssociations'>,
   opts: { openAssociations: number; supportedSopClasses: ReadonlySet<string> },
 ): AssociationDecision {
-  if (policy.checkCalledAeTitle && request.calledAeTitle !== policy.aeTitle.trim()) {
-    return {
-      accept: false,
-      reject: Reject.calledAeNotRecognized,
-      why: `called AE title "${printable(request.calledAeTitle)}" is not "${policy.aeTitle}" (dicom.aeTitle)`,
-    };
-  }
-  if (policy.allowedCallingAeTitles.length > 0 && !policy.allowedCallingAeTitles.includes(request.callingAeTitle)) {
-    return {
-      accept: false,
-      reject: Reject.callingAeNotRecognized,
-      why: `calling AE title "${printable(request.callingAeTitle)}" is not in dicom.allowedCallingAeTitles`,
-    };
-  }
+  const refused = refusedAeTitles(policy, request.callingAeTitle, request.calledAeTitle);
+  if (refused) return { accept: false, ...refused };
   if (opts.openAssociations >= policy.maxAssociations) {
     return { accept: false, reject: Reject.localLimitExceeded, why: `${opts.openAssociations} associations already open (dicom.maxAssociations)` };
   }

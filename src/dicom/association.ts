@@ -11,11 +11,13 @@ import type { Logger, LogFields } from '../log.js';
 import type { ThrottledLogger } from '../log-throttle.js';
 import { errorMessage } from '../errors.js';
 import { MessageFragments, PduFramer, PduProtocolError, PduType, readPresentationDataValues, type UpperLayerState } from './pdu.js';
-import { checkAssociateRequest, peekAeTitles, printable, type AssociateRequest } from './associate-request.js';
+import { checkAssociateRequest, peekAeTitles, printable, rejectReasonName, type AssociateRequest } from './associate-request.js';
 import { ContextResult, SopClassUid, decideAssociation, type AssociationPolicy } from './association-policy.js';
 import { LibrarySocket, type Association } from './dimse-shim.js';
 import { WorklistScpSession, type SessionHost } from './session.js';
 import type { ScpServices } from './services.js';
+import { IdleTimer } from './idle-timer.js';
+import { rejectedAssociationRecord } from '../model/query-record.js';
 
 /** Association slots shared by the connections of one SCP. */
 export interface AssociationSlots {
@@ -44,14 +46,14 @@ export class AssociationConnection implements SessionHost {
   private readonly framer: PduFramer;
   private readonly library: LibrarySocket;
   private readonly session: WorklistScpSession;
-  private readonly remote: string;
+  /** The peer's address:port. */
+  readonly remote: string;
   private request: AssociateRequest | undefined;
   /** The AE titles as received, also from a request refused as malformed. */
   private aeTitles: { calledAeTitle: string; callingAeTitle: string } | undefined;
   private holdsSlot = false;
-  private lastActivity = Date.now();
   private acseTimer: NodeJS.Timeout | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly idle: IdleTimer;
   private closeTimer: NodeJS.Timeout | undefined;
   private acceptedContexts = new Map<number, string>();
   private readonly fragments: MessageFragments;
@@ -72,6 +74,15 @@ export class AssociationConnection implements SessionHost {
         this.endConnection();
       },
     );
+    this.idle = new IdleTimer(deps.policy.dimseTimeoutMs, () => {
+      if (this.closed) return;
+      this.deps.noisy.warn('dicom.dimse_timeout', {
+        ...this.fields(),
+        seconds: this.deps.policy.dimseTimeoutMs / 1000,
+        reason: this.framer.inPdu ? 'a PDU begun and not finished' : 'nothing received or sent',
+      });
+      this.abort(AbortSource.serviceProvider, 0);
+    });
     this.session = new WorklistScpSession(this.library, this, deps.services, deps.logger);
     // Answers go out as many small writes; with Nagle's algorithm each waited for the peer's delayed ACK.
     socket.setNoDelay(true);
@@ -108,6 +119,10 @@ export class AssociationConnection implements SessionHost {
 
   get callingAeTitle(): string {
     return this.request?.callingAeTitle ?? '';
+  }
+
+  get calledAeTitle(): string {
+    return this.request?.calledAeTitle ?? '';
   }
 
   /** True until the association is decided (no request yet, or being answered). */
@@ -159,7 +174,7 @@ export class AssociationConnection implements SessionHost {
     if (this.state === 'closed') return;
     for (const pdu of this.framer.push(chunk)) {
       if (this.closed) return;
-      this.lastActivity = Date.now();
+      this.idle.noteActivity();
       switch (pdu.type) {
         case PduType.AssociateRq:
           this.receiveAssociateRequest(pdu.bytes);
@@ -223,7 +238,9 @@ export class AssociationConnection implements SessionHost {
   }
 
   private reject(reject: { result: number; source: number; reason: number }, why: string): void {
-    this.deps.noisy.warn('dicom.association_rejected', { ...this.fields(), reason: why });
+    const query = this.deps.services.queryLog?.record(rejectedAssociationRecord(this.remote, this.aeTitles, why));
+    this.deps.noisy.warn('dicom.association_rejected', { ...this.fields(), reason: why, query });
+    this.deps.services.metrics?.associationRejected(rejectReasonName(reject));
     this.deps.services.onAssociationRejected?.(
       { remote: this.remote, callingAeTitle: this.aeTitles?.callingAeTitle, calledAeTitle: this.aeTitles?.calledAeTitle },
       why,
@@ -272,24 +289,8 @@ export class AssociationConnection implements SessionHost {
 
   /** Activity on the association (a PDU received whole, or bytes sent) restarts the DIMSE timeout. */
   private touch(): void {
-    this.lastActivity = Date.now();
-    if (this.idleTimer || this.state !== 'associated') return;
-    const check = (): void => {
-      this.idleTimer = undefined;
-      if (this.closed) return;
-      const idle = Date.now() - this.lastActivity;
-      if (idle < this.deps.policy.dimseTimeoutMs) {
-        this.idleTimer = setTimeout(check, this.deps.policy.dimseTimeoutMs - idle);
-        return;
-      }
-      this.deps.noisy.warn('dicom.dimse_timeout', {
-        ...this.fields(),
-        seconds: this.deps.policy.dimseTimeoutMs / 1000,
-        reason: this.framer.inPdu ? 'a PDU begun and not finished' : 'nothing received or sent',
-      });
-      this.abort(AbortSource.serviceProvider, 0);
-    };
-    this.idleTimer = setTimeout(check, this.deps.policy.dimseTimeoutMs);
+    if (this.state === 'associated') this.idle.touch();
+    else this.idle.noteActivity();
   }
 
   /** Sends A-ABORT and closes. */
@@ -312,7 +313,7 @@ export class AssociationConnection implements SessionHost {
     this.closed = true;
     this.state = 'closed';
     clearTimeout(this.acseTimer);
-    clearTimeout(this.idleTimer);
+    this.idle.stop();
     clearTimeout(this.closeTimer);
     if (this.holdsSlot) {
       this.holdsSlot = false;

@@ -1,9 +1,7 @@
 /**
  * Modality Worklist C-FIND on one association: the request is checked (SOP class, one at a time,
- * a readable identifier within bounds), the answers are streamed page by page, and the stream
- * stops as soon as the request is cancelled or its association is gone: the event loop is given
- * back between pages (so a C-CANCEL can arrive), and a slow reader holds the answers back instead
- * of letting them pile up in memory. The final status says how it ended.
+ * a readable identifier within bounds), the answers are streamed (find-stream.ts), the final
+ * status says how it ended, and the query log gets one record of it, whose id the log line names.
  */
 import { errorMessage } from '../errors.js';
 import type { DicomJson } from '../model/item.js';
@@ -15,70 +13,10 @@ import { AnswerDataset, encodeCommandSet } from './answer-dataset.js';
 import { describeQuery } from '../model/describe.js';
 import { CFindResponse, Status, affectedSopClassOf, datasetReadProblem, useEncodedCommandSet, type CFindRequest, type CFindResponseT } from './dimse-shim.js';
 import { DimseStatus, errorComment, statusText } from './dimse-status.js';
-import type { AnswerStream } from '../worklist/find.js';
+import { AnswerSendError, streamAnswers, type AnswerChannel, type FindsInProgress } from './find-stream.js';
+import type { QueryOutcome } from '../model/query-record.js';
 import { identifierFromNaturalized, identifierProblem } from './identifier.js';
 import type { RequestScope, ScpServices } from './services.js';
-
-export interface AnswerChannel {
-  /** False once the association is gone (closed, aborted, timed out). */
-  readonly open: boolean;
-  /** True once a C-CANCEL for this request arrived. */
-  readonly cancelled: boolean;
-  /** Sends one pending response carrying the answer. */
-  sendAnswer(answer: DicomJson): void;
-  /** Resolves when the peer has read enough of what was sent, or the association is gone. */
-  writable(): Promise<void>;
-}
-
-export type StreamOutcome = { outcome: 'complete' | 'cancelled' | 'gone'; sent: number };
-
-/** Answers written per event-loop turn. */
-const ANSWER_BATCH = 64;
-
-export async function streamAnswers(stream: AnswerStream, channel: AnswerChannel): Promise<StreamOutcome> {
-  let sent = 0;
-  for (;;) {
-    if (!channel.open) return { outcome: 'gone', sent };
-    if (channel.cancelled) return { outcome: 'cancelled', sent };
-    if (stream.done) return { outcome: 'complete', sent };
-    for (const answer of stream.next(ANSWER_BATCH)) {
-      channel.sendAnswer(answer);
-      sent++;
-    }
-    // Let a C-CANCEL or the peer's close arrive, and wait while the peer does not read.
-    await new Promise((resolve) => setImmediate(resolve));
-    await channel.writable();
-  }
-}
-
-/** Thrown when an answer cannot be encoded or sent: the association ends, the C-FIND gets no final status. */
-export class AnswerSendError extends Error {}
-
-/** The C-FIND requests in progress on one association, by message ID, each with its cancel flag. */
-export class FindsInProgress {
-  private readonly finds = new Map<number, { cancelled: boolean }>();
-
-  get busy(): boolean {
-    return this.finds.size > 0;
-  }
-
-  begin(messageId: number): { cancelled: boolean } {
-    const progress = { cancelled: false };
-    this.finds.set(messageId, progress);
-    return progress;
-  }
-
-  end(messageId: number): void {
-    this.finds.delete(messageId);
-  }
-
-  /** Marks the request with that message ID cancelled; false when none is in progress (PS3.7 9.3.2.3: the C-CANCEL refers to nothing and is not kept). */
-  cancel(messageId: unknown): boolean {
-    const find = typeof messageId === 'number' ? this.finds.get(messageId) : undefined;
-    if (find) find.cancelled = true;
-    return find !== undefined;
-  }
-}
 
 /**
  * Answers one C-FIND. Resolves when the final response was handed to `callback` (or the
@@ -101,8 +39,31 @@ export async function answerWorklistFind(
   // Encoded when sent, after its status is set.
   useEncodedCommandSet(final, () => encodeCommandSet(final.getCommandDataset()));
   const fields = scope.fields();
-  const refuse = (status: number, event: string, reason: string, keys?: string): void => {
-    logger.warn(event, { ...fields, keys, status: statusText(status), reason });
+  let identifier: DicomJson | undefined;
+  /** The keys in one line, once the identifier is read (set once; read by record() and the log lines). */
+  const described: { keys?: string } = {};
+  const startedAt = new Date().toISOString();
+  /** One query log record of how the C-FIND ended; its id, for the log line. */
+  const record = (outcome: QueryOutcome, status: number | undefined, answers: number, error?: string, replaced: string[] = []): number | undefined =>
+    services.queryLog?.record({
+      at: startedAt,
+      kind: 'find',
+      remote: scope.remote,
+      callingAeTitle: scope.callingAeTitle,
+      calledAeTitle: scope.calledAeTitle,
+      identifier: identifier ?? null,
+      keys: described.keys ?? null,
+      outcome,
+      status: status === undefined ? null : statusText(status),
+      answers,
+      durationMs: Math.round(performance.now() - started),
+      error: error ?? null,
+      replaced,
+      aeSetting: services.callingAeSettings?.[scope.callingAeTitle] ?? null,
+    });
+  const refuse = (status: number, event: string, reason: string): void => {
+    const query = record('refused', status, 0, reason);
+    logger.warn(event, { ...fields, keys: described.keys, status: statusText(status), reason, query });
     final.setStatus(status);
     final.setErrorComment(errorComment(reason));
     callback([final]);
@@ -125,7 +86,6 @@ export async function answerWorklistFind(
     refuse(DimseStatus.identifierDoesNotMatchSopClass, 'dicom.find_unreadable', `identifier unreadable: ${unreadable ?? 'missing'}`);
     return;
   }
-  let identifier: DicomJson;
   try {
     identifier = identifierFromNaturalized(dataset.getElements());
   } catch (err) {
@@ -133,11 +93,15 @@ export async function answerWorklistFind(
     return;
   }
   const keys = describeQuery(identifier);
+  described.keys = keys;
   const problem = identifierProblem(identifier);
   if (problem) {
-    refuse(DimseStatus.identifierDoesNotMatchSopClass, 'dicom.find_unreadable', problem, keys);
+    // Too large to keep: the log keeps the (shortened) keys only.
+    identifier = undefined;
+    refuse(DimseStatus.identifierDoesNotMatchSopClass, 'dicom.find_unreadable', problem);
     return;
   }
+  const query = identifier;
   const { callingAeTitle } = scope;
   const setting = services.callingAeSettings?.[callingAeTitle];
   const charset = setting?.characterSet && setting.characterSet !== 'ISO_IR 192' ? setting.characterSet : undefined;
@@ -148,7 +112,7 @@ export async function answerWorklistFind(
   let pendingCommand: Buffer | undefined;
   let sent = 0;
   try {
-    const stream = services.find(identifier, {
+    const stream = services.find(query, {
       callingAeTitle,
       remote: String(scope.fields().remote ?? ''),
       maxAnswers: setting?.maxAnswers,
@@ -192,18 +156,25 @@ export async function answerWorklistFind(
         reason: `characters ${charset} cannot represent were sent as "?"`,
       });
     }
+    const replacedTags = [...replaced].map(describeTag);
     if (result.outcome === 'gone') {
       logger.info('dicom.find_abandoned', {
         ...fields,
         keys,
         answers_sent: result.sent,
+        query: record('abandoned', undefined, result.sent, 'the association ended before the last answer', replacedTags),
         reason: 'the association ended before the last answer; no more answers were built',
       });
       return;
     }
     if (result.outcome === 'cancelled') {
       final.setStatus(Status.Cancel);
-      logger.info('dicom.find_cancelled', { ...fields, keys, answers_sent: result.sent });
+      logger.info('dicom.find_cancelled', {
+        ...fields,
+        keys,
+        answers_sent: result.sent,
+        query: record('cancelled', DimseStatus.cancel, result.sent, undefined, replacedTags),
+      });
     } else {
       if (stream.truncated) {
         logger.warn('dicom.find_truncated', {
@@ -214,13 +185,31 @@ export async function answerWorklistFind(
         });
       }
       final.setStatus(Status.Success);
-      logger.info('dicom.find', { ...fields, keys, answers: result.sent, ms: Math.round(performance.now() - started) });
+      const ms = performance.now() - started;
+      services.metrics?.searchAnswered('dimse', callingAeTitle, ms / 1000, result.sent);
+      const id = record(stream.truncated ? 'truncated' : 'complete', DimseStatus.success, result.sent, undefined, replacedTags);
+      // An empty answer where items exist for the same patient, accession or day: say so, and how to find out why.
+      const hint = result.sent === 0 ? services.emptyAnswerHint?.(query, callingAeTitle) : undefined;
+      logger.info('dicom.find', {
+        ...fields,
+        keys,
+        answers: result.sent,
+        ms: Math.round(ms),
+        query: id,
+        hint: hint && id !== undefined ? `${hint}: mwl-bridge explain ${id}` : hint,
+      });
     }
   } catch (err) {
     // An answer that cannot be sent leaves the association in an unknown state: it ends.
     if (err instanceof AnswerSendError) throw err;
     const message = errorMessage(err);
-    logger.error('dicom.find_failed', { ...fields, keys, answers_sent: sent, error: message });
+    logger.error('dicom.find_failed', {
+      ...fields,
+      keys,
+      answers_sent: sent,
+      error: message,
+      query: record('failed', DimseStatus.unableToProcess, sent, message),
+    });
     final.setStatus(DimseStatus.unableToProcess);
     final.setErrorComment(errorComment(message));
   } finally {

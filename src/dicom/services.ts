@@ -3,9 +3,11 @@
  * answers on. The services (find-service.ts, mpps-service.ts) see only these interfaces.
  */
 import type { LogFields, Logger } from '../log.js';
+import type { BridgeMetrics } from '../metrics.js';
 import type { CallingAeSetting } from '../config/schema.js';
 import type { DicomJson } from '../model/item.js';
 import type { MppsResult } from '../worklist/mpps.js';
+import type { QueryRecord } from '../model/query-record.js';
 import type { AnswerStream } from '../worklist/find.js';
 import type { DimseRequest, DimseResponse } from './dimse-shim.js';
 
@@ -21,19 +23,35 @@ export interface MppsHandlers {
   set(sopInstanceUid: string, changes: DicomJson, callingAeTitle: string): MppsResult;
 }
 
+/** Where the SCP records each C-FIND and each rejected association (the query log); returns the record's id. */
+export interface QueryLogSink {
+  record(entry: Omit<QueryRecord, 'id'>): number;
+}
+
 export interface ScpServices {
   find: WorklistFindHandler;
+  queryLog?: QueryLogSink;
+  /**
+   * For a query answered with nothing: what items exist for the same patient, accession or day, in
+   * a few words for the log line, or undefined when there are none.
+   */
+  emptyAnswerHint?: (identifier: DicomJson, callingAeTitle: string) => string | undefined;
   /** When given, Modality Performed Procedure Step is accepted too. */
   mpps?: MppsHandlers;
   /** Settings of particular calling AE titles. */
   callingAeSettings?: Readonly<Record<string, CallingAeSetting>>;
   /** Told of each association request refused (for the audit trail). */
   onAssociationRejected?: (peer: { remote: string; callingAeTitle?: string | undefined; calledAeTitle?: string | undefined }, reason: string) => void;
+  /** Where searches and rejected associations are counted. */
+  metrics?: BridgeMetrics;
 }
 
 /** The association a request came on, as a service sees it. */
 export interface RequestScope {
   readonly callingAeTitle: string;
+  readonly calledAeTitle: string;
+  /** The peer's address:port. */
+  readonly remote: string;
   /** False once the association is gone. */
   readonly open: boolean;
   readonly logger: Logger;

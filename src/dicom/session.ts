@@ -25,7 +25,8 @@ import {
   type NSetRequest,
 } from './dimse-shim.js';
 import { DimseStatus } from './dimse-status.js';
-import { FindsInProgress, answerWorklistFind } from './find-service.js';
+import { answerWorklistFind } from './find-service.js';
+import { FindsInProgress } from './find-stream.js';
 import { answerMpps } from './mpps-service.js';
 import { PduProtocolError } from './pdu.js';
 import type { RequestScope, ScpServices } from './services.js';
@@ -33,6 +34,8 @@ import type { RequestScope, ScpServices } from './services.js';
 /** What the session needs of its connection. */
 export interface SessionHost {
   readonly callingAeTitle: string;
+  readonly calledAeTitle: string;
+  readonly remote: string;
   readonly open: boolean;
   fields(): LogFields;
   writable(): Promise<void>;
@@ -67,6 +70,10 @@ export class WorklistScpSession extends HookedScp {
       get callingAeTitle() {
         return host.callingAeTitle;
       },
+      get calledAeTitle() {
+        return host.calledAeTitle;
+      },
+      remote: host.remote,
       get open() {
         return host.open;
       },

@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
+import type { BridgeMetrics } from '../metrics.js';
 import { listenMllp, type MllpServerHandle } from './hl7-server-shim.js';
 import { MllpConnection, type MllpMessageHandler, type PeerInfo } from './mllp-connection.js';
 
@@ -21,6 +22,8 @@ export interface MllpListenerOptions {
   /** mllp.frameTimeoutSeconds in ms; 0 or absent: never. */
   frameTimeoutMs?: number;
   logger: Logger;
+  /** Where refused connections are counted. */
+  metrics?: BridgeMetrics;
   onMessage: MllpMessageHandler;
   /** Reply (unframed) to a frame over maxFrameBytes, given its first bytes; the connection is closed after it. */
   onOversize?: (head: Buffer, bytes: number, peer: PeerInfo) => Buffer | null;
@@ -59,6 +62,11 @@ export class MllpListener {
     return this.server.address()?.port ?? this.opts.port;
   }
 
+  /** Connections open now. */
+  get connections(): number {
+    return this.open.size;
+  }
+
   /** The bound address and port (for logs and tests). */
   address(): { address: string; port: number } | undefined {
     const a = this.server?.address();
@@ -92,6 +100,7 @@ export class MllpListener {
   }
 
   private logRefusal(remote: string): void {
+    this.opts.metrics?.mllpConnectionRefused();
     this.refusedSinceLog++;
     const now = Date.now();
     if (now - this.lastRefusalLog < REFUSAL_LOG_INTERVAL_MS) return;

@@ -8,8 +8,10 @@
 import { BridgeError, errorMessage } from '../errors.js';
 import { Hl7Condition, Hl7Error } from '../model/hl7-error.js';
 import type { Logger } from '../log.js';
+import { noMetrics, type BridgeMetrics } from '../metrics.js';
 import type { MessageLogEntry, OrderService } from '../worklist/orders.js';
 import { firstString, Tags } from '../model/item.js';
+import { describeDerived, messageNotes, type MappedOrder } from '../model/order.js';
 import { encodeText } from './charset.js';
 import { messageContentHash } from './content-key.js';
 import type { PipelineRunner } from './pipeline-runner.js';
@@ -23,9 +25,30 @@ export interface OrderHandlerOptions {
   logger: Logger;
   /** Runs the pipeline (large messages on a worker thread). */
   runner: PipelineRunner;
+  /** Where answered messages and ACK latency are counted. */
+  metrics?: BridgeMetrics;
 }
 
 export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessageHandler {
+  const handle = handleOrderMessage(opts);
+  const metrics = opts.metrics ?? noMetrics;
+  return async (bytes: Buffer, peer: PeerInfo) => {
+    const started = performance.now();
+    const reply = await handle(bytes, peer);
+    if (reply) metrics.orderAnswered(lenientHeader(bytes).messageType || '(none)', ackCodeOf(reply), (performance.now() - started) / 1000);
+    return reply;
+  };
+}
+
+/** MSA-1 of an ACK the bridge built (its MSA segment is ASCII in every character set it writes). */
+function ackCodeOf(ack: Buffer): string {
+  const text = ack.toString('latin1');
+  const separator = text.charAt(3) || '|';
+  const msa = text.split(/\r\n?|\n/).find((segment) => segment.startsWith(`MSA${separator}`));
+  return msa?.split(separator)[1] ?? '(none)';
+}
+
+function handleOrderMessage(opts: OrderHandlerOptions): MllpMessageHandler {
   const { orders, logger, bridgeApplication, runner } = opts;
   return async (bytes: Buffer, peer: PeerInfo) => {
     const receivedAt = new Date().toISOString();
@@ -59,6 +82,7 @@ export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessag
       });
     }
     if (result.ok) {
+      logOrderNotes(result.order, result.header, logger);
       for (const p of result.order.procedures) {
         for (const a of p.adjustments) {
           logger.warn('hl7.value_adjusted', {
@@ -125,10 +149,11 @@ export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessag
       if (error.code !== 'STORE_UNAVAILABLE') {
         const first = result.ok ? result.order.procedures[0]?.item : undefined;
         try {
-          await orders.logRejected({ ...logBase, ackCode: code, error: error.describe(), ack }, outcome, {
-            patientId: first ? firstString(first, Tags.PatientID) : null,
-            accessionNumber: first ? firstString(first, Tags.AccessionNumber) : null,
-          });
+          const notes = (result.ok ? messageNotes(result.order) : undefined) ?? null;
+          const keys = first
+            ? { patientId: firstString(first, Tags.PatientID) ?? null, accessionNumber: firstString(first, Tags.AccessionNumber) ?? null }
+            : (result.orderKeys ?? {});
+          await orders.logRejected({ ...logBase, ackCode: code, error: error.describe(), ack, notes }, outcome, keys);
         } catch (logErr) {
           logger.error('hl7.message_log_failed', { control_id: result.header.controlId, error: errorMessage(logErr) });
         }
@@ -136,6 +161,38 @@ export function createOrderMessageHandler(opts: OrderHandlerOptions): MllpMessag
       return encodeText(ack, result.charset);
     }
   };
+}
+
+/**
+ * What a mapped message is noted for, once per message: an empty MSH-10 (accepted by policy), the
+ * values not taken from their first source (one line listing them all), non-imaging order groups.
+ */
+function logOrderNotes(order: MappedOrder, header: PipelineResult['header'], logger: Logger): void {
+  const who = { control_id: header.controlId, sender: header.sendingApplication, type: header.messageType };
+  if (!header.controlId) {
+    logger.warn('hl7.empty_control_id', {
+      ...who,
+      effect: 'accepted (hl7.emptyControlId: accept): the ACK has an empty MSA-2 and the message is never treated as a resend of another',
+    });
+  }
+  const notes = messageNotes(order);
+  if (!notes) return;
+  if (notes.derived.length > 0) {
+    logger.info('hl7.values_derived', {
+      ...who,
+      mapping: order.mapping,
+      count: notes.derived.length + notes.derivedLeftOut,
+      values: notes.derived.map((d) => `item ${d.item}: ${describeDerived(d)}`).join(' | '),
+    });
+  }
+  for (const i of notes.ignored) {
+    logger.info('hl7.order_ignored', {
+      ...who,
+      item: i.item,
+      reason: `not an imaging order: ${i.reason}`,
+      effect: 'acknowledged (AA), nothing stored (orders.nonImaging: ignore)',
+    });
+  }
 }
 
 /** An incoming acknowledgement: one log line with its MSA, no reply. */

@@ -46,12 +46,19 @@ export class PipelineRunner {
       this.jobs.set(id, { bytes, resolve });
       // One timer, for the job at the head of the queue (jobs run one after another on the worker).
       if (this.jobs.size === 1) this.armTimer();
-      const { uidRoot, bridgeApplication, limits, charsetMismatch } = this.opts;
+      const { uidRoot, bridgeApplication, policies, callingAeTitles, limits, charsetMismatch } = this.opts;
       this.post({
         type: 'job',
         id,
         bytes,
-        options: { uidRoot, bridgeApplication, ...(limits ? { limits } : {}), ...(charsetMismatch ? { charsetMismatch } : {}) },
+        options: {
+          uidRoot,
+          bridgeApplication,
+          ...(policies ? { policies } : {}),
+          ...(callingAeTitles ? { callingAeTitles } : {}),
+          ...(limits ? { limits } : {}),
+          ...(charsetMismatch ? { charsetMismatch } : {}),
+        },
       });
     });
   }

@@ -6,6 +6,7 @@ import { BridgeError, type ErrorCode } from '../errors.js';
 import type { MappedOrder, MappedProcedure } from '../model/order.js';
 import { Hl7Error, isHl7ErrorCode } from '../model/hl7-error.js';
 import type { MappingSource } from '../mapping/compile.js';
+import type { MessagePolicies } from '../model/order.js';
 import type { CharsetMismatchPolicy } from './charset.js';
 import type { MessageLimits } from './limits.js';
 import type { PipelineResult } from './pipeline.js';
@@ -27,6 +28,8 @@ export type WireResult =
 export interface WireOptions {
   uidRoot: string;
   bridgeApplication: string;
+  policies?: Partial<MessagePolicies>;
+  callingAeTitles?: Readonly<Record<string, string>>;
   limits?: MessageLimits;
   charsetMismatch?: CharsetMismatchPolicy;
 }

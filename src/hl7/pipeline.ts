@@ -6,9 +6,10 @@
 import { BridgeError, errorMessage } from '../errors.js';
 import { Hl7Condition, Hl7Error, type Hl7Outcome } from '../model/hl7-error.js';
 import { evaluateMapping } from '../mapping/evaluate.js';
-import type { MappedOrder } from '../model/order.js';
+import type { MappedOrder, MessagePolicies } from '../model/order.js';
+import { valueTable, type Table } from '../mapping/tables.js';
 import type { MappingSet } from '../mapping/select.js';
-import { messageHeader, type MessageHeader } from '../mapping/message.js';
+import { findSegments, messageHeader, rawComponent, type Hl7Message, type MessageHeader } from '../mapping/message.js';
 import { checkOrderSupported } from '../worklist/orders.js';
 import { buildAck, type AckCode, type AckError, type AckHeaderSource } from './ack.js';
 import type { CharsetMismatchPolicy } from './charset.js';
@@ -20,6 +21,10 @@ export interface OrderPipelineOptions {
   mappings: () => MappingSet;
   uidRoot: string;
   bridgeApplication: string;
+  /** The policies the settings give every sender (hl7.emptyControlId, orders.*, mapping.fallbacks). */
+  policies?: Partial<MessagePolicies>;
+  /** Modality -> the calling AE titles dicom.callingAeSettings gives it (A\\B): the mappings' $callingAeTitles table. */
+  callingAeTitles?: Readonly<Record<string, string>>;
   /** hl7.maxSegments / hl7.maxFieldsPerSegment; none checked when absent (the `map` dry run). */
   limits?: MessageLimits;
   /** hl7.charsetMismatch: what to do with UTF-8 bytes labelled as a single-byte character set. */
@@ -33,6 +38,11 @@ interface PipelineBase {
   mapping?: { name: string; file: string };
   /** Set when the bytes were read as UTF-8 against MSH-18 (to be logged as hl7.charset_mismatch). */
   charsetMismatch?: { declared: string };
+  /**
+   * Of a message that could not be mapped: its patient ID and accession number where HL7 and IHE
+   * put them (PID-3, IPC-1 or OBR-18), so that the message log can still be searched by them.
+   */
+  orderKeys?: { patientId: string | null; accessionNumber: string | null };
 }
 
 /** A message decoded and mapped (ok), or the error that stopped it. */
@@ -60,12 +70,26 @@ function mapDecoded(decoded: Decoded, lenient: PipelineResult['header'], opts: O
     checkHeader(parsedHeader);
     const selected = opts.mappings().select(parsedHeader);
     base.mapping = { name: selected.name, file: selected.file };
-    const order = evaluateMapping(selected, message, { uidRoot: opts.uidRoot });
+    const order = evaluateMapping(selected, message, { uidRoot: opts.uidRoot, policies: opts.policies ?? {}, runtimeTables: runtimeTables(opts) });
+    if (!parsedHeader.controlId && order.policies.emptyControlId === 'reject') {
+      throw new Hl7Error('HL7_REQUIRED_FIELD_MISSING', 'MSH-10 (message control id) is empty', {
+        location: 'MSH-10',
+        hint: 'every message needs a unique control id; the ACK refers to it (hl7.emptyControlId: accept takes such messages)',
+      });
+    }
     checkOrderSupported(order);
     return { ...base, ok: true, order };
   } catch (err) {
-    return failed(err, base);
+    return failed(err, { ...base, orderKeys: orderKeysOf(message) });
   }
+}
+
+function orderKeysOf(message: Hl7Message): { patientId: string | null; accessionNumber: string | null } {
+  const first = (segment: string, field: number): string | null => {
+    const [seg] = findSegments(message, segment);
+    return rawComponent(seg?.fields[field]).trim() || null;
+  };
+  return { patientId: first('PID', 3), accessionNumber: first('IPC', 1) ?? first('OBR', 18) };
 }
 
 function failed(err: unknown, base: PipelineBase): PipelineResult {
@@ -99,18 +123,27 @@ function hl7OutcomeOf(error: BridgeError): Hl7Outcome {
   return { condition: Hl7Condition.applicationInternalError, ack: 'AE' };
 }
 
-/** MSH is checked before any mapping runs: without a type and a control id nothing can be acknowledged properly. */
+const tablesByOptions = new WeakMap<OrderPipelineOptions, ReadonlyMap<string, Table>>();
+
+/** The tables the bridge builds from its settings, once per set of options. */
+function runtimeTables(opts: OrderPipelineOptions): ReadonlyMap<string, Table> {
+  let tables = tablesByOptions.get(opts);
+  if (!tables) {
+    tables = new Map([['$callingAeTitles', valueTable('$callingAeTitles', Object.entries(opts.callingAeTitles ?? {}))]]);
+    tablesByOptions.set(opts, tables);
+  }
+  return tables;
+}
+
+/**
+ * MSH is checked before any mapping runs: without a type nothing can be acknowledged properly. An
+ * empty control id is the sender's policy's to refuse (hl7.emptyControlId), once its mapping is known.
+ */
 function checkHeader(h: MessageHeader): void {
   if (!h.messageCode || !h.triggerEvent) {
     throw new Hl7Error('HL7_REQUIRED_FIELD_MISSING', 'MSH-9 (message type^trigger event) is empty', {
       location: 'MSH-9',
       hint: 'send e.g. ORM^O01',
-    });
-  }
-  if (!h.controlId) {
-    throw new Hl7Error('HL7_REQUIRED_FIELD_MISSING', 'MSH-10 (message control id) is empty', {
-      location: 'MSH-10',
-      hint: 'every message needs a unique control id; the ACK refers to it',
     });
   }
 }

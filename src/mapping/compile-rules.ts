@@ -1,56 +1,42 @@
 /**
- * The parts of a mapping text compiled one by one (compile.ts runs them over a whole text): value
- * tables, attribute rules with their sources, templates, converters and conditions. Every problem
- * goes to ctx.fail with the node it is about, so that the line is reported.
+ * Attribute rules compiled one by one (compile.ts runs them over a whole text): each target
+ * attribute with its fallback chain (`from:`), converters, conditions, cases, last resorts and
+ * `invalid:` policy. The parts that read the message (paths, templates, sources, transforms,
+ * conditions) are compiled by compile-sources.ts. Every problem goes to ctx.fail with its node.
  */
 import { isMap, isSeq, isScalar, type Node, type YAMLMap } from 'yaml';
-import { BridgeError, errorMessage } from '../errors.js';
 import { lookupKeyword } from '../model/dictionary.js';
 import { checkValue } from '../model/vr.js';
-import { parseFieldPath, type FieldPath } from './path.js';
-import { checkSegmentField } from './segments.js';
-import { isConverterName, type TransformStep } from './transforms.js';
-import type { AttributeRule, Condition, InvalidValuePolicy, TemplatePart, ValueRule } from './model.js';
+import { isConverterName } from './transforms.js';
+import type { AttributeRule, Generator, InvalidValuePolicy, ValueRule } from './model.js';
+import {
+  checkKeys,
+  compileConditions,
+  compileSource,
+  compileSteps,
+  compileTemplate,
+  firstField,
+  stringList,
+  scalarString,
+  type CompileContext,
+} from './compile-sources.js';
 
-export type Fail = (node: Node | null | undefined, message: string, hint?: string) => void;
+export { checkKeys, compilePath, scalarString, stringList, type CompileContext, type Fail } from './compile-sources.js';
 
-const RULE_KEYS = ['from', 'as', 'transform', 'template', 'value', 'when', 'cases', 'default', 'generate', 'required', 'invalid'];
+const RULE_KEYS = ['from', 'as', 'transform', 'template', 'value', 'when', 'cases', 'default', 'generate', 'pairedWith', 'required', 'invalid'];
 const INVALID_POLICIES = ['reject', 'clean', 'truncate', 'omit'];
-const CONDITION_KEYS = ['field', 'equals', 'in', 'matches', 'present'];
 
-export interface CompileContext {
-  fail: Fail;
-  lineOf: (node: Node | null | undefined) => number;
-  tables: Map<string, Map<string, string>>;
-}
+/** The VRs each generator can fill: a UID, an ID (SH/LO/CS), the time of processing (DA/TM/DT). */
+const GENERATOR_VRS: Record<Generator, readonly string[]> = { uid: ['UI'], id: ['SH', 'LO'], now: ['DA', 'TM', 'DT'] };
 
-export function compileTables(node: Node | undefined, fail: Fail): Map<string, Map<string, string>> {
-  const tables = new Map<string, Map<string, string>>();
-  if (node === undefined) return tables;
-  if (!isMap(node)) {
-    fail(node, 'tables must map table names to { code: value } maps');
-    return tables;
+/** An `invalid:` list compiled; undefined when the entry has none (the sender's policy applies). */
+export function compileInvalid(value: Node | null, ctx: CompileContext, what: string): InvalidValuePolicy | undefined {
+  const policy: InvalidValuePolicy = { clean: false, truncate: false, omit: false };
+  for (const p of stringList(value, ctx.fail, `${what} invalid`)) {
+    if (!INVALID_POLICIES.includes(p)) ctx.fail(value, `${what}: invalid must be ${INVALID_POLICIES.join(', ')} (or a list of clean, truncate, omit)`);
+    else if (p !== 'reject') policy[p as keyof InvalidValuePolicy] = true;
   }
-  for (const pair of node.items) {
-    const tableName = isScalar(pair.key) ? String(pair.key.value) : '';
-    const body = pair.value as Node | null;
-    if (!isMap(body)) {
-      fail(body ?? (pair.key as Node), `table "${tableName}" must map codes to values`, 'e.g. modality: { NMR: MR, CAT: CT }');
-      continue;
-    }
-    const entries = new Map<string, string>();
-    for (const e of body.items) {
-      const k = isScalar(e.key) ? String(e.key.value) : '';
-      const v = scalarString(e.value as Node);
-      if (v === undefined) fail(e.value as Node, `table "${tableName}": "${k}" needs a value`);
-      else {
-        entries.set(k, v);
-        if (!entries.has(k.trim().toUpperCase())) entries.set(k.trim().toUpperCase(), v);
-      }
-    }
-    tables.set(tableName, entries);
-  }
-  return tables;
+  return policy;
 }
 
 export function compileAttributes(map: YAMLMap, ctx: CompileContext): AttributeRule[] {
@@ -102,13 +88,14 @@ function compileValueRule(keyword: string, tag: string, vr: string, vm: string, 
     transform: [],
     cases: [],
     default: undefined,
-    generateUid: false,
+    generate: undefined,
+    pairedWith: undefined,
     required: false,
-    invalid: { clean: false, truncate: false, omit: false },
+    invalid: undefined,
   };
   if (isScalar(node)) {
-    const path = compilePath(node, ctx, keyword);
-    if (path) rule.from.push(path);
+    const source = compileSource(node, ctx, keyword);
+    if (source) rule.from.push(source);
     return rule;
   }
   if (!isMap(node)) {
@@ -122,8 +109,8 @@ function compileValueRule(keyword: string, tag: string, vr: string, vm: string, 
     switch (key) {
       case 'from':
         for (const n of isSeq(value) ? (value.items as Node[]) : [value]) {
-          const path = compilePath(n, ctx, keyword);
-          if (path) rule.from.push(path);
+          const source = compileSource(n, ctx, keyword);
+          if (source) rule.from.push(source);
         }
         break;
       case 'as': {
@@ -156,20 +143,25 @@ function compileValueRule(keyword: string, tag: string, vr: string, vm: string, 
       case 'default':
         rule.default = compileTemplate(value, ctx, keyword);
         break;
-      case 'generate':
-        if (scalarString(value) === 'uid' && vr === 'UI') rule.generateUid = true;
-        else ctx.fail(value, `${keyword}: generate only supports "uid", for UI attributes`);
+      case 'generate': {
+        const g = scalarString(value) ?? '';
+        if (g in GENERATOR_VRS && GENERATOR_VRS[g as Generator].includes(vr)) rule.generate = g as Generator;
+        else
+          ctx.fail(value, `${keyword}: generate "${g}" does not fit a ${vr} attribute`, 'uid for UI, id for SH/LO (order number and step), now for DA/TM/DT');
         break;
+      }
+      case 'pairedWith': {
+        const other = scalarString(value) ?? '';
+        if (lookupKeyword(other)) rule.pairedWith = other;
+        else ctx.fail(value, `${keyword}: pairedWith "${other}" is not a DICOM keyword`, 'e.g. pairedWith: ScheduledProcedureStepStartDate');
+        break;
+      }
       case 'required':
         if (isScalar(value) && typeof value.value === 'boolean') rule.required = value.value;
         else ctx.fail(value, `${keyword}: required must be true or false`);
         break;
       case 'invalid':
-        for (const policy of stringList(value, ctx.fail, `${keyword} invalid`)) {
-          if (!INVALID_POLICIES.includes(policy))
-            ctx.fail(value, `${keyword}: invalid must be ${INVALID_POLICIES.join(', ')} (or a list of clean, truncate, omit)`);
-          else if (policy !== 'reject') rule.invalid[policy as keyof InvalidValuePolicy] = true;
-        }
+        rule.invalid = compileInvalid(value, ctx, keyword);
         break;
     }
   }
@@ -180,143 +172,15 @@ function compileValueRule(keyword: string, tag: string, vr: string, vm: string, 
     if (broken) ctx.fail(node, `${keyword}: value "${rule.value}" is not a valid ${vr}: ${broken}`);
   }
   const sources = [rule.from.length > 0, rule.template !== undefined, rule.value !== undefined, rule.cases.length > 0].filter(Boolean).length;
+  // A template or a fixed value is the rule's one source (its chain of one).
+  if (rule.template && rule.from.length === 0)
+    rule.from.push({ kind: 'template', parts: rule.template, label: 'template', location: firstField(rule.template)?.text, transform: [], when: [] });
+  if (rule.value !== undefined && rule.from.length === 0)
+    rule.from.push({ kind: 'template', parts: [rule.value], label: 'value', location: undefined, transform: [], when: [] });
   if (sources > 1) ctx.fail(node, `${keyword}: give only one of from, template, value and cases`);
-  if (sources === 0 && rule.default === undefined && !rule.generateUid) ctx.fail(node, `${keyword}: needs from, template, value, cases, default or generate`);
+  // (A from: whose sources were refused has been reported already.)
+  if (sources === 0 && !node.has('from') && rule.default === undefined && !rule.generate)
+    ctx.fail(node, `${keyword}: needs from, template, value, cases, default or generate`);
+  if (rule.pairedWith && rule.from.length === 0) ctx.fail(node, `${keyword}: pairedWith needs a from list (the same sources as ${rule.pairedWith})`);
   return rule;
-}
-
-export function compilePath(node: Node | null | undefined, ctx: CompileContext, what: string): FieldPath | undefined {
-  const text = scalarString(node);
-  if (text === undefined) {
-    ctx.fail(node, `${what}: an HL7 field path is expected`, 'e.g. PID-3.1');
-    return undefined;
-  }
-  return compilePathText(text, node, ctx, what);
-}
-
-/** A path given as text; node says where it stands in the file. */
-function compilePathText(text: string, node: Node | null | undefined, ctx: CompileContext, what: string): FieldPath | undefined {
-  try {
-    const path = parseFieldPath(text);
-    const problem = checkSegmentField(path.segment, path.field);
-    if (problem) {
-      ctx.fail(node, `${what}: ${problem}`, 'check the segment name and field number in the HL7 standard');
-      return undefined;
-    }
-    return path;
-  } catch (err) {
-    ctx.fail(node, `${what}: ${(err as BridgeError).message}`, (err as BridgeError).hint);
-    return undefined;
-  }
-}
-
-/** "{OBR-4.2} ({OBR-4.1})" -> literal text and field paths. */
-function compileTemplate(node: Node | null, ctx: CompileContext, keyword: string): TemplatePart[] | undefined {
-  const text = scalarString(node);
-  if (text === undefined) {
-    ctx.fail(node, `${keyword}: a text is expected`);
-    return undefined;
-  }
-  const parts: TemplatePart[] = [];
-  let last = 0;
-  for (const m of text.matchAll(/\{[^{}]+\}/g)) {
-    if (m.index > last) parts.push(text.slice(last, m.index));
-    // The text between the braces (the match holds none inside).
-    const path = compilePathText(m[0].slice(1, -1), node, ctx, keyword);
-    if (path) parts.push(path);
-    last = m.index + m[0].length;
-  }
-  if (last < text.length) parts.push(text.slice(last));
-  return parts;
-}
-
-function compileSteps(node: Node | null, ctx: CompileContext, keyword: string): TransformStep[] {
-  const steps: TransformStep[] = [];
-  const items = isSeq(node) ? (node.items as Node[]) : [node];
-  for (const item of items) {
-    const simple = scalarString(item);
-    if (simple === 'trim' || simple === 'upper' || simple === 'lower') {
-      steps.push({ kind: simple });
-      continue;
-    }
-    const pair = isMap(item) && item.items.length === 1 ? item.items[0] : undefined;
-    if (pair) {
-      const kind = isScalar(pair.key) ? String(pair.key.value) : '';
-      const arg = pair.value as Node | null;
-      if (kind === 'lookup') {
-        const tableName = scalarString(arg) ?? (isMap(arg) ? scalarString(arg.get('table', true)) : undefined) ?? '';
-        const otherwise = isMap(arg) ? (scalarString(arg.get('otherwise', true)) ?? 'keep') : 'keep';
-        const entries = ctx.tables.get(tableName);
-        if (!entries) ctx.fail(arg, `${keyword}: no table "${tableName}"`, `define it under tables:, known: ${[...ctx.tables.keys()].join(', ') || 'none'}`);
-        else if (otherwise !== 'keep' && otherwise !== 'empty') ctx.fail(arg, `${keyword}: otherwise must be keep or empty`);
-        else steps.push({ kind: 'lookup', table: tableName, entries, otherwise });
-        continue;
-      }
-      if (kind === 'replace' && isMap(arg)) {
-        const pattern = scalarString(arg.get('pattern', true));
-        const replacement = scalarString(arg.get('with', true)) ?? '';
-        try {
-          steps.push({ kind: 'replace', pattern: new RegExp(pattern ?? '', 'gu'), with: replacement });
-          if (pattern === undefined) ctx.fail(arg, `${keyword}: replace needs a pattern`);
-        } catch (err) {
-          ctx.fail(arg, `${keyword}: bad regular expression: ${errorMessage(err)}`);
-        }
-        continue;
-      }
-    }
-    ctx.fail(
-      item,
-      `${keyword}: unknown transform ${simple ? `"${simple}"` : ''}`.trim(),
-      'use trim, upper, lower, { lookup: TABLE } or { replace: { pattern: REGEX, with: TEXT } }',
-    );
-  }
-  return steps;
-}
-
-function compileConditions(node: Node | null, ctx: CompileContext, keyword: string): Condition[] {
-  const conditions: Condition[] = [];
-  for (const item of isSeq(node) ? (node.items as Node[]) : [node]) {
-    if (!isMap(item)) {
-      ctx.fail(item, `${keyword}: when needs { field: PATH, equals | in | matches | present: ... }`);
-      continue;
-    }
-    checkKeys(item, CONDITION_KEYS, `${keyword} condition key`, ctx.fail);
-    const path = compilePath(item.get('field', true), ctx, `${keyword} when.field`);
-    if (!path) continue;
-    const get = (k: string): Node | undefined => item.get(k, true);
-    if (item.has('equals')) conditions.push({ path, test: { kind: 'equals', values: [scalarString(get('equals')) ?? ''] } });
-    else if (item.has('in')) conditions.push({ path, test: { kind: 'equals', values: stringList(get('in'), ctx.fail, `${keyword} when.in`) } });
-    else if (item.has('matches')) {
-      try {
-        conditions.push({ path, test: { kind: 'matches', pattern: new RegExp(scalarString(get('matches')) ?? '', 'u') } });
-      } catch (err) {
-        ctx.fail(get('matches'), `${keyword}: bad regular expression: ${errorMessage(err)}`);
-      }
-    } else if (item.has('present')) {
-      const v = get('present');
-      conditions.push({ path, test: { kind: 'present', present: isScalar(v) && v.value === true } });
-    } else ctx.fail(item, `${keyword}: a condition needs equals, in, matches or present`);
-  }
-  return conditions;
-}
-
-export function checkKeys(map: YAMLMap, allowed: readonly string[], what: string, fail: Fail): void {
-  for (const pair of map.items) {
-    const key = isScalar(pair.key) ? String(pair.key.value) : '';
-    if (!allowed.includes(key)) fail(pair.key as Node, `unknown ${what} "${key}"`, `known: ${allowed.join(', ')}`);
-  }
-}
-
-export function stringList(node: Node | undefined | null, fail: Fail, what: string): string[] {
-  if (node === undefined || node === null) return [];
-  if (isScalar(node)) return [String(node.value)];
-  if (isSeq(node)) return (node.items as Node[]).map((n) => scalarString(n) ?? '');
-  fail(node, `${what} must be a text or a list of texts`);
-  return [];
-}
-
-export function scalarString(node: Node | null | undefined): string | undefined {
-  if (!isScalar(node) || node.value === null || node.value === undefined) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a YAML scalar holds a string, number or boolean (a Date or bytes under %YAML 1.1), never a plain object
-  return String(node.value);
 }

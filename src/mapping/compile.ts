@@ -10,9 +10,27 @@ import { MappingSet } from './select.js';
 import type { AppliesTo, AttributeRule, Mapping } from './model.js';
 import { parseFieldPath } from './path.js';
 import { checkSegmentField } from './segments.js';
-import { checkKeys, compileAttributes, compilePath, compileTables, scalarString, stringList, type CompileContext, type Fail } from './compile-rules.js';
+import { checkKeys, compileAttributes, compilePath, scalarString, stringList, type CompileContext, type Fail } from './compile-rules.js';
+import { compileNonImaging, compilePolicies } from './compile-policies.js';
+import { compileTables } from './tables.js';
 
-const TOP_KEYS = ['name', 'description', 'appliesTo', 'orderControl', 'orderStatus', 'mergePatientId', 'itemPer', 'type1', 'tables', 'attributes'];
+const TOP_KEYS = [
+  'name',
+  'description',
+  'appliesTo',
+  'orderControl',
+  'orderStatus',
+  'mergePatientId',
+  'itemPer',
+  'type1',
+  'policies',
+  'nonImaging',
+  'tables',
+  'attributes',
+  'extends',
+];
+/** A profile (extends: another mapping) gives its senders, policies, rules and tables; the rest is its base's. */
+const PROFILE_KEYS = ['name', 'description', 'extends', 'appliesTo', 'type1', 'policies', 'nonImaging', 'tables'];
 const APPLIES_KEYS = ['messages', 'sendingApplication', 'sendingFacility', 'versions'];
 
 /** Compiles one mapping text (YAML); every problem is reported at once, with its line. Pure: no I/O. */
@@ -33,7 +51,8 @@ export function compileMapping(text: string, file: string): Mapping {
 
   const root = doc.contents;
   if (!isMap(root)) throw mappingError(file, [`${file}: expected a mapping with name, appliesTo, orderControl and attributes`]);
-  checkKeys(root, TOP_KEYS, 'key', fail);
+  const base = scalarString(root.get('extends', true));
+  checkKeys(root, base === undefined ? TOP_KEYS : PROFILE_KEYS, base === undefined ? 'key' : 'key in a profile (it extends another mapping)', fail);
   const get = (map: YAMLMap, key: string): Node | undefined => map.get(key, true);
   const ctx: CompileContext = { fail, lineOf, tables: compileTables(get(root, 'tables'), fail) };
 
@@ -67,17 +86,55 @@ export function compileMapping(text: string, file: string): Mapping {
   if (!/^[A-Z][A-Z0-9]{2}$/.test(itemPer) || checkSegmentField(itemPer, 1))
     fail(itemPerNode, `itemPer "${itemPer}" is not a segment name`, 'use ORC (one item per order), IPC (one per imaging procedure) or PID (patient messages)');
 
-  const type1Node = get(root, 'type1');
-  const type1 = scalarString(type1Node) ?? 'reject';
-  if (type1 !== 'reject' && type1 !== 'accept') fail(type1Node, `type1 must be "reject" or "accept", not "${type1}"`);
+  const policies = compilePolicies(root, ctx);
+  const nonImaging = compileNonImaging(get(root, 'nonImaging'), ctx);
 
   const attributesNode = get(root, 'attributes');
   let attributes: AttributeRule[] = [];
   if (isMap(attributesNode)) attributes = compileAttributes(attributesNode, ctx);
-  else fail(attributesNode ?? root, 'attributes must map DICOM keywords to HL7 fields', 'e.g. attributes: { PatientID: PID-3.1 }');
+  else if (base === undefined) fail(attributesNode ?? root, 'attributes must map DICOM keywords to HL7 fields', 'e.g. attributes: { PatientID: PID-3.1 }');
 
   if (problems.length) throw mappingError(file, problems);
-  return { name, file, description, appliesTo, orderControl, orderStatus, mergePatientId, itemPer, type1: type1 as Mapping['type1'], attributes };
+  return {
+    name,
+    file,
+    description,
+    appliesTo,
+    orderControl,
+    orderStatus,
+    mergePatientId,
+    itemPer,
+    policies,
+    nonImaging,
+    tables: ctx.tables,
+    attributes,
+    ...(base !== undefined ? { extends: base } : {}),
+  };
+}
+
+/**
+ * A profile made whole: its base's rules, with the profile's senders, policies (over the base's),
+ * nonImaging rule (if it has one) and tables (over the base's, for lookup sources).
+ */
+function resolveProfile(profile: Mapping, mappings: readonly Mapping[]): Mapping {
+  const base = mappings.find((m) => m.name === profile.extends && m.extends === undefined);
+  if (!base) {
+    const names = mappings.filter((m) => m.extends === undefined).map((m) => m.name);
+    throw mappingError(profile.file, [`${profile.file}: extends "${profile.extends ?? ''}", which is not an active mapping (active: ${names.join(', ')})`]);
+  }
+  const unhandled = profile.appliesTo.messages.filter((t) => !base.appliesTo.messages.includes(t));
+  if (unhandled.length) throw mappingError(profile.file, [`${profile.file}: ${unhandled.join(', ')} not handled by "${base.name}", which it extends`]);
+  return {
+    ...base,
+    name: profile.name,
+    file: profile.file,
+    description: profile.description || base.description,
+    appliesTo: profile.appliesTo,
+    policies: { ...base.policies, ...profile.policies },
+    nonImaging: profile.nonImaging ?? base.nonImaging,
+    tables: new Map([...base.tables, ...profile.tables]),
+    extends: base.name,
+  };
 }
 
 function mappingError(file: string, problems: string[]): BridgeError {
@@ -103,8 +160,16 @@ export function compileMappingSet(sources: readonly MappingSource[]): MappingSet
       problems.push(err instanceof BridgeError ? err.message : String(err));
     }
   }
+  const resolved: Mapping[] = [];
+  for (const m of mappings) {
+    try {
+      resolved.push(m.extends === undefined ? m : resolveProfile(m, mappings));
+    } catch (err) {
+      problems.push(err instanceof BridgeError ? err.message : String(err));
+    }
+  }
   if (problems.length) {
     throw new BridgeError('MAPPING_INVALID', problems.join('\n'), { hint: 'see mappings/README.md for the format' });
   }
-  return new MappingSet(mappings);
+  return new MappingSet(resolved);
 }

@@ -16,15 +16,17 @@ export function type1Problem(mapping: Mapping, item: DicomJson, group: number, g
   const [first] = missing;
   if (!first) return undefined;
   const rule = findRule(mapping.attributes, first.keyword);
-  const source = rule?.kind === 'value' ? (rule.from[0] ?? rule.template?.find((p): p is FieldPath => typeof p !== 'string')) : undefined;
+  const read = rule?.kind === 'value' ? rule.from.find((s) => s.location !== undefined) : undefined;
+  const source = read?.location;
+  const described = read && read.kind !== 'field' ? `${read.label} (key ${source ?? ''})` : source;
   const names = missing.map((m) => m.keyword).join(', ');
   return new Hl7Error(
     'HL7_REQUIRED_FIELD_MISSING',
     `${names} (DICOM type 1) ${missing.length > 1 ? 'have' : 'has'} no value${groups > 1 ? ` in order group ${group + 1}` : ''}` +
-      (source ? `; ${first.keyword} is read from ${source.text}` : `; mapping "${mapping.name}" has no entry for ${first.keyword}`),
+      (described ? `; ${first.keyword} is read from ${described}` : `; mapping "${mapping.name}" has no entry for ${first.keyword}`),
     {
-      location: source?.text,
-      hint: `send the field, or give ${first.keyword} a default in ${mapping.file} (or set type1: accept)`,
+      location: source,
+      hint: `send the field, or give ${first.keyword} a later source or a default in ${mapping.file} (or set policies.type1: accept)`,
     },
   );
 }
@@ -101,4 +103,38 @@ export function deterministicUid(message: Hl7Message, scope: GroupScope, root: s
   const digits = Math.min(39, 64 - root.length - 1);
   const number = (digest % 10n ** BigInt(digits)).toString(10);
   return `${root}.${number}`;
+}
+
+/** A path to the first component of a field of the order group (or the whole message). */
+function componentPath(segment: string, field: number): FieldPath {
+  return { text: `${segment}-${field}.1`, segment, occurrence: undefined, field, repetition: { index: 1 }, component: 1, subcomponent: undefined };
+}
+
+/**
+ * `generate: id`: an ID from the order's number and the item's step index in the message (placer
+ * order number, else filler, else accession; "PLC1001-1"), so that a resent order gets the same ID.
+ * Longer than the VR allows (SH: 16): a digest of it, as readable as fits. '' without any number.
+ */
+export function generatedId(message: Hl7Message, scope: GroupScope, step: number, vr: string): string {
+  const at = (path: FieldPath): string => resolveRepetition(message, path, scope)?.[0]?.[0]?.trim() ?? '';
+  const sources = [componentPath('ORC', 2), componentPath('OBR', 2), componentPath('ORC', 3), componentPath('OBR', 3), componentPath('OBR', 18)];
+  const base = sources.map(at).find((v) => v !== '' && !/[\\\p{Cc}]/u.test(v));
+  if (base === undefined) return '';
+  const id = `${base}-${step}`;
+  const max = vr === 'LO' ? 64 : 16;
+  if (id.length <= max) return id;
+  const digest = createHash('sha256')
+    .update(base)
+    .digest('hex')
+    .slice(0, max - String(step).length - 1)
+    .toUpperCase();
+  return `${digest}-${step}`;
+}
+
+/** `generate: now`: the time of processing as DA (YYYYMMDD), TM (HHMMSS) or DT, in the bridge's local time. */
+export function nowAs(now: Date, vr: string): string {
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const date = `${now.getFullYear()}${two(now.getMonth() + 1)}${two(now.getDate())}`;
+  const time = `${two(now.getHours())}${two(now.getMinutes())}${two(now.getSeconds())}`;
+  return vr === 'DA' ? date : vr === 'TM' ? time : date + time;
 }

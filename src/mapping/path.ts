@@ -56,6 +56,8 @@ export interface GroupScope {
   /** [start, end) indexes of the order group around the anchor. */
   start: number;
   end: number;
+  /** An OBR's item in an order group with several OBR: the group's ORC (before start), read for ORC paths. */
+  context?: number;
 }
 
 export const WHOLE_MESSAGE: GroupScope = { anchor: undefined, start: 0, end: Number.MAX_SAFE_INTEGER };
@@ -68,6 +70,7 @@ export function resolveSegment(message: Hl7Message, path: FieldPath, scope: Grou
     const segment = segments[i];
     if (segment?.name === path.segment) return segment;
   }
+  if (scope.context !== undefined && segments[scope.context]?.name === path.segment) return segments[scope.context];
   return segments.find((s) => s.name === path.segment);
 }
 

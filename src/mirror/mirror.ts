@@ -8,6 +8,7 @@ import { describeTag } from '../model/dictionary.js';
 import { encodeWorklistFile, type WorklistFileCharset } from '../model/worklist-file.js';
 import { BridgeError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { BridgeMetrics } from '../metrics.js';
 import type { MirrorJournalPort, MirrorSource } from './source.js';
 import type { WorklistFolder } from './folder.js';
 import { reconcileFolder, reportIsClean, type ReconcileReport } from './reconcile.js';
@@ -17,6 +18,8 @@ export interface WorklistMirrorOptions {
   characterSet: WorklistFileCharset;
   retrySeconds: number;
   logger: Logger;
+  /** Where failed passes are counted. */
+  metrics?: BridgeMetrics;
 }
 
 /** Journal rows handled per locked batch. */
@@ -118,6 +121,7 @@ export class WorklistMirror {
       }
     } catch (err) {
       this.failingSince ??= Date.now();
+      this.opts.metrics?.mirrorWriteFailed();
       this.retryAt = Date.now() + this.opts.retrySeconds * 1000;
       const e = err instanceof BridgeError ? err : undefined;
       logger.error('mirror.write_failed', {

@@ -14,6 +14,8 @@ export interface AttributeDefinition {
 const { DicomMetaDictionary } = dcmjs.data;
 
 export function lookupKeyword(keyword: string): AttributeDefinition | undefined {
+  // nameMap is a plain object: "constructor" or "toString" would find Object.prototype's members.
+  if (!Object.hasOwn(DicomMetaDictionary.nameMap, keyword)) return undefined;
   const entry = DicomMetaDictionary.nameMap[keyword];
   if (!entry) return undefined;
   const tag = entry.tag.replace(/[(),]/g, '').toUpperCase();

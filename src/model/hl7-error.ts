@@ -40,6 +40,9 @@ const OUTCOMES: Record<Hl7ErrorCode, Hl7Outcome> = {
   HL7_BAD_VALUE: { condition: Hl7Condition.tableValueNotFound, ack: 'AE' },
   HL7_INVALID_VALUE: { condition: Hl7Condition.dataTypeError, ack: 'AE' },
   HL7_LIMIT_EXCEEDED: { condition: Hl7Condition.applicationInternalError, ack: 'AR' },
+  // Sending it again changes nothing: AR. (An ignored non-imaging order is answered AA instead.)
+  HL7_NOT_IMAGING_ORDER: { condition: Hl7Condition.tableValueNotFound, ack: 'AR' },
+  HL7_UNKNOWN_CODE: { condition: Hl7Condition.tableValueNotFound, ack: 'AE' },
 };
 
 export function isHl7ErrorCode(code: ErrorCode): code is Hl7ErrorCode {

@@ -36,6 +36,8 @@ export const OPEN_STATUSES: readonly ItemStatus[] = ['SCHEDULED', 'ARRIVED', 'RE
 export const ACTIVE_STATUSES: readonly ItemStatus[] = ['SCHEDULED', 'ARRIVED', 'READY', 'STARTED'];
 /** Final statuses: such items leave the worklist (unless configured to stay) and are purged later. */
 export const CLOSED_STATUSES: readonly ItemStatus[] = ['COMPLETED', 'DISCONTINUED', 'CANCELED'];
+/** Every status an item can have. */
+export const ALL_STATUSES: readonly ItemStatus[] = ['SCHEDULED', 'ARRIVED', 'READY', 'STARTED', 'DEPARTED', 'COMPLETED', 'DISCONTINUED', 'CANCELED', 'HELD'];
 
 export const Tags = {
   SpecificCharacterSet: '00080005',

@@ -12,7 +12,7 @@ import { wildcardMatch } from './wildcard.js';
 const WILDCARD_VRS = new Set(['AE', 'CS', 'LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UR', 'UT']);
 
 /** Date and time attribute pairs matched as one date-time range when both carry a range (C.2.2.2.5.1). */
-const COMBINED_DATE_TIME: ReadonlyArray<readonly [string, string]> = [
+export const COMBINED_DATE_TIME: ReadonlyArray<readonly [string, string]> = [
   ['00400002', '00400003'], // ScheduledProcedureStepStartDate + Time
   ['00080020', '00080030'], // StudyDate + StudyTime
 ];
@@ -45,7 +45,7 @@ export function matchDataset(item: DicomJson, query: DicomJson, opts: MatchOptio
   return true;
 }
 
-function matchElement(itemElement: DicomJsonElement | undefined, queryElement: DicomJsonElement, opts: MatchOptions): boolean {
+export function matchElement(itemElement: DicomJsonElement | undefined, queryElement: DicomJsonElement, opts: MatchOptions): boolean {
   if (queryElement.vr === 'SQ') return matchSequence(itemElement, queryElement, opts);
   const wanted = matchingValues(queryElement);
   if (wanted.length === 0) return true; // universal matching
@@ -132,7 +132,7 @@ function upperBound(bound: string, kind: Kind): string {
   return date + padTime(digits.slice(8), '995959.999999');
 }
 
-function matchCombinedRange(item: DicomJson, dateTag: string, timeTag: string, dateRange: string, timeRange: string): boolean {
+export function matchCombinedRange(item: DicomJson, dateTag: string, timeTag: string, dateRange: string, timeRange: string): boolean {
   // The date-time pair lives in one dataset; the query's pair applies to the item's own pair.
   const date = elementStrings(item[dateTag])[0];
   if (!date) return false;
@@ -199,7 +199,7 @@ function dateTimeRangeDash(s: string): number {
   return -1;
 }
 
-function isGroupLength(tag: string): boolean {
+export function isGroupLength(tag: string): boolean {
   return tag.endsWith('0000');
 }
 

@@ -16,6 +16,13 @@ export function projectAnswer(item: DicomJson, identifier: DicomJson, opts: Matc
   return answer;
 }
 
+/** The whole item as an answer (DICOMweb includefield=all): text is Unicode, so the character set is UTF-8's when any value needs one. */
+export function wholeAnswer(item: DicomJson): DicomJson {
+  const { ['00080005']: _declared, ...answer } = item;
+  if (narrowestCharacterSet(answer) !== undefined) answer['00080005'] = { vr: 'CS', Value: ['ISO_IR 192'] };
+  return answer;
+}
+
 function projectDataset(item: DicomJson, identifier: DicomJson, opts: MatchOptions): DicomJson {
   const out: DicomJson = {};
   for (const [tag, requested] of Object.entries(identifier)) {

@@ -19,8 +19,8 @@ export class CandidateQueries {
    * better-sqlite3 refuses other statements while a cursor is open, and a long answer is sent over
    * many event-loop turns during which orders keep being stored.
    */
-  page(query: WorklistQuery, afterId: number, limit: number): StoredItem[] {
-    const { sql, params } = this.sql(query, 'id, status, dataset', afterId);
+  page(query: WorklistQuery, afterId: number, limit: number, statuses: readonly ItemStatus[] = this.shownStatuses): StoredItem[] {
+    const { sql, params } = this.sql(query, 'id, status, dataset', afterId, statuses);
     return (this.conn.statement(`${sql} ORDER BY id LIMIT ?`).all(...params, limit) as ItemRow[]).map(toItem);
   }
 
@@ -32,12 +32,12 @@ export class CandidateQueries {
   }
 
   /** Candidates of a query above an id: items with one value per key column, UNION ALL those with several. */
-  private sql(query: WorklistQuery, columns: string, afterId: number): { sql: string; params: unknown[] } {
+  private sql(query: WorklistQuery, columns: string, afterId: number, statuses = this.shownStatuses): { sql: string; params: unknown[] } {
     const compiled = compileWorklistQuery(query);
     // In the multi-valued part, "+status" keeps SQLite off indexes led by status, so that it finds the
     // few rows through the key columns' indexes (column IS NULL) instead of reading every open item.
     const select = (where: string, status = 'status'): string =>
-      `SELECT ${columns} FROM items WHERE ${status} IN (${sqlList(this.shownStatuses)}) AND ${where} AND id > ?`;
+      `SELECT ${columns} FROM items WHERE ${status} IN (${sqlList(statuses)}) AND ${where} AND id > ?`;
     if (!compiled.multiValued) return { sql: select(compiled.where), params: [...compiled.params, afterId] };
     return {
       sql: `${select(compiled.where)} UNION ALL ${select(compiled.multiValued.where, '+status')}`,

@@ -129,3 +129,21 @@ export function isBusy(err: unknown): boolean {
 export function sqlList(values: readonly string[]): string {
   return values.map((v) => `'${v}'`).join(', ');
 }
+
+/**
+ * WHERE clauses of a listing from optional filters: each filter given adds "column op @name".
+ * Returns the SQL text ("" or "WHERE ...") and the named parameters.
+ */
+export function filterClauses(filters: ReadonlyArray<readonly [clause: string, name: string, value: string | number | undefined]>): {
+  where: string;
+  params: Record<string, string | number>;
+} {
+  const clauses: string[] = [];
+  const params: Record<string, string | number> = {};
+  for (const [clause, name, value] of filters) {
+    if (value === undefined || value === '') continue;
+    clauses.push(clause);
+    params[name] = value;
+  }
+  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+}

@@ -34,6 +34,12 @@ export interface ScheduledStepReference {
   requestedProcedureId: string;
 }
 
+export interface ItemTimes {
+  createdAt: string;
+  updatedAt: string;
+  statusChangedAt: string;
+}
+
 export interface ItemRow {
   id: number;
   status: ItemStatus;
@@ -104,6 +110,26 @@ export class ItemTable {
     return (this.conn.statement('SELECT count(*) AS n FROM items').get() as { n: number }).n;
   }
 
+  /** A page of items, newest first (ids below beforeId), filtered by status, patient ID and accession number (management API). */
+  list(filter: { status?: string; patientId?: string; accessionNumber?: string; beforeId?: number; limit: number }): StoredItem[] {
+    const sql = `SELECT id, status, dataset FROM items WHERE (@status IS NULL OR status = @status) AND (@patientId IS NULL OR patient_id = @patientId)
+      AND (@accessionNumber IS NULL OR accession_number = @accessionNumber) AND (@beforeId IS NULL OR id < @beforeId) ORDER BY id DESC LIMIT @limit`;
+    const params = {
+      status: filter.status ?? null,
+      patientId: filter.patientId ?? null,
+      accessionNumber: filter.accessionNumber ?? null,
+      beforeId: filter.beforeId ?? null,
+      limit: filter.limit,
+    };
+    return (this.conn.statement(sql).all(params) as ItemRow[]).map(toItem);
+  }
+
+  /** How many items have each status (for the metrics). */
+  countByStatus(): Record<string, number> {
+    const rows = this.conn.statement('SELECT status, count(*) AS n FROM items GROUP BY status').all() as Array<{ status: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
   /**
    * The items of an order: by placer order number, else filler order number, else accession number
    * (the first of these the order carries decides).
@@ -162,6 +188,26 @@ export class ItemTable {
   findImported(importKey: string): StoredItem | undefined {
     const row = this.conn.statement('SELECT id, status, dataset FROM items WHERE import_key = ? ORDER BY id LIMIT 1').get(importKey) as ItemRow | undefined;
     return row && toItem(row);
+  }
+
+  /** Items (any status) with this accession number or patient ID, newest last; at most `limit`. */
+  withKey(key: 'accessionNumber' | 'patientId', value: string, limit: number): StoredItem[] {
+    const column = key === 'accessionNumber' ? 'accession_number' : 'patient_id';
+    const rows = this.conn.statement(`SELECT id, status, dataset FROM items WHERE ${column} = ? ORDER BY id LIMIT ?`).all(value, limit) as ItemRow[];
+    return rows.map(toItem);
+  }
+
+  /** Items (any status) whose first step starts within [from, to] (YYYYMMDD), counted up to `limit`. */
+  countStartingWithin(from: string, to: string, limit: number): number {
+    const sql = 'SELECT count(*) AS n FROM (SELECT 1 FROM items WHERE sps_start_date BETWEEN ? AND ? LIMIT ?)';
+    return (this.conn.statement(sql).get(from, to, limit) as { n: number }).n;
+  }
+
+  /** When an item was created, last changed and last changed status (ISO times). */
+  timesOf(id: number): ItemTimes | undefined {
+    const row = this.conn.statement('SELECT created_at, updated_at, status_changed_at FROM items WHERE id = ?').get(id) as
+      { created_at: string; updated_at: string; status_changed_at: string | null } | undefined;
+    return row && { createdAt: row.created_at, updatedAt: row.updated_at, statusChangedAt: row.status_changed_at ?? row.updated_at };
   }
 
   /** Whether C-FIND shows items of this status (the mirror writes the same items). */

@@ -3,7 +3,8 @@
  * done, the outcome and the ACK sent. It answers "did this order arrive?" and finds resends.
  */
 import { createHash } from 'node:crypto';
-import type { StoreConnection } from './connection.js';
+import { filterClauses, type StoreConnection } from './connection.js';
+import type { MessageNotes } from '../model/order.js';
 
 export type MessageOutcome = 'stored' | 'ignored' | 'duplicate' | 'rejected' | 'error';
 
@@ -26,6 +27,8 @@ export interface MessageRecord {
   ack: string | null;
   /** What makes two messages with one control id the same message (hl7/content-key.ts); default: a hash of raw. */
   contentHash?: string | null;
+  /** Derived values and ignored order groups of the message, if any. */
+  notes?: MessageNotes | null;
 }
 
 export interface StoredMessage extends MessageRecord {
@@ -39,6 +42,8 @@ export interface MessageFilter {
   accessionNumber?: string;
   outcome?: string;
   controlId?: string;
+  /** Only messages logged before this one (paging, newest first). */
+  beforeId?: number;
   limit?: number;
 }
 
@@ -67,13 +72,14 @@ interface MessageRow {
   raw: Buffer;
   ack: string | null;
   content_hash: string | null;
+  notes: string | null;
 }
 
 const INSERT_MESSAGE = `
   INSERT INTO messages (received_at, remote, sending_application, sending_facility, control_id, message_type,
-    patient_id, accession_number, action, outcome, ack_code, error, item_ids, raw, ack, content_hash)
+    patient_id, accession_number, action, outcome, ack_code, error, item_ids, raw, ack, content_hash, notes)
   VALUES (@receivedAt, @remote, @sendingApplication, @sendingFacility, @controlId, @messageType,
-    @patientId, @accessionNumber, @action, @outcome, @ackCode, @error, @itemIds, @raw, @ack, @contentHash)`;
+    @patientId, @accessionNumber, @action, @outcome, @ackCode, @error, @itemIds, @raw, @ack, @contentHash, @notes)`;
 // Two statements rather than one with OR: each is a seek on the whole index (a RIS that sends one
 // control id for everything has thousands of entries with it).
 const DUPLICATE = `
@@ -93,9 +99,12 @@ export class MessageLog {
   constructor(private readonly conn: StoreConnection) {}
 
   record(record: MessageRecord): number {
-    const result = this.conn
-      .statement(INSERT_MESSAGE)
-      .run({ ...record, itemIds: JSON.stringify(record.itemIds), contentHash: record.contentHash ?? rawHash(record.raw) });
+    const result = this.conn.statement(INSERT_MESSAGE).run({
+      ...record,
+      itemIds: JSON.stringify(record.itemIds),
+      contentHash: record.contentHash ?? rawHash(record.raw),
+      notes: record.notes ? JSON.stringify(record.notes) : null,
+    });
     return Number(result.lastInsertRowid);
   }
 
@@ -118,35 +127,17 @@ export class MessageLog {
   }
 
   list(filter: MessageFilter): StoredMessage[] {
-    const clauses: string[] = [];
-    const params: Record<string, string | number> = {};
-    if (filter.since) {
-      clauses.push('received_at >= @since');
-      params.since = filter.since;
-    }
-    if (filter.until) {
-      clauses.push('received_at < @until');
-      params.until = filter.until;
-    }
-    if (filter.patientId) {
-      clauses.push('patient_id = @patientId');
-      params.patientId = filter.patientId;
-    }
-    if (filter.accessionNumber) {
-      clauses.push('accession_number = @accessionNumber');
-      params.accessionNumber = filter.accessionNumber;
-    }
-    if (filter.outcome) {
-      clauses.push('outcome = @outcome');
-      params.outcome = filter.outcome;
-    }
-    if (filter.controlId) {
-      clauses.push('control_id = @controlId');
-      params.controlId = filter.controlId;
-    }
-    params.limit = filter.limit ?? 100;
-    const sql = `SELECT * FROM messages ${clauses.length ? 'WHERE ' + clauses.join(' AND ') : ''} ORDER BY id DESC LIMIT @limit`;
-    return (this.conn.statement(sql).all(params) as MessageRow[]).map(toMessage);
+    const { where, params } = filterClauses([
+      ['received_at >= @since', 'since', filter.since],
+      ['received_at < @until', 'until', filter.until],
+      ['patient_id = @patientId', 'patientId', filter.patientId],
+      ['accession_number = @accessionNumber', 'accessionNumber', filter.accessionNumber],
+      ['outcome = @outcome', 'outcome', filter.outcome],
+      ['control_id = @controlId', 'controlId', filter.controlId],
+      ['id < @beforeId', 'beforeId', filter.beforeId],
+    ]);
+    const sql = `SELECT * FROM messages ${where} ORDER BY id DESC LIMIT @limit`;
+    return (this.conn.statement(sql).all({ ...params, limit: filter.limit ?? 100 }) as MessageRow[]).map(toMessage);
   }
 
   get(id: number): StoredMessage | undefined {
@@ -178,5 +169,6 @@ function toMessage(row: MessageRow): StoredMessage {
     raw: row.raw,
     ack: row.ack,
     contentHash: row.content_hash,
+    notes: row.notes ? (JSON.parse(row.notes) as MessageNotes) : null,
   };
 }

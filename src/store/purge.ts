@@ -11,12 +11,15 @@ export interface PurgeCutoffs {
   unchangedBefore: string;
   /** Message log entries received before this (ISO time). */
   messagesBefore: string;
+  /** Query log entries before this (ISO time). */
+  queriesBefore: string;
 }
 
 export interface PurgeCounts {
   closedItems: number;
   staleItems: number;
   messages: number;
+  queries: number;
 }
 
 export function purgeStore(conn: StoreConnection, cutoffs: PurgeCutoffs): PurgeCounts {
@@ -28,5 +31,6 @@ export function purgeStore(conn: StoreConnection, cutoffs: PurgeCutoffs): PurgeC
       )
       .run(cutoffs.scheduledBefore, cutoffs.unchangedBefore).changes,
     messages: conn.statement('DELETE FROM messages WHERE received_at < ?').run(cutoffs.messagesBefore).changes,
+    queries: conn.statement('DELETE FROM queries WHERE at < ?').run(cutoffs.queriesBefore).changes,
   }));
 }

@@ -148,6 +148,36 @@ export const migrations: readonly string[] = [
   CREATE INDEX items_import_key ON items (import_key);
   `,
   `
+  -- The query log: every C-FIND, and every rejected association, as the SCP saw it, so that
+  -- "why does my modality not see this patient?" can be answered afterwards (mwl-bridge queries,
+  -- explain). Ids are given by the bridge (the one writer), so that a log line can name one at once.
+  CREATE TABLE queries (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    remote TEXT,
+    calling_ae TEXT,
+    called_ae TEXT,
+    identifier TEXT,
+    keys TEXT,
+    outcome TEXT NOT NULL,
+    status TEXT,
+    answers INTEGER,
+    duration_ms INTEGER,
+    error TEXT,
+    replaced TEXT,
+    ae_setting TEXT
+  );
+  CREATE INDEX queries_at ON queries (at);
+  CREATE INDEX queries_calling_ae ON queries (calling_ae, at);
+  `,
+  `
+  -- What the message log notes of a message (JSON, model/order.ts MessageNotes): the values not
+  -- taken from their first source (attribute, source, why) and the order groups ignored as
+  -- non-imaging orders, shown by "mwl-bridge messages show".
+  ALTER TABLE messages ADD COLUMN notes TEXT;
+  `,
+  `
   -- Audit messages (ATNA, PS3.15 A.5) waiting for the syslog receiver: written when the event
   -- happens, removed once delivered, sent oldest first; bounded by audit.spoolMaxMessages.
   CREATE TABLE audit_spool (

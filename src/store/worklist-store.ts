@@ -1,7 +1,7 @@
 /**
  * The worklist store: one SQLite database, opened once, seen by the rest of the bridge through its
  * parts, each a small module over the one connection: items, query candidates, the value index, the
- * message log, the HL7 outbox, MPPS records, the mirror journal, and retention. A caller takes the
+ * message log, the query log, the HL7 outbox, MPPS records, the mirror journal, and retention. A caller takes the
  * parts it needs (a narrow interface: `Pick<WorklistStore, 'items' | 'transaction'>`); the database
  * handle itself stays inside store/.
  */
@@ -16,6 +16,7 @@ import { MirrorJournal } from './mirror-journal.js';
 import { MppsRecords } from './mpps-records.js';
 import { Outbox } from './outbox.js';
 import { AuditSpool } from './audit-spool.js';
+import { QueryLog } from './query-log.js';
 import { purgeStore, type PurgeCounts, type PurgeCutoffs } from './purge.js';
 import { ValueIndex } from './value-index.js';
 
@@ -38,6 +39,7 @@ export class WorklistStore {
   readonly auditSpool: AuditSpool;
   readonly mpps: MppsRecords;
   readonly mirrorJournal: MirrorJournal;
+  readonly queries: QueryLog;
   private readonly groupCommit: GroupCommitter;
 
   private constructor(
@@ -53,6 +55,7 @@ export class WorklistStore {
     this.auditSpool = new AuditSpool(conn);
     this.mpps = new MppsRecords(conn);
     this.mirrorJournal = new MirrorJournal(conn);
+    this.queries = new QueryLog(conn);
     this.groupCommit = new GroupCommitter(conn, this.valueIndex);
   }
 

@@ -7,7 +7,7 @@ import type { StoredItem } from '../store/item-table.js';
 import { Tags, itemsOf, type DicomJson } from '../model/item.js';
 import type { WorklistQuery } from '../model/query.js';
 import { matchWorklistQuery } from '../model/match.js';
-import { projectAnswer } from '../model/project.js';
+import { projectAnswer, wholeAnswer } from '../model/project.js';
 
 export interface FindResult {
   answers: DicomJson[];
@@ -42,7 +42,7 @@ const CANDIDATE_PAGE = 256;
 export function streamWorklistAnswers(
   store: WorklistStore,
   identifier: DicomJson,
-  opts: { personNameCaseInsensitive: boolean; maxAnswers?: number; onlyStation?: string },
+  opts: { personNameCaseInsensitive: boolean; maxAnswers?: number; onlyStation?: string; wholeItems?: boolean },
 ): AnswerStream {
   const matchIdentifier = opts.onlyStation ? withStation(identifier, opts.onlyStation) : identifier;
   const query: WorklistQuery = { identifier: matchIdentifier, personNameCaseInsensitive: opts.personNameCaseInsensitive };
@@ -87,7 +87,7 @@ export function streamWorklistAnswers(
           done = true;
           return out;
         }
-        out.push(projectAnswer(item.dataset, identifier, opts));
+        out.push(opts.wholeItems ? wholeAnswer(item.dataset) : projectAnswer(item.dataset, identifier, opts));
         sent++;
       }
       if (pageAt >= page.length && lastPage) done = true;

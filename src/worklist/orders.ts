@@ -11,10 +11,13 @@
  *   HD, OH     hold              RL, OR     release (back to scheduled)
  *   ADT^A08/A31  update the demographics of the patient's open items
  *   ADT^A40      move the merged patient's open items to the surviving patient
+ * An order group the mapping's nonImaging rule matches is ignored (AA, logged with the reason) or
+ * refuses the message (AR), as policies.nonImaging says. The policies are the message's own
+ * (settings, then the sender's mapping: mapping/policies.ts).
  */
 import { BridgeError } from '../errors.js';
 import { Hl7Error } from '../model/hl7-error.js';
-import type { MappedOrder, MappedProcedure } from '../model/order.js';
+import { messageNotes, type MappedOrder, type MappedProcedure } from '../model/order.js';
 import type { WorklistStore } from '../store/worklist-store.js';
 import type { StoredItem } from '../store/item-table.js';
 import type { MessageRecord } from '../store/message-log.js';
@@ -77,6 +80,16 @@ export function checkOrderSupported(order: MappedOrder): void {
     return;
   }
   for (const [i, p] of order.procedures.entries()) {
+    if (p.nonImaging) {
+      if (order.policies.nonImaging === 'reject') {
+        throw new Hl7Error('HL7_NOT_IMAGING_ORDER', `not an imaging order: ${p.nonImaging.reason}${groupLabel(order, i)}`, {
+          location: p.nonImaging.location,
+          hint: 'this interface takes imaging orders only; route other orders elsewhere, or set orders.nonImaging (policies.nonImaging) to ignore',
+        });
+      }
+      // Ignored: none of its values is stored, so none is checked.
+      continue;
+    }
     if (!SUPPORTED_CONTROLS.has(p.orderControl)) {
       throw new Hl7Error('HL7_UNSUPPORTED_ORDER_CONTROL', `order control "${p.orderControl || '(empty)'}" is not supported${groupLabel(order, i)}`, {
         location: 'ORC-1',
@@ -106,7 +119,7 @@ function groupLabel(order: MappedOrder, i: number): string {
 export class OrderService {
   constructor(
     private readonly store: WorklistStore,
-    private readonly opts: { unknownOrder: UnknownOrderPolicy; onApplied?: OrderObserver } = { unknownOrder: 'reject' },
+    private readonly opts: { onApplied?: OrderObserver } = {},
   ) {}
 
   check(order: MappedOrder): void {
@@ -117,7 +130,11 @@ export class OrderService {
   apply(order: MappedOrder, log: MessageLogEntry & { ack: string }): OrderOutcome {
     this.check(order);
     const first = order.procedures[0]?.item ?? {};
-    const logKeys = { patientId: firstString(first, Tags.PatientID) ?? null, accessionNumber: firstString(first, Tags.AccessionNumber) ?? null };
+    const logKeys = {
+      patientId: firstString(first, Tags.PatientID) ?? null,
+      accessionNumber: firstString(first, Tags.AccessionNumber) ?? null,
+      notes: messageNotes(order) ?? null,
+    };
     return this.store.transaction(() => {
       // A resend is the same sender, control id and content; another message with a known control id
       // is applied like any other (RIS systems reuse control ids: a counter reset, one id per batch).
@@ -147,7 +164,9 @@ export class OrderService {
             controlId: log.controlId,
           })
         : undefined;
-      const results = isPatientMessage(order) ? this.applyPatientMessage(order) : order.procedures.flatMap((p) => this.applyProcedure(p));
+      const results = isPatientMessage(order)
+        ? this.applyPatientMessage(order)
+        : order.procedures.flatMap((p) => this.applyProcedure(p, order.policies.unknownOrder));
       const itemIds = [...new Set(results.flatMap((r) => r.itemIds))];
       const actions = results.map((r) => r.action);
       const ignored = actions.every((a) => a === 'ignored');
@@ -202,12 +221,13 @@ export class OrderService {
     );
   }
 
-  private applyProcedure(p: MappedProcedure): { action: ItemAction; itemIds: number[] }[] {
+  private applyProcedure(p: MappedProcedure, unknownOrderPolicy: UnknownOrderPolicy): { action: ItemAction; itemIds: number[] }[] {
+    if (p.nonImaging) return [{ action: 'ignored', itemIds: [] }];
     const existing = this.matchingItems(p);
     const control = p.orderControl;
     if (control === 'NW' || control === 'XO') {
       if (existing.length === 0) {
-        if (control === 'XO' && this.opts.unknownOrder === 'reject') throw unknownOrder(p);
+        if (control === 'XO' && unknownOrderPolicy === 'reject') throw unknownOrder(p);
         return [{ action: 'created', itemIds: [this.store.items.insert({ dataset: p.item, source: 'hl7' })] }];
       }
       return existing.map((item) => {
@@ -219,7 +239,7 @@ export class OrderService {
     }
     const target = targetStatus(p);
     if (existing.length === 0) {
-      if (this.opts.unknownOrder === 'reject') throw unknownOrder(p);
+      if (unknownOrderPolicy === 'reject') throw unknownOrder(p);
       return [{ action: 'ignored', itemIds: [] }];
     }
     return existing.map((item) => {

@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import iconv from 'iconv-lite';
 import { dcmjs } from '../../src/model/dcmjs.js';
+import { REPERTOIRES } from '../../src/model/encoding.js';
 
 export interface DicomAnswer {
   /**
@@ -30,19 +31,9 @@ const CHARSET_VRS = new Set(['SH', 'LO', 'ST', 'LT', 'UT', 'UC', 'PN']);
 /** Specific Character Set defined terms without code extensions -> encodings, as DCMTK converts them. */
 const ENCODINGS: Readonly<Record<string, string>> = {
   '': 'ascii',
-  'ISO_IR 6': 'ascii',
-  'ISO_IR 100': 'iso-8859-1',
-  'ISO_IR 101': 'iso-8859-2',
-  'ISO_IR 109': 'iso-8859-3',
-  'ISO_IR 110': 'iso-8859-4',
-  'ISO_IR 144': 'iso-8859-5',
-  'ISO_IR 127': 'iso-8859-6',
-  'ISO_IR 126': 'iso-8859-7',
-  'ISO_IR 138': 'iso-8859-8',
-  'ISO_IR 148': 'iso-8859-9',
-  'ISO_IR 203': 'iso-8859-15',
+  ...REPERTOIRES,
+  // Beyond the bridge's own answer repertoires: what DCMTK also converts (a peer's files).
   'ISO_IR 166': 'tis-620',
-  'ISO_IR 192': 'utf-8',
   GB18030: 'gb18030',
   GBK: 'gbk',
 };

@@ -13,6 +13,7 @@ export const SHIPPED_MAPPINGS = [
   'examples/ris-alpha.yaml',
   'examples/ris-beta.yaml',
   'examples/ris-gamma.yaml',
+  'examples/strict-ris.yaml',
 ];
 
 export function loadShippedMappings(): MappingSet {

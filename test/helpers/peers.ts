@@ -43,6 +43,7 @@ export function skipWithout(...commands: string[]): string | false {
 
 /** The Debian package of each peer that is not part of dcmtk. */
 const DEBIAN_PACKAGES: Readonly<Record<string, string>> = {
+  chromium: 'chromium',
   mllp_send: 'python3-hl7',
   strace: 'strace',
   python3: 'python3',
@@ -94,6 +95,8 @@ export function ifStarted<T>(started: T): T | undefined {
 export interface RunningBridge {
   mllpPort: number;
   dicomPort: number;
+  /** 0 when started with http: false. */
+  httpPort: number;
   aeTitle: string;
   dbPath: string;
   dir: string;
@@ -111,7 +114,7 @@ export interface RunningBridge {
  * Starts `mwl-bridge start` with a fresh database on ports the system chooses (port 0; the bridge
  * logs the ports it bound), and waits until both listeners are ready.
  */
-export async function startBridge(extraArgs: string[] = [], opts: { dir?: string; mllp?: boolean } = {}): Promise<RunningBridge> {
+export async function startBridge(extraArgs: string[] = [], opts: { dir?: string; mllp?: boolean; http?: boolean } = {}): Promise<RunningBridge> {
   const dir = opts.dir ?? tempDir();
   const dbPath = join(dir, 'worklist.db');
   const aeTitle = 'MWL_TEST';
@@ -130,6 +133,8 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
       '0',
       '--ae-title',
       aeTitle,
+      '--http-port',
+      opts.http === false ? 'off' : '0',
       ...extraArgs,
     ],
     { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -176,17 +181,20 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
 
   const dicomReady = /dicom\.ready .*port=(\d+)/;
   const mllpReady = opts.mllp === false ? /mllp\.disabled/ : /mllp\.ready .*port=(\d+)/;
+  const httpReady = opts.http === false ? /http\.disabled/ : /http\.ready .*port=(\d+)/;
   try {
-    await waitForOutput(() => dicomReady.test(output) && mllpReady.test(output), 15000, 'both listeners ready');
+    await waitForOutput(() => dicomReady.test(output) && mllpReady.test(output) && httpReady.test(output), 15000, 'every listener ready');
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
   }
   const dicomPort = Number(dicomReady.exec(output)![1]);
   const mllpPort = opts.mllp === false ? 0 : Number(mllpReady.exec(output)![1]);
+  const httpPort = opts.http === false ? 0 : Number(httpReady.exec(output)![1]);
   return {
     mllpPort,
     dicomPort,
+    httpPort,
     aeTitle,
     dbPath,
     dir,

@@ -92,7 +92,7 @@ describe('mapping reload on SIGHUP', { skip }, () => {
       writeFileSync(
         mapping,
         readFileSync(mapping, 'utf8').replace(
-          'RequestedProcedureDescription: { from: [OBR-4.2, OBR-4.1], invalid: [clean, truncate] }',
+          /RequestedProcedureDescription:\n {4}from: .*\n {4}invalid: \[clean, truncate\]/,
           'RequestedProcedureDescription: { template: "RELOADED {OBR-4.1}" }',
         ),
       );

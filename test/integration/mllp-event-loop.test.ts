@@ -5,7 +5,7 @@
  * order of 209,000 NTE segments held it for ~10 s (and every C-ECHO with it); a 900 KB field of
  * 450,000 components is ~1 s of hl7-standard parsing.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { PipelineRunner } from '../../src/hl7/pipeline-runner.js';

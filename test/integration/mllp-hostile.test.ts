@@ -130,30 +130,30 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
     await bridge.waitForLog(/hl7\.duplicate_message control_id=REUSED1/);
   });
 
-  it('finding 2: a date the converter cannot read is answered AE naming the field, the value and the rule; nothing is stored', () => {
+  it('finding 2, as issue 18 changed it: a date the converter cannot read falls through to the next source; the value stored and why are logged', async () => {
     for (const [start, id, shown] of [
       ['2013-08-24 17:00', 'BADDATE1', '2013-08-24 17:00'],
       ['02282020_150014', 'BADDATE2', '02282020_150014'],
       ['20131301', 'BADDATE3', '20131301'],
-      ['20261123250000', 'BADTIME1', '250000'],
+      ['20261123250000', 'BADTIME1', '20261123250000'],
     ]) {
       const [ack] = mllpSendText(bridge.mllpPort, order({ controlId: id, patientId: `PAT${id}`, accession: `ACC${id}`, start }));
       const text = ack!.join('\r');
-      assert.equal(msa(text)[0], 'AE', `${start}: ${text}`);
-      assert.match(text, /MSA\|AE\|[^|]+\|ORC-7\.4 "/);
-      assert.ok(text.split('\r')[1]!.length <= 8 + id!.length + 80, 'MSA-3 within 80 characters');
-      assert.ok(text.includes(`"${shown!}"`), `the value ${shown} is named: ${text}`);
-      assert.match(text, /(DA|TM) (is|has) /);
-      assert.match(text, /\rERR\|ORC\^1\^7\^102/);
-      assert.equal(countItems(bridge.dbPath, `patient_id = 'PAT${id}'`), 0);
+      assert.equal(msa(text)[0], 'AA', `${start}: ${text}`);
+      // Never cut into a wrong date: the whole value is refused, and the next source (here MSH-7) read.
+      assert.equal(countItems(bridge.dbPath, `patient_id = 'PAT${id}' AND sps_start_date = '20261123' AND sps_start_time = '091500'`), 1);
+      const log = await bridge.waitForLog(new RegExp(`hl7\\.values_derived control_id=${id} .*`));
+      const line = new RegExp(`hl7\\.values_derived control_id=${id} .*`).exec(log)![0];
+      assert.ok(line.includes(`ORC-7.4 \\"${shown}\\"`) || line.includes(`ORC-7.4 "${shown}"`), `the value ${shown} is named: ${line}`);
+      assert.match(line, /ScheduledProcedureStepStartDate = \\?"20261123\\?" from MSH-7/);
+      assert.match(line, /(DA|TM|DT) (is|has) /);
     }
   });
 
-  it('finding 2: values over their VR length, and bad UIDs, are refused', () => {
+  it('finding 2: values over their VR length are refused; an invalid UID falls through to a generated one (issue 18)', async () => {
     const cases: [string, RegExp][] = [
       [order({ controlId: 'LONGACC', accession: 'A'.repeat(17) }), /OBR-18 "A{17}": SH max 16 characters \(got 17\)/],
       [order({ controlId: 'LONGPID', patientId: 'P'.repeat(65) }), /PID-3[^ ]* "P+\.\.\.": LO max 64 characters \(got 65\)/],
-      [order({ controlId: 'BADUID', extra: ['ZDS|1.2.03.4^RIS^Application^DICOM'] }), /ZDS-1[^ ]* "1\.2\.03\.4": UI is digits and dots/],
     ];
     for (const [message, expected] of cases) {
       const [ack] = mllpSendText(bridge.mllpPort, message);
@@ -161,6 +161,12 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
       assert.equal(msa(text)[0], 'AE', text);
       assert.match(text, expected);
     }
+    const [ack] = mllpSendText(bridge.mllpPort, order({ controlId: 'BADUID', patientId: 'PATBADUID', extra: ['ZDS|1.2.03.4^RIS^Application^DICOM'] }));
+    assert.equal(msa(ack!.join('\r'))[0], 'AA');
+    assert.equal(countItems(bridge.dbPath, `patient_id = 'PATBADUID' AND study_instance_uid LIKE '2.25.%'`), 1);
+    await bridge.waitForLog(
+      /hl7\.values_derived control_id=BADUID .*StudyInstanceUID = \\?"2\.25\.\d+\\?" from generated \(last resort\): ZDS-1\.1 \\?"1\.2\.03\.4\\?": UI /,
+    );
   });
 
   it('finding 3: control characters reaching a name by any escape (\\.br\\, \\X0D0A\\, \\X1B\\, \\X07\\) are refused', () => {

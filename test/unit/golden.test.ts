@@ -1,5 +1,7 @@
 /**
  * Golden tests: every sample in samples/ maps to the item recorded in samples/expected/.
+ * Each sample's file name says what it shows; those of issue 18 (real RIS feeds) show which values
+ * were derived and why. Samples from STRICT_RIS use the per-sender profile mappings/examples/strict-ris.yaml.
  * After a deliberate change, review `mwl-bridge map` output and rewrite them with
  * UPDATE_GOLDEN=1 npm run test:unit.
  */
@@ -31,6 +33,11 @@ function mapSample(file: string): unknown {
         orderControl: p.orderControl,
         orderStatus: p.orderStatus,
         attributes: Object.fromEntries(p.trace.map((t) => [t.attribute, `${t.value}  <- ${t.source}`])),
+        // Values not from their entry's first source, with why (issue 18: never invented in silence).
+        ...(p.trace.some((t) => t.derived)
+          ? { derived: Object.fromEntries(p.trace.flatMap((t) => (t.derived ? [[t.attribute, `${t.derived.kind}: ${t.derived.reason}`]] : []))) }
+          : {}),
+        ...(p.nonImaging ? { ignored: `not an imaging order: ${p.nonImaging.reason}` } : {}),
       })),
     };
   } catch (err) {

@@ -129,8 +129,22 @@ describe('mapped values against their VR', () => {
     };
   }
 
-  it('an unreadable date is kept as sent and refused, naming field, value and rule (it used to be cut to "2013-08-")', () => {
+  it('an unreadable date falls through to the next source of the chain, recorded as derived with field, value and rule (issue 18)', () => {
     const p = map(order({ start: '2013-08-24 17:00' }));
+    assert.equal(p.valueProblem, undefined);
+    const date = p.trace.find((t) => t.attribute.endsWith('ScheduledProcedureStepStartDate'));
+    assert.equal(date?.value, '20261123');
+    assert.equal(date.source, 'MSH-7');
+    assert.equal(date.derived?.kind, 'fallback');
+    assert.match(date.derived.reason, /^ORC-7\.4 "2013-08-24 17:00": DA is YYYYMMDD; OBR-27\.4 "2013-08-24 17:00": DA is YYYYMMDD; TQ1-7 empty/);
+    const time = p.trace.find((t) => t.attribute.endsWith('ScheduledProcedureStepStartTime'));
+    assert.equal(time?.value, '091500');
+    assert.equal(time.source, 'MSH-7');
+  });
+
+  it('with fallbacks: none an unreadable date is kept as sent and refused, naming field, value and rule (it used to be cut to "2013-08-")', () => {
+    const text = order({ start: '2013-08-24 17:00' });
+    const p = evaluateMapping(mappings.select(messageHeaderOf(text)), parseHl7Text(text), { uidRoot: '2.25', policies: { fallbacks: 'none' } }).procedures[0]!;
     assert.equal(p.valueProblem?.code, 'HL7_INVALID_VALUE');
     assert.equal(p.valueProblem.location, 'ORC-7.4');
     assert.match(p.valueProblem.message, /^ORC-7\.4 "2013-08-24 17:00": DA is YYYYMMDD \(ScheduledProcedureStepStartDate\)$/);

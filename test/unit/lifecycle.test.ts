@@ -26,10 +26,10 @@ const sample = (name: string): string => readFileSync(join(root, 'samples', name
 
 function setup(opts: { unknownOrder?: UnknownOrderPolicy; showClosedItems?: boolean } = {}) {
   const store = WorklistStore.open(join(mkdtempSync(join(tmpdir(), 'mwl-life-')), 'wl.db'), { showClosedItems: opts.showClosedItems });
-  const orders = new OrderService(store, { unknownOrder: opts.unknownOrder ?? 'reject' });
+  const orders = new OrderService(store);
   const map = (text: string): MappedOrder => {
     const message = parseHl7Text(text);
-    return evaluateMapping(mappings.select(messageHeader(message)), message, { uidRoot: '2.25' });
+    return evaluateMapping(mappings.select(messageHeader(message)), message, { uidRoot: '2.25', policies: { unknownOrder: opts.unknownOrder ?? 'reject' } });
   };
   const send = (text: string, controlId = messageHeader(parseHl7Text(text)).controlId) =>
     orders.apply(map(text), {
@@ -222,12 +222,12 @@ describe('retention', () => {
     send(scheduledToday('orm-mr-knee.hl7'));
     send(scheduledToday('orm-ca-cancel.hl7')); // cancels the CT order
     send(scheduledToday('adt-a08-update.hl7'));
-    const policy = { closedItemDays: 30, scheduledItemDays: 90, messageDays: 180 };
+    const policy = { closedItemDays: 30, scheduledItemDays: 90, messageDays: 180, queryDays: 30 };
     const day = (n: number) => new Date(now.getTime() + n * 24 * 3600 * 1000);
-    assert.deepEqual(purgeExpired(store, policy, day(10)), { closedItems: 0, staleItems: 0, messages: 0 });
-    assert.deepEqual(purgeExpired(store, policy, day(31)), { closedItems: 1, staleItems: 0, messages: 0 });
+    assert.deepEqual(purgeExpired(store, policy, day(10)), { closedItems: 0, staleItems: 0, messages: 0, queries: 0 });
+    assert.deepEqual(purgeExpired(store, policy, day(31)), { closedItems: 1, staleItems: 0, messages: 0, queries: 0 });
     assert.equal(store.items.count(), 1);
-    assert.deepEqual(purgeExpired(store, policy, day(92)), { closedItems: 0, staleItems: 1, messages: 0 });
+    assert.deepEqual(purgeExpired(store, policy, day(92)), { closedItems: 0, staleItems: 1, messages: 0, queries: 0 });
     assert.equal(store.items.count(), 0);
     assert.equal(purgeExpired(store, policy, day(181)).messages, 4);
   });
@@ -235,7 +235,7 @@ describe('retention', () => {
   it('never purges a just imported or updated item, even with an old date', () => {
     const { store } = setup();
     store.transaction(() => store.items.insert({ source: 'import', dataset: itemScheduledIn1995() }));
-    assert.equal(purgeExpired(store, { closedItemDays: 30, scheduledItemDays: 90, messageDays: 180 }).staleItems, 0);
+    assert.equal(purgeExpired(store, { closedItemDays: 30, scheduledItemDays: 90, messageDays: 180, queryDays: 30 }).staleItems, 0);
     assert.equal(store.items.count(), 1);
   });
 });

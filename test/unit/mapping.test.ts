@@ -237,8 +237,8 @@ describe('default mapping (IHE RAD-4 / dcm4chee conventions)', () => {
     assert.equal(evaluateMapping(lenient, parseHl7Text(text), ctx).procedures[0]!.type1Problem, undefined);
     const filling = parseMapping(
       readFileSync(join(root, 'mappings', 'default.yaml'), 'utf8').replace(
-        'PatientID: { from: ["PID-3[5=MR].1", PID-3.1] }',
-        'PatientID: { from: ["PID-3[5=MR].1", PID-3.1], default: UNKNOWN }',
+        'PatientID: { from: ["PID-3[5=MR].1", PID-3.1, PID-2.1, PID-4.1] }',
+        'PatientID: { from: ["PID-3[5=MR].1", PID-3.1, PID-2.1, PID-4.1], default: UNKNOWN }',
       ),
       'y.yaml',
     );

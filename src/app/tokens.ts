@@ -1,0 +1,57 @@
+/**
+ * HTTP access tokens: a file of "NAME ROLE sha256:HASH" lines (http.tokensFile), read at start, and
+ * the token command that adds one. Only hashes are stored: a token is 32 random bytes, so one round
+ * of SHA-256 is as strong as a slow password hash would be, and checking it costs nothing.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { BridgeError } from '../errors.js';
+import type { AccessRole, TokenHolder } from '../http/access.js';
+
+export type { AccessRole, TokenHolder } from '../http/access.js';
+
+const LINE = /^(\S{1,64})\s+(read|write)\s+sha256:([0-9a-f]{64})$/;
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** The tokens of a file, by hash; an empty path gives none. A line that is not a token is an error naming it. */
+export function readTokens(path: string): Map<string, TokenHolder> {
+  const tokens = new Map<string, TokenHolder>();
+  if (path === '') return tokens;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new BridgeError('CONFIG_INVALID', `http.tokensFile ${path} cannot be read`, {
+      cause: err,
+      hint: 'create it with: mwl-bridge token NAME --role read',
+    });
+  }
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = LINE.exec(line);
+    if (!m?.[1] || !m[2] || !m[3]) throw new BridgeError('CONFIG_INVALID', `${path} line ${i + 1} is not "NAME read|write sha256:HASH"`);
+    tokens.set(m[3], { name: m[1], role: m[2] as AccessRole });
+  }
+  return tokens;
+}
+
+/** Adds a new token for name to the file (created readable by its owner only); returns the token, shown once. */
+export function addToken(path: string, name: string, role: AccessRole): string {
+  if (!/^\S{1,64}$/.test(name)) throw new BridgeError('CONFIG_INVALID', `token name "${name}" must be 1-64 characters without spaces`);
+  const existing = readTokens(existsSync(path) ? path : '');
+  if ([...existing.values()].some((t) => t.name === name)) throw new BridgeError('CONFIG_INVALID', `${path} already has a token named ${name}`);
+  const token = `mwlb_${randomBytes(32).toString('base64url')}`;
+  const line = `${name} ${role} sha256:${tokenHash(token)}\n`;
+  if (existsSync(path)) appendFileSync(path, line);
+  else writeFileSync(path, `# mwl-bridge HTTP access tokens: NAME ROLE sha256:HASH (mwl-bridge token NAME --role read|write)\n${line}`, { mode: 0o600 });
+  return token;
+}
+
+/** Whether an address only this host can reach. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || /^::ffff:127\./i.test(host);
+}

@@ -1,0 +1,68 @@
+/**
+ * Streams the answers of one C-FIND to a channel, page by page, and stops as soon as the request is
+ * cancelled or its association is gone: the event loop is given back between pages (so a C-CANCEL
+ * can arrive), and a slow reader holds the answers back instead of letting them pile up in memory.
+ */
+import type { DicomJson } from '../model/item.js';
+import type { AnswerStream } from '../worklist/find.js';
+
+export interface AnswerChannel {
+  /** False once the association is gone (closed, aborted, timed out). */
+  readonly open: boolean;
+  /** True once a C-CANCEL for this request arrived. */
+  readonly cancelled: boolean;
+  /** Sends one pending response carrying the answer. */
+  sendAnswer(answer: DicomJson): void;
+  /** Resolves when the peer has read enough of what was sent, or the association is gone. */
+  writable(): Promise<void>;
+}
+
+export type StreamOutcome = { outcome: 'complete' | 'cancelled' | 'gone'; sent: number };
+
+/** Answers written per event-loop turn. */
+const ANSWER_BATCH = 64;
+
+export async function streamAnswers(stream: AnswerStream, channel: AnswerChannel): Promise<StreamOutcome> {
+  let sent = 0;
+  for (;;) {
+    if (!channel.open) return { outcome: 'gone', sent };
+    if (channel.cancelled) return { outcome: 'cancelled', sent };
+    if (stream.done) return { outcome: 'complete', sent };
+    for (const answer of stream.next(ANSWER_BATCH)) {
+      channel.sendAnswer(answer);
+      sent++;
+    }
+    // Let a C-CANCEL or the peer's close arrive, and wait while the peer does not read.
+    await new Promise((resolve) => setImmediate(resolve));
+    await channel.writable();
+  }
+}
+
+/** Thrown when an answer cannot be encoded or sent: the association ends, the C-FIND gets no final status. */
+export class AnswerSendError extends Error {}
+
+/** The C-FIND requests in progress on one association, by message ID, each with its cancel flag. */
+export class FindsInProgress {
+  private readonly finds = new Map<number, { cancelled: boolean }>();
+
+  get busy(): boolean {
+    return this.finds.size > 0;
+  }
+
+  begin(messageId: number): { cancelled: boolean } {
+    const progress = { cancelled: false };
+    this.finds.set(messageId, progress);
+    return progress;
+  }
+
+  end(messageId: number): void {
+    this.finds.delete(messageId);
+  }
+
+  /** Marks the request with that message ID cancelled; false when none is in progress (PS3.7 9.3.2.3: the C-CANCEL refers to nothing and is not kept). */
+  cancel(messageId: unknown): boolean {
+    const find = typeof messageId === 'number' ? this.finds.get(messageId) : undefined;
+    if (find) find.cancelled = true;
+    return find !== undefined;
+  }
+}

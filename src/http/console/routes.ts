@@ -1,0 +1,137 @@
+/**
+ * The console's routes: server-rendered pages over the same narrow services as the API, the login
+ * form, and the static assets (read once at start). Every page is sent with a strict
+ * Content-Security-Policy (scripts and styles from this server only, nothing inline).
+ */
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpServices } from '../services.js';
+import { html, type Html, type HtmlPart } from './html.js';
+import { page, type ConsoleUser, type Section } from './layout.js';
+import { CONSOLE, TOKEN_COOKIE, localPath } from './paths.js';
+import { todayBody } from './page-today.js';
+import { itemBody } from './page-item.js';
+import { messageBody, messagesBody } from './page-messages.js';
+import { queriesBody, queryBody } from './page-queries.js';
+import { statusBody } from './page-status.js';
+import { loginBody } from './page-login.js';
+
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/** The assets, from src/http/console/assets (the same path from src/http/console and dist/http/console). */
+const ASSETS: Readonly<Record<string, string>> = { 'console.css': 'text/css', 'console.js': 'text/javascript', 'favicon.svg': 'image/svg+xml' };
+const assetDir = new URL('../../../src/http/console/assets/', import.meta.url);
+
+function secured(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('Content-Security-Policy', CONTENT_SECURITY_POLICY)
+    .header('X-Content-Type-Options', 'nosniff')
+    .header('Referrer-Policy', 'no-referrer')
+    .header('X-Frame-Options', 'DENY');
+}
+
+function send(reply: FastifyReply, status: number, document: Html): FastifyReply {
+  return secured(reply).code(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(document.markup);
+}
+
+/** A query parameter as one string (a repeated one is not taken). */
+const param = (query: unknown, name: string): string | undefined => {
+  const value = (query as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : undefined;
+};
+const params = <K extends string>(query: unknown, names: readonly K[]): Partial<Record<K, string>> =>
+  Object.fromEntries(names.map((n) => [n, param(query, n)]).filter(([, v]) => v !== undefined)) as Partial<Record<K, string>>;
+const idOf = (request: FastifyRequest): number | undefined => {
+  const text = (request.params as { id?: string }).id ?? '';
+  return /^[1-9]\d{0,14}$/.test(text) ? Number(text) : undefined;
+};
+
+export function registerConsole(app: FastifyInstance, services: HttpServices, version: string): void {
+  const assets = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { type, body: readFileSync(new URL(name, assetDir)) }]));
+  const reads = services.management;
+  const userOf = (request: FastifyRequest): ConsoleUser | undefined => {
+    if (!services.access.tokensConfigured) return { name: 'local user', canWrite: true, loggedIn: false };
+    const holder = request.tokenHolder;
+    return holder && { name: holder.name, canWrite: holder.role === 'write', loggedIn: true };
+  };
+  const show = (request: FastifyRequest, reply: FastifyReply, section: Section, title: string, body: HtmlPart, status = 200): FastifyReply =>
+    send(reply, status, page({ title, section, user: userOf(request), body }));
+  const notFound = (request: FastifyRequest, reply: FastifyReply, section: Section, what: string): FastifyReply =>
+    show(request, reply, section, 'Not found', html`<p>${what} is not in the store.</p>`, 404);
+
+  app.get(`${CONSOLE.assets}/:name`, async (request, reply) => {
+    const asset = assets.get((request.params as { name: string }).name);
+    if (!asset) return reply.code(404).send({ error: 'no such asset' });
+    return secured(reply).header('Cache-Control', 'no-cache').type(asset.type).send(asset.body);
+  });
+
+  app.get(CONSOLE.today, (request, reply) => show(request, reply, 'today', 'Today', todayBody(reads, params(request.query, ['q', 'date', 'status']))));
+  app.get('/console/items/:id', (request, reply) => {
+    const id = idOf(request);
+    const item = id === undefined ? undefined : reads.getItem(id);
+    if (!item || id === undefined) return notFound(request, reply, 'today', 'That item');
+    return show(request, reply, 'today', `Item ${id}`, itemBody(reads, item, userOf(request)));
+  });
+  app.get(CONSOLE.messages, (request, reply) => {
+    const query = params(request.query, ['outcome', 'patientId', 'accessionNumber', 'controlId', 'since', 'until', 'before']);
+    return show(request, reply, 'messages', 'Messages', messagesBody(reads, query));
+  });
+  app.get('/console/messages/:id', (request, reply) => {
+    const id = idOf(request);
+    const message = id === undefined ? undefined : reads.getMessage(id);
+    if (!message || id === undefined) return notFound(request, reply, 'messages', 'That message');
+    return show(request, reply, 'messages', `Message ${id}`, messageBody(message));
+  });
+  app.get(CONSOLE.queries, (request, reply) =>
+    show(request, reply, 'queries', 'Queries', queriesBody(reads, params(request.query, ['callingAeTitle', 'since', 'until', 'before']))),
+  );
+  app.get('/console/queries/:id', (request, reply) => {
+    const id = idOf(request);
+    const query = id === undefined ? undefined : reads.getQuery(id);
+    if (!query || id === undefined) return notFound(request, reply, 'queries', 'That query');
+    const target = params(request.query, ['accessionNumber', 'patientId']);
+    const accessionNumber = target.accessionNumber?.trim().slice(0, 64);
+    const patientId = target.patientId?.trim().slice(0, 64);
+    const asked = param(request.query, 'explain') !== undefined;
+    const report = asked ? reads.explainQuery(id, accessionNumber ? { accessionNumber } : patientId ? { patientId } : undefined) : undefined;
+    return show(request, reply, 'queries', `Query ${id}`, queryBody(query, { accessionNumber, patientId }, report));
+  });
+  app.get(CONSOLE.status, (request, reply) => show(request, reply, 'status', 'Status', statusBody(version, services.readiness(), services.status())));
+
+  app.get(CONSOLE.login, (request, reply) =>
+    send(
+      reply,
+      200,
+      page({
+        title: 'Log in',
+        section: 'login',
+        user: undefined,
+        body: loginBody(localPath(param(request.query, 'next')), undefined, services.access.tokensConfigured),
+      }),
+    ),
+  );
+  // Form bodies are parsed for the login and logout forms only (in its own scope): elsewhere a form post, which
+  // a browser sends cross-site without asking, stays an unsupported media type (415).
+  void app.register((scope, _opts, done) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, body, parsed) => {
+      parsed(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+    scope.post(CONSOLE.login, (request, reply) => {
+      const form = (request.body ?? {}) as Record<string, unknown>;
+      const token = typeof form.token === 'string' ? form.token.trim() : '';
+      const next = localPath(form.next);
+      const holder = /^[\x21-\x7e]{1,200}$/.test(token) ? services.access.holderOf(token) : undefined;
+      if (!holder) {
+        const body = loginBody(next, 'That token is not known. Check it, or ask for a new one.', services.access.tokensConfigured);
+        return send(reply, 401, page({ title: 'Log in', section: 'login', user: undefined, body }));
+      }
+      const secure = request.protocol === 'https' ? '; Secure' : '';
+      return secured(reply).header('Set-Cookie', `${TOKEN_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict${secure}`).redirect(next, 303);
+    });
+    scope.post(CONSOLE.logout, (_request, reply) =>
+      secured(reply).header('Set-Cookie', `${TOKEN_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`).redirect(CONSOLE.login, 303),
+    );
+    done();
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * DICOMweb helpers for tests: findscu keys (`(0010,0010)=`, `(0040,0100)[0].(0008,0060)=CT`,
+ * `ScheduledProcedureStepSequence[0].Modality=CT`) as search parameters, and DICOM JSON results
+ * flattened the way readDicomFile (peers.ts) flattens a findscu answer, to compare the two.
+ */
+import type { DicomJson, DicomJsonElement } from '../../src/model/item.js';
+import { lookupKeyword } from '../../src/model/dictionary.js';
+
+/** The search parameters for the same query as findscu's -k keys: values as match parameters, empty keys as includefield. */
+export function searchParamsForKeys(keys: string[]): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const key of keys) {
+    const at = key.indexOf('=');
+    const path = (at < 0 ? key : key.slice(0, at))
+      .replace(/\[\d+\]/g, '')
+      .replace(/\(([0-9A-Fa-f]{4}),([0-9A-Fa-f]{4})\)/g, (_all, group: string, element: string) => (group + element).toUpperCase());
+    const value = at < 0 ? '' : key.slice(at + 1);
+    if (value === '') params.append('includefield', path);
+    else params.append(path, value);
+  }
+  return params;
+}
+
+/** The dcmdump-style paths of findscu keys: "(0040,0100)>(0008,0060)", lower-case hex (keywords resolved). */
+export function answerPathsForKeys(keys: string[]): string[] {
+  return keys.map((key) =>
+    (key.split('=')[0] ?? '')
+      .split('.')
+      .map((part) => {
+        const name = part.replace(/\[\d+\]$/, '');
+        if (name.startsWith('(')) return name.toLowerCase();
+        const tag = lookupKeyword(name)?.tag ?? '????????';
+        return `(${tag.slice(0, 4)},${tag.slice(4)})`.toLowerCase();
+      })
+      .join('>'),
+  );
+}
+
+/** tag path -> text value, as readDicomFile gives for a findscu answer (the last item of a sequence wins). */
+export function flattenDicomJson(dataset: DicomJson, prefix = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [tag, element] of Object.entries(dataset)) {
+    const key = `${prefix}(${tag.slice(0, 4).toLowerCase()},${tag.slice(4).toLowerCase()})`;
+    if (element.vr === 'SQ') {
+      out[key] = '<SQ>';
+      for (const item of element.Value ?? []) Object.assign(out, flattenDicomJson(item as DicomJson, `${key}>`));
+      continue;
+    }
+    out[key] = textOf(element);
+  }
+  return out;
+}
+
+function textOf(element: DicomJsonElement): string {
+  return (element.Value ?? [])
+    .map((v) => {
+      if (v === null) return '';
+      if (typeof v === 'object') {
+        const pn = v as { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
+        return [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''].join('=').replace(/=+$/, '');
+      }
+      return String(v);
+    })
+    .join('\\')
+    .replace(/\s+$/, '');
+}
+
+/** A search's results (an empty list for 204) and its response. */
+export async function dicomwebSearch(port: number, params: URLSearchParams | string): Promise<{ status: number; headers: Headers; results: DicomJson[] }> {
+  const response = await fetch(`http://127.0.0.1:${port}/dicom-web/modality-scheduled-procedure-steps?${params.toString()}`, {
+    headers: { Accept: 'application/dicom+json' },
+  });
+  const text = await response.text();
+  const results = response.status === 200 ? (JSON.parse(text) as DicomJson[]) : [];
+  return { status: response.status, headers: response.headers, results };
+}

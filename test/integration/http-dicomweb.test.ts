@@ -1,0 +1,91 @@
+/**
+ * DICOMweb worklist search against the C-FIND, on a real bridge with real clients: for every case
+ * of the shared conformance suite (../shared/conformance), the search with the same keys as
+ * parameters returns the same items as findscu, with the same values for the keys asked.
+ */
+import { after, before, describe, it } from '../helpers/suites.js';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { dump2dcm, findscu, ifStarted, projectDir, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { answerPathsForKeys, dicomwebSearch, flattenDicomJson, searchParamsForKeys } from '../helpers/dicomweb.js';
+
+interface ConformanceCase {
+  id: string;
+  db: string[];
+  /** The query as findscu keys; query_file, when given, is the same query as a file (findscu cannot send every key with -k). */
+  query: { keys: string[]; aet?: string; query_file?: string };
+}
+
+const conformanceDir = join(projectDir, '..', 'shared', 'conformance');
+const casesFile = join(conformanceDir, 'mwl_cases.json');
+const skip = skipWithout('findscu', 'dump2dcm') || (existsSync(casesFile) ? false : `needs the shared conformance suite at ${conformanceDir} (absent here)`);
+
+/** The cases grouped by worklist database, as the suite's runner groups them (one bridge per group). */
+function caseGroups(): Map<string, ConformanceCase[]> {
+  const groups = new Map<string, ConformanceCase[]>();
+  for (const c of JSON.parse(readFileSync(casesFile, 'utf8')) as ConformanceCase[]) {
+    const key = JSON.stringify(c.db);
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  return groups;
+}
+
+/** The values of the asked keys in each answer, one sorted list of fingerprints per protocol. */
+function fingerprints(answers: Array<Record<string, string>>, paths: string[]): string[] {
+  const shown = paths.filter((p) => !p.startsWith('(0008,0005)') && !/^\([0-9a-f]{3}[13579bdf],/.test(p));
+  return answers.map((a) => JSON.stringify(shown.map((p) => [p, a[p] ?? '(absent)']))).sort();
+}
+
+describe('DICOMweb search finds what the C-FIND finds (shared conformance cases)', { skip }, () => {
+  const groups = skip ? new Map<string, ConformanceCase[]>() : caseGroups();
+  for (const [db, cases] of groups) {
+    describe(`worklists ${db.slice(0, 120)}`, () => {
+      let bridge: RunningBridge;
+      const dir = tempDir('mwl-dicomweb-');
+      before(async () => {
+        const files = (JSON.parse(db) as string[]).map((f, i) => {
+          const source = join(conformanceDir, 'worklists', f);
+          const target = join(dir, `item${String(i).padStart(3, '0')}.wl`);
+          if (f.endsWith('.dump')) dump2dcm(source, target);
+          else copyFileSync(source, target);
+          return target;
+        });
+        const imported = runCli(['import', '--db', join(dir, 'worklist.db'), ...files]);
+        assert.equal(imported.status, 0, imported.stderr);
+        bridge = await startBridge([], { dir, mllp: false });
+      });
+      after(async () => {
+        await ifStarted(bridge)?.stop();
+        rmSync(dir, { recursive: true, force: true });
+      });
+      for (const c of cases) {
+        it(c.id, async () => {
+          // As the suite's runner asks: the query file when there is one, else the keys.
+          let queryFile: string | undefined;
+          if (c.query.query_file) {
+            // .dump and .query files are DCMTK text dumps alike.
+            queryFile = join(dir, 'query.dcm');
+            dump2dcm(join(conformanceDir, c.query.query_file), queryFile);
+          }
+          const dimse = findscu(bridge.dicomPort, bridge.aeTitle, queryFile ? [] : c.query.keys, { queryFile, extra: ['-aet', c.query.aet ?? 'FINDSCU'] });
+          assert.equal(dimse.status, 0, dimse.stderr);
+          const web = await dicomwebSearch(bridge.httpPort, searchParamsForKeys(c.query.keys));
+          assert.equal(web.status, web.results.length ? 200 : 204);
+          assert.equal(web.results.length, dimse.answers.length, 'number of items');
+          const paths = answerPathsForKeys(c.query.keys);
+          assert.deepEqual(
+            fingerprints(
+              web.results.map((r) => flattenDicomJson(r)),
+              paths,
+            ),
+            fingerprints(
+              dimse.answers.map((a) => a.values),
+              paths,
+            ),
+          );
+        });
+      }
+    });
+  }
+});
