@@ -37,6 +37,8 @@ const BATCH = 200;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 const FULL_LOG_INTERVAL_MS = 60_000;
+/** How long stop() waits for the receiver to close the connection after ours is ended. */
+const STOP_CLOSE_MS = 2000;
 const STOP_FLUSH_MS = 2000;
 
 /** One event as the syslog message that is spooled and sent. */
@@ -105,10 +107,17 @@ export class AuditTrail {
     clearInterval(this.confirmTimer);
     clearTimeout(this.retryTimer);
     const socket = this.socket;
-    if (socket) {
+    if (socket && !socket.destroyed) {
       const sent = this.lastSentId;
+      // A receiver that does not close its side (or a connection already dead) must not hold the
+      // bridge's stop: after STOP_CLOSE_MS the socket is destroyed and what was sent stays spooled.
       const clean = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          socket.destroy();
+          resolve(false);
+        }, STOP_CLOSE_MS);
         socket.once('close', (hadError: boolean) => {
+          clearTimeout(timer);
           resolve(!hadError);
         });
         socket.end();

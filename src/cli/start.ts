@@ -5,6 +5,9 @@ import { createLogger } from '../log.js';
 import { applyHeapPolicy } from './heap-policy.js';
 import { buildConfig, type Flags } from './options.js';
 
+/** How long the whole stop may take before the process exits anyway. */
+const STOP_DEADLINE_MS = 15_000;
+
 export async function commandStart(flags: Flags): Promise<number> {
   const config = buildConfig(flags);
   const logger = createLogger({ level: config['log.level'], format: config['log.format'] });
@@ -42,9 +45,29 @@ export async function commandStart(flags: Flags): Promise<number> {
   };
   const signal = await stopSignal;
   logger.info('bridge.stopping', { signal });
-  await bridge.stop().catch((err: unknown) => {
-    logger.error('bridge.stop_failed', { error: errorMessage(err) });
-  });
+  // The stop is bounded: a part that never finishes (a peer that never closes its side) must not
+  // keep a stopped bridge running, so that a service manager's restart is not held up.
+  let deadline: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    bridge.stop().then(
+      () => true,
+      (err: unknown) => {
+        logger.error('bridge.stop_failed', { error: errorMessage(err) });
+        return true;
+      },
+    ),
+    new Promise<false>((resolve) => {
+      deadline = setTimeout(() => {
+        resolve(false);
+      }, STOP_DEADLINE_MS);
+    }),
+  ]);
+  clearTimeout(deadline);
+  if (!stopped) {
+    logger.error('bridge.stop_timeout', { seconds: STOP_DEADLINE_MS / 1000, effect: 'exiting without waiting further; stored orders are durable' });
+    // What did not stop still holds the event loop: exit here.
+    process.exit(1);
+  }
   logger.info('bridge.stopped');
   return 0;
 }
