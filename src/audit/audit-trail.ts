@@ -57,6 +57,8 @@ export class AuditTrail {
   private confirmTimer: NodeJS.Timeout | undefined;
   private pumping = false;
   private stopped = false;
+  /** A connection attempt not yet established (stop() ends it too). */
+  private connectingSocket: Socket | undefined;
   private down = false;
   private dropped = 0;
   private lastFullLog = 0;
@@ -104,6 +106,7 @@ export class AuditTrail {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     this.stopped = true;
+    this.connectingSocket?.destroy();
     clearInterval(this.confirmTimer);
     clearTimeout(this.retryTimer);
     const socket = this.socket;
@@ -201,8 +204,15 @@ export class AuditTrail {
           })
         : netConnect({ host: target.host, port: target.port });
     socket.setKeepAlive(true, 30_000);
+    this.connectingSocket = socket;
     socket.once(target.transport === 'tls' ? 'secureConnect' : 'connect', () => {
       this.connecting = false;
+      this.connectingSocket = undefined;
+      // Connected after stop() began (a connection attempt it did not see through): not kept.
+      if (this.stopped) {
+        socket.destroy();
+        return;
+      }
       this.socket = socket;
       this.retryMs = RETRY_MIN_MS;
       if (this.down) this.opts.logger.info('audit.receiver_recovered', { target: this.describe(), waiting: this.opts.spool.count() });

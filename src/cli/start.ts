@@ -69,5 +69,10 @@ export async function commandStart(flags: Flags): Promise<number> {
     process.exit(1);
   }
   logger.info('bridge.stopped');
+  // Everything is closed; a handle something still holds (a bug) must not keep the process alive.
+  setTimeout(() => {
+    logger.warn('bridge.exit_forced', { waiting_on: process.getActiveResourcesInfo().join(','), effect: 'exited anyway, 2 s after bridge.stopped' });
+    process.exit(0);
+  }, 2000).unref();
   return 0;
 }
