@@ -5,11 +5,13 @@
 /** Every layer and the layers below it that it may import. */
 const layers = {
   cli: ['app', 'config', 'log', 'errors'],
-  app: ['hl7', 'dicom', 'http', 'mirror', 'mapping', 'worklist', 'store', 'model', 'config', 'log', 'metrics', 'errors'],
+  app: ['hl7', 'dicom', 'http', 'mirror', 'tls', 'audit', 'mapping', 'worklist', 'store', 'model', 'config', 'log', 'metrics', 'errors'],
   hl7: ['mapping', 'worklist', 'model', 'config', 'log', 'metrics', 'errors'],
   dicom: ['worklist', 'model', 'config', 'log', 'metrics', 'errors'],
   http: ['worklist', 'model', 'config', 'log', 'metrics', 'errors'],
   mirror: ['worklist', 'model', 'config', 'log', 'metrics', 'errors'],
+  tls: ['config', 'log', 'errors'],
+  audit: ['config', 'log', 'errors'],
   mapping: ['model', 'errors'],
   worklist: ['store', 'model', 'log', 'errors'],
   store: ['model', 'errors'],

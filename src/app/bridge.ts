@@ -25,6 +25,9 @@ import { scheduleRetention } from '../worklist/retention.js';
 import { mappingFiles, readMappingSources } from './mappings.js';
 import { compileMappingSet } from '../mapping/compile.js';
 import { mirrorFolderOf, openStore } from './store.js';
+import { startTlsListener } from './tls-listeners.js';
+import { startAuditTrail, type AuditRecorder } from './audit.js';
+import type { SecureListener } from '../tls/secure-listener.js';
 import { startHttp } from './http.js';
 import { PrometheusMetrics } from './prometheus.js';
 import { startMllp, startOrderPipeline } from './order-pipeline.js';
@@ -39,6 +42,11 @@ const BRIDGE_BUSY_TIMEOUT_MS = 20;
 export interface RunningBridge {
   mllpPort: number | undefined;
   dicomPort: number;
+  /** Ports of the TLS listeners, when configured. */
+  dicomTlsPort: number | undefined;
+  mllpTlsPort: number | undefined;
+  /** Reads the TLS certificates, keys and CAs again (SIGHUP); a set that fails to load is kept. */
+  reloadCertificates(): void;
   httpPort: number | undefined;
   /** Loads the mapping files again; an invalid set keeps the current one (and says why). */
   reloadMappings(): boolean;
@@ -67,6 +75,12 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     const store = await openOwnedStore(config, logger, started);
     logger.info('store.opened', { path: config['db.path'], items: store.items.count() });
     logger.info('mapping.loaded', { mappings: mappings.describe() });
+    const audit = startAuditTrail(config, store, logger);
+    audit.applicationActivity('start');
+    started.push(async () => {
+      audit.applicationActivity('stop');
+      await audit.stop();
+    });
 
     const mppsNotifier = startStatusSender(config, store, logger, started);
     // The gauges read the mirror and the listeners when scraped, which can only happen once the HTTP
@@ -90,12 +104,17 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       host: config['dicom.host'],
       port: config['dicom.port'],
       logger,
-      find: (identifier, request) =>
-        streamWorklistAnswers(store, identifier, {
+      find: (identifier, request) => {
+        audit.query({ remote: request.remote ?? '', callingAeTitle: request.callingAeTitle }, identifier);
+        return streamWorklistAnswers(store, identifier, {
           personNameCaseInsensitive: config['dicom.personNameMatching'] === 'case-insensitive',
           maxAnswers: request.maxAnswers ?? config['dicom.maxAnswers'],
           onlyStation: request.onlyStation,
-        }),
+        });
+      },
+      onAssociationRejected: (peer, reason) => {
+        audit.securityAlert(peer, `association rejected: ${reason}`);
+      },
       callingAeSettings: config['dicom.callingAeSettings'],
       metrics,
       mpps,
@@ -113,9 +132,48 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     const dicomPort = await scp.start();
     started.push(() => scp.stop());
     logger.info('dicom.ready', { host: config['dicom.host'], port: dicomPort, ae_title: config['dicom.aeTitle'] });
+    const push = (stop: () => void | Promise<void>): void => {
+      started.push(stop);
+    };
+    const maxAssociations = config['dicom.maxAssociations'];
+    const dicomTls = await startTlsListener(
+      config,
+      {
+        area: 'dicom',
+        host: config['dicom.host'],
+        maxConnections: maxAssociations + Math.max(64, maxAssociations),
+        onConnection: (socket) => {
+          scp.accept(socket);
+        },
+        onRefused: (remote, reason) => {
+          audit.securityAlert({ remote }, `TLS connection refused: ${reason}`);
+        },
+      },
+      logger,
+      push,
+    );
 
-    const pipeline = startOrderPipeline(config, store, () => mappings, sources, logger, started, metrics);
+    const pipeline = startOrderPipeline(config, store, () => mappings, sources, audit, logger, started, metrics);
     const mllp: Awaited<ReturnType<typeof startMllp>> = await startMllp(config, pipeline, logger, started, metrics);
+    const mllpTls = mllp
+      ? await startTlsListener(
+          config,
+          {
+            area: 'mllp',
+            host: config['mllp.host'],
+            maxConnections: config['mllp.maxConnections'],
+            onConnection: (socket) => {
+              mllp.listener.accept(socket);
+            },
+            onRefused: (remote, reason) => {
+              audit.securityAlert({ remote }, `TLS connection refused: ${reason}`);
+            },
+          },
+          logger,
+          push,
+        )
+      : undefined;
+    const secure = [dicomTls?.listener, mllpTls?.listener].filter((l): l is SecureListener => l !== undefined);
     const http = await startHttp(
       config,
       {
@@ -134,7 +192,12 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     return {
       mllpPort: mllp?.port,
       dicomPort,
+      dicomTlsPort: dicomTls?.port,
+      mllpTlsPort: mllpTls?.port,
       httpPort: http?.port,
+      reloadCertificates() {
+        for (const listener of secure) listener.reload();
+      },
       reloadMappings() {
         try {
           sources = readMappingSources(files);

@@ -19,14 +19,15 @@ import type { BridgeConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import { openStore } from './store.js';
 import type { WorklistStore } from '../store/worklist-store.js';
-import { Tags, elementStrings, sequenceItems, type DicomJson } from '../model/item.js';
+import { Tags, elementStrings, firstString, sequenceItems, type DicomJson } from '../model/item.js';
+import { spoolImportAudit } from './audit.js';
 import { readWorklistFile } from '../model/worklist-file-reader.js';
 import { dcmjs } from '../model/dcmjs.js';
 
 export type ImportAction = 'created' | 'updated' | 'unchanged';
 
 export interface ImportReport {
-  imported: { file: string; itemId: number; action: ImportAction }[];
+  imported: { file: string; itemId: number; action: ImportAction; patientId: string }[];
   failed: { file: string; error: string }[];
 }
 
@@ -39,7 +40,10 @@ const PAUSE_BETWEEN_BATCHES_MS = 10;
 export async function importIntoStore(config: BridgeConfig, paths: string[]): Promise<ImportReport> {
   const store = openStore(config);
   try {
-    return await importWorklistFiles(store, paths);
+    const report = await importWorklistFiles(store, paths);
+    // The Import audit message waits in the database for the bridge, which sends it.
+    spoolImportAudit(config, store, report);
+    return report;
   } finally {
     store.close();
   }
@@ -66,7 +70,7 @@ export async function importWorklistFiles(store: WorklistStore, paths: string[])
           try {
             // Each file in its own savepoint: one invalid item leaves the others of the batch in.
             const done = store.transaction(() => importOne(store, entry.item, entry.key));
-            report.imported.push({ file: entry.file, ...done });
+            report.imported.push({ file: entry.file, ...done, patientId: firstString(entry.item, Tags.PatientID) ?? '' });
           } catch (err) {
             report.failed.push({ file: entry.file, error: errorMessage(err) });
           }

@@ -13,6 +13,7 @@ import { OrderService } from '../worklist/orders.js';
 import { warnIfFewDescriptors } from './descriptors.js';
 import type { MappingSet, readMappingSources } from './mappings.js';
 import { pipelineSettings } from './pipeline-settings.js';
+import type { AuditRecorder } from './audit.js';
 
 /** Where what is started registers its stop. */
 interface Stops {
@@ -32,11 +33,12 @@ export function startOrderPipeline(
   store: WorklistStore,
   mappings: () => MappingSet,
   sources: ReturnType<typeof readMappingSources>,
+  audit: AuditRecorder,
   logger: Logger,
   started: Stops,
   metrics: BridgeMetrics,
 ): OrderPipeline {
-  const orders = new OrderService(store);
+  const orders = new OrderService(store, { onApplied: audit.order });
   const bridgeApplication = config['dicom.aeTitle'];
   const runner = new PipelineRunner(
     {
@@ -58,7 +60,7 @@ export async function startMllp(
   logger: Logger,
   started: Stops,
   metrics: BridgeMetrics,
-): Promise<{ port: number; listening: () => boolean; connections: () => number } | undefined> {
+): Promise<{ port: number; listener: MllpListener; listening: () => boolean; connections: () => number } | undefined> {
   const port = config['mllp.port'];
   if (port === 'off') {
     logger.info('mllp.disabled', { reason: 'mllp.port is off' });
@@ -83,5 +85,5 @@ export async function startMllp(
   started.push(() => mllp.stop());
   logger.info('mllp.ready', { host: config['mllp.host'], port: bound, bound: mllp.address()?.address, max_connections: config['mllp.maxConnections'] });
   warnIfFewDescriptors(config, logger);
-  return { port: bound, listening: () => mllp.address() !== undefined, connections: () => mllp.connections };
+  return { port: bound, listener: mllp, listening: () => mllp.address() !== undefined, connections: () => mllp.connections };
 }

@@ -1,9 +1,12 @@
-/** `mwl-bridge start`: runs the bridge until SIGTERM or SIGINT; SIGHUP reloads the mappings. */
+/** `mwl-bridge start`: runs the bridge until SIGTERM or SIGINT; SIGHUP reloads the mappings and the TLS certificates. */
 import { startBridge } from '../app/bridge.js';
 import { errorMessage } from '../errors.js';
 import { createLogger } from '../log.js';
 import { applyHeapPolicy } from './heap-policy.js';
 import { buildConfig, type Flags } from './options.js';
+
+/** How long the whole stop may take before the process exits anyway. */
+const STOP_DEADLINE_MS = 15_000;
 
 export async function commandStart(flags: Flags): Promise<number> {
   const config = buildConfig(flags);
@@ -31,19 +34,45 @@ export async function commandStart(flags: Flags): Promise<number> {
       resolve('SIGINT');
     });
   });
-  let reloadMappings = (): void => undefined;
+  let reload = (): void => undefined;
   process.on('SIGHUP', () => {
-    reloadMappings();
+    reload();
   });
   const bridge = await startBridge(config, logger);
-  reloadMappings = () => {
+  reload = () => {
     bridge.reloadMappings();
+    bridge.reloadCertificates();
   };
   const signal = await stopSignal;
   logger.info('bridge.stopping', { signal });
-  await bridge.stop().catch((err: unknown) => {
-    logger.error('bridge.stop_failed', { error: errorMessage(err) });
-  });
+  // The stop is bounded: a part that never finishes (a peer that never closes its side) must not
+  // keep a stopped bridge running, so that a service manager's restart is not held up.
+  let deadline: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    bridge.stop().then(
+      () => true,
+      (err: unknown) => {
+        logger.error('bridge.stop_failed', { error: errorMessage(err) });
+        return true;
+      },
+    ),
+    new Promise<false>((resolve) => {
+      deadline = setTimeout(() => {
+        resolve(false);
+      }, STOP_DEADLINE_MS);
+    }),
+  ]);
+  clearTimeout(deadline);
+  if (!stopped) {
+    logger.error('bridge.stop_timeout', { seconds: STOP_DEADLINE_MS / 1000, effect: 'exiting without waiting further; stored orders are durable' });
+    // What did not stop still holds the event loop: exit here.
+    process.exit(1);
+  }
   logger.info('bridge.stopped');
+  // Everything is closed; a handle something still holds (a bug) must not keep the process alive.
+  setTimeout(() => {
+    logger.warn('bridge.exit_forced', { waiting_on: process.getActiveResourcesInfo().join(','), effect: 'exited anyway, 2 s after bridge.stopped' });
+    process.exit(0);
+  }, 2000).unref();
   return 0;
 }

@@ -76,8 +76,26 @@ class Problem {
   constructor(readonly problem: string) {}
 }
 
-/** Rules between settings: the mirror names a folder after an AE title, which must then be a safe path component. */
+/** Rules between settings: TLS files come as a set; the mirror's folder name. */
 function crossChecks(config: Record<string, Value>, raw: Partial<Record<SettingKey, { source: string }>>): string[] {
+  return [...tlsChecks(config), ...mirrorChecks(config, raw)];
+}
+
+/** A TLS listener needs its certificate and key together; a CA alone means nothing. */
+function tlsChecks(config: Record<string, Value>): string[] {
+  const problems: string[] = [];
+  for (const area of ['dicom', 'mllp'] as const) {
+    const cert = config[`${area}.tls.certFile`];
+    const key = config[`${area}.tls.keyFile`];
+    const ca = config[`${area}.tls.caFile`];
+    if (Boolean(cert) !== Boolean(key)) problems.push(`${area}.tls.certFile and ${area}.tls.keyFile must be given together`);
+    if (ca && !cert) problems.push(`${area}.tls.caFile is set without ${area}.tls.certFile and ${area}.tls.keyFile`);
+  }
+  return problems;
+}
+
+/** The mirror names a folder after an AE title, which must then be a safe path component. */
+function mirrorChecks(config: Record<string, Value>, raw: Partial<Record<SettingKey, { source: string }>>): string[] {
   if (!config['mirror.dir'] || config['mirror.layout'] !== 'wlmscpfs') return [];
   const key: SettingKey = config['mirror.aeTitle'] ? 'mirror.aeTitle' : 'dicom.aeTitle';
   const value = config[key];

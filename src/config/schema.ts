@@ -6,6 +6,8 @@
 import { databaseSettings, dataSettings } from './settings-store.js';
 import { dicomSettings } from './settings-dicom.js';
 import { hl7Settings, mppsSettings } from './settings-hl7.js';
+import { tlsSettings } from './settings-tls.js';
+import { auditSettings } from './settings-audit.js';
 import { httpSettings } from './settings-http.js';
 import type { CallingAeSetting, HostPort, SettingSpec } from './setting-types.js';
 
@@ -16,6 +18,8 @@ export const settingsSchema = {
   ...hl7Settings,
   ...dicomSettings,
   ...mppsSettings,
+  ...tlsSettings,
+  ...auditSettings,
   ...httpSettings,
   ...dataSettings,
 } as const satisfies Record<string, SettingSpec>;

@@ -241,6 +241,10 @@ export class AssociationConnection implements SessionHost {
     const query = this.deps.services.queryLog?.record(rejectedAssociationRecord(this.remote, this.aeTitles, why));
     this.deps.noisy.warn('dicom.association_rejected', { ...this.fields(), reason: why, query });
     this.deps.services.metrics?.associationRejected(rejectReasonName(reject));
+    this.deps.services.onAssociationRejected?.(
+      { remote: this.remote, callingAeTitle: this.aeTitles?.callingAeTitle, calledAeTitle: this.aeTitles?.calledAeTitle },
+      why,
+    );
     this.state = 'closed';
     clearTimeout(this.acseTimer);
     this.session.sendAssociationReject(reject.result, reject.source, reject.reason);

@@ -114,6 +114,7 @@ export async function answerWorklistFind(
   try {
     const stream = services.find(query, {
       callingAeTitle,
+      remote: String(scope.fields().remote ?? ''),
       maxAnswers: setting?.maxAnswers,
       onlyStation: setting?.onlyOwnStation ? callingAeTitle : undefined,
     });

@@ -45,27 +45,19 @@ export class WorklistScp {
   private server: Server | undefined;
   private readonly connections = new Set<AssociationConnection>();
   private readonly slots = new SlotCounter();
+  private readonly noisy: ReturnType<typeof throttledLogger>;
 
-  constructor(private readonly opts: WorklistScpOptions) {}
+  constructor(private readonly opts: WorklistScpOptions) {
+    this.noisy = throttledLogger(opts.logger);
+  }
 
   /** Starts listening; resolves with the bound port. */
   async start(): Promise<number> {
-    const { logger, policy } = this.opts;
+    const { logger } = this.opts;
     dimse.log.setLevel('silent');
     checkReceivedDatasets();
-    const noisy = throttledLogger(logger);
-    const pendingLimit = Math.max(MIN_PENDING_CONNECTIONS, policy.maxAssociations);
     const server = createServer((socket: Socket) => {
-      this.evictOldestPending(pendingLimit, noisy);
-      const connection = new AssociationConnection(socket, {
-        policy,
-        services: this.opts,
-        slots: this.slots,
-        logger,
-        noisy,
-        onClosed: (c) => this.connections.delete(c),
-      });
-      this.connections.add(connection);
+      this.accept(socket);
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -79,6 +71,24 @@ export class WorklistScp {
       logger.error('dicom.listener_error', { error: err.message });
     });
     return (server.address() as AddressInfo).port;
+  }
+
+  /**
+   * Serves one connection: from the plain port, or from the TLS listener once its handshake is done
+   * (the same slots, limits, timeouts and services for both).
+   */
+  accept(socket: Socket): void {
+    const { logger, policy } = this.opts;
+    this.evictOldestPending(Math.max(MIN_PENDING_CONNECTIONS, policy.maxAssociations), this.noisy);
+    const connection = new AssociationConnection(socket, {
+      policy,
+      services: this.opts,
+      slots: this.slots,
+      logger,
+      noisy: this.noisy,
+      onClosed: (c) => this.connections.delete(c),
+    });
+    this.connections.add(connection);
   }
 
   /** Where the SCP listens. */
@@ -111,7 +121,10 @@ export class WorklistScp {
 
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
+    if (!server) {
+      for (const connection of this.connections) connection.destroy();
+      return;
+    }
     const closed = new Promise<void>((resolve) =>
       server.close(() => {
         resolve();

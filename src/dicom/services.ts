@@ -12,7 +12,10 @@ import type { AnswerStream } from '../worklist/find.js';
 import type { DimseRequest, DimseResponse } from './dimse-shim.js';
 
 /** The answers to a query, page by page; onlyStation restricts them to items scheduled for that station. */
-export type WorklistFindHandler = (identifier: DicomJson, opts: { callingAeTitle: string; maxAnswers?: number; onlyStation?: string }) => AnswerStream;
+export type WorklistFindHandler = (
+  identifier: DicomJson,
+  opts: { callingAeTitle: string; maxAnswers?: number; onlyStation?: string; remote?: string },
+) => AnswerStream;
 
 /** MPPS N-CREATE / N-SET handlers: the SOP instance, its attributes, the modality's AE title. */
 export interface MppsHandlers {
@@ -37,6 +40,8 @@ export interface ScpServices {
   mpps?: MppsHandlers;
   /** Settings of particular calling AE titles. */
   callingAeSettings?: Readonly<Record<string, CallingAeSetting>>;
+  /** Told of each association request refused (for the audit trail). */
+  onAssociationRejected?: (peer: { remote: string; callingAeTitle?: string | undefined; calledAeTitle?: string | undefined }, reason: string) => void;
   /** Where searches and rejected associations are counted. */
   metrics?: BridgeMetrics;
 }

@@ -49,7 +49,7 @@ export class MllpListener {
         port: this.opts.port,
         maxConnections: this.opts.maxConnections ?? 100,
         onConnection: (socket) => {
-          this.serveConnection(socket);
+          this.accept(socket);
         },
         onRefused: (remote) => {
           this.logRefusal(remote);
@@ -78,7 +78,8 @@ export class MllpListener {
     await this.server?.close();
   }
 
-  private serveConnection(socket: Socket): void {
+  /** Serves one connection: from the plain port, or from the TLS listener once its handshake is done. */
+  accept(socket: Socket): void {
     const peer: PeerInfo = {
       remoteAddress: socket.remoteAddress ?? '?',
       remotePort: socket.remotePort ?? 0,

@@ -177,4 +177,13 @@ export const migrations: readonly string[] = [
   -- non-imaging orders, shown by "mwl-bridge messages show".
   ALTER TABLE messages ADD COLUMN notes TEXT;
   `,
+  `
+  -- Audit messages (ATNA, PS3.15 A.5) waiting for the syslog receiver: written when the event
+  -- happens, removed once delivered, sent oldest first; bounded by audit.spoolMaxMessages.
+  CREATE TABLE audit_spool (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];

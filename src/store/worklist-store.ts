@@ -15,6 +15,7 @@ import { MessageLog } from './message-log.js';
 import { MirrorJournal } from './mirror-journal.js';
 import { MppsRecords } from './mpps-records.js';
 import { Outbox } from './outbox.js';
+import { AuditSpool } from './audit-spool.js';
 import { QueryLog } from './query-log.js';
 import { purgeStore, type PurgeCounts, type PurgeCutoffs } from './purge.js';
 import { ValueIndex } from './value-index.js';
@@ -35,6 +36,7 @@ export class WorklistStore {
   readonly valueIndex: ValueIndex;
   readonly messages: MessageLog;
   readonly outbox: Outbox;
+  readonly auditSpool: AuditSpool;
   readonly mpps: MppsRecords;
   readonly mirrorJournal: MirrorJournal;
   readonly queries: QueryLog;
@@ -50,6 +52,7 @@ export class WorklistStore {
     this.candidates = new CandidateQueries(conn, shown);
     this.messages = new MessageLog(conn);
     this.outbox = new Outbox(conn);
+    this.auditSpool = new AuditSpool(conn);
     this.mpps = new MppsRecords(conn);
     this.mirrorJournal = new MirrorJournal(conn);
     this.queries = new QueryLog(conn);

@@ -31,6 +31,15 @@ export type UnknownOrderPolicy = 'reject' | 'apply';
 
 export type ItemAction = 'created' | 'updated' | 'cancelled' | 'discontinued' | 'status' | 'held' | 'released' | 'demographics' | 'merged' | 'ignored';
 
+/** Told of each order durably applied (for the audit trail); never of duplicates or ignored messages. */
+export type OrderObserver = (applied: {
+  sendingApplication: string;
+  actions: ItemAction[];
+  patientId: string;
+  patientName: string;
+  accessionNumber: string;
+}) => void;
+
 export interface OrderOutcome {
   /** The ACK to send: the new one, or the original one for a duplicate. */
   ack: string;
@@ -109,7 +118,10 @@ function groupLabel(order: MappedOrder, i: number): string {
 }
 
 export class OrderService {
-  constructor(private readonly store: WorklistStore) {}
+  constructor(
+    private readonly store: WorklistStore,
+    private readonly opts: { onApplied?: OrderObserver } = {},
+  ) {}
 
   check(order: MappedOrder): void {
     checkOrderSupported(order);
@@ -175,7 +187,22 @@ export class OrderService {
    * arrived with it) has committed, so the ACK can be sent.
    */
   applyDurably(order: MappedOrder, log: MessageLogEntry & { ack: string }): Promise<OrderOutcome> {
-    return this.store.inCommitGroup(() => this.apply(order, log));
+    const applied = this.store.inCommitGroup(() => this.apply(order, log));
+    const observer = this.opts.onApplied;
+    if (!observer) return applied;
+    return applied.then((outcome) => {
+      if (!outcome.duplicate && outcome.actions.some((a) => a !== 'ignored')) {
+        const first = order.procedures[0]?.item ?? {};
+        observer({
+          sendingApplication: log.sendingApplication ?? '',
+          actions: outcome.actions,
+          patientId: firstString(first, Tags.PatientID) ?? '',
+          patientName: firstString(first, Tags.PatientName) ?? '',
+          accessionNumber: firstString(first, Tags.AccessionNumber) ?? '',
+        });
+      }
+      return outcome;
+    });
   }
 
   /**

@@ -48,6 +48,8 @@ const DEBIAN_PACKAGES: Readonly<Record<string, string>> = {
   strace: 'strace',
   python3: 'python3',
   Orthanc: 'orthanc',
+  openssl: 'openssl',
+  rsyslogd: 'rsyslog',
 };
 
 export function tempDir(prefix = 'mwl-test-'): string {

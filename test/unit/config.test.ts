@@ -125,3 +125,13 @@ describe('documentation', () => {
     }
   });
 });
+
+describe('TLS settings', () => {
+  it('a certificate needs its key, and a CA needs both', () => {
+    assert.throws(() => loadConfig({ flags: { 'dicom.tls.certFile': '/c.pem' } }), /dicom\.tls\.certFile and dicom\.tls\.keyFile must be given together/);
+    assert.throws(() => loadConfig({ flags: { 'mllp.tls.caFile': '/ca.pem' } }), /mllp\.tls\.caFile is set without/);
+    const config = loadConfig({ flags: { 'dicom.tls.certFile': '/c.pem', 'dicom.tls.keyFile': '/k.pem', 'dicom.tls.port': 'off' } });
+    assert.equal(config['dicom.tls.port'], 'off');
+    assert.equal(loadConfig({})['dicom.tls.port'], 2762);
+  });
+});

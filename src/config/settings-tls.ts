@@ -1,0 +1,65 @@
+/** Settings of transport security: DICOM TLS and MLLP over TLS listeners, and what both share. */
+import type { SettingSpec } from './setting-types.js';
+
+export const tlsSettings = {
+  'dicom.tls.port': {
+    type: { kind: 'portOrOff' },
+    default: 2762,
+    flag: 'dicom-tls-port',
+    doc: 'TCP port of the DICOM TLS listener (PS3.15 BCP 195), served beside dicom.port with the same associations and limits, when dicom.tls.certFile is set; off: none; 0 listens on any free port (logged in dicom.tls_ready).',
+  },
+  'dicom.tls.certFile': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'dicom-tls-cert',
+    doc: 'PEM certificate (chain) of the DICOM TLS listener; empty: no DICOM TLS. Reloaded on SIGHUP.',
+  },
+  'dicom.tls.keyFile': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'dicom-tls-key',
+    doc: 'PEM private key of dicom.tls.certFile (unencrypted; readable by the bridge only: a key file others can read is warned about). Reloaded on SIGHUP.',
+  },
+  'dicom.tls.caFile': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'dicom-tls-ca',
+    doc: "PEM certificates of the authorities that sign the modalities' certificates; when set, every peer must present a certificate they signed (refused and logged otherwise); empty: no client certificate asked for. Reloaded on SIGHUP.",
+  },
+  'mllp.tls.port': {
+    type: { kind: 'portOrOff' },
+    default: 2576,
+    flag: 'mllp-tls-port',
+    doc: 'TCP port of the MLLP over TLS listener, served beside mllp.port with the same framing, limits and ACKs, when mllp.tls.certFile is set; off: none; 0 listens on any free port (logged in mllp.tls_ready).',
+  },
+  'mllp.tls.certFile': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'mllp-tls-cert',
+    doc: 'PEM certificate (chain) of the MLLP TLS listener; empty: no MLLP over TLS. Reloaded on SIGHUP.',
+  },
+  'mllp.tls.keyFile': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'mllp-tls-key',
+    doc: 'PEM private key of mllp.tls.certFile (unencrypted; readable by the bridge only). Reloaded on SIGHUP.',
+  },
+  'mllp.tls.caFile': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'mllp-tls-ca',
+    doc: "PEM certificates of the authorities that sign the senders' certificates; when set, every sender must present a certificate they signed (refused and logged otherwise). Reloaded on SIGHUP.",
+  },
+  'tls.handshakeTimeoutSeconds': {
+    type: { kind: 'integer', min: 1, max: 300 },
+    default: 10,
+    flag: 'tls-handshake-timeout',
+    doc: 'Seconds a TLS peer may take to complete its handshake (a slow, silent or plaintext peer is closed and logged, tls.handshake_failed).',
+  },
+  'tls.expiryWarningDays': {
+    type: { kind: 'integer', min: 0, max: 3650 },
+    default: 30,
+    flag: 'tls-expiry-warning-days',
+    doc: 'A certificate that expires within this many days is logged at start, on SIGHUP and daily (tls.certificate_expiring; tls.certificate_expired once past).',
+  },
+} as const satisfies Record<string, SettingSpec>;

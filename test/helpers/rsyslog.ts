@@ -1,0 +1,107 @@
+/**
+ * A real rsyslog (Debian's rsyslogd) for audit tests: listens on a local TCP port (octet-counted
+ * or LF-framed syslog, imtcp) and writes each message's raw text, one a line, to a file the test
+ * reads. Config file written here; rsyslogd -f CONF -i PIDFILE -n. Stop and start again on the same
+ * port to play a receiver that goes down.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from './peers.js';
+
+export interface Rsyslog {
+  port: number;
+  outFile: string;
+  /** The messages received so far, one per line. */
+  lines(): string[];
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} not seen within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+export async function startRsyslog(dir: string): Promise<Rsyslog> {
+  const outFile = join(dir, 'audit.log');
+  const conf = join(dir, 'rsyslog.conf');
+  const pidFile = join(dir, 'rsyslog.pid');
+  let child: ChildProcess | undefined;
+  let output = '';
+  let port = 0;
+
+  const launch = async (): Promise<boolean> => {
+    writeFileSync(
+      conf,
+      [
+        `global(workDirectory="${dir}" maxMessageSize="64k")`,
+        'module(load="imtcp")',
+        `input(type="imtcp" address="127.0.0.1" port="${port}")`,
+        'template(name="raw" type="string" string="%rawmsg%\\n")',
+        `action(type="omfile" file="${outFile}" template="raw")`,
+        '',
+      ].join('\n'),
+    );
+    output = '';
+    const proc = spawn('rsyslogd', ['-f', conf, '-i', pidFile, '-n'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    // Listening once a connection is accepted.
+    const { connect } = await import('node:net');
+    const deadline = Date.now() + 10000;
+    while (Date.now() < deadline && proc.exitCode === null) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = connect(port, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.once('error', () => {
+          resolve(false);
+        });
+      });
+      if (ok) return true;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    proc.kill('SIGKILL');
+    return false;
+  };
+
+  const handle: Rsyslog = {
+    get port() {
+      return port;
+    },
+    outFile,
+    lines: () => (existsSync(outFile) ? readFileSync(outFile, 'utf8').split('\n').filter(Boolean) : []),
+    async stop() {
+      const proc = child;
+      if (!proc || proc.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) =>
+        proc.once('exit', () => {
+          resolve();
+        }),
+      );
+      proc.kill('SIGTERM');
+      await exited;
+    },
+    async start() {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        if (await launch()) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`rsyslogd did not listen on ${port}: ${output}`);
+    },
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    port = await freePort();
+    if (await launch()) return handle;
+  }
+  throw new Error(`rsyslogd did not start: ${output}`);
+}
+
+export { waitFor };
