@@ -26,7 +26,7 @@ import { mappingFiles, readMappingSources } from './mappings.js';
 import { compileMappingSet } from '../mapping/compile.js';
 import { mirrorFolderOf, openStore } from './store.js';
 import { startTlsListener } from './tls-listeners.js';
-import { startAuditTrail, type AuditRecorder } from './audit.js';
+import { startAuditTrail } from './audit.js';
 import type { SecureListener } from '../tls/secure-listener.js';
 import { startHttp } from './http.js';
 import { PrometheusMetrics } from './prometheus.js';
