@@ -74,3 +74,16 @@ export function makeTestCertificates(dir: string): TestCertificates {
     rogueKey: at('rogue.key'),
   };
 }
+
+/** The flags that start a bridge's DICOM TLS listener on any free port with the test certificates (client certificates required). */
+export function dicomTlsFlags(certs: TestCertificates): string[] {
+  return ['--dicom-tls-port', '0', '--dicom-tls-cert', certs.serverCert, '--dicom-tls-key', certs.serverKey, '--dicom-tls-ca', certs.caCert];
+}
+
+/** The DICOM TLS port a started bridge bound, from its dicom.tls_ready line. */
+export async function dicomTlsPort(bridge: { waitForLog(pattern: RegExp): Promise<string> }): Promise<number> {
+  const pattern = /dicom\.tls_ready .*port=(\d+)/;
+  const port = pattern.exec(await bridge.waitForLog(pattern))?.[1];
+  if (port === undefined) throw new Error('no dicom.tls_ready line with a port');
+  return Number(port);
+}

@@ -23,7 +23,7 @@ import {
   type RunningBridge,
 } from '../helpers/peers.js';
 import { startRsyslog, waitFor, type Rsyslog } from '../helpers/rsyslog.js';
-import { makeTestCertificates, type TestCertificates } from '../helpers/certs.js';
+import { dicomTlsFlags, dicomTlsPort, makeTestCertificates, type TestCertificates } from '../helpers/certs.js';
 
 const skip = skipWithout('rsyslogd', 'mllp_send', 'findscu', 'echoscu', 'openssl');
 const ORDER = readFileSync(join(projectDir, 'samples', 'orm-ct-head.hl7'), 'utf8');
@@ -60,17 +60,9 @@ describe('audit trail to rsyslog', { skip }, () => {
       'TEST_SITE',
       '--mirror-dir',
       join(dir, 'mirror'),
-      '--dicom-tls-port',
-      '0',
-      '--dicom-tls-cert',
-      certs.serverCert,
-      '--dicom-tls-key',
-      certs.serverKey,
-      '--dicom-tls-ca',
-      certs.caCert,
+      ...dicomTlsFlags(certs),
     ]);
-    const log = await bridge.waitForLog(/dicom\.tls_ready .*port=(\d+)/);
-    tlsPort = Number(/dicom\.tls_ready .*port=(\d+)/.exec(log)![1]);
+    tlsPort = await dicomTlsPort(bridge);
   });
   after(async () => {
     await ifStarted(bridge)?.stop();

@@ -12,7 +12,7 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { echoscu, ifStarted, mllpSendText, projectDir, readDicomFile, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
-import { makeTestCertificates, type TestCertificates } from '../helpers/certs.js';
+import { dicomTlsFlags, dicomTlsPort, makeTestCertificates, type TestCertificates } from '../helpers/certs.js';
 
 const skip = skipWithout('echoscu', 'findscu', 'openssl', 'mllp_send');
 
@@ -26,22 +26,8 @@ describe('DICOM TLS', { skip }, () => {
     certs = makeTestCertificates(tempDir('mwl-certs-'));
     // A key others may read: the bridge serves with it and warns.
     chmodSync(certs.serverKey, 0o644);
-    bridge = await startBridge([
-      '--dicom-tls-port',
-      '0',
-      '--dicom-tls-cert',
-      certs.serverCert,
-      '--dicom-tls-key',
-      certs.serverKey,
-      '--dicom-tls-ca',
-      certs.caCert,
-      '--tls-handshake-timeout',
-      '1',
-      '--dicom-host',
-      '127.0.0.1',
-    ]);
-    const log = await bridge.waitForLog(/dicom\.tls_ready .*port=(\d+)/);
-    tlsPort = Number(/dicom\.tls_ready .*port=(\d+)/.exec(log)![1]);
+    bridge = await startBridge([...dicomTlsFlags(certs), '--tls-handshake-timeout', '1', '--dicom-host', '127.0.0.1']);
+    tlsPort = await dicomTlsPort(bridge);
     const acks = mllpSendText(bridge.mllpPort, ORDER);
     assert.match(acks[0]![1]!, /^MSA\|AA\|MSG00001/);
   });
