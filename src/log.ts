@@ -19,7 +19,7 @@ export interface Logger {
 export function createLogger(opts: { level?: LogLevel; format?: LogFormat; write?: (line: string) => void } = {}): Logger {
   const min = rank[opts.level ?? 'info'];
   const format = opts.format ?? 'text';
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const write = opts.write ?? writeToStderr;
   const emit = (level: LogLevel, event: string, fields: LogFields = {}): void => {
     if (rank[level] < min) return;
     const time = new Date().toISOString();
@@ -47,6 +47,26 @@ export function createLogger(opts: { level?: LogLevel; format?: LogFormat; write
       emit('error', e, f);
     },
   };
+}
+
+let stderrBroken = false;
+let stderrWatched = false;
+
+/**
+ * A line to stderr, until stderr breaks. When whatever reads it has gone (EPIPE: the terminal
+ * closed, `| tee` killed, a supervisor's pipe gone), each write fails asynchronously; unhandled,
+ * that failure is an uncaught exception whose own log line fails again: a loop that burned a core
+ * and kept SIGTERM's stop from ever finishing. From then on log lines are dropped; the store, the
+ * message log and the audit trail still record what happens.
+ */
+function writeToStderr(line: string): void {
+  if (!stderrWatched) {
+    stderrWatched = true;
+    process.stderr.on('error', () => {
+      stderrBroken = true;
+    });
+  }
+  if (!stderrBroken) process.stderr.write(line + '\n');
 }
 
 /**

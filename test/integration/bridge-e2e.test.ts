@@ -181,6 +181,29 @@ describe('start-up and shutdown', { skip }, () => {
     assert.match(bridge.log(), /bridge\.stopped/);
   });
 
+  it('goes on serving and still stops on SIGTERM when whatever read its log has gone (EPIPE)', async () => {
+    const bridge = await startBridge([], { mllp: false, http: false });
+    // The reader of stdout and stderr goes away, as when a terminal closes or `| tee` is killed.
+    bridge.process.stdout?.destroy();
+    bridge.process.stderr?.destroy();
+    // Each association logs lines that now fail to write; they used to turn into uncaught
+    // exceptions whose own log lines failed again, a loop that kept the stop from finishing.
+    assert.equal(echoscu(bridge.dicomPort, bridge.aeTitle), 0);
+    assert.equal(echoscu(bridge.dicomPort, bridge.aeTitle), 0);
+    bridge.process.kill('SIGTERM');
+    const code = await new Promise<number | null | 'still running'>((resolveExit) => {
+      const timer = setTimeout(() => {
+        bridge.process.kill('SIGKILL');
+        resolveExit('still running');
+      }, 12_000);
+      bridge.process.once('exit', (exitCode) => {
+        clearTimeout(timer);
+        resolveExit(exitCode);
+      });
+    });
+    assert.equal(code, 0, 'the bridge stops with exit code 0 within 12 s of SIGTERM');
+  });
+
   it('runs without the HL7 listener when --mllp-port is off', async () => {
     const bridge = await startBridge([], { mllp: false });
     try {
