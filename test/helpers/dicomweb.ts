@@ -3,6 +3,7 @@
  * `ScheduledProcedureStepSequence[0].Modality=CT`) as search parameters, and DICOM JSON results
  * flattened the way readDicomFile (peers.ts) flattens a findscu answer, to compare the two.
  */
+import { get } from 'node:http';
 import type { DicomJson, DicomJsonElement } from '../../src/model/item.js';
 import { lookupKeyword } from '../../src/model/dictionary.js';
 
@@ -65,12 +66,35 @@ function textOf(element: DicomJsonElement): string {
     .replace(/\s+$/, '');
 }
 
+/**
+ * GET on a connection of its own (closed after the answer), as curl asks. fetch would reuse idle
+ * keep-alive connections, and when the test process is busy (many peers spawned side by side) it
+ * may pick one the server has just closed at its keep-alive timeout: "fetch failed".
+ */
+export function httpGetOnce(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; text: string }> {
+  return new Promise((resolveGet, rejectGet) => {
+    const request = get(url, { agent: false, headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('error', rejectGet);
+      response.on('end', () => {
+        const received = new Headers();
+        for (const [name, value] of Object.entries(response.headers)) {
+          for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) received.append(name, v);
+        }
+        resolveGet({ status: response.statusCode ?? 0, headers: received, text });
+      });
+    });
+    request.on('error', rejectGet);
+  });
+}
+
 /** A search's results (an empty list for 204) and its response. */
 export async function dicomwebSearch(port: number, params: URLSearchParams | string): Promise<{ status: number; headers: Headers; results: DicomJson[] }> {
-  const response = await fetch(`http://127.0.0.1:${port}/dicom-web/modality-scheduled-procedure-steps?${params.toString()}`, {
-    headers: { Accept: 'application/dicom+json' },
+  const response = await httpGetOnce(`http://127.0.0.1:${port}/dicom-web/modality-scheduled-procedure-steps?${params.toString()}`, {
+    Accept: 'application/dicom+json',
   });
-  const text = await response.text();
-  const results = response.status === 200 ? (JSON.parse(text) as DicomJson[]) : [];
+  const results = response.status === 200 ? (JSON.parse(response.text) as DicomJson[]) : [];
   return { status: response.status, headers: response.headers, results };
 }

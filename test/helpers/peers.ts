@@ -183,7 +183,7 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
   const mllpReady = opts.mllp === false ? /mllp\.disabled/ : /mllp\.ready .*port=(\d+)/;
   const httpReady = opts.http === false ? /http\.disabled/ : /http\.ready .*port=(\d+)/;
   try {
-    await waitForOutput(() => dicomReady.test(output) && mllpReady.test(output) && httpReady.test(output), 15000, 'every listener ready');
+    await waitForOutput(() => dicomReady.test(output) && mllpReady.test(output) && httpReady.test(output), 30000, 'every listener ready');
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -284,41 +284,74 @@ export function hl7Field(segment: string, n: number): string {
   return segment.startsWith('MSH') ? (n === 1 ? '|' : (parts[n - 1] ?? '')) : (parts[n] ?? '');
 }
 
+type FindscuOptions = { queryFile?: string; extra?: string[]; asSent?: boolean };
+type FindscuResult = { answers: DicomAnswer[]; status: number; stderr: string };
+
+function findscuArgs(port: number, aeTitle: string, keys: string[], out: string, opts: FindscuOptions): string[] {
+  return [
+    '-W',
+    '-to',
+    '10',
+    '-aec',
+    aeTitle,
+    '-X',
+    '-od',
+    out,
+    ...(opts.extra ?? []),
+    '127.0.0.1',
+    String(port),
+    ...(opts.queryFile ? [opts.queryFile] : []),
+    ...keys.flatMap((k) => ['-k', k]),
+  ];
+}
+
+/** The answers findscu wrote to `out` (-X), read in this process; `out` is removed. */
+function readFindscuAnswers(out: string, opts: FindscuOptions): DicomAnswer[] {
+  try {
+    return readdirSync(out)
+      .sort()
+      .map((f) => readDicomFile(join(out, f), { utf8: !opts.asSent }));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
 /**
  * Runs findscu -W with -k keys (and an optional query file); returns its answers, which findscu
  * writes to files (-X), read in this process. asSent: text as the bytes that came (latin1), not
  * converted to UTF-8.
  */
-export function findscu(
-  port: number,
-  aeTitle: string,
-  keys: string[],
-  opts: { queryFile?: string; extra?: string[]; asSent?: boolean } = {},
-): { answers: DicomAnswer[]; status: number; stderr: string } {
+export function findscu(port: number, aeTitle: string, keys: string[], opts: FindscuOptions = {}): FindscuResult {
   const out = tempDir('mwl-find-');
+  let r: ReturnType<typeof spawnSync>;
   try {
-    const args = [
-      '-W',
-      '-to',
-      '10',
-      '-aec',
-      aeTitle,
-      '-X',
-      '-od',
-      out,
-      ...(opts.extra ?? []),
-      '127.0.0.1',
-      String(port),
-      ...(opts.queryFile ? [opts.queryFile] : []),
-      ...keys.flatMap((k) => ['-k', k]),
-    ];
-    const r = spawnSync('findscu', args, { encoding: 'utf8', timeout: 30000 });
-    const files = readdirSync(out).sort();
-    const answers = files.map((f) => readDicomFile(join(out, f), { utf8: !opts.asSent }));
-    return { answers, status: r.status ?? -1, stderr: r.stderr };
-  } finally {
+    r = spawnSync('findscu', findscuArgs(port, aeTitle, keys, out, opts), { encoding: 'utf8', timeout: 30000 });
+  } catch (err) {
     rmSync(out, { recursive: true, force: true });
+    throw err;
   }
+  return { answers: readFindscuAnswers(out, opts), status: r.status ?? -1, stderr: String(r.stderr) };
+}
+
+/** findscu without blocking this process: for tests that run many queries side by side. */
+export function findscuAsync(port: number, aeTitle: string, keys: string[], opts: FindscuOptions = {}): Promise<FindscuResult> {
+  const out = tempDir('mwl-find-');
+  return new Promise((resolveFind, rejectFind) => {
+    const child = spawn('findscu', findscuArgs(port, aeTitle, keys, out, opts), { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30000 });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', (err) => {
+      rmSync(out, { recursive: true, force: true });
+      rejectFind(err);
+    });
+    child.once('close', (code) => {
+      try {
+        resolveFind({ answers: readFindscuAnswers(out, opts), status: code ?? -1, stderr });
+      } catch (err) {
+        rejectFind(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  });
 }
 
 export function echoscu(port: number, aeTitle: string): number {

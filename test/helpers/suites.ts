@@ -12,6 +12,8 @@ import type { TestContext } from 'node:test';
 export interface SuiteOptions {
   /** A reason to skip every test of the suite (see skipWithout), or false to run them. */
   skip?: string | false;
+  /** How many of the suite's tests (or inner suites) run at once: for tests that mostly wait on peers. */
+  concurrency?: number;
 }
 
 export interface TestOptions {
@@ -34,7 +36,7 @@ export function describe(name: string, optionsOrBody: SuiteOptions | SuiteBody, 
   const reason = options.skip || undefined;
   // node:test runs a suite's body synchronously inside describe(), so the reason is in force
   // exactly while the body declares its tests.
-  void nodeTest.describe(name, () => {
+  void nodeTest.describe(name, options.concurrency === undefined ? {} : { concurrency: options.concurrency }, () => {
     if (reason) skipReasons.push(reason);
     try {
       const result: unknown = body();

@@ -7,7 +7,7 @@ import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { dump2dcm, findscu, ifStarted, projectDir, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { dump2dcm, findscuAsync, ifStarted, projectDir, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 import { answerPathsForKeys, dicomwebSearch, flattenDicomJson, searchParamsForKeys } from '../helpers/dicomweb.js';
 
 interface ConformanceCase {
@@ -37,10 +37,12 @@ function fingerprints(answers: Array<Record<string, string>>, paths: string[]): 
   return answers.map((a) => JSON.stringify(shown.map((p) => [p, a[p] ?? '(absent)']))).sort();
 }
 
-describe('DICOMweb search finds what the C-FIND finds (shared conformance cases)', { skip }, () => {
+// The cases mostly wait on findscu and on the bridges' answers: three worklist databases (one bridge
+// each) side by side, and three cases at a time against each bridge.
+describe('DICOMweb search finds what the C-FIND finds (shared conformance cases)', { skip, concurrency: 3 }, () => {
   const groups = skip ? new Map<string, ConformanceCase[]>() : caseGroups();
   for (const [db, cases] of groups) {
-    describe(`worklists ${db.slice(0, 120)}`, () => {
+    describe(`worklists ${db.slice(0, 120)}`, { concurrency: 3 }, () => {
       let bridge: RunningBridge;
       const dir = tempDir('mwl-dicomweb-');
       before(async () => {
@@ -65,10 +67,13 @@ describe('DICOMweb search finds what the C-FIND finds (shared conformance cases)
           let queryFile: string | undefined;
           if (c.query.query_file) {
             // .dump and .query files are DCMTK text dumps alike.
-            queryFile = join(dir, 'query.dcm');
+            queryFile = join(dir, `${c.id}.query.dcm`);
             dump2dcm(join(conformanceDir, c.query.query_file), queryFile);
           }
-          const dimse = findscu(bridge.dicomPort, bridge.aeTitle, queryFile ? [] : c.query.keys, { queryFile, extra: ['-aet', c.query.aet ?? 'FINDSCU'] });
+          const dimse = await findscuAsync(bridge.dicomPort, bridge.aeTitle, queryFile ? [] : c.query.keys, {
+            queryFile,
+            extra: ['-aet', c.query.aet ?? 'FINDSCU'],
+          });
           assert.equal(dimse.status, 0, dimse.stderr);
           const web = await dicomwebSearch(bridge.httpPort, searchParamsForKeys(c.query.keys));
           assert.equal(web.status, web.results.length ? 200 : 204);
