@@ -6,8 +6,6 @@ import { describeVerdict, explain, identifierFromKeys, type ExplainReport, type 
 import { errorMessage } from '../errors.js';
 import { buildConfig, text, type Flags } from './options.js';
 
-export const EXPLAIN_FLAGS = ['accession', 'patient', 'calling-ae', 'called-ae'] as const;
-
 export function commandExplain(flags: Flags, args: string[], keys: readonly string[], json: boolean): number {
   const config = buildConfig(flags);
   const accessionNumber = text(flags.accession);

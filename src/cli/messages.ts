@@ -5,8 +5,6 @@ import { runLogListing } from './log-listing.js';
 import { formatTable, shortTime } from './table.js';
 
 /** The filters `messages` takes. */
-export const MESSAGE_FILTERS = ['since', 'until', 'patient', 'accession', 'outcome', 'control-id', 'limit'] as const;
-
 export function commandMessages(flags: Flags, args: string[]): number {
   return runLogListing(
     {

@@ -5,8 +5,6 @@ import { runLogListing } from './log-listing.js';
 import { formatTable, shortTime } from './table.js';
 
 /** The filters `queries` takes. */
-export const QUERY_FILTERS = ['calling-ae', 'since', 'until', 'limit'] as const;
-
 export function commandQueries(flags: Flags, args: string[]): number {
   return runLogListing(
     {
