@@ -7,7 +7,8 @@ import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { dump2dcm, findscuAsync, ifStarted, projectDir, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { dump2dcm, findscuAsync, ifStarted, projectDir, skipWithout, tempDir } from '../helpers/peers.js';
+import { importInProcess, startInProcessBridge, type InProcessBridge } from '../helpers/in-process-bridge.js';
 import { answerPathsForKeys, dicomwebSearch, flattenDicomJson, searchParamsForKeys } from '../helpers/dicomweb.js';
 
 interface ConformanceCase {
@@ -43,7 +44,7 @@ describe('DICOMweb search finds what the C-FIND finds (shared conformance cases)
   const groups = skip ? new Map<string, ConformanceCase[]>() : caseGroups();
   for (const [db, cases] of groups) {
     describe(`worklists ${db.slice(0, 120)}`, { concurrency: 3 }, () => {
-      let bridge: RunningBridge;
+      let bridge: InProcessBridge;
       const dir = tempDir('mwl-dicomweb-');
       before(async () => {
         const files = (JSON.parse(db) as string[]).map((f, i) => {
@@ -53,9 +54,10 @@ describe('DICOMweb search finds what the C-FIND finds (shared conformance cases)
           else copyFileSync(source, target);
           return target;
         });
-        const imported = runCli(['import', '--db', join(dir, 'worklist.db'), ...files]);
-        assert.equal(imported.status, 0, imported.stderr);
-        bridge = await startBridge([], { dir, mllp: false });
+        const report = await importInProcess(join(dir, 'worklist.db'), files);
+        assert.deepEqual(report.failed, []);
+        assert.equal(report.imported.length, files.length);
+        bridge = await startInProcessBridge(join(dir, 'worklist.db'));
       });
       after(async () => {
         await ifStarted(bridge)?.stop();
