@@ -37,8 +37,10 @@ const STATUS_OF: Readonly<Record<string, number>> = {
 
 function formError(err: unknown): { status: number; error: FormError } {
   if (!(err instanceof BridgeError) || STATUS_OF[err.code] === undefined) throw err;
-  const message = err.hint ? `${err.message} (${err.hint})` : err.message;
-  return { status: STATUS_OF[err.code] ?? 400, error: { field: fieldOfLocation(err.location), message } };
+  // Next to its field the message says enough; the hint (written for the API's JSON bodies) only for an error without one.
+  const field = fieldOfLocation(err.location);
+  const message = err.hint && !field ? `${err.message} (${err.hint})` : err.message;
+  return { status: STATUS_OF[err.code] ?? 400, error: { field, message } };
 }
 
 /**
