@@ -104,8 +104,9 @@ describe('web console changes in Chromium', { skip }, () => {
 
     const [answer, ...more] = findByAccession('ACC-HAND');
     assert.equal(more.length, 0);
-    assert.equal(answer?.values['(0010,0010)'], 'HAND^ENTERED');
-    assert.equal(answer?.values['(0010,0020)'], 'PAT-HAND');
+    assert.ok(answer, 'findscu finds the item');
+    assert.equal(answer.values['(0010,0010)'], 'HAND^ENTERED');
+    assert.equal(answer.values['(0010,0020)'], 'PAT-HAND');
 
     // The mirror writes the file shortly after: reload until the page says it is in sync.
     const state = page.locator('[data-mirror-state]');
