@@ -2,7 +2,8 @@
  * The console's changes in a real browser (Debian's Chromium driven by playwright-core), clicked
  * through as a user would: an item entered by hand (a missing type-1 value refused next to its
  * field), found by findscu, its mirror file in sync, edited and cancelled; a rejected message
- * reprocessed after a mapping fix (the file changed, SIGHUP); the mapping workbench; a read-only
+ * reprocessed after a mapping fix (the file changed, SIGHUP), its MPPS on the item page; the mapping
+ * workbench; a read-only
  * user without edit controls, refused by the server when it posts anyway. Screenshots as in
  * console-browser.test.ts (MWL_CONSOLE_SCREENSHOTS=dir keeps them).
  */
@@ -71,7 +72,8 @@ describe('web console changes in Chromium', { skip }, () => {
   const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: join(shots, `console-${name}.png`), fullPage: true });
   const itemIdOf = (page: Page): number => Number(/\/console\/items\/(\d+)$/.exec(page.url())?.[1]);
   const findByAccession = (accession: string): ReturnType<typeof findscu>['answers'] =>
-    findscu(bridge.dicomPort, bridge.aeTitle, [`AccessionNumber=${accession}`, 'PatientName', 'PatientID', 'RequestedProcedureDescription']).answers;
+    findscu(bridge.dicomPort, bridge.aeTitle, [`AccessionNumber=${accession}`, 'PatientName', 'PatientID', 'RequestedProcedureDescription', 'StudyInstanceUID'])
+      .answers;
 
   it('creates an item by hand (a missing value refused next to its field), found by findscu, mirrored, edited and cancelled', async () => {
     const { context, page } = await loggedIn('write');
@@ -160,7 +162,40 @@ describe('web console changes in Chromium', { skip }, () => {
     await page.getByRole('link', { name: /^item \d+$/ }).click();
     await page.getByRole('heading', { level: 1, name: /^Item \d+$/ }).waitFor();
     assert.match((await page.locator('.summary').first().textContent()) ?? '', /PAT-OLD[\s\S]*ACC-OLD/);
-    assert.equal(findByAccession('ACC-OLD').length, 1);
+    const [stored] = findByAccession('ACC-OLD');
+    assert.ok(stored, 'findscu finds the reprocessed order');
+
+    // A modality starts it (DICOMweb MPPS): the item page lists the instance.
+    const mpps = await fetch(`${base}/dicom-web/modality-performed-procedure-steps/1.2.826.0.1.3680043.10.543.9.21`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${tokens.write}`, 'Content-Type': 'application/dicom+json' },
+      body: JSON.stringify([
+        {
+          '00400252': { vr: 'CS', Value: ['IN PROGRESS'] },
+          '00400253': { vr: 'SH', Value: ['PPS1'] },
+          '00400241': { vr: 'AE', Value: ['MR_ROOM'] },
+          '00400244': { vr: 'DA', Value: ['20261203'] },
+          '00400245': { vr: 'TM', Value: ['101500'] },
+          '00080060': { vr: 'CS', Value: ['MR'] },
+          '00400270': {
+            vr: 'SQ',
+            Value: [
+              {
+                '00080050': { vr: 'SH', Value: ['ACC-OLD'] },
+                '00400009': { vr: 'SH', Value: ['SPS-ACC-OLD'] },
+                '0020000D': { vr: 'UI', Value: [stored.values['(0020,000d)']] },
+                '00401001': { vr: 'SH', Value: ['RP-ACC-OLD'] },
+              },
+            ],
+          },
+        },
+      ]),
+    });
+    assert.equal(mpps.status, 201, await mpps.text());
+    await page.reload();
+    await page.getByRole('row').filter({ hasText: '1.2.826.0.1.3680043.10.543.9.21' }).filter({ hasText: 'in progress' }).waitFor();
+    await page.locator('.summary .status-started').waitFor();
+    await shot(page, 'item-mpps');
     await context.close();
   });
 
@@ -210,7 +245,7 @@ describe('web console changes in Chromium', { skip }, () => {
     ].map(([path, body]) => fetch(path, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body }).then((r) => r.status)))`);
     assert.deepEqual(statuses, [403, 403, 403]);
     await page.goto(`${base}/console/items/${id}`);
-    await page.locator('.summary .status-scheduled').waitFor();
+    await page.locator('.summary .status-started').waitFor();
     await page.getByRole('link', { name: 'Workbench' }).click();
     await page.getByText('it takes a write token').waitFor();
     await context.close();
