@@ -258,7 +258,7 @@ describe('web console changes in Chromium', { skip }, () => {
     assert.match((await page.locator('[data-figure="database"]').textContent()) ?? '', /worklist\.db: \d/);
     assert.match((await page.locator('[data-figure="free"]').textContent()) ?? '', /\d+(\.\d)? MiB/);
     assert.match((await page.locator('[data-figure="version"]').textContent()) ?? '', /^\d+\.\d+\.\d+/);
-    await shot(page, 'status');
+    await shot(page, 'status-figures');
     await context.close();
   });
 });
