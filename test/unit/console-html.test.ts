@@ -87,6 +87,17 @@ describe('console html', () => {
     assert.deepEqual(edited['00081030'], { vr: 'LO', Value: ['kept'] });
     assert.equal(edited['00080050'], undefined);
     assert.equal(edited['0020000D']?.Value?.[0], made['0020000D']?.Value?.[0], 'the study UID stays');
+    // A field left as shown keeps its element as stored: a name's other groups, a time's fraction.
+    const rich = {
+      ...made,
+      '00100010': { vr: 'PN', Value: [{ Alphabetic: 'YAMADA^TARO', Ideographic: '山田^太郎' }] },
+      '00400100': { vr: 'SQ', Value: [{ ...step, '00400003': { vr: 'TM', Value: ['090512.25'] } }] },
+    } as typeof made;
+    const kept = datasetFromForm(valuesOfItem(rich), rich);
+    assert.deepEqual(kept['00100010'], rich['00100010']);
+    assert.deepEqual((kept['00400100']?.Value?.[0] as Record<string, unknown>)['00400003'], { vr: 'TM', Value: ['090512.25'] });
+    const renamed = datasetFromForm({ ...valuesOfItem(rich), patientName: 'YAMADA^HANAKO' }, rich);
+    assert.deepEqual(renamed['00100010'], { vr: 'PN', Value: [{ Alphabetic: 'YAMADA^HANAKO' }] });
   });
 
   it("finds the form field of a refusal's tag, and reads a pasted message with any line breaks", () => {

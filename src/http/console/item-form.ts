@@ -117,9 +117,12 @@ export function datasetFromForm(values: ItemFormValues, base: DicomJson = {}): D
   };
   const dataset = kept(base, false);
   const step = kept(firstStep ?? {}, true);
+  // A field left as shown keeps its element as stored (other values, a name's ideographic group, a time's fraction).
+  const shown = valuesOfItem(base);
   for (const f of FIELDS) {
     const value = filled[f.name];
-    if (value) (f.inStep ? step : dataset)[f.tag] = element(f, toDicom(f, value));
+    const target = f.inStep ? step : dataset;
+    if (value && !(value === shown[f.name] && target[f.tag])) target[f.tag] = element(f, toDicom(f, value));
   }
   dataset[Tags.ScheduledProcedureStepSequence] = { vr: 'SQ', Value: [step, ...otherSteps] };
   return dataset;
