@@ -102,7 +102,13 @@ describe('web console changes in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Create item' }).click();
     await page.getByRole('heading', { level: 1, name: /^Item \d+$/ }).waitFor();
     const id = itemIdOf(page);
-    await page.getByRole('row').filter({ hasText: 'HTTP item created' }).filter({ hasText: 'by admin' }).waitFor();
+    const created = page.getByRole('row').filter({ hasText: 'HTTP item created' }).filter({ hasText: 'by admin' });
+    await created.waitFor();
+    // The change's log entry shows who made it and the data set it sent.
+    await created.getByRole('link').first().click();
+    await page.getByText('Changed by hand').waitFor();
+    assert.match((await page.locator('pre.raw-json').textContent()) ?? '', /"Alphabetic": "HAND\^ENTERED"/);
+    await page.goBack();
 
     const [answer, ...more] = findByAccession('ACC-HAND');
     assert.equal(more.length, 0);

@@ -59,6 +59,14 @@ export function messagesBody(reads: ManagementReads, query: MessagesQuery): Html
     ${last && messages.length === PAGE ? html`<p><a href="${CONSOLE.messages}${queryString({ ...query, before: last.id })}">Older messages</a></p>` : ''}`;
 }
 
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
 /** Reprocess, for a rejected HL7 message and a user who may write (the API's rule: manual changes are not run again). */
 function reprocessForm(m: MessageDetail, user: ConsoleUser | undefined): Html | string {
   if (!user?.canWrite || (m.outcome !== 'rejected' && m.outcome !== 'error') || m.source === 'http') return '';
@@ -107,7 +115,12 @@ export function messageBody(m: MessageDetail, user: ConsoleUser | undefined): Ht
     ${reprocessForm(m, user)}
     <section aria-labelledby="raw">
       <h2 id="raw">Message</h2>
-      ${messageLayout(m.raw, 'The message by segments and fields', location)}
+      ${
+        m.source === 'http'
+          ? html`<p>A change made through the console or the API: the data set it sent (DICOM JSON).</p>
+              <pre class="raw-json">${prettyJson(m.raw)}</pre>`
+          : messageLayout(m.raw, 'The message by segments and fields', location)
+      }
     </section>
     <section aria-labelledby="ack">
       <h2 id="ack">ACK sent</h2>
