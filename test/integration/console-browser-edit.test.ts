@@ -36,6 +36,8 @@ describe('web console changes in Chromium', { skip }, () => {
   const mapping = join(dir, 'site.yaml');
   const mirrorDir = join(dir, 'wl');
   const shots = process.env.MWL_CONSOLE_SCREENSHOTS ?? join(dir, 'screenshots');
+  /** Every URL the browser asked for. */
+  const requested: string[] = [];
 
   before(async () => {
     mkdirSync(shots, { recursive: true });
@@ -61,6 +63,7 @@ describe('web console changes in Chromium', { skip }, () => {
 
   async function loggedIn(role: 'read' | 'write'): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.on('request', (request) => requested.push(request.url()));
     const page = await context.newPage();
     await page.goto(`${base}/console/login`);
     await page.getByLabel('Access token').fill(tokens[role]);
@@ -266,5 +269,13 @@ describe('web console changes in Chromium', { skip }, () => {
     assert.match((await page.locator('[data-figure="version"]').textContent()) ?? '', /^\d+\.\d+\.\d+/);
     await shot(page, 'status-figures');
     await context.close();
+  });
+
+  it('loaded nothing from outside the bridge on these pages', () => {
+    assert.ok(requested.length > 20, `${requested.length} requests`);
+    assert.deepEqual(
+      requested.filter((url) => !url.startsWith(`${base}/`)),
+      [],
+    );
   });
 });
