@@ -127,6 +127,9 @@ describe('web console changes in Chromium', { skip }, () => {
     }
     assert.equal(await state.getAttribute('data-mirror-state'), 'in-sync');
     assert.match((await page.locator('main').textContent()) ?? '', new RegExp(`mwl-bridge-${id}\\.wl`));
+    const file = await context.request.get(`${base}${(await page.getByRole('link', { name: 'Download the file' }).getAttribute('href')) ?? ''}`);
+    assert.equal(file.status(), 200);
+    assert.equal((await file.body()).toString('latin1', 128, 132), 'DICM', 'the download is the DICOM file the mirror wrote');
     await page.getByText('No modality has reported performing this item').waitFor();
 
     await page.getByRole('link', { name: 'Edit item' }).click();
