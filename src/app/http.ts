@@ -9,6 +9,7 @@ import { HttpServer } from '../http/server.js';
 import type { OrderMessageProcessor } from '../hl7/order-handler.js';
 import type { MirrorView, ReadinessCheck, SearchLog } from '../http/services.js';
 import { managementReads, managementTools } from './management.js';
+import { consoleServices } from './console-services.js';
 import type { Logger } from '../log.js';
 import type { WorklistStore } from '../store/worklist-store.js';
 import { streamWorklistAnswers } from '../worklist/find.js';
@@ -79,6 +80,7 @@ export async function startHttp(config: BridgeConfig, deps: HttpDeps, logger: Lo
         mirrorBacklog: metrics.sources.mirrorBacklog(),
         itemsByStatus: metrics.sources.itemsByStatus(),
       }),
+      console: consoleServices(config, store, deps.mirror !== undefined),
       items: new ManualItems(store),
       tools: managementTools(config, store, deps.processor, deps.mirror),
       mpps: {

@@ -10,6 +10,7 @@ import type { MppsResult } from '../worklist/mpps.js';
 import type { ManualChange, Requester } from '../worklist/manual-items.js';
 import type { ExplainReport, ExplainTarget } from '../worklist/explain.js';
 import type { AccessControl } from './access.js';
+import type { ConsoleServices } from './console/console-services.js';
 
 /** Worklist answers for an identifier, page by page: the same service the C-FIND SCP uses. */
 export type WorklistSearch = (identifier: DicomJson, opts: { maxAnswers: number; wholeItems: boolean }) => AnswerStream;
@@ -177,6 +178,8 @@ export interface HttpServices {
   metrics: BridgeMetrics;
   /** What the console's Status page shows beside the readiness checks. */
   status(): BridgeStatus;
+  /** The console's reads beyond the API's (MPPS and mirror file of an item, rates, disk). */
+  console: ConsoleServices;
   /** The metrics in the Prometheus text format, and its media type. */
   metricsText(): Promise<{ text: string; contentType: string }>;
 }

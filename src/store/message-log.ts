@@ -160,6 +160,15 @@ export class MessageLog {
     return (this.conn.statement(sql).all({ ...params, limit: filter.limit ?? 100 }) as MessageRow[]).map(toMessage);
   }
 
+  /** HL7 messages received at or after an ISO time, changes made by hand left out (the console's rates). */
+  countSince(since: string): number {
+    return (
+      this.conn.statement("SELECT count(*) AS n FROM messages WHERE received_at >= ? AND coalesce(message_type, '') NOT LIKE 'HTTP item %'").get(since) as {
+        n: number;
+      }
+    ).n;
+  }
+
   get(id: number): StoredMessage | undefined {
     const row = this.conn.statement('SELECT * FROM messages WHERE id = ?').get(id) as MessageRow | undefined;
     return row && toMessage(row);

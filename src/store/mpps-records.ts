@@ -17,6 +17,19 @@ export class MppsRecords {
     return row && { status: row.status, itemIds: JSON.parse(row.item_ids) as number[], dataset: JSON.parse(row.dataset) as DicomJson };
   }
 
+  /** The instances that name an item, oldest first (the console's Item page). */
+  ofItem(itemId: number): { sopInstanceUid: string; status: string; callingAeTitle: string | null; createdAt: string; updatedAt: string }[] {
+    const sql = `SELECT sop_instance_uid AS sopInstanceUid, status, calling_ae_title AS callingAeTitle, created_at AS createdAt, updated_at AS updatedAt
+      FROM mpps WHERE EXISTS (SELECT 1 FROM json_each(mpps.item_ids) WHERE json_each.value = ?) ORDER BY created_at, sop_instance_uid LIMIT 100`;
+    return this.conn.statement(sql).all(itemId) as {
+      sopInstanceUid: string;
+      status: string;
+      callingAeTitle: string | null;
+      createdAt: string;
+      updatedAt: string;
+    }[];
+  }
+
   save(sopInstanceUid: string, record: MppsRecord & { callingAeTitle: string }): void {
     const now = new Date().toISOString();
     this.conn

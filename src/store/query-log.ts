@@ -45,6 +45,11 @@ const INSERT = `INSERT INTO queries (id, at, kind, remote, calling_ae, called_ae
 export class QueryLog {
   constructor(private readonly conn: StoreConnection) {}
 
+  /** Queries logged at or after an ISO time (the console's rates). */
+  countSince(since: string): number {
+    return (this.conn.statement('SELECT count(*) AS n FROM queries WHERE at >= ?').get(since) as { n: number }).n;
+  }
+
   /** The highest id used so far (the next record takes the one after it). */
   lastId(): number {
     return (this.conn.statement('SELECT coalesce(max(id), 0) AS id FROM queries').get() as { id: number }).id;

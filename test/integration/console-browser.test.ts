@@ -3,8 +3,9 @@
  * as a user would: log in with a token, an order sent over MLLP appears on Today (and a later one
  * without reloading), its item page shows the message, a rejected message shows its error location,
  * a query with no answer is explained by the "why not?" form, a read-only user sees no edit
- * controls and is refused an edit. The page loads nothing from anywhere but the bridge itself, and a
- * patient name with markup in it is shown as text. Each page's screenshot is saved
+ * controls and is refused an edit (changes made in the console: console-browser-edit.test.ts).
+ * The page loads nothing from anywhere but the bridge itself, and a patient name with markup in it
+ * is shown as text. Each page's screenshot is saved
  * (MWL_CONSOLE_SCREENSHOTS=dir keeps them; docs/console-*.png are from there).
  */
 import assert from 'node:assert/strict';
@@ -119,7 +120,7 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByRole('heading', { level: 1, name: /^Item \d+$/ }).waitFor();
     await page.getByRole('row').filter({ hasText: 'CON1' }).filter({ hasText: 'ORM^O01' }).waitFor();
     await page.getByRole('rowheader', { name: 'AccessionNumber' }).waitFor();
-    assert.equal(await page.locator('[data-edit-controls]').count(), 1, 'a write user sees the (placeholder) edit controls');
+    assert.equal(await page.locator('[data-edit-controls]').count(), 1, 'a write user sees the edit controls');
     await shot(page, 'item');
 
     const messageLink = page.getByRole('row').filter({ hasText: 'CON1' }).getByRole('link');

@@ -301,3 +301,42 @@ describe('candidate SQL for items with several scheduled steps', () => {
     store.close();
   });
 });
+
+describe('console reads', () => {
+  it("counts HL7 messages since a time (changes by hand left out), and lists an item's MPPS instances", () => {
+    const store = openStore();
+    const message = (receivedAt: string, messageType: string): void => {
+      store.messages.record({
+        receivedAt,
+        remote: null,
+        sendingApplication: 'RIS',
+        sendingFacility: 'RAD',
+        controlId: receivedAt,
+        messageType,
+        patientId: null,
+        accessionNumber: null,
+        action: null,
+        outcome: 'stored',
+        ackCode: 'AA',
+        error: null,
+        itemIds: [],
+        raw: Buffer.from(receivedAt),
+        ack: null,
+      });
+    };
+    message('2026-12-03T10:00:00.000Z', 'ORM^O01');
+    message('2026-12-03T10:05:00.000Z', 'ORM^O01');
+    message('2026-12-03T10:06:00.000Z', 'HTTP item created');
+    assert.equal(store.messages.countSince('2026-12-03T10:01:00.000Z'), 1);
+    assert.equal(store.messages.countSince('2026-12-03T09:00:00.000Z'), 2);
+
+    store.mpps.save('1.2.3', { status: 'IN PROGRESS', itemIds: [7, 12], dataset: {}, callingAeTitle: 'MR1' });
+    store.mpps.save('1.2.4', { status: 'COMPLETED', itemIds: [1], dataset: {}, callingAeTitle: 'CT1' });
+    assert.deepEqual(
+      store.mpps.ofItem(12).map((m) => [m.sopInstanceUid, m.status, m.callingAeTitle]),
+      [['1.2.3', 'IN PROGRESS', 'MR1']],
+    );
+    assert.deepEqual(store.mpps.ofItem(2), [], 'item 2 is not item 12');
+    store.close();
+  });
+});

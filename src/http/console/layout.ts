@@ -10,12 +10,13 @@ export interface ConsoleUser {
   loggedIn: boolean;
 }
 
-export type Section = 'today' | 'messages' | 'queries' | 'status' | 'login';
+export type Section = 'today' | 'messages' | 'queries' | 'mapping' | 'status' | 'login';
 
 const NAV: readonly [Section, string, string][] = [
   ['today', 'Today', CONSOLE.today],
   ['messages', 'Messages', CONSOLE.messages],
   ['queries', 'Queries', CONSOLE.queries],
+  ['mapping', 'Workbench', CONSOLE.mapping],
   ['status', 'Status', CONSOLE.status],
 ];
 

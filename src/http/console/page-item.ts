@@ -1,9 +1,14 @@
-/** Item: every attribute in DICOM terms, and the HL7 messages that created and changed the item. */
+/**
+ * Item: every attribute in DICOM terms, the HL7 messages (and changes by hand) that created and
+ * changed the item, its MPPS instances, its mirror file; edit and cancel for a user who may write.
+ */
 import type { ItemView, ManagementReads, MessageSummary } from '../services.js';
 import { html, type Html } from './html.js';
 import { CONSOLE } from './paths.js';
 import { attributeTable, showDate, showName, showTime, statusBadge, summarize } from './dicom-view.js';
 import type { ConsoleUser } from './layout.js';
+import type { ConsoleServices, MirrorFileView, MppsEventView } from './console-services.js';
+import { itemActions } from './page-manual.js';
 
 /** Messages looked at per key (accession number, patient ID). */
 const MAX_MESSAGES = 200;
@@ -32,7 +37,7 @@ export function messageRows(messages: MessageSummary[]): Html {
         <td>${m.patientId ?? ''}</td>
         <td>${m.accessionNumber ?? ''}</td>
         <td>${m.action ?? ''}</td>
-        <td>${statusBadge(m.outcome)}</td>
+        <td>${statusBadge(m.outcome)}${m.token ? html` <span class="hint">by ${m.token}</span>` : ''}</td>
         <td>${m.ackCode}</td>
         <td class="error-text">${m.error ?? ''}</td>
       </tr>`,
@@ -55,18 +60,7 @@ export const MESSAGE_HEAD = html`<thead>
   </tr>
 </thead>`;
 
-/** Edit controls for a user who may write: placeholders until the REST writes arrive (issue 20). */
-function actions(user: ConsoleUser | undefined): Html | string {
-  if (!user?.canWrite) return '';
-  return html`<section aria-labelledby="actions" data-edit-controls>
-    <h2 id="actions">Actions</h2>
-    <p class="hint">Editing and cancelling by hand arrive with the management API's writes.</p>
-    <button type="button" disabled>Edit…</button>
-    <button type="button" disabled>Cancel item…</button>
-  </section>`;
-}
-
-export function itemBody(reads: ManagementReads, item: ItemView, user: ConsoleUser | undefined): Html {
+export function itemBody(reads: ManagementReads, extras: ConsoleServices, item: ItemView, user: ConsoleUser | undefined): Html {
   const s = summarize(item.dataset);
   const messages = messagesOfItem(reads, item);
   return html`<dl class="summary">
@@ -81,7 +75,7 @@ export function itemBody(reads: ManagementReads, item: ItemView, user: ConsoleUs
       <dt>Procedure</dt>
       <dd>${s.procedure}</dd>
     </dl>
-    ${actions(user)}
+    ${itemActions(item, user)}
     <section aria-labelledby="messages">
       <h2 id="messages">HL7 messages</h2>
       ${
@@ -95,8 +89,66 @@ export function itemBody(reads: ManagementReads, item: ItemView, user: ConsoleUs
             </table>`
       }
     </section>
+    ${mppsSection(extras.mppsOfItem(item.id))} ${mirrorSection(item.id, extras.mirrorFileOf(item.id))}
     <section aria-labelledby="attributes">
       <h2 id="attributes">Attributes</h2>
       ${attributeTable(item.dataset)}
     </section>`;
+}
+
+function mppsSection(events: MppsEventView[]): Html {
+  return html`<section aria-labelledby="mpps">
+    <h2 id="mpps">MPPS</h2>
+    ${
+      events.length === 0
+        ? html`<p>No modality has reported performing this item (no MPPS instance names it).</p>`
+        : html`<table class="mpps">
+            <caption>
+              Performed procedure steps that name this item
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">SOP instance UID</th>
+                <th scope="col">Status</th>
+                <th scope="col">Modality (calling AE)</th>
+                <th scope="col">Created (UTC)</th>
+                <th scope="col">Last set (UTC)</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${events.map(
+                (e) =>
+                  html`<tr>
+                    <td>${e.sopInstanceUid}</td>
+                    <td>${statusBadge(e.status)}</td>
+                    <td>${e.callingAeTitle ?? ''}</td>
+                    <td>${e.createdAt}</td>
+                    <td>${e.updatedAt}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }
+  </section>`;
+}
+
+function mirrorSection(id: number, file: MirrorFileView | undefined): Html {
+  return html`<section aria-labelledby="mirror">
+    <h2 id="mirror">Mirror file</h2>
+    ${
+      file
+        ? html`<dl class="summary">
+              <dt>Path</dt>
+              <dd><code>${file.path}</code></dd>
+              <dt>State</dt>
+              <dd data-mirror-state="${file.state}">${statusBadge(file.state)} ${file.detail}</dd>
+            </dl>
+            ${
+              file.state === 'in-sync' || file.state === 'stale' || file.state === 'unexpected'
+                ? html`<p><a href="${CONSOLE.itemMirrorFile(id)}" download>Download the file</a> (DICOM, as wlmscpfs reads it)</p>`
+                : ''
+            }`
+        : html`<p>No mirror folder is configured (mirror.dir).</p>`
+    }
+  </section>`;
 }

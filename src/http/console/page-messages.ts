@@ -5,6 +5,7 @@ import { CONSOLE } from './paths.js';
 import { statusBadge } from './dicom-view.js';
 import { errorLocationOf, messageLayout } from './hl7-view.js';
 import { MESSAGE_HEAD, messageRows } from './page-item.js';
+import type { ConsoleUser } from './layout.js';
 
 const OUTCOMES = ['stored', 'ignored', 'duplicate', 'rejected', 'error'];
 const PAGE = 100;
@@ -58,7 +59,24 @@ export function messagesBody(reads: ManagementReads, query: MessagesQuery): Html
     ${last && messages.length === PAGE ? html`<p><a href="${CONSOLE.messages}${queryString({ ...query, before: last.id })}">Older messages</a></p>` : ''}`;
 }
 
-export function messageBody(m: MessageDetail): Html {
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+/** Reprocess, for a rejected HL7 message and a user who may write (the API's rule: manual changes are not run again). */
+function reprocessForm(m: MessageDetail, user: ConsoleUser | undefined): Html | string {
+  if (!user?.canWrite || (m.outcome !== 'rejected' && m.outcome !== 'error') || m.source === 'http') return '';
+  return html`<form method="post" action="${CONSOLE.messageReprocess(m.id)}" class="reprocess" data-edit-controls>
+    <button type="submit">Reprocess</button>
+    <span class="hint">Runs the message again through the mapping files as they are now (after a fix); the outcome is a new log entry.</span>
+  </form>`;
+}
+
+export function messageBody(m: MessageDetail, user: ConsoleUser | undefined): Html {
   const location = errorLocationOf(m.ack);
   return html`<dl class="summary">
       <dt>Received</dt>
@@ -79,12 +97,30 @@ export function messageBody(m: MessageDetail): Html {
               <dd>${location.segment}${location.field ? `-${location.field}` : ''} (from the ACK's ERR segment)</dd>`
           : ''
       }
+      ${
+        m.reprocessOf !== null
+          ? html`<dt>Reprocessing of</dt>
+              <dd><a href="${CONSOLE.message(m.reprocessOf)}">message ${m.reprocessOf}</a>${m.token ? ` by ${m.token}` : ''}</dd>`
+          : ''
+      }
+      ${
+        m.source === 'http'
+          ? html`<dt>Changed by hand</dt>
+              <dd>${m.token ?? 'local user'} from ${m.remote ?? '(unknown)'}</dd>`
+          : ''
+      }
       <dt>Items</dt>
       <dd>${m.itemIds.length === 0 ? 'none' : m.itemIds.map((id) => html`<a href="${CONSOLE.item(id)}">item ${id}</a> `)}</dd>
     </dl>
+    ${reprocessForm(m, user)}
     <section aria-labelledby="raw">
       <h2 id="raw">Message</h2>
-      ${messageLayout(m.raw, 'The message by segments and fields', location)}
+      ${
+        m.source === 'http'
+          ? html`<p>A change made through the console or the API: the data set it sent (DICOM JSON).</p>
+              <pre class="raw-json">${prettyJson(m.raw)}</pre>`
+          : messageLayout(m.raw, 'The message by segments and fields', location)
+      }
     </section>
     <section aria-labelledby="ack">
       <h2 id="ack">ACK sent</h2>

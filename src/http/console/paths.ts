@@ -2,9 +2,16 @@
 
 export const CONSOLE = {
   today: '/',
+  items: '/console/items',
+  newItem: '/console/items/new',
   item: (id: number): string => `/console/items/${id}`,
+  itemEdit: (id: number): string => `/console/items/${id}/edit`,
+  itemCancel: (id: number): string => `/console/items/${id}/cancel`,
+  itemMirrorFile: (id: number): string => `/console/items/${id}/mirror-file`,
   messages: '/console/messages',
   message: (id: number): string => `/console/messages/${id}`,
+  messageReprocess: (id: number): string => `/console/messages/${id}/reprocess`,
+  mapping: '/console/mapping',
   queries: '/console/queries',
   query: (id: number): string => `/console/queries/${id}`,
   status: '/console/status',

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { HttpServices } from '../services.js';
-import { html, type Html, type HtmlPart } from './html.js';
+import type { HttpServices, ItemView } from '../services.js';
+import { html, type HtmlPart } from './html.js';
 import { page, type ConsoleUser, type Section } from './layout.js';
 import { CONSOLE, TOKEN_COOKIE, localPath } from './paths.js';
 import { todayBody } from './page-today.js';
@@ -15,37 +15,16 @@ import { messageBody, messagesBody } from './page-messages.js';
 import { queriesBody, queryBody } from './page-queries.js';
 import { statusBody } from './page-status.js';
 import { loginBody } from './page-login.js';
+import { cancelItemBody, editItemBody, newItemBody, readOnlyBody } from './page-manual.js';
+import { workbenchBody } from './page-workbench.js';
+import { registerConsoleForms, type ConsolePages } from './forms.js';
+import { idOf, param, params, secured, send } from './respond.js';
 
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+export { CONTENT_SECURITY_POLICY } from './respond.js';
 
 /** The assets, from src/http/console/assets (the same path from src/http/console and dist/http/console). */
 const ASSETS: Readonly<Record<string, string>> = { 'console.css': 'text/css', 'console.js': 'text/javascript', 'favicon.svg': 'image/svg+xml' };
 const assetDir = new URL('../../../src/http/console/assets/', import.meta.url);
-
-function secured(reply: FastifyReply): FastifyReply {
-  return reply
-    .header('Content-Security-Policy', CONTENT_SECURITY_POLICY)
-    .header('X-Content-Type-Options', 'nosniff')
-    .header('Referrer-Policy', 'no-referrer')
-    .header('X-Frame-Options', 'DENY');
-}
-
-function send(reply: FastifyReply, status: number, document: Html): FastifyReply {
-  return secured(reply).code(status).header('Cache-Control', 'no-store').type('text/html; charset=utf-8').send(document.markup);
-}
-
-/** A query parameter as one string (a repeated one is not taken). */
-const param = (query: unknown, name: string): string | undefined => {
-  const value = (query as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value : undefined;
-};
-const params = <K extends string>(query: unknown, names: readonly K[]): Partial<Record<K, string>> =>
-  Object.fromEntries(names.map((n) => [n, param(query, n)]).filter(([, v]) => v !== undefined)) as Partial<Record<K, string>>;
-const idOf = (request: FastifyRequest): number | undefined => {
-  const text = (request.params as { id?: string }).id ?? '';
-  return /^[1-9]\d{0,14}$/.test(text) ? Number(text) : undefined;
-};
 
 export function registerConsole(app: FastifyInstance, services: HttpServices, version: string): void {
   const assets = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { type, body: readFileSync(new URL(name, assetDir)) }]));
@@ -66,13 +45,43 @@ export function registerConsole(app: FastifyInstance, services: HttpServices, ve
     return secured(reply).header('Cache-Control', 'no-cache').type(asset.type).send(asset.body);
   });
 
-  app.get(CONSOLE.today, (request, reply) => show(request, reply, 'today', 'Today', todayBody(reads, params(request.query, ['q', 'date', 'status']))));
+  const pages: ConsolePages = { userOf, show, notFound };
+
+  app.get(CONSOLE.today, (request, reply) => {
+    const newLink = userOf(request)?.canWrite ? html`<p class="actions"><a class="button" href="${CONSOLE.newItem}">New item</a></p>` : '';
+    return show(request, reply, 'today', 'Today', html`${newLink}${todayBody(reads, params(request.query, ['q', 'date', 'status']))}`);
+  });
+  app.get(CONSOLE.newItem, (request, reply) => {
+    const user = userOf(request);
+    if (!user?.canWrite) return show(request, reply, 'today', 'New item', readOnlyBody(user), 403);
+    return show(request, reply, 'today', 'New item', newItemBody({}, undefined));
+  });
   app.get('/console/items/:id', (request, reply) => {
     const id = idOf(request);
     const item = id === undefined ? undefined : reads.getItem(id);
     if (!item || id === undefined) return notFound(request, reply, 'today', 'That item');
-    return show(request, reply, 'today', `Item ${id}`, itemBody(reads, item, userOf(request)));
+    return show(request, reply, 'today', `Item ${id}`, itemBody(reads, services.console, item, userOf(request)));
   });
+  for (const [suffix, title, body] of [
+    ['edit', 'Edit item', (item: ItemView) => editItemBody(item, undefined, undefined)],
+    ['cancel', 'Cancel item', (item: ItemView) => cancelItemBody(item, undefined)],
+  ] as const) {
+    app.get(`/console/items/:id/${suffix}`, (request, reply) => {
+      const id = idOf(request);
+      const item = id === undefined ? undefined : reads.getItem(id);
+      if (!item || id === undefined) return notFound(request, reply, 'today', 'That item');
+      const user = userOf(request);
+      if (!user?.canWrite) return show(request, reply, 'today', `${title} ${id}`, readOnlyBody(user), 403);
+      return show(request, reply, 'today', `${title} ${id}`, body(item));
+    });
+  }
+  app.get('/console/items/:id/mirror-file', (request, reply) => {
+    const id = idOf(request);
+    const bytes = id === undefined ? undefined : services.console.mirrorFileOf(id)?.bytes();
+    if (!bytes || id === undefined) return notFound(request, reply, 'today', 'That mirror file');
+    return secured(reply).header('Content-Disposition', `attachment; filename="mwl-bridge-${id}.wl"`).type('application/dicom').send(bytes);
+  });
+  app.get(CONSOLE.mapping, (request, reply) => show(request, reply, 'mapping', 'Mapping workbench', workbenchBody(userOf(request), '', undefined)));
   app.get(CONSOLE.messages, (request, reply) => {
     const query = params(request.query, ['outcome', 'patientId', 'accessionNumber', 'controlId', 'since', 'until', 'before']);
     return show(request, reply, 'messages', 'Messages', messagesBody(reads, query));
@@ -81,7 +90,7 @@ export function registerConsole(app: FastifyInstance, services: HttpServices, ve
     const id = idOf(request);
     const message = id === undefined ? undefined : reads.getMessage(id);
     if (!message || id === undefined) return notFound(request, reply, 'messages', 'That message');
-    return show(request, reply, 'messages', `Message ${id}`, messageBody(message));
+    return show(request, reply, 'messages', `Message ${id}`, messageBody(message, userOf(request)));
   });
   app.get(CONSOLE.queries, (request, reply) =>
     show(request, reply, 'queries', 'Queries', queriesBody(reads, params(request.query, ['callingAeTitle', 'since', 'until', 'before']))),
@@ -97,7 +106,9 @@ export function registerConsole(app: FastifyInstance, services: HttpServices, ve
     const report = asked ? reads.explainQuery(id, accessionNumber ? { accessionNumber } : patientId ? { patientId } : undefined) : undefined;
     return show(request, reply, 'queries', `Query ${id}`, queryBody(query, { accessionNumber, patientId }, report));
   });
-  app.get(CONSOLE.status, (request, reply) => show(request, reply, 'status', 'Status', statusBody(version, services.readiness(), services.status())));
+  app.get(CONSOLE.status, (request, reply) =>
+    show(request, reply, 'status', 'Status', statusBody(version, services.readiness(), services.status(), services.console.figures())),
+  );
 
   app.get(CONSOLE.login, (request, reply) =>
     send(
@@ -132,6 +143,10 @@ export function registerConsole(app: FastifyInstance, services: HttpServices, ve
     scope.post(CONSOLE.logout, (_request, reply) =>
       secured(reply).header('Set-Cookie', `${TOKEN_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`).redirect(CONSOLE.login, 303),
     );
+    done();
+  });
+  void app.register((scope, _opts, done) => {
+    registerConsoleForms(scope, services, pages);
     done();
   });
 }
