@@ -72,7 +72,7 @@ export function registerAccessControl(app: FastifyInstance, access: AccessContro
 
 /**
  * Whether a browser sent the request from a page of another origin: Sec-Fetch-Site (sent by current
- * browsers, right even when the console's no-referrer policy makes the Origin "null"), else an
+ * browsers, right even where a page's referrer policy makes the Origin "null"), else an
  * Origin header naming another server. Clients other than browsers send neither.
  */
 function fromAnotherOrigin(request: FastifyRequest): boolean {
