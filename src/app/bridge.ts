@@ -4,8 +4,6 @@
  * status sender). Each part started is pushed on one stack of stop functions, so that a stop, or
  * a failure half way through starting, ends exactly what was started, in reverse order.
  */
-import { dirname, resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import type { BridgeConfig } from '../config/schema.js';
 import { WorklistScp } from '../dicom/scp.js';
 import { errorMessage } from '../errors.js';
@@ -14,30 +12,22 @@ import { buildStatusMessage } from '../hl7/status-message.js';
 import type { Logger } from '../log.js';
 import type { BridgeMetrics } from '../metrics.js';
 import { WorklistMirror } from '../mirror/mirror.js';
-import { BackgroundCheckpointer } from '../store/checkpointer.js';
-import { claimDatabase } from '../store/owner-lock.js';
 import type { WorklistStore } from '../store/worklist-store.js';
 import { streamWorklistAnswers } from '../worklist/find.js';
 import { emptyAnswerHint } from '../worklist/empty-answer-hint.js';
 import { QueryRecorder } from '../worklist/query-recorder.js';
 import { MppsService, type MppsNotifier } from '../worklist/mpps.js';
-import { scheduleRetention } from '../worklist/retention.js';
 import { mappingFiles, readMappingSources } from './mappings.js';
 import { compileMappingSet } from '../mapping/compile.js';
-import { mirrorFolderOf, openStore } from './store.js';
+import { mirrorFolderOf } from './store.js';
+import { openOwnedStore } from './owned-store.js';
+import { StopStack } from './stop-stack.js';
 import { startTlsListener } from './tls-listeners.js';
 import { startAuditTrail } from './audit.js';
 import type { SecureListener } from '../tls/secure-listener.js';
 import { startHttp } from './http.js';
 import { PrometheusMetrics } from './prometheus.js';
 import { startMllp, startOrderPipeline } from './order-pipeline.js';
-
-/**
- * How long the running bridge's own writes may wait, blocking, for another process's write lock.
- * Group commits of orders never wait here: they retry from a timer (store/group-commit.ts); this bounds
- * the other writes (MPPS, value index, purge) so that an import never holds the event loop for long.
- */
-const BRIDGE_BUSY_TIMEOUT_MS = 20;
 
 export interface RunningBridge {
   mllpPort: number | undefined;
@@ -51,19 +41,6 @@ export interface RunningBridge {
   /** Loads the mapping files again; an invalid set keeps the current one (and says why). */
   reloadMappings(): boolean;
   stop(): Promise<void>;
-}
-
-/** What was started, to be stopped in reverse order. */
-class StopStack {
-  private readonly stops: Array<() => void | Promise<void>> = [];
-
-  push(stop: () => void | Promise<void>): void {
-    this.stops.push(stop);
-  }
-
-  async stopAll(): Promise<void> {
-    for (let stop = this.stops.pop(); stop; stop = this.stops.pop()) await stop();
-  }
 }
 
 export async function startBridge(config: BridgeConfig, logger: Logger): Promise<RunningBridge> {
@@ -216,57 +193,6 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     await started.stopAll();
     throw err;
   }
-}
-
-/** Opens the store as the one owner of its database, with its background work (checkpoints, retention). */
-async function openOwnedStore(config: BridgeConfig, logger: Logger, started: StopStack): Promise<WorklistStore> {
-  const dbPath = config['db.path'];
-  if (dbPath !== ':memory:') mkdirSync(dirname(resolve(dbPath)), { recursive: true });
-  // One bridge per database: a second one stops here, naming the process that owns it.
-  const ownership = dbPath === ':memory:' ? undefined : await claimDatabase(dbPath);
-  if (ownership)
-    started.push(() => {
-      ownership.release();
-    });
-  const store = openStore(config, { busyTimeoutMs: BRIDGE_BUSY_TIMEOUT_MS });
-  started.push(() => {
-    store.close();
-  });
-  store.onUnavailable = (err) => {
-    logger.error('store.database_file_gone', {
-      path: dbPath,
-      error: err.message,
-      effect: 'every order is answered AE until the bridge is restarted on a real database file',
-    });
-  };
-  store.onBackgroundError = (err) => {
-    logger.error('store.value_index_failed', { code: err.code, error: err.message, effect: 'queries still find the items; retried with the next orders' });
-  };
-  if (config['db.checkpointIntervalMs'] > 0 && store.inWalMode) {
-    const checkpointer = BackgroundCheckpointer.start(store.path, {
-      intervalMs: config['db.checkpointIntervalMs'],
-      onError: (message) => {
-        logger.warn('store.checkpoint_failed', { error: message, effect: 'the commits checkpoint the WAL themselves meanwhile' });
-      },
-      onReport: ({ walFrames, checkpointed }) => {
-        if (checkpointed > 0) logger.debug('store.checkpointed', { wal_frames: walFrames, copied: checkpointed });
-      },
-    });
-    started.push(() => checkpointer.stop());
-  }
-  const stopRetention = scheduleRetention(
-    store,
-    {
-      closedItemDays: config['retention.closedItemDays'],
-      scheduledItemDays: config['retention.scheduledItemDays'],
-      messageDays: config['retention.messageDays'],
-      queryDays: config['retention.queryDays'],
-    },
-    config['retention.intervalMinutes'],
-    logger,
-  );
-  started.push(stopRetention);
-  return store;
 }
 
 /** MPPS status changes go to the RIS as HL7, queued in the same transaction and sent with retries. */
