@@ -181,7 +181,8 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
 
   const dicomReady = /dicom\.ready .*port=(\d+)/;
   const mllpReady = opts.mllp === false ? /mllp\.disabled/ : /mllp\.ready .*port=(\d+)/;
-  const httpReady = opts.http === false ? /http\.disabled/ : /http\.ready .*port=(\d+)/;
+  // Without the plain port, the HTTP server is either off or serves HTTPS only.
+  const httpReady = opts.http === false ? /http\.disabled|http\.tls_ready/ : /http\.ready .*port=(\d+)/;
   try {
     await waitForOutput(() => dicomReady.test(output) && mllpReady.test(output) && httpReady.test(output), 15000, 'every listener ready');
   } catch (err) {
