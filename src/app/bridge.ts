@@ -167,7 +167,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
               mllp.listener.accept(socket);
             },
             onRefused: (remote, reason) => {
-              audit.securityAlert({ remote }, `TLS connection refused: ${reason}`);
+              audit.securityAlert({ remote }, `MLLP TLS connection refused: ${reason}`);
             },
           },
           logger,
@@ -186,8 +186,9 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         queryLog,
         processor: pipeline.processor,
         listeners: () => ({ dicom: scp.address() !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }),
+        audit,
         onTlsRefused: (remote, reason) => {
-          audit.securityAlert({ remote }, `TLS connection refused: ${reason}`);
+          audit.securityAlert({ remote }, `HTTPS connection refused: ${reason}`);
         },
       },
       logger,

@@ -18,6 +18,8 @@ import type { PrometheusMetrics } from './prometheus.js';
 import { isLoopbackHost, readTokens, tokenHash } from './tokens.js';
 import type { SecureListener } from '../tls/secure-listener.js';
 import { startTlsListener } from './tls-listeners.js';
+import type { AuditRecorder } from './audit.js';
+import { auditAuthentication, auditedItemWrites, auditedSearchLog } from './http-audit.js';
 
 export interface HttpDeps {
   store: WorklistStore;
@@ -34,6 +36,8 @@ export interface HttpDeps {
   mirror: MirrorView | undefined;
   /** Changes the folder mirror has still to write, or undefined without a mirror. */
   mirrorBacklog(): number | undefined;
+  /** The audit trail: searches, items changed by hand, logins and tokens go there. */
+  audit: AuditRecorder;
   /** An HTTPS client refused during the handshake (no or a wrong certificate): for the audit trail. */
   onTlsRefused?: (remote: string, reason: string) => void;
 }
@@ -63,7 +67,7 @@ export async function startHttp(
   const port = config['http.port'];
   const httpsConfigured = config['http.tls.certFile'] !== '' && config['http.tls.port'] !== 'off';
   if (port === 'off' && !httpsConfigured) {
-    logger.info('http.disabled', { reason: 'http.port is off and no HTTPS listener is configured (http.tls.certFile)' });
+    logger.info('http.disabled', { reason: 'http.port is off', https: 'not configured (http.tls.certFile, http.tls.port)' });
     return undefined;
   }
   const { store, metrics } = deps;
@@ -79,7 +83,11 @@ export async function startHttp(
   const server = new HttpServer(
     { host, port: port === 'off' ? 0 : port, maxResults: config['http.maxResults'], version: bridgeVersion() },
     {
-      access: { tokensConfigured: tokens.size > 0, holderOf: (token) => tokens.get(tokenHash(token)) },
+      access: {
+        tokensConfigured: tokens.size > 0,
+        holderOf: (token) => tokens.get(tokenHash(token)),
+        onAuthentication: auditAuthentication(deps.audit),
+      },
       // The DIMSE defaults for a client without an AE title of its own (no per-AE settings apply).
       search: (identifier, opts) =>
         streamWorklistAnswers(store, identifier, {
@@ -87,7 +95,7 @@ export async function startHttp(
           maxAnswers: opts.maxAnswers,
           wholeItems: opts.wholeItems,
         }),
-      queryLog: deps.queryLog,
+      queryLog: auditedSearchLog(deps.queryLog, deps.audit),
       readiness: () => {
         const checks: Record<string, ReadinessCheck> = {};
         const unavailable = store.unavailableError;
@@ -104,7 +112,7 @@ export async function startHttp(
         mirrorBacklog: metrics.sources.mirrorBacklog(),
         itemsByStatus: metrics.sources.itemsByStatus(),
       }),
-      items: new ManualItems(store),
+      items: auditedItemWrites(new ManualItems(store), deps.audit),
       tools: managementTools(config, store, deps.processor, deps.mirror),
       mpps: {
         create: (uid, dataset, caller) => deps.mpps.create(uid, dataset, caller),

@@ -105,3 +105,41 @@ export async function startRsyslog(dir: string): Promise<Rsyslog> {
 }
 
 export { waitFor };
+
+/** The received messages of one audit event ID (CID 400 code), in order. */
+export function auditEvents(lines: string[], code: string): string[] {
+  return lines.filter((l) => l.includes(`<EventID csd-code="${code}"`));
+}
+
+/** RFC 5424 as the bridge sends it: facility authpriv, severity notice, MSGID DICOM+RFC3881, no structured data, the XML. */
+export const RFC5424_AUDIT = /^<85>1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \S+ mwl-bridge \d+ DICOM\+RFC3881 - (<\?xml .*<\/AuditMessage>)$/;
+
+/**
+ * Checks one received line against the structure DICOM PS3.15 A.5.1 requires: an RFC 5424 message
+ * whose AuditMessage holds, in order, one EventIdentification (action, time, outcome, an EventID
+ * code), one or more ActiveParticipants (UserID, UserIsRequestor), one AuditSourceIdentification
+ * and any ParticipantObjectIdentifications, each coded element with code, system and text.
+ */
+export function assertAuditMessage(line: string): void {
+  const xml = RFC5424_AUDIT.exec(line)?.[1];
+  if (!xml) throw new Error(`not an RFC 5424 audit message: ${line.slice(0, 200)}`);
+  const top = [...xml.matchAll(/<(EventIdentification|ActiveParticipant|AuditSourceIdentification|ParticipantObjectIdentification)[ >]/g)].map((m) => m[1]);
+  const order = top.join(',');
+  if (!/^EventIdentification(,ActiveParticipant)+,AuditSourceIdentification(,ParticipantObjectIdentification)*$/.test(order)) {
+    throw new Error(`AuditMessage elements out of the A.5 order: ${order}`);
+  }
+  const checks: Array<[RegExp, string]> = [
+    [/<EventIdentification EventActionIndicator="[CRUDE]" EventDateTime="\d{4}-\d\d-\d\dT[^"]+" EventOutcomeIndicator="(0|4|8|12)">/, 'EventIdentification'],
+    [/<EventID csd-code="\d+" codeSystemName="DCM" originalText="[^"]+"\/>/, 'EventID'],
+    [/<ActiveParticipant UserID="[^"]+"[^>]* UserIsRequestor="(true|false)"/, 'ActiveParticipant'],
+    [
+      /<AuditSourceIdentification AuditSourceID="[^"]+"><AuditSourceTypeCode csd-code="\d+" codeSystemName="DCM" originalText="[^"]+"\/><\/AuditSourceIdentification>/,
+      'AuditSourceIdentification',
+    ],
+  ];
+  for (const [pattern, what] of checks) if (!pattern.test(xml)) throw new Error(`${what} missing or malformed in ${xml.slice(0, 400)}`);
+  for (const coded of xml.matchAll(/<(\w+) csd-code="[^"]*"[^>]*\/>/g)) {
+    if (!/ csd-code="[^"]+" codeSystemName="[^"]+" originalText="[^"]+"/.test(coded[0]))
+      throw new Error(`coded element without code, system or text: ${coded[0]}`);
+  }
+}
