@@ -40,7 +40,8 @@ const BRIDGE_BUSY_TIMEOUT_MS = 20;
 
 export interface RunningBridge {
   mllpPort: number | undefined;
-  dicomPort: number;
+  /** undefined with dicom.port off (the TLS port serves alone). */
+  dicomPort: number | undefined;
   /** Ports of the TLS listeners, when configured. */
   dicomTlsPort: number | undefined;
   mllpTlsPort: number | undefined;
@@ -106,7 +107,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       queryLog,
       emptyAnswerHint: (identifier) => emptyAnswerHint(store, identifier),
       host: config['dicom.host'],
-      port: config['dicom.port'],
+      port: config['dicom.port'] === 'off' ? 0 : config['dicom.port'],
       logger,
       find: (identifier, request) => {
         audit.query({ remote: request.remote ?? '', callingAeTitle: request.callingAeTitle }, identifier);
@@ -133,9 +134,11 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         dimseTimeoutMs: config['dicom.dimseTimeoutSeconds'] * 1000,
       },
     });
-    const dicomPort = await scp.start();
+    let dicomPort: number | undefined;
+    if (config['dicom.port'] === 'off') scp.startWithoutPort();
+    else dicomPort = await scp.start();
     started.push(() => scp.stop());
-    logger.info('dicom.ready', { host: config['dicom.host'], port: dicomPort, ae_title: config['dicom.aeTitle'] });
+    logger.info('dicom.ready', { host: config['dicom.host'], port: dicomPort ?? 'off', ae_title: config['dicom.aeTitle'] });
     const maxAssociations = config['dicom.maxAssociations'];
     const dicomTls = await startTlsListener(
       config,
@@ -185,7 +188,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         mirror,
         queryLog,
         processor: pipeline.processor,
-        listeners: () => ({ dicom: scp.address() !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }),
+        listeners: () => ({ dicom: scp.address() !== undefined || dicomTls !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }),
         audit,
         onTlsRefused: (remote, reason) => {
           audit.securityAlert({ remote }, `HTTPS connection refused: ${reason}`);

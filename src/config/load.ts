@@ -94,6 +94,9 @@ function tlsChecks(config: Record<string, Value>): string[] {
     if (Boolean(cert) !== Boolean(key)) problems.push(`${area}.tls.certFile and ${area}.tls.keyFile must be given together`);
     if (ca && !cert) problems.push(`${area}.tls.caFile is set without ${area}.tls.certFile and ${area}.tls.keyFile`);
   }
+  if (config['dicom.port'] === 'off' && (!config['dicom.tls.certFile'] || config['dicom.tls.port'] === 'off')) {
+    problems.push('dicom.port is off and no DICOM TLS listener is configured (dicom.tls.certFile, dicom.tls.port): the bridge would serve no modality');
+  }
   if (Boolean(config['mpps.tls.certFile']) !== Boolean(config['mpps.tls.keyFile']))
     problems.push('mpps.tls.certFile and mpps.tls.keyFile must be given together');
   if (config['mpps.tls.enabled'] === true && !config['mpps.hl7Destination']) problems.push('mpps.tls.enabled is set without mpps.hl7Destination');

@@ -135,6 +135,8 @@ describe('TLS settings', () => {
     assert.equal(loadConfig({})['dicom.tls.port'], 2762);
     assert.throws(() => loadConfig({ flags: { 'http.tls.keyFile': '/k.pem' } }), /http\.tls\.certFile and http\.tls\.keyFile must be given together/);
     assert.equal(loadConfig({})['http.tls.port'], 8443);
+    assert.throws(() => loadConfig({ flags: { 'dicom.port': 'off' } }), /dicom\.port is off and no DICOM TLS listener is configured/);
+    assert.equal(loadConfig({ flags: { 'dicom.port': 'off', 'dicom.tls.certFile': '/c.pem', 'dicom.tls.keyFile': '/k.pem' } })['dicom.port'], 'off');
   });
 
   it('TLS to the RIS needs a destination, and its certificate its key', () => {
