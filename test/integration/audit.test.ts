@@ -172,5 +172,7 @@ describe('audit trail to rsyslog', { skip }, () => {
   it('stopping the bridge records Application Stop', async () => {
     await bridge.stop();
     await waitFor(() => rsyslog.lines().some((l) => l.includes('csd-code="110121"')), 10000, 'Application Stop');
+    // Every message received in this suite, of every event type, in the PS3.15 A.5 structure.
+    for (const line of rsyslog.lines()) assertAuditMessage(line);
   });
 });

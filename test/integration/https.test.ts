@@ -24,20 +24,25 @@ interface Answer {
   status: number;
   body: string;
   serverCn: string;
+  headers: Record<string, string | string[] | undefined>;
 }
 
-/** One GET over HTTPS with Node's client (a fresh connection each time); rejects when the TLS connection is refused. */
-function httpsGet(port: number, path: string, opts: { ca: string; cert?: string; key?: string; token?: string }): Promise<Answer> {
+/** One GET (or a form POST) over HTTPS with Node's client (a fresh connection each time); rejects when the TLS connection is refused. */
+function httpsGet(port: number, path: string, opts: { ca: string; cert?: string; key?: string; token?: string; form?: string }): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
         host: '127.0.0.1',
         port,
         path,
+        method: opts.form === undefined ? 'GET' : 'POST',
         agent: false,
         ca: readFileSync(opts.ca),
         ...(opts.cert && opts.key ? { cert: readFileSync(opts.cert), key: readFileSync(opts.key) } : {}),
-        headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+        headers: {
+          ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+          ...(opts.form === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
+        },
       },
       (res) => {
         let body = '';
@@ -45,12 +50,12 @@ function httpsGet(port: number, path: string, opts: { ca: string; cert?: string;
         res.on('data', (chunk: string) => (body += chunk));
         res.on('end', () => {
           const socket = res.socket as unknown as { getPeerCertificate(): { subject?: { CN?: string } } };
-          resolve({ status: res.statusCode ?? 0, body, serverCn: socket.getPeerCertificate().subject?.CN ?? '' });
+          resolve({ status: res.statusCode ?? 0, body, serverCn: socket.getPeerCertificate().subject?.CN ?? '', headers: res.headers });
         });
       },
     );
     req.once('error', reject);
-    req.end();
+    req.end(opts.form);
   });
 }
 
@@ -136,6 +141,13 @@ describe('HTTPS with client certificates (http.tls.*)', { skip }, () => {
     const health = await httpsGet(port, '/health', { ca: certs.caCert, cert: certs.clientCert, key: certs.clientKey });
     assert.equal(health.status, 200);
     assert.equal(health.serverCn, 'mwl-bridge-https');
+  });
+
+  it('a console login over HTTPS sets a Secure cookie', async () => {
+    const form = new URLSearchParams({ token: TOKEN, next: '/console' }).toString();
+    const login = await httpsGet(port, '/console/login', { ca: certs.caCert, cert: certs.clientCert, key: certs.clientKey, form });
+    assert.equal(login.status, 303, login.body);
+    assert.match(String(login.headers['set-cookie']), /HttpOnly; SameSite=Strict; Secure/);
   });
 
   it('a client without a certificate, or with one of another CA, is refused and logged', async () => {
