@@ -180,5 +180,9 @@ describe('DICOM TLS alone (dicom.port off)', { skip }, () => {
     assert.match(find.stdout + find.stderr, /ACC1001/);
     const ready = await fetch(`http://127.0.0.1:${bridge.httpPort}/ready`);
     assert.equal(ready.status, 200, await ready.text());
+    // The listener's certificate expiry (makeTestCertificates: 30 days) in /metrics.
+    const metrics = await (await fetch(`http://127.0.0.1:${bridge.httpPort}/metrics`)).text();
+    const left = Number(/^mwl_bridge_tls_certificate_expiry_seconds\{listener="dicom"\} (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(left > 29 * 86_400 && left <= 30 * 86_400, `expiry in ${left} s, not about 30 days`);
   });
 });

@@ -3,7 +3,8 @@
  * (Node's tls server, requiring a client certificate of its CA). While the receiver presents a
  * certificate the bridge's CA did not sign, the message is not delivered (retried, logged with the
  * verification error); once it presents the right one, the message arrives with the bridge's client
- * certificate. The client certificate's expiry shows in /metrics (listener="outbound").
+ * certificate. The client certificate's expiry shows in /metrics (listener="outbound") and follows a
+ * renewal read on SIGHUP.
  */
 import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
@@ -115,5 +116,14 @@ describe('MPPS status messages to the RIS over TLS (mpps.tls.*)', { skip: skipWi
     const metrics = await (await fetch(`http://127.0.0.1:${bridge.httpPort}/metrics`)).text();
     const left = Number(/^mwl_bridge_tls_certificate_expiry_seconds\{listener="outbound"\} (\d+)$/m.exec(metrics)?.[1]);
     assert.ok(left > 9 * DAY_S && left <= 10 * DAY_S, `expiry in ${left} s, not about 10 days`);
+  });
+
+  it('SIGHUP reads a renewed client certificate; the gauge follows', async () => {
+    makeLeaf(certs.dir, 'ca', 'bridge-client', 'mwl-bridge-client', 60);
+    bridge.process.kill('SIGHUP');
+    await bridge.waitForLog(/tls\.reloaded listener=outbound not_after=/);
+    const metrics = await (await fetch(`http://127.0.0.1:${bridge.httpPort}/metrics`)).text();
+    const left = Number(/^mwl_bridge_tls_certificate_expiry_seconds\{listener="outbound"\} (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(left > 59 * DAY_S && left <= 60 * DAY_S, `expiry in ${left} s, not about 60 days`);
   });
 });
