@@ -18,8 +18,23 @@ export interface AuditRecorder {
   applicationActivity(kind: 'start' | 'stop'): void;
   query(peer: { remote: string; callingAeTitle: string }, identifier: unknown): void;
   order: OrderObserver;
-  securityAlert(peer: { remote: string; callingAeTitle?: string | undefined }, reason: string): void;
+  /** A refused peer or request; type: node authentication (TLS, association) by default, or use of a restricted function (a bad token). */
+  securityAlert(peer: { remote: string; callingAeTitle?: string | undefined }, reason: string, type?: 'node' | 'restricted'): void;
+  /** A login (console) or an API connection's token: User Authentication, and a Security Alert when refused. */
+  authentication(event: { ok: boolean; user: string | undefined; remote: string; via: 'api' | 'console'; reason?: string | undefined }): void;
+  /** A worklist item made or changed by hand (the management API), by the token's holder. */
+  manualItem(change: ManualItemChange): void;
   stop(): Promise<void>;
+}
+
+export interface ManualItemChange {
+  action: 'created' | 'updated' | 'cancelled' | 'deleted';
+  /** The token's name, or undefined without tokens (loopback only). */
+  user: string | undefined;
+  remote: string;
+  patientId: string;
+  patientName: string;
+  accessionNumber: string;
 }
 
 const noAudit: AuditRecorder = {
@@ -27,6 +42,8 @@ const noAudit: AuditRecorder = {
   query: () => undefined,
   order: () => undefined,
   securityAlert: () => undefined,
+  authentication: () => undefined,
+  manualItem: () => undefined,
   stop: () => Promise.resolve(),
 };
 
@@ -66,7 +83,7 @@ export function startAuditTrail(config: BridgeConfig, store: WorklistStore, logg
   const record = (event: AuditEvent): void => {
     trail.record(event);
   };
-  return {
+  const recorder: AuditRecorder = {
     applicationActivity(kind) {
       record({
         id: Codes.applicationActivity,
@@ -113,18 +130,53 @@ export function startAuditTrail(config: BridgeConfig, store: WorklistStore, logg
         ],
       });
     },
-    securityAlert({ remote, callingAeTitle }, reason) {
+    securityAlert({ remote, callingAeTitle }, reason, type = 'node') {
       record({
         id: Codes.securityAlert,
-        type: Codes.nodeAuthentication,
+        type: type === 'node' ? Codes.nodeAuthentication : Codes.useOfRestrictedFunction,
         action: 'E',
         outcome: 4,
         participants: [peer(remote, callingAeTitle), self()],
         objects: [{ typeCode: 2, role: 13, idType: Codes.alertNode, id: remote, details: { 'Alert Description': reason } }],
       });
     },
+    authentication({ ok, user, remote, via, reason }) {
+      record({
+        id: Codes.userAuthentication,
+        type: Codes.login,
+        action: 'E',
+        outcome: ok ? 0 : 4,
+        participants: [
+          { userId: user ?? 'unknown token', alternativeUserId: via, isRequestor: true, networkAccessPoint: remote },
+          { ...self(), isRequestor: false },
+        ],
+      });
+      if (!ok) recorder.securityAlert({ remote, callingAeTitle: user }, `${via} login refused: ${reason ?? 'the token is not known'}`, 'restricted');
+    },
+    manualItem({ action, user, remote, patientId, patientName, accessionNumber }) {
+      record({
+        id: Codes.orderRecord,
+        action: action === 'created' ? 'C' : action === 'updated' ? 'U' : 'D',
+        outcome: 0,
+        participants: [
+          { userId: user ?? remote, alternativeUserId: 'http', isRequestor: true, networkAccessPoint: remote, role: Codes.source },
+          self(Codes.destination),
+        ],
+        objects: [
+          {
+            typeCode: 1,
+            role: 1,
+            idType: Codes.patientNumber,
+            id: patientId,
+            ...(patientName ? { name: patientName } : {}),
+            details: { AccessionNumber: accessionNumber, Actions: action },
+          },
+        ],
+      });
+    },
     stop: () => trail.stop(),
   };
+  return recorder;
 }
 
 /**

@@ -7,8 +7,6 @@
 import type { BridgeConfig } from '../config/schema.js';
 import { WorklistScp } from '../dicom/scp.js';
 import { errorMessage } from '../errors.js';
-import { Hl7Sender } from '../hl7/outbound.js';
-import { buildStatusMessage } from '../hl7/status-message.js';
 import type { Logger } from '../log.js';
 import type { BridgeMetrics } from '../metrics.js';
 import { WorklistMirror } from '../mirror/mirror.js';
@@ -16,13 +14,14 @@ import type { WorklistStore } from '../store/worklist-store.js';
 import { streamWorklistAnswers } from '../worklist/find.js';
 import { emptyAnswerHint } from '../worklist/empty-answer-hint.js';
 import { QueryRecorder } from '../worklist/query-recorder.js';
-import { MppsService, type MppsNotifier } from '../worklist/mpps.js';
+import { MppsService } from '../worklist/mpps.js';
+import { startStatusSender } from './status-sender.js';
 import { mappingFiles, readMappingSources } from './mappings.js';
 import { compileMappingSet } from '../mapping/compile.js';
 import { mirrorFolderOf } from './store.js';
 import { openOwnedStore } from './owned-store.js';
 import { StopStack } from './stop-stack.js';
-import { startTlsListener } from './tls-listeners.js';
+import { certificateExpiry, startTlsListener } from './tls-listeners.js';
 import { startAuditTrail } from './audit.js';
 import type { SecureListener } from '../tls/secure-listener.js';
 import { startHttp } from './http.js';
@@ -31,13 +30,15 @@ import { startMllp, startOrderPipeline } from './order-pipeline.js';
 
 export interface RunningBridge {
   mllpPort: number | undefined;
-  dicomPort: number;
+  /** undefined with dicom.port off (the TLS port serves alone). */
+  dicomPort: number | undefined;
   /** Ports of the TLS listeners, when configured. */
   dicomTlsPort: number | undefined;
   mllpTlsPort: number | undefined;
   /** Reads the TLS certificates, keys and CAs again (SIGHUP); a set that fails to load is kept. */
   reloadCertificates(): void;
   httpPort: number | undefined;
+  httpTlsPort: number | undefined;
   /** Loads the mapping files again; an invalid set keeps the current one (and says why). */
   reloadMappings(): boolean;
   stop(): Promise<void>;
@@ -59,7 +60,10 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       await audit.stop();
     });
 
-    const mppsNotifier = startStatusSender(config, store, logger, started);
+    const push = (stop: () => void | Promise<void>): void => {
+      started.push(stop);
+    };
+    const statusSender = startStatusSender(config, store, logger, push);
     // The gauges read the mirror and the listeners when scraped, which can only happen once the HTTP
     // server runs, after them all.
     const metrics: PrometheusMetrics = new PrometheusMetrics({
@@ -67,6 +71,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
       mllpConnectionsOpen: (): number => mllp?.connections() ?? 0,
       itemsByStatus: () => store.items.countByStatus(),
       mirrorBacklog: (): number | undefined => mirrorBacklog(),
+      certificateExpiry: () => certificateExpiry(secure, statusSender?.tls),
     });
     const mirror = await startMirror(config, store, logger, started, metrics);
     const mirrorBacklog = (): number | undefined => (mirror ? store.mirrorJournal.backlog() : undefined);
@@ -74,12 +79,12 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     started.push(() => {
       queryLog.close();
     });
-    const mpps = new MppsService(store, mppsNotifier);
+    const mpps = new MppsService(store, statusSender?.notify);
     const scp: WorklistScp = new WorklistScp({
       queryLog,
       emptyAnswerHint: (identifier) => emptyAnswerHint(store, identifier),
       host: config['dicom.host'],
-      port: config['dicom.port'],
+      port: config['dicom.port'] === 'off' ? 0 : config['dicom.port'],
       logger,
       find: (identifier, request) => {
         audit.query({ remote: request.remote ?? '', callingAeTitle: request.callingAeTitle }, identifier);
@@ -106,12 +111,11 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         dimseTimeoutMs: config['dicom.dimseTimeoutSeconds'] * 1000,
       },
     });
-    const dicomPort = await scp.start();
+    let dicomPort: number | undefined;
+    if (config['dicom.port'] === 'off') scp.startWithoutPort();
+    else dicomPort = await scp.start();
     started.push(() => scp.stop());
-    logger.info('dicom.ready', { host: config['dicom.host'], port: dicomPort, ae_title: config['dicom.aeTitle'] });
-    const push = (stop: () => void | Promise<void>): void => {
-      started.push(stop);
-    };
+    logger.info('dicom.ready', { host: config['dicom.host'], port: dicomPort ?? 'off', ae_title: config['dicom.aeTitle'] });
     const maxAssociations = config['dicom.maxAssociations'];
     const dicomTls = await startTlsListener(
       config,
@@ -143,7 +147,7 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
               mllp.listener.accept(socket);
             },
             onRefused: (remote, reason) => {
-              audit.securityAlert({ remote }, `TLS connection refused: ${reason}`);
+              audit.securityAlert({ remote }, `MLLP TLS connection refused: ${reason}`);
             },
           },
           logger,
@@ -161,19 +165,26 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         mirror,
         queryLog,
         processor: pipeline.processor,
-        listeners: () => ({ dicom: scp.address() !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }),
+        listeners: () => ({ dicom: scp.address() !== undefined || dicomTls !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }),
+        audit,
+        onTlsRefused: (remote, reason) => {
+          audit.securityAlert({ remote }, `HTTPS connection refused: ${reason}`);
+        },
       },
       logger,
+      push,
     );
-    if (http) started.push(() => http.server.stop());
+    if (http?.tls) secure.push(http.tls.listener);
     return {
       mllpPort: mllp?.port,
       dicomPort,
       dicomTlsPort: dicomTls?.port,
       mllpTlsPort: mllpTls?.port,
       httpPort: http?.port,
+      httpTlsPort: http?.tls?.port,
       reloadCertificates() {
         for (const listener of secure) listener.reload();
+        statusSender?.tls?.reload();
       },
       reloadMappings() {
         try {
@@ -193,23 +204,6 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
     await started.stopAll();
     throw err;
   }
-}
-
-/** MPPS status changes go to the RIS as HL7, queued in the same transaction and sent with retries. */
-function startStatusSender(config: BridgeConfig, store: WorklistStore, logger: Logger, started: StopStack): MppsNotifier | undefined {
-  const destination = config['mpps.hl7Destination'];
-  if (!destination) return undefined;
-  const sender = new Hl7Sender(store.outbox, { retrySeconds: config['mpps.hl7RetrySeconds'], ackTimeoutMs: 10000, logger });
-  sender.start();
-  started.push(() => {
-    sender.stop();
-  });
-  return (item, performed) => {
-    const code = performed === 'IN PROGRESS' ? 'IP' : performed === 'COMPLETED' ? 'CM' : 'DC';
-    const message = buildStatusMessage(item, code, { sendingApplication: config['dicom.aeTitle'] });
-    store.outbox.enqueue(`${destination.host}:${destination.port}`, message.controlId, message.text);
-    sender.kick();
-  };
 }
 
 /** Starts the folder mirror when one is configured; resolves with it, or undefined. */

@@ -17,6 +17,10 @@ import type { MppsService } from '../worklist/mpps.js';
 import { ManualItems } from '../worklist/manual-items.js';
 import type { PrometheusMetrics } from './prometheus.js';
 import { isLoopbackHost, readTokens, tokenHash } from './tokens.js';
+import type { SecureListener } from '../tls/secure-listener.js';
+import { startTlsListener } from './tls-listeners.js';
+import type { AuditRecorder } from './audit.js';
+import { auditAuthentication, auditedItemWrites, auditedSearchLog } from './http-audit.js';
 
 export interface HttpDeps {
   store: WorklistStore;
@@ -33,13 +37,38 @@ export interface HttpDeps {
   mirror: MirrorView | undefined;
   /** Changes the folder mirror has still to write, or undefined without a mirror. */
   mirrorBacklog(): number | undefined;
+  /** The audit trail: searches, items changed by hand, logins and tokens go there. */
+  audit: AuditRecorder;
+  /** An HTTPS client refused during the handshake (no or a wrong certificate): for the audit trail. */
+  onTlsRefused?: (remote: string, reason: string) => void;
 }
 
+/** TCP connections of the HTTPS listener at once, handshaking ones included (the HTTP server bounds established ones). */
+const HTTPS_MAX_CONNECTIONS = 512;
+
 /** Starts the HTTP server unless http.port is off; resolves with it and its bound port. */
-export async function startHttp(config: BridgeConfig, deps: HttpDeps, logger: Logger): Promise<{ server: HttpServer; port: number } | undefined> {
+export interface StartedHttp {
+  server: HttpServer;
+  /** The plain port, undefined when http.port is off. */
+  port: number | undefined;
+  /** The HTTPS listener, when http.tls.certFile is set. */
+  tls: { listener: SecureListener; port: number } | undefined;
+}
+
+/**
+ * Starts the HTTP server on http.port and its HTTPS listener on http.tls.port (either may be off);
+ * undefined when neither runs. What it starts is pushed on the bridge's stop stack.
+ */
+export async function startHttp(
+  config: BridgeConfig,
+  deps: HttpDeps,
+  logger: Logger,
+  push: (stop: () => void | Promise<void>) => void,
+): Promise<StartedHttp | undefined> {
   const port = config['http.port'];
-  if (port === 'off') {
-    logger.info('http.disabled', { reason: 'http.port is off' });
+  const httpsConfigured = config['http.tls.certFile'] !== '' && config['http.tls.port'] !== 'off';
+  if (port === 'off' && !httpsConfigured) {
+    logger.info('http.disabled', { reason: 'http.port is off', https: 'not configured (http.tls.certFile, http.tls.port)' });
     return undefined;
   }
   const { store, metrics } = deps;
@@ -53,9 +82,13 @@ export async function startHttp(config: BridgeConfig, deps: HttpDeps, logger: Lo
   }
   const maxBacklog = config['http.readyMaxMirrorBacklog'];
   const server = new HttpServer(
-    { host, port, maxResults: config['http.maxResults'], version: bridgeVersion() },
+    { host, port: port === 'off' ? 0 : port, maxResults: config['http.maxResults'], version: bridgeVersion() },
     {
-      access: { tokensConfigured: tokens.size > 0, holderOf: (token) => tokens.get(tokenHash(token)) },
+      access: {
+        tokensConfigured: tokens.size > 0,
+        holderOf: (token) => tokens.get(tokenHash(token)),
+        onAuthentication: auditAuthentication(deps.audit),
+      },
       // The DIMSE defaults for a client without an AE title of its own (no per-AE settings apply).
       search: (identifier, opts) =>
         streamWorklistAnswers(store, identifier, {
@@ -63,7 +96,7 @@ export async function startHttp(config: BridgeConfig, deps: HttpDeps, logger: Lo
           maxAnswers: opts.maxAnswers,
           wholeItems: opts.wholeItems,
         }),
-      queryLog: deps.queryLog,
+      queryLog: auditedSearchLog(deps.queryLog, deps.audit),
       readiness: () => {
         const checks: Record<string, ReadinessCheck> = {};
         const unavailable = store.unavailableError;
@@ -81,7 +114,7 @@ export async function startHttp(config: BridgeConfig, deps: HttpDeps, logger: Lo
         itemsByStatus: metrics.sources.itemsByStatus(),
       }),
       console: consoleServices(config, store, deps.mirror !== undefined),
-      items: new ManualItems(store),
+      items: auditedItemWrites(new ManualItems(store), deps.audit),
       tools: managementTools(config, store, deps.processor, deps.mirror),
       mpps: {
         create: (uid, dataset, caller) => deps.mpps.create(uid, dataset, caller),
@@ -93,9 +126,26 @@ export async function startHttp(config: BridgeConfig, deps: HttpDeps, logger: Lo
     },
     logger,
   );
-  const bound = await server.start();
-  logger.info('http.ready', { host, port: bound, tokens: tokens.size, bound: server.address()?.address, max_results: config['http.maxResults'] });
-  return { server, port: bound };
+  const bound = await server.start(port !== 'off');
+  push(() => server.stop());
+  if (bound !== undefined)
+    logger.info('http.ready', { host, port: bound, tokens: tokens.size, bound: server.address()?.address, max_results: config['http.maxResults'] });
+  // HTTPS: the TLS listener decrypts and hands each connection to the same server (same routes and tokens).
+  const tls = await startTlsListener(
+    config,
+    {
+      area: 'http',
+      host,
+      maxConnections: HTTPS_MAX_CONNECTIONS,
+      onConnection: (socket) => {
+        server.accept(socket);
+      },
+      onRefused: deps.onTlsRefused,
+    },
+    logger,
+    push,
+  );
+  return { server, port: bound, tls };
 }
 
 /** The bridge's version, from its package.json (two folders up from src/app and from dist/app alike). */

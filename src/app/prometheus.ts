@@ -16,6 +16,8 @@ export interface GaugeSources {
   itemsByStatus(): Record<string, number>;
   /** Changes the folder mirror has still to write, or undefined when there is no mirror. */
   mirrorBacklog(): number | undefined;
+  /** When the TLS certificate in use expires, by listener (dicom, mllp, http, outbound); none without TLS. */
+  certificateExpiry?(): Record<string, Date>;
 }
 
 /** Distinct calling AE titles kept as label values; later ones are counted as "(other)". */
@@ -116,6 +118,18 @@ export class PrometheusMetrics implements BridgeMetrics {
       registers,
       collect() {
         this.set(sources.mirrorBacklog() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'mwl_bridge_tls_certificate_expiry_seconds',
+      help: 'Seconds until the TLS certificate in use expires (negative once expired), by listener: dicom, mllp, http, and outbound (the client certificate presented to the RIS).',
+      labelNames: ['listener'],
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const [listener, notAfter] of Object.entries(sources.certificateExpiry?.() ?? {}))
+          this.set({ listener }, Math.round((notAfter.getTime() - now) / 1000));
       },
     });
   }

@@ -1,5 +1,5 @@
 /**
- * The TLS listeners beside the plain ports (dicom.tls.*, mllp.tls.*): each one hands established
+ * The TLS listeners beside the plain ports (dicom.tls.*, mllp.tls.*, http.tls.*): each one hands established
  * connections to the same adapter as its plain port. Certificates are read again on SIGHUP and
  * checked for expiry daily.
  */
@@ -7,11 +7,12 @@ import type { Socket } from 'node:net';
 import type { BridgeConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { SecureListener } from '../tls/secure-listener.js';
+import type { ClientTls } from '../tls/client-tls.js';
 
 const DAY_MS = 86_400_000;
 
 export interface TlsListenerSpec {
-  area: 'dicom' | 'mllp';
+  area: 'dicom' | 'mllp' | 'http';
   host: string;
   maxConnections: number;
   onConnection: (socket: Socket) => void;
@@ -55,4 +56,12 @@ export async function startTlsListener(
     not_after: listener.notAfter.toISOString(),
   });
   return { listener, port: bound };
+}
+
+/** When each certificate in use expires, by listener (dicom, mllp, http) and outbound (the client certificate to the RIS). */
+export function certificateExpiry(listeners: readonly SecureListener[], outbound: ClientTls | undefined): Record<string, Date> {
+  const expiry: Record<string, Date> = {};
+  for (const listener of listeners) expiry[listener.name] = listener.notAfter;
+  if (outbound?.notAfter) expiry.outbound = outbound.notAfter;
+  return expiry;
 }

@@ -62,6 +62,8 @@ export class AuditTrail {
   private down = false;
   private dropped = 0;
   private lastFullLog = 0;
+  /** UDP datagrams handed to the socket and not yet sent (stop() waits for them before closing it). */
+  private udpPending = 0;
 
   constructor(private readonly opts: AuditTrailOptions) {}
 
@@ -105,6 +107,9 @@ export class AuditTrail {
       this.kick();
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    // The last events (Application Stop) were handed to the UDP socket just now: closing it at once
+    // drops them (seen against rsyslog).
+    while (this.udpPending > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     this.stopped = true;
     this.connectingSocket?.destroy();
     clearInterval(this.confirmTimer);
@@ -252,7 +257,12 @@ export class AuditTrail {
   private pumpUdp(): void {
     this.udp ??= createSocket(this.opts.target.host.includes(':') ? 'udp6' : 'udp4');
     const batch = this.opts.spool.after(0, BATCH);
-    for (const { message } of batch) this.udp.send(Buffer.from(message, 'utf8'), this.opts.target.port, this.opts.target.host);
+    for (const { message } of batch) {
+      this.udpPending++;
+      this.udp.send(Buffer.from(message, 'utf8'), this.opts.target.port, this.opts.target.host, () => {
+        this.udpPending--;
+      });
+    }
     const last = batch.at(-1);
     if (last) this.opts.spool.removeThrough(last.id);
     if (batch.length === BATCH)

@@ -81,16 +81,25 @@ function crossChecks(config: Record<string, Value>, raw: Partial<Record<SettingK
   return [...tlsChecks(config), ...mirrorChecks(config, raw)];
 }
 
-/** A TLS listener needs its certificate and key together; a CA alone means nothing. */
+/**
+ * A TLS listener needs its certificate and key together; a CA alone means nothing. TLS to the RIS
+ * needs a destination, and its client certificate and key go together.
+ */
 function tlsChecks(config: Record<string, Value>): string[] {
   const problems: string[] = [];
-  for (const area of ['dicom', 'mllp'] as const) {
+  for (const area of ['dicom', 'mllp', 'http'] as const) {
     const cert = config[`${area}.tls.certFile`];
     const key = config[`${area}.tls.keyFile`];
     const ca = config[`${area}.tls.caFile`];
     if (Boolean(cert) !== Boolean(key)) problems.push(`${area}.tls.certFile and ${area}.tls.keyFile must be given together`);
     if (ca && !cert) problems.push(`${area}.tls.caFile is set without ${area}.tls.certFile and ${area}.tls.keyFile`);
   }
+  if (config['dicom.port'] === 'off' && (!config['dicom.tls.certFile'] || config['dicom.tls.port'] === 'off')) {
+    problems.push('dicom.port is off and no DICOM TLS listener is configured (dicom.tls.certFile, dicom.tls.port): the bridge would serve no modality');
+  }
+  if (Boolean(config['mpps.tls.certFile']) !== Boolean(config['mpps.tls.keyFile']))
+    problems.push('mpps.tls.certFile and mpps.tls.keyFile must be given together');
+  if (config['mpps.tls.enabled'] === true && !config['mpps.hl7Destination']) problems.push('mpps.tls.enabled is set without mpps.hl7Destination');
   return problems;
 }
 

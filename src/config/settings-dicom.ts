@@ -3,10 +3,10 @@ import type { SettingSpec } from './setting-types.js';
 
 export const dicomSettings = {
   'dicom.port': {
-    type: { kind: 'port' },
+    type: { kind: 'portOrOff' },
     default: 11112,
     flag: 'dicom-port',
-    doc: 'TCP port of the DICOM Modality Worklist SCP (C-FIND and C-ECHO); 0 listens on any free port (logged in dicom.ready).',
+    doc: 'TCP port of the DICOM Modality Worklist SCP (C-FIND, C-ECHO, MPPS); 0 listens on any free port (logged in dicom.ready); off: no plain port, only the TLS one (dicom.tls.*, required then).',
   },
   'dicom.host': {
     type: { kind: 'string' },

@@ -1,4 +1,4 @@
-/** Settings of transport security: DICOM TLS and MLLP over TLS listeners, and what both share. */
+/** Settings of transport security: the DICOM TLS, MLLP over TLS and HTTPS listeners, TLS to the RIS, and what they share. */
 import type { SettingSpec } from './setting-types.js';
 
 export const tlsSettings = {
@@ -49,6 +49,54 @@ export const tlsSettings = {
     default: '',
     flag: 'mllp-tls-ca',
     doc: "PEM certificates of the authorities that sign the senders' certificates; when set, every sender must present a certificate they signed (refused and logged otherwise). Reloaded on SIGHUP.",
+  },
+  'http.tls.port': {
+    type: { kind: 'portOrOff' },
+    default: 8443,
+    flag: 'http-tls-port',
+    doc: 'TCP port of the HTTPS listener (same TLS profile as DICOM), served beside http.port with the same routes, tokens and limits, when http.tls.certFile is set; off: none; 0 listens on any free port (logged in http.tls_ready). Binds http.host.',
+  },
+  'http.tls.certFile': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'http-tls-cert',
+    doc: 'PEM certificate (chain) of the HTTPS listener; empty: no HTTPS. Reloaded on SIGHUP.',
+  },
+  'http.tls.keyFile': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'http-tls-key',
+    doc: 'PEM private key of http.tls.certFile (unencrypted; readable by the bridge only). Reloaded on SIGHUP.',
+  },
+  'http.tls.caFile': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'http-tls-ca',
+    doc: "PEM certificates of the authorities that sign the HTTP clients' certificates; when set, every client must present a certificate they signed (refused and logged otherwise), besides its token. Reloaded on SIGHUP.",
+  },
+  'mpps.tls.enabled': {
+    type: { kind: 'boolean' },
+    default: 'false',
+    flag: 'mpps-tls',
+    doc: "Send the MPPS status messages to mpps.hl7Destination over TLS (same profile as the listeners), verifying the RIS's certificate against mpps.tls.caFile (or the system's CAs) and its name or address.",
+  },
+  'mpps.tls.caFile': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'mpps-tls-ca',
+    doc: "PEM certificates of the authorities that sign the RIS's certificate (mpps.tls.enabled); empty: the system's CAs. Reloaded on SIGHUP.",
+  },
+  'mpps.tls.certFile': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'mpps-tls-cert',
+    doc: 'PEM client certificate the bridge presents to the RIS (mpps.tls.enabled, with mpps.tls.keyFile); empty: none. Reloaded on SIGHUP.',
+  },
+  'mpps.tls.keyFile': {
+    type: { kind: 'pathOrEmpty' },
+    default: '',
+    flag: 'mpps-tls-key',
+    doc: 'PEM private key of mpps.tls.certFile (unencrypted; readable by the bridge only). Reloaded on SIGHUP.',
   },
   'tls.handshakeTimeoutSeconds': {
     type: { kind: 'integer', min: 1, max: 300 },

@@ -51,11 +51,16 @@ export class WorklistScp {
     this.noisy = throttledLogger(opts.logger);
   }
 
+  /** Starts serving without a port of its own (dicom.port off): only accept() feeds it, from the TLS listener. */
+  startWithoutPort(): void {
+    dimse.log.setLevel('silent');
+    checkReceivedDatasets();
+  }
+
   /** Starts listening; resolves with the bound port. */
   async start(): Promise<number> {
     const { logger } = this.opts;
-    dimse.log.setLevel('silent');
-    checkReceivedDatasets();
+    this.startWithoutPort();
     const server = createServer((socket: Socket) => {
       this.accept(socket);
     });

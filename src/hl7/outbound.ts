@@ -2,9 +2,11 @@
  * Sends queued HL7 messages (the store's outbox, through OutboundQueue) to the RIS over MLLP, one at a time, oldest
  * first, retrying until the RIS acknowledges: AA/CA marks a message sent; AR/CR marks it failed
  * (logged, not retried: the RIS refuses it for good); no answer, a dropped connection or AE/CE is
- * retried after retrySeconds. The queue is in SQLite, so a restart loses nothing.
+ * retried after retrySeconds. The queue is in SQLite, so a restart loses nothing. Plain TCP, or TLS
+ * when the options say so (mpps.tls.*).
  */
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Logger } from '../log.js';
 import { MllpFrameDecoder, frameMllp } from './mllp-frame.js';
 import { errorMessage } from '../errors.js';
@@ -22,6 +24,12 @@ export interface Hl7SenderOptions {
   /** How long to wait for an ACK. */
   ackTimeoutMs: number;
   logger: Logger;
+  /**
+   * With it, each exchange runs over TLS with the options it gives for host:port (CA, client
+   * certificate, protocol versions: app/ builds them); a peer whose certificate does not verify is
+   * an error like any other, retried after retrySeconds.
+   */
+  tls?: ((host: string, port: number) => ConnectionOptions) | undefined;
 }
 
 export class Hl7Sender {
@@ -107,7 +115,8 @@ export class Hl7Sender {
   private send(destination: string, message: string): Promise<string> {
     const [host, port] = splitHostPort(destination);
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port });
+      const tls = this.opts.tls;
+      const socket: Socket = tls ? tlsConnect(tls(host, port)) : connect({ host, port });
       const decoder = new MllpFrameDecoder(1024 * 1024);
       const fail = (err: Error): void => {
         socket.destroy();
@@ -120,7 +129,7 @@ export class Hl7Sender {
       socket.once('close', () => {
         reject(new Error('connection closed before the ACK'));
       });
-      socket.once('connect', () => socket.write(frameMllp(Buffer.from(message, 'utf8'))));
+      socket.once(tls ? 'secureConnect' : 'connect', () => socket.write(frameMllp(Buffer.from(message, 'utf8'))));
       socket.on('data', (chunk: Buffer) => {
         const frame = decoder.push(chunk).find((e) => e.type === 'frame');
         if (frame) {

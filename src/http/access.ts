@@ -22,6 +22,17 @@ export interface AccessControl {
   readonly tokensConfigured: boolean;
   /** The holder of a token, or undefined. */
   holderOf(token: string): TokenHolder | undefined;
+  /** Told of each login (the console's form) and each API connection's first token, known or not (for the audit trail). */
+  onAuthentication?: ((event: AuthenticationEvent) => void) | undefined;
+}
+
+/** A token checked: whose (undefined when unknown), from where, through which door. Never the token itself. */
+export interface AuthenticationEvent {
+  ok: boolean;
+  user: string | undefined;
+  remote: string;
+  via: 'api' | 'console';
+  reason?: string;
 }
 
 /** Paths anyone may ask (orchestrators' probes carry no token). */
@@ -36,6 +47,8 @@ declare module 'fastify' {
 }
 
 export function registerAccessControl(app: FastifyInstance, access: AccessControl): void {
+  /** Connections whose Bearer token was accepted once already: one API login a connection, not one a request. */
+  const authenticated = new WeakSet();
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '';
     // A page of another site can make a browser POST without a preflight (no body, text/plain): to a
@@ -51,6 +64,12 @@ export function registerAccessControl(app: FastifyInstance, access: AccessContro
     const cookie = m ? undefined : tokenFromCookie(request.headers.cookie);
     const token = m?.[1] ?? cookie;
     const holder = token ? access.holderOf(token) : undefined;
+    if (token !== undefined && !holder) {
+      access.onAuthentication?.({ ok: false, user: undefined, remote: request.ip, via: m ? 'api' : 'console', reason: 'the token is not known' });
+    } else if (holder && m && !authenticated.has(request.raw.socket)) {
+      authenticated.add(request.raw.socket);
+      access.onAuthentication?.({ ok: true, user: holder.name, remote: request.ip, via: 'api' });
+    }
     if (!holder && READ_METHODS.has(request.method) && isConsolePage(path)) {
       return reply.redirect(`${CONSOLE.login}?next=${encodeURIComponent(request.url.slice(0, 500))}`, 303);
     }

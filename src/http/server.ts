@@ -6,7 +6,7 @@
  * narrow services of services.ts.
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DICOM_JSON, warning } from './http-common.js';
@@ -71,15 +71,27 @@ export class HttpServer {
     registerConsole(this.app, services, opts.version);
   }
 
-  /** Starts listening; resolves with the bound port. */
-  async start(): Promise<number> {
-    await this.app.listen({ host: this.opts.host, port: this.opts.port });
+  /**
+   * Starts the server; with listen (http.port not off) it listens and resolves with the bound port,
+   * without it only accept() feeds it (the HTTPS listener's connections).
+   */
+  async start(listen = true): Promise<number | undefined> {
+    if (listen) await this.app.listen({ host: this.opts.host, port: this.opts.port });
+    else await this.app.ready();
     guardConnections(this.app.server, MAX_CONNECTIONS, throttledLogger(this.logger));
     this.app.server.headersTimeout = REQUEST_TIMEOUT_MS;
     this.app.server.on('error', (err) => {
       this.logger.error('http.listener_error', { error: err.message });
     });
-    return (this.app.server.address() as AddressInfo).port;
+    return listen ? (this.app.server.address() as AddressInfo).port : undefined;
+  }
+
+  /**
+   * Serves a connection established elsewhere (an HTTPS one, decrypted by the TLS listener) like one
+   * of its own: the same routes, timeouts and connection bound.
+   */
+  accept(socket: Socket): void {
+    this.app.server.emit('connection', socket);
   }
 
   /** Where the server listens. */

@@ -30,7 +30,7 @@ export const BCP195_CIPHERS = [
 ].join(':');
 
 export interface SecureListenerOptions {
-  /** Which listener, in log lines: dicom or mllp. */
+  /** Which listener, in log lines and metrics: dicom, mllp or http. */
   name: string;
   files: TlsFiles;
   handshakeTimeoutMs: number;
@@ -147,6 +147,11 @@ export class SecureListener {
   /** Logs an expiring or expired certificate and a key file others can read (at start, reload and daily). */
   report(): void {
     reportTlsMaterial(this.opts.name, this.opts.files, this.material, this.opts.expiryWarningDays, this.opts.logger);
+  }
+
+  /** Which listener: dicom, mllp or http. */
+  get name(): string {
+    return this.opts.name;
   }
 
   /** When the certificate in use expires. */

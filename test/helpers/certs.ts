@@ -81,9 +81,14 @@ export function dicomTlsFlags(certs: TestCertificates): string[] {
 }
 
 /** The DICOM TLS port a started bridge bound, from its dicom.tls_ready line. */
-export async function dicomTlsPort(bridge: { waitForLog(pattern: RegExp): Promise<string> }): Promise<number> {
-  const pattern = /dicom\.tls_ready .*port=(\d+)/;
+export function dicomTlsPort(bridge: { waitForLog(pattern: RegExp): Promise<string> }): Promise<number> {
+  return tlsPort(bridge, 'dicom');
+}
+
+/** The port of a started bridge's TLS listener (dicom, mllp, http), from its AREA.tls_ready line. */
+export async function tlsPort(bridge: { waitForLog(pattern: RegExp): Promise<string> }, area: 'dicom' | 'mllp' | 'http'): Promise<number> {
+  const pattern = new RegExp(`${area}\\.tls_ready .*port=(\\d+)`);
   const port = pattern.exec(await bridge.waitForLog(pattern))?.[1];
-  if (port === undefined) throw new Error('no dicom.tls_ready line with a port');
+  if (port === undefined) throw new Error(`no ${area}.tls_ready line with a port`);
   return Number(port);
 }

@@ -179,16 +179,18 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
       else if (closed) onClose();
     });
 
-  const dicomReady = /dicom\.ready .*port=(\d+)/;
+  // port=off: the plain port is off and the DICOM TLS port serves alone.
+  const dicomReady = /dicom\.ready .*port=(\d+|off)/;
   const mllpReady = opts.mllp === false ? /mllp\.disabled/ : /mllp\.ready .*port=(\d+)/;
-  const httpReady = opts.http === false ? /http\.disabled/ : /http\.ready .*port=(\d+)/;
+  // Without the plain port, the HTTP server is either off or serves HTTPS only.
+  const httpReady = opts.http === false ? /http\.disabled|http\.tls_ready/ : /http\.ready .*port=(\d+)/;
   try {
     await waitForOutput(() => dicomReady.test(output) && mllpReady.test(output) && httpReady.test(output), 30000, 'every listener ready');
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
   }
-  const dicomPort = Number(dicomReady.exec(output)![1]);
+  const dicomPort = Number(dicomReady.exec(output)![1]) || 0;
   const mllpPort = opts.mllp === false ? 0 : Number(mllpReady.exec(output)![1]);
   const httpPort = opts.http === false ? 0 : Number(httpReady.exec(output)![1]);
   return {

@@ -2,7 +2,8 @@
  * The audit trail against a real rsyslog: every event type the bridge records (Application
  * Activity, Query, Order Record, Security Alert for a refused association and a refused TLS peer)
  * reaches it as RFC 5424 syslog carrying a PS3.15 A.5 message; then rsyslog is stopped and started
- * again in the middle of a burst of orders, and every order's audit message arrives. The query is
+ * again in the middle of a burst of orders, and every order's audit message arrives; orders changed
+ * (XO) and cancelled (CA) are Order Records U and D. The query is
  * carried as its identifier in DICOM JSON (PS3.18 F.2), base64-encoded.
  */
 import { after, before, describe, it } from '../helpers/suites.js';
@@ -22,7 +23,7 @@ import {
   tempDir,
   type RunningBridge,
 } from '../helpers/peers.js';
-import { startRsyslog, waitFor, type Rsyslog } from '../helpers/rsyslog.js';
+import { assertAuditMessage, startRsyslog, waitFor, type Rsyslog } from '../helpers/rsyslog.js';
 import { dicomTlsFlags, dicomTlsPort, makeTestCertificates, type TestCertificates } from '../helpers/certs.js';
 
 const skip = skipWithout('rsyslogd', 'mllp_send', 'findscu', 'echoscu', 'openssl');
@@ -155,8 +156,23 @@ describe('audit trail to rsyslog', { skip }, () => {
     assert.match(imported, /ParticipantObjectID="PAT1001" ParticipantObjectTypeCode="1"/);
   });
 
+  it('an order changed (XO) and one cancelled (CA): Order Records U and D', async () => {
+    for (const sample of ['orm-mr-knee.hl7', 'orm-xo-change.hl7', 'orm-ca-cancel.hl7']) {
+      assert.match(mllpSendText(bridge.mllpPort, readFileSync(join(projectDir, 'samples', sample), 'utf8'))[0]![1]!, /^MSA\|AA/);
+    }
+    const recordsOf = (patient: string): string[] => eventsOf(rsyslog.lines(), '110109').filter((l) => l.includes(`ParticipantObjectID="${patient}"`));
+    await waitFor(() => recordsOf('PAT1002').length >= 2 && recordsOf('PAT1001').some((l) => l.includes('EventActionIndicator="D"')), 10000, 'the U and D');
+    assert.deepEqual(
+      recordsOf('PAT1002').map((l) => /EventActionIndicator="(\w)"/.exec(l)?.[1]),
+      ['C', 'U'],
+    );
+    for (const record of [...recordsOf('PAT1002'), ...recordsOf('PAT1001')]) assertAuditMessage(record);
+  });
+
   it('stopping the bridge records Application Stop', async () => {
     await bridge.stop();
     await waitFor(() => rsyslog.lines().some((l) => l.includes('csd-code="110121"')), 10000, 'Application Stop');
+    // Every message received in this suite, of every event type, in the PS3.15 A.5 structure.
+    for (const line of rsyslog.lines()) assertAuditMessage(line);
   });
 });

@@ -148,3 +148,41 @@ describe('DICOM TLS', { skip }, () => {
     await bridge.waitForLog(/tls\.handshake_failed listener=dicom .*reason=.*(no shared cipher|unsupported protocol|version)/);
   });
 });
+
+describe('DICOM TLS alone (dicom.port off)', { skip }, () => {
+  let bridge: RunningBridge;
+  let certs: TestCertificates;
+  before(async () => {
+    certs = makeTestCertificates(tempDir('mwl-certs-only-'));
+    bridge = await startBridge(['--dicom-port', 'off', ...dicomTlsFlags(certs), '--dicom-host', '127.0.0.1']);
+  });
+  after(async () => {
+    await ifStarted(bridge)?.stop();
+    if (ifStarted(certs)) rmSync(certs.dir, { recursive: true, force: true });
+  });
+
+  it('no plain port; echoscu +tls and findscu +tls are served on the TLS port', async () => {
+    assert.match(bridge.log(), /dicom\.ready .*port=off/);
+    const port = String(await dicomTlsPort(bridge));
+    assert.match(mllpSendText(bridge.mllpPort, ORDER)[0]![1]!, /^MSA\|AA/);
+    const tls = ['+tls', certs.clientKey, certs.clientCert, '+cf', certs.caCert];
+    const echo = spawnSync('echoscu', ['-to', '5', '-aec', bridge.aeTitle, ...tls, '127.0.0.1', port], { encoding: 'utf8', timeout: 20000 });
+    assert.equal(echo.status, 0, echo.stdout + echo.stderr);
+    const find = spawnSync(
+      'findscu',
+      ['-W', '-to', '10', '-aec', bridge.aeTitle, ...tls, '127.0.0.1', port, '-k', 'PatientID=PAT1001', '-k', 'AccessionNumber'],
+      {
+        encoding: 'utf8',
+        timeout: 30000,
+      },
+    );
+    assert.equal(find.status, 0, find.stderr);
+    assert.match(find.stdout + find.stderr, /ACC1001/);
+    const ready = await fetch(`http://127.0.0.1:${bridge.httpPort}/ready`);
+    assert.equal(ready.status, 200, await ready.text());
+    // The listener's certificate expiry (makeTestCertificates: 30 days) in /metrics.
+    const metrics = await (await fetch(`http://127.0.0.1:${bridge.httpPort}/metrics`)).text();
+    const left = Number(/^mwl_bridge_tls_certificate_expiry_seconds\{listener="dicom"\} (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(left > 29 * 86_400 && left <= 30 * 86_400, `expiry in ${left} s, not about 30 days`);
+  });
+});

@@ -133,5 +133,18 @@ describe('TLS settings', () => {
     const config = loadConfig({ flags: { 'dicom.tls.certFile': '/c.pem', 'dicom.tls.keyFile': '/k.pem', 'dicom.tls.port': 'off' } });
     assert.equal(config['dicom.tls.port'], 'off');
     assert.equal(loadConfig({})['dicom.tls.port'], 2762);
+    assert.throws(() => loadConfig({ flags: { 'http.tls.keyFile': '/k.pem' } }), /http\.tls\.certFile and http\.tls\.keyFile must be given together/);
+    assert.equal(loadConfig({})['http.tls.port'], 8443);
+    assert.throws(() => loadConfig({ flags: { 'dicom.port': 'off' } }), /dicom\.port is off and no DICOM TLS listener is configured/);
+    assert.equal(loadConfig({ flags: { 'dicom.port': 'off', 'dicom.tls.certFile': '/c.pem', 'dicom.tls.keyFile': '/k.pem' } })['dicom.port'], 'off');
+  });
+
+  it('TLS to the RIS needs a destination, and its certificate its key', () => {
+    assert.throws(() => loadConfig({ flags: { 'mpps.tls.enabled': 'true' } }), /mpps\.tls\.enabled is set without mpps\.hl7Destination/);
+    assert.throws(
+      () => loadConfig({ flags: { 'mpps.hl7Destination': 'ris:2575', 'mpps.tls.enabled': 'true', 'mpps.tls.certFile': '/c.pem' } }),
+      /mpps\.tls\.certFile and mpps\.tls\.keyFile must be given together/,
+    );
+    assert.equal(loadConfig({ flags: { 'mpps.hl7Destination': 'ris:2575', 'mpps.tls.enabled': 'true' } })['mpps.tls.enabled'], true);
   });
 });

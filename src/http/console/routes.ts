@@ -133,6 +133,13 @@ export function registerConsole(app: FastifyInstance, services: HttpServices, ve
       const token = typeof form.token === 'string' ? form.token.trim() : '';
       const next = localPath(form.next);
       const holder = /^[\x21-\x7e]{1,200}$/.test(token) ? services.access.holderOf(token) : undefined;
+      services.access.onAuthentication?.({
+        ok: holder !== undefined,
+        user: holder?.name,
+        remote: request.ip,
+        via: 'console',
+        ...(holder ? {} : { reason: token === '' ? 'no token given' : 'the token is not known' }),
+      });
       if (!holder) {
         const body = loginBody(next, 'That token is not known. Check it, or ask for a new one.', services.access.tokensConfigured);
         return send(reply, 401, page({ title: 'Log in', section: 'login', user: undefined, body }));
