@@ -32,11 +32,12 @@ export async function startInProcessBridge(dbPath: string, settings: Partial<Rec
   const config = inProcessConfig(dbPath, settings);
   const lines: string[] = [];
   const bridge = await startBridge(config, createLogger({ level: 'warn', write: (line) => lines.push(line) }));
-  if (bridge.httpPort === undefined) throw new Error('the HTTP server did not start');
+  const { dicomPort, httpPort } = bridge;
+  if (dicomPort === undefined || httpPort === undefined) throw new Error('the DICOM or HTTP listener did not start');
   return {
     bridge,
-    dicomPort: bridge.dicomPort,
-    httpPort: bridge.httpPort,
+    dicomPort,
+    httpPort,
     aeTitle: config['dicom.aeTitle'],
     log: () => lines.join('\n'),
     stop: () => bridge.stop(),
