@@ -165,7 +165,10 @@ export async function startBridge(config: BridgeConfig, logger: Logger): Promise
         mirror,
         queryLog,
         processor: pipeline.processor,
-        listeners: () => ({ dicom: scp.address() !== undefined || dicomTls !== undefined, ...(mllp ? { mllp: mllp.listening() } : {}) }),
+        listeners: () => ({
+          dicom: scp.address() !== undefined || dicomTls !== undefined,
+          ...(mllp ? { mllp: mllp.listening() || mllpTls !== undefined } : {}),
+        }),
         audit,
         onTlsRefused: (remote, reason) => {
           audit.securityAlert({ remote }, `HTTPS connection refused: ${reason}`);

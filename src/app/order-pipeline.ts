@@ -60,9 +60,11 @@ export async function startMllp(
   logger: Logger,
   started: Stops,
   metrics: BridgeMetrics,
-): Promise<{ port: number; listener: MllpListener; listening: () => boolean; connections: () => number } | undefined> {
+): Promise<{ port: number | undefined; listener: MllpListener; listening: () => boolean; connections: () => number } | undefined> {
   const port = config['mllp.port'];
-  if (port === 'off') {
+  // mllp.port off with an MLLP TLS listener: the listener serves only what the TLS port hands it.
+  const tlsOnly = port === 'off' && config['mllp.tls.certFile'] !== '' && config['mllp.tls.port'] !== 'off';
+  if (port === 'off' && !tlsOnly) {
     logger.info('mllp.disabled', { reason: 'mllp.port is off' });
     return undefined;
   }
@@ -71,7 +73,7 @@ export async function startMllp(
   const maxFrameBytes = config['mllp.maxFrameBytes'];
   const mllp = new MllpListener({
     host: config['mllp.host'],
-    port,
+    port: port === 'off' ? 0 : port,
     maxFrameBytes,
     maxConnections: config['mllp.maxConnections'],
     idleTimeoutMs: config['mllp.idleTimeoutSeconds'] * 1000,
@@ -81,8 +83,13 @@ export async function startMllp(
     onMessage: createOrderMessageHandler({ bridgeApplication, orders, logger, runner: pipeline.runner, metrics }, pipeline.processor),
     onOversize: createOversizeReply({ bridgeApplication, maxFrameBytes, orders, logger }),
   });
-  const bound = await mllp.start();
   started.push(() => mllp.stop());
+  if (port === 'off') {
+    logger.info('mllp.plain_port_off', { reason: 'mllp.port is off: orders arrive only on the MLLP TLS port (mllp.tls.port)' });
+    warnIfFewDescriptors(config, logger);
+    return { port: undefined, listener: mllp, listening: () => false, connections: () => mllp.connections };
+  }
+  const bound = await mllp.start();
   logger.info('mllp.ready', { host: config['mllp.host'], port: bound, bound: mllp.address()?.address, max_connections: config['mllp.maxConnections'] });
   warnIfFewDescriptors(config, logger);
   return { port: bound, listener: mllp, listening: () => mllp.address() !== undefined, connections: () => mllp.connections };

@@ -30,7 +30,7 @@ export const tlsSettings = {
     type: { kind: 'portOrOff' },
     default: 2576,
     flag: 'mllp-tls-port',
-    doc: 'TCP port of the MLLP over TLS listener, served beside mllp.port with the same framing, limits and ACKs, when mllp.tls.certFile is set; off: none; 0 listens on any free port (logged in mllp.tls_ready).',
+    doc: 'TCP port of the MLLP over TLS listener, served beside mllp.port (or alone with mllp.port off) with the same framing, limits and ACKs, when mllp.tls.certFile is set; off: none; 0 listens on any free port (logged in mllp.tls_ready).',
   },
   'mllp.tls.certFile': {
     type: { kind: 'pathOrEmpty' },

@@ -181,7 +181,8 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
 
   // port=off: the plain port is off and the DICOM TLS port serves alone.
   const dicomReady = /dicom\.ready .*port=(\d+|off)/;
-  const mllpReady = opts.mllp === false ? /mllp\.disabled/ : /mllp\.ready .*port=(\d+)/;
+  // With mllp false the plain port is off: no listener, or only the MLLP TLS one (mllp.plain_port_off).
+  const mllpReady = opts.mllp === false ? /mllp\.(disabled|plain_port_off)/ : /mllp\.ready .*port=(\d+)/;
   // Without the plain port, the HTTP server is either off or serves HTTPS only.
   const httpReady = opts.http === false ? /http\.disabled|http\.tls_ready/ : /http\.ready .*port=(\d+)/;
   try {

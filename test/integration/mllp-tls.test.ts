@@ -101,6 +101,25 @@ describe('MLLP over TLS', { skip }, () => {
     await bridge.waitForLog(/hl7\.message_applied control_id=MSG00001 .*actions=created/);
   });
 
+  it('with mllp.port off, the TLS port alone takes orders', async () => {
+    const tlsOnly = await startBridge(
+      ['--mllp-tls-port', '0', '--mllp-tls-cert', certs.serverCert, '--mllp-tls-key', certs.serverKey, '--mllp-tls-ca', certs.caCert],
+      {
+        mllp: false,
+      },
+    );
+    try {
+      const log = await tlsOnly.waitForLog(/mllp\.tls_ready .*port=(\d+)/);
+      assert.match(log, /mllp\.plain_port_off /);
+      assert.doesNotMatch(log, /mllp\.ready /);
+      const { reply } = await sendOverTls({ ...client(), port: Number(/mllp\.tls_ready .*port=(\d+)/.exec(log)![1]) }, ORDER);
+      assert.match(reply, /\rMSA\|AA\|MSG00001/);
+      await tlsOnly.waitForLog(/hl7\.message_applied control_id=MSG00001 .*actions=created/);
+    } finally {
+      await tlsOnly.stop();
+    }
+  });
+
   it('a sender without a certificate gets no reply and is logged', async () => {
     await assert.rejects(sendOverTls(client(false), ORDER));
     await bridge.waitForLog(/tls\.handshake_failed listener=mllp remote=127\.0\.0\.1:\d+ reason="no client certificate"/);
