@@ -25,13 +25,16 @@ export function registerMwlSearch(app: FastifyInstance, services: HttpServices, 
   app.get(MWL_SEARCH_PATH, async (request: FastifyRequest, reply: FastifyReply) => {
     const started = performance.now();
     const at = new Date().toISOString();
-    /** The query log record of how the search ended (kind dicomweb: no AE titles, the remote address); its id. */
+    // The client's calling AE title: its token's, else http.callingAeTitle's; its policy is a C-FIND's from it.
+    const callingAeTitle = request.tokenHolder?.aeTitle ?? opts.callingAeTitle;
+    const policy = services.searchPolicy(callingAeTitle);
+    /** The query log record of how the search ended (kind dicomweb: the remote address and token, the calling AE title if any); its id. */
     const record = (outcome: QueryOutcome, status: number | null, identifier: DicomJson | null, answers: number, error: string | null = null): number =>
       services.queryLog.record({
         at,
         kind: 'dicomweb',
         remote: request.tokenHolder ? `${request.ip} (token ${request.tokenHolder.name})` : request.ip,
-        callingAeTitle: null,
+        callingAeTitle: callingAeTitle ?? null,
         calledAeTitle: null,
         identifier,
         keys: identifier ? describeQuery(identifier) : (request.url.split('?')[1]?.slice(0, 500) ?? ''),
@@ -41,7 +44,7 @@ export function registerMwlSearch(app: FastifyInstance, services: HttpServices, 
         durationMs: Math.round(performance.now() - started),
         error,
         replaced: [],
-        aeSetting: null,
+        aeSetting: policy.aeSetting,
       });
     if (!acceptsDicomJson(request.headers.accept)) {
       return reply
@@ -59,7 +62,10 @@ export function registerMwlSearch(app: FastifyInstance, services: HttpServices, 
       return reply.code(400).header('Warning', warning(err.message)).send({ error: err.message });
     }
     const limit = Math.min(search.limit ?? opts.maxResults, opts.maxResults);
-    const stream = services.search(search.identifier, { maxAnswers: search.offset + limit, wholeItems: search.includeAll });
+    // The AE title's answer limit bounds the whole result list, as it bounds a C-FIND's answers; pages are taken from within it.
+    const aeLimit = policy.maxAnswers ?? Infinity;
+    const window = Math.min(search.offset + limit, aeLimit);
+    const stream = services.search(search.identifier, { maxAnswers: window, wholeItems: search.includeAll, callingAeTitle });
     const results: DicomJson[] = [];
     let skipped = 0;
     while (!stream.done) {
@@ -76,13 +82,18 @@ export function registerMwlSearch(app: FastifyInstance, services: HttpServices, 
     }
     const warnings: string[] = [];
     if (search.fuzzymatching) warnings.push(warning('The fuzzymatching parameter is not supported. Only literal matching has been performed.'));
-    if (stream.truncated) warnings.push(warning(`There are additional results that can be requested (offset=${search.offset + results.length})`));
+    // Cut by the AE title's limit: no further page exists (as a C-FIND, the modality should narrow its query).
+    const cutByAeLimit = stream.truncated && window === aeLimit;
+    if (cutByAeLimit)
+      warnings.push(warning(`The number of results exceeded the answer limit of calling AE title ${callingAeTitle ?? ''} (${aeLimit}); narrow the query`));
+    else if (stream.truncated) warnings.push(warning(`There are additional results that can be requested (offset=${search.offset + results.length})`));
     const seconds = (performance.now() - started) / 1000;
-    services.metrics.searchAnswered('dicomweb', 'http', seconds, results.length);
+    services.metrics.searchAnswered('dicomweb', callingAeTitle ?? 'http', seconds, results.length);
     const query = record(stream.truncated ? 'truncated' : 'complete', results.length ? 200 : 204, search.identifier, results.length);
     logger.info('http.search', {
       query,
       remote: request.ip,
+      calling_ae: callingAeTitle,
       keys: describeQuery(search.identifier),
       results: results.length,
       more: stream.truncated || undefined,
