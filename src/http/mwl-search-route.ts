@@ -2,16 +2,19 @@
  * DICOMweb Modality Scheduled Procedure Step search (PS3.18 14.4): the web form of the worklist
  * C-FIND. The parameters become the identifier a C-FIND would carry, and the answers come from the
  * same service, page by page, giving the event loop back between pages and stopping when the
- * client goes away. Statuses per PS3.18 14.4.3: 200 with results, 204 with none, 400 for a bad
+ * client goes away. Answers in DICOM JSON, or in the XML model as multipart/related (Accept header or
+ * accept parameter). Statuses per PS3.18 14.4.3: 200 with results, 204 with none, 400 for a bad
  * parameter, 406 for a media type not offered; more results than returned are announced by a
  * Warning header (PS3.18 8.3.4.4), to be fetched with offset.
  */
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DicomJson } from '../model/item.js';
 import type { QueryOutcome } from '../model/query-record.js';
 import { describeQuery } from '../model/describe.js';
 import { dicomJsonAnswer } from './dicom-json.js';
-import { acceptsDicomJson, DICOM_JSON, warning } from './http-common.js';
+import { DICOM_JSON, negotiateSearchMediaType, warning } from './http-common.js';
+import { DICOM_XML, multipartDicomXml, multipartDicomXmlType } from './native-dicom-xml.js';
 import { parseSearchParameters, SearchParameterError, type SearchRequest } from './search-params.js';
 import type { HttpServerOptions, HttpServices } from './services.js';
 import type { Logger } from '../log.js';
@@ -46,11 +49,12 @@ export function registerMwlSearch(app: FastifyInstance, services: HttpServices, 
         replaced: [],
         aeSetting: policy.aeSetting,
       });
-    if (!acceptsDicomJson(request.headers.accept)) {
+    const mediaType = negotiateSearchMediaType(acceptOf(request));
+    if (!mediaType) {
       return reply
         .code(406)
-        .header('Warning', warning(`only ${DICOM_JSON} is offered`))
-        .send({ error: `Not Acceptable: this server answers searches in ${DICOM_JSON} (or application/json)` });
+        .header('Warning', warning(`only ${DICOM_JSON} and ${XML_OFFERED} are offered`))
+        .send({ error: `Not Acceptable: this server answers searches in ${DICOM_JSON} (or application/json) and ${XML_OFFERED}` });
     }
     let search: SearchRequest;
     try {
@@ -100,11 +104,24 @@ export function registerMwlSearch(app: FastifyInstance, services: HttpServices, 
       ms: Math.round(seconds * 1000),
     });
     if (warnings.length) reply.header('Warning', warnings);
+    reply.header('Vary', 'Accept');
     if (results.length === 0) return reply.code(204).send();
+    if (mediaType === 'xml') {
+      const boundary = randomBytes(16).toString('hex');
+      return reply.code(200).header('Content-Type', multipartDicomXmlType(boundary)).send(multipartDicomXml(results, boundary));
+    }
     // As bytes: a string would get "; charset=utf-8" added to the media type (JSON is UTF-8 anyway, RFC 8259).
     return reply
       .code(200)
       .header('Content-Type', DICOM_JSON)
       .send(Buffer.from(JSON.stringify(results)));
   });
+}
+
+const XML_OFFERED = `multipart/related; type="${DICOM_XML}"`;
+
+/** The media types asked for: the accept query parameter when given (PS3.18 8.3.3.1: it overrides the header), else the Accept header. */
+function acceptOf(request: FastifyRequest): string | undefined {
+  const param = (request.query as Record<string, string | string[] | undefined>).accept;
+  return param === undefined ? request.headers.accept : [param].flat().join(',');
 }
