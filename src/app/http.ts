@@ -75,7 +75,7 @@ export async function startHttp(config: BridgeConfig, deps: HttpDeps, logger: Lo
       queryLog: deps.queryLog,
       readiness: () => {
         const checks: Record<string, ReadinessCheck> = {};
-        const unavailable = store.unavailableError;
+        const unavailable = store.checkWritable();
         checks.store = unavailable ? { ok: false, detail: unavailable.message } : { ok: true, detail: 'writable' };
         for (const [name, up] of Object.entries(deps.listeners())) checks[name] = { ok: up, detail: up ? 'listening' : 'not listening' };
         const backlog = deps.mirrorBacklog();
