@@ -34,8 +34,9 @@ Commands:
         the rule, and the reasons outside matching (status, per-AE settings, answer limit,
         association policy); no item: what the message log knows. Keys as findscu takes them,
         e.g. -k PatientID=123 -k "ScheduledProcedureStepSequence[0].Modality=CT".
-  token NAME [--role read|write] --http-tokens-file FILE
-        Add an HTTP access token (stored hashed) and print it once.
+  token NAME [--role read|write] [--ae AE_TITLE] --http-tokens-file FILE
+        Add an HTTP access token (stored hashed) and print it once. With --ae, the token's DICOMweb
+        worklist searches are answered as a C-FIND from that calling AE title.
   mirror --rebuild|--check [--db PATH] [--mirror-dir DIR] [--mirror-layout wlmscpfs|flat]
         Reconcile the .wl mirror folder with the store: write missing or stale files, delete the
         bridge's files whose item left the worklist; --check only reports (exit 1 if out of step).
@@ -51,7 +52,7 @@ const explainOptions = {
   key: { type: 'string', short: 'k', multiple: true },
   json: { type: 'boolean' },
 } as const;
-const tokenOptions = { ...settingOptions, role: { type: 'string' } } as const;
+const tokenOptions = { ...settingOptions, role: { type: 'string' }, ae: { type: 'string' } } as const;
 const messagesOptions = { ...settingOptions, ...Object.fromEntries(MESSAGE_FILTERS.map((f) => [f, { type: 'string' }])) } as const;
 
 async function main(argv: string[]): Promise<number> {

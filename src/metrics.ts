@@ -6,12 +6,18 @@
  */
 
 export interface BridgeMetrics {
-  /** An HL7 message answered: its type (e.g. ORM^O01), the ACK code, and the time from its last byte to the ACK. */
-  orderAnswered(messageType: string, ackCode: string, seconds: number): void;
+  /**
+   * An HL7 message answered: its type (e.g. ORM^O01), the ACK code, what became of it (stored,
+   * ignored, duplicate, rejected, error: the message log's outcome), and the time from its last byte
+   * to the ACK.
+   */
+  orderAnswered(messageType: string, ackCode: string, outcome: string, seconds: number): void;
   /** A worklist search answered (DIMSE C-FIND or DICOMweb), by calling AE title (or "http"). */
   searchAnswered(protocol: 'dimse' | 'dicomweb', callingAeTitle: string, seconds: number, answers: number): void;
   /** An association rejected, by reason (a name from the standard's reject reasons). */
   associationRejected(reason: string): void;
+  /** An MLLP connection accepted. */
+  mllpConnectionAccepted(): void;
   /** An MLLP connection closed on accept because mllp.maxConnections were open. */
   mllpConnectionRefused(): void;
   /** A pass of the folder mirror failed (it retries after mirror.retrySeconds). */
@@ -23,6 +29,7 @@ export const noMetrics: BridgeMetrics = {
   orderAnswered: () => undefined,
   searchAnswered: () => undefined,
   associationRejected: () => undefined,
+  mllpConnectionAccepted: () => undefined,
   mllpConnectionRefused: () => undefined,
   mirrorWriteFailed: () => undefined,
 };

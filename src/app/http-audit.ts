@@ -18,7 +18,8 @@ export function auditedSearchLog(queryLog: SearchLog, audit: AuditRecorder): Sea
         // The query log's remote reads "ADDRESS (token NAME)" when a token was used.
         const m = /^(\S+)(?: \(token (\S+)\))?$/.exec(entry.remote ?? '');
         const address = m?.[1] ?? entry.remote ?? '';
-        audit.query({ remote: address, callingAeTitle: m?.[2] ?? '' }, entry.identifier);
+        // The calling AE title the search ran as (its token's or http.callingAeTitle), else the token's name.
+        audit.query({ remote: address, callingAeTitle: entry.callingAeTitle ?? m?.[2] ?? '' }, entry.identifier);
       }
       return queryLog.record(entry);
     },

@@ -16,7 +16,7 @@ import { streamWorklistAnswers } from '../worklist/find.js';
 import type { MppsService } from '../worklist/mpps.js';
 import { ManualItems } from '../worklist/manual-items.js';
 import type { PrometheusMetrics } from './prometheus.js';
-import { isLoopbackHost, readTokens, tokenHash } from './tokens.js';
+import { isLoopbackHost, readTokens, tokenHash, type TokenHolder } from './tokens.js';
 import type { SecureListener } from '../tls/secure-listener.js';
 import { startTlsListener } from './tls-listeners.js';
 import type { AuditRecorder } from './audit.js';
@@ -80,26 +80,42 @@ export async function startHttp(
       hint: 'create one with "mwl-bridge token NAME --role read --http-tokens-file FILE" and set http.tokensFile, or keep http.host on 127.0.0.1',
     });
   }
+  const aeSettings = config['dicom.callingAeSettings'];
+  refuseUnassociableAeTitles(config, tokens);
   const maxBacklog = config['http.readyMaxMirrorBacklog'];
   const server = new HttpServer(
-    { host, port: port === 'off' ? 0 : port, maxResults: config['http.maxResults'], version: bridgeVersion() },
+    {
+      host,
+      port: port === 'off' ? 0 : port,
+      maxResults: config['http.maxResults'],
+      callingAeTitle: config['http.callingAeTitle'] || undefined,
+      version: bridgeVersion(),
+    },
     {
       access: {
         tokensConfigured: tokens.size > 0,
         holderOf: (token) => tokens.get(tokenHash(token)),
         onAuthentication: auditAuthentication(deps.audit),
       },
-      // The DIMSE defaults for a client without an AE title of its own (no per-AE settings apply).
+      // As bridge.ts's C-FIND handler: the same matcher, and the calling AE title's onlyOwnStation.
       search: (identifier, opts) =>
         streamWorklistAnswers(store, identifier, {
           personNameCaseInsensitive: config['dicom.personNameMatching'] === 'case-insensitive',
           maxAnswers: opts.maxAnswers,
           wholeItems: opts.wholeItems,
+          onlyStation: opts.callingAeTitle && aeSettings[opts.callingAeTitle]?.onlyOwnStation ? opts.callingAeTitle : undefined,
         }),
+      searchPolicy: (callingAeTitle) => {
+        // A search without an AE title keeps to http.maxResults a page (no per-AE settings apply).
+        if (callingAeTitle === undefined) return { maxAnswers: undefined, aeSetting: null };
+        const setting = aeSettings[callingAeTitle];
+        const maxAnswers = setting?.maxAnswers ?? config['dicom.maxAnswers'];
+        return { maxAnswers: maxAnswers > 0 ? maxAnswers : undefined, aeSetting: setting ?? null };
+      },
       queryLog: auditedSearchLog(deps.queryLog, deps.audit),
       readiness: () => {
         const checks: Record<string, ReadinessCheck> = {};
-        const unavailable = store.unavailableError;
+        const unavailable = store.checkWritable();
         checks.store = unavailable ? { ok: false, detail: unavailable.message } : { ok: true, detail: 'writable' };
         for (const [name, up] of Object.entries(deps.listeners())) checks[name] = { ok: up, detail: up ? 'listening' : 'not listening' };
         const backlog = deps.mirrorBacklog();
@@ -146,6 +162,24 @@ export async function startHttp(
     push,
   );
   return { server, port: bound, tls };
+}
+
+/**
+ * A search answered as an AE title that may not associate would get what a C-FIND from it cannot:
+ * a token's or http.callingAeTitle's AE title outside dicom.allowedCallingAeTitles stops the start.
+ */
+function refuseUnassociableAeTitles(config: BridgeConfig, tokens: Map<string, TokenHolder>): void {
+  const allowed = config['dicom.allowedCallingAeTitles'];
+  if (allowed.length === 0) return;
+  const named: Array<[string, string]> = [...tokens.values()].flatMap((t): Array<[string, string]> => (t.aeTitle ? [[`token ${t.name}`, t.aeTitle]] : []));
+  if (config['http.callingAeTitle']) named.push(['http.callingAeTitle', config['http.callingAeTitle']]);
+  for (const [who, aeTitle] of named) {
+    if (!allowed.includes(aeTitle)) {
+      throw new BridgeError('CONFIG_INVALID', `${who} searches as AE title ${aeTitle}, which is not in dicom.allowedCallingAeTitles`, {
+        hint: 'add the AE title to dicom.allowedCallingAeTitles, or give the token another one',
+      });
+    }
+  }
 }
 
 /** The bridge's version, from its package.json (two folders up from src/app and from dist/app alike). */

@@ -30,6 +30,9 @@ export class PrometheusMetrics implements BridgeMetrics {
   private readonly searches: Counter;
   private readonly searchSeconds: Histogram;
   private readonly searchAnswers: Histogram;
+  private readonly searchAnswersByAe: Counter;
+  private readonly searchSecondsByAe: Counter;
+  private readonly mllpAccepted: Counter;
   private readonly rejected: Counter;
   private readonly mllpRefused: Counter;
   private readonly mirrorFailures: Counter;
@@ -40,8 +43,8 @@ export class PrometheusMetrics implements BridgeMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'mwl_bridge_' });
     this.orders = new Counter({
       name: 'mwl_bridge_hl7_messages_total',
-      help: 'HL7 messages answered, by message type and ACK code.',
-      labelNames: ['type', 'ack'],
+      help: 'HL7 messages answered, by message type, ACK code and outcome (stored, ignored, duplicate, rejected, error).',
+      labelNames: ['type', 'ack', 'outcome'],
       registers,
     });
     this.ackSeconds = new Histogram({
@@ -70,10 +73,28 @@ export class PrometheusMetrics implements BridgeMetrics {
       buckets: [0, 1, 2, 5, 10, 25, 50, 100, 250, 1000, 10000],
       registers,
     });
+    // Per calling AE title as counters, not histograms: a histogram's buckets for each of up to 200 AE titles would be thousands of series.
+    this.searchAnswersByAe = new Counter({
+      name: 'mwl_bridge_worklist_search_answers_total',
+      help: 'Answers returned by worklist searches, by protocol and calling AE title (divided by the searches: answers per search).',
+      labelNames: ['protocol', 'calling_ae'],
+      registers,
+    });
+    this.searchSecondsByAe = new Counter({
+      name: 'mwl_bridge_worklist_search_seconds_total',
+      help: 'Time spent answering worklist searches, by protocol and calling AE title (divided by the searches: mean latency).',
+      labelNames: ['protocol', 'calling_ae'],
+      registers,
+    });
     this.rejected = new Counter({
       name: 'mwl_bridge_dicom_associations_rejected_total',
       help: 'DICOM associations rejected, by reason.',
       labelNames: ['reason'],
+      registers,
+    });
+    this.mllpAccepted = new Counter({
+      name: 'mwl_bridge_mllp_connections_total',
+      help: 'MLLP connections accepted.',
       registers,
     });
     this.mllpRefused = new Counter({
@@ -134,19 +155,26 @@ export class PrometheusMetrics implements BridgeMetrics {
     });
   }
 
-  orderAnswered(messageType: string, ackCode: string, seconds: number): void {
-    this.orders.inc({ type: labelValue(messageType), ack: labelValue(ackCode) });
+  orderAnswered(messageType: string, ackCode: string, outcome: string, seconds: number): void {
+    this.orders.inc({ type: labelValue(messageType), ack: labelValue(ackCode), outcome: labelValue(outcome) });
     this.ackSeconds.observe(seconds);
   }
 
   searchAnswered(protocol: 'dimse' | 'dicomweb', callingAeTitle: string, seconds: number, answers: number): void {
-    this.searches.inc({ protocol, calling_ae: this.callingAeLabel(callingAeTitle) });
+    const labels = { protocol, calling_ae: this.callingAeLabel(callingAeTitle) };
+    this.searches.inc(labels);
+    this.searchAnswersByAe.inc(labels, answers);
+    this.searchSecondsByAe.inc(labels, seconds);
     this.searchSeconds.observe({ protocol }, seconds);
     this.searchAnswers.observe({ protocol }, answers);
   }
 
   associationRejected(reason: string): void {
     this.rejected.inc({ reason: labelValue(reason) });
+  }
+
+  mllpConnectionAccepted(): void {
+    this.mllpAccepted.inc();
   }
 
   mllpConnectionRefused(): void {

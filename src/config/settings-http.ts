@@ -20,6 +20,12 @@ export const httpSettings = {
     flag: 'http-tokens-file',
     doc: 'File of access tokens (one "NAME read|write sha256:HASH" a line, written by mwl-bridge token); with tokens, every request but /health and /ready needs one (Authorization: Bearer). Empty: no tokens, and the HTTP server may only bind a loopback address.',
   },
+  'http.callingAeTitle': {
+    type: { kind: 'aeTitleOrEmpty' },
+    default: '',
+    flag: 'http-calling-ae-title',
+    doc: 'Calling AE title a DICOMweb worklist search is answered as when its token names none (mwl-bridge token --ae) or no tokens are configured: its dicom.callingAeSettings (onlyOwnStation, maxAnswers) apply, and the query log and metrics name it. Empty: such searches have no AE title (no per-AE settings; calling_ae "http" in the metrics).',
+  },
   'http.maxResults': {
     type: { kind: 'integer', min: 1, max: 100000 },
     default: 1000,

@@ -96,6 +96,7 @@ export class MllpListener {
       onOversize: this.opts.onOversize,
     });
     this.open.add(connection);
+    this.opts.metrics?.mllpConnectionAccepted();
     socket.once('close', () => this.open.delete(connection));
   }
 

@@ -41,6 +41,8 @@ export interface HandledMessage {
   reply: Buffer | null;
   /** The message log entry, or undefined when none was written (an acknowledgement, a store gone). */
   messageId: number | undefined;
+  /** What became of it (the message log's outcome); undefined for an acknowledgement. */
+  outcome?: 'stored' | 'ignored' | 'duplicate' | 'rejected' | 'error';
 }
 
 export type OrderMessageProcessor = (bytes: Buffer, source: MessageSource) => Promise<HandledMessage>;
@@ -52,7 +54,10 @@ export function createOrderProcessor(opts: OrderHandlerOptions): OrderMessagePro
   return async (bytes, source) => {
     const started = performance.now();
     const handled = await handle(bytes, source);
-    if (handled.reply) metrics.orderAnswered(lenientHeader(bytes).messageType || '(none)', ackCodeOf(handled.reply), (performance.now() - started) / 1000);
+    if (handled.reply) {
+      const type = lenientHeader(bytes).messageType || '(none)';
+      metrics.orderAnswered(type, ackCodeOf(handled.reply), handled.outcome ?? '(none)', (performance.now() - started) / 1000);
+    }
     return handled;
   };
 }
@@ -144,7 +149,8 @@ function handleOrderMessage(opts: OrderHandlerOptions): OrderMessageProcessor {
             : outcome.actions.join(','),
           items: outcome.itemIds.join(','),
         });
-        return { reply: encodeText(outcome.ack, result.charset), messageId: outcome.messageId };
+        const applied = outcome.duplicate ? 'duplicate' : outcome.actions.every((a) => a === 'ignored') ? 'ignored' : 'stored';
+        return { reply: encodeText(outcome.ack, result.charset), messageId: outcome.messageId, outcome: applied };
       } catch (err) {
         // Lifecycle refusals (unknown order...) and invalid values are the sender's to fix; anything else is ours.
         const error = err instanceof BridgeError ? err : new BridgeError('STORE_WRITE', errorMessage(err), { cause: err });
@@ -184,7 +190,7 @@ function handleOrderMessage(opts: OrderHandlerOptions): OrderMessageProcessor {
           logger.error('hl7.message_log_failed', { control_id: result.header.controlId, error: errorMessage(logErr) });
         }
       }
-      return { reply: encodeText(ack, result.charset), messageId };
+      return { reply: encodeText(ack, result.charset), messageId, outcome };
     }
   };
 }

@@ -15,6 +15,8 @@ export type AccessRole = 'read' | 'write';
 export interface TokenHolder {
   name: string;
   role: AccessRole;
+  /** The calling AE title its worklist searches are answered as (dicom.callingAeSettings), if it has one. */
+  aeTitle?: string;
 }
 
 export interface AccessControl {

@@ -90,16 +90,26 @@ export function openApiDocument(version: string, operations: readonly ApiOperati
         { name: 'fuzzymatching', in: 'query', required: false, schema: { type: 'boolean' } },
         { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
         { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } },
+        {
+          name: 'accept',
+          in: 'query',
+          required: false,
+          description: 'Media types, as the Accept header (which it overrides): application/dicom+json, or multipart/related; type="application/dicom+xml"',
+          schema: { type: 'string' },
+        },
       ],
       responses: {
         200: {
-          description: 'Matching scheduled procedure steps',
-          content: { 'application/dicom+json': { schema: { type: 'array', items: { type: 'object' } } } },
+          description: 'Matching scheduled procedure steps: DICOM JSON (PS3.18 F.2), or one Native DICOM Model document (PS3.19 A.1) a part',
+          content: {
+            'application/dicom+json': { schema: { type: 'array', items: { type: 'object' } } },
+            'multipart/related; type="application/dicom+xml"': { schema: { type: 'string' } },
+          },
         },
         204: { description: 'No matching scheduled procedure step' },
         400: errorResponse('A parameter is not valid (see the Warning header)'),
         401: errorResponse('No token, or an unknown one'),
-        406: errorResponse('The Accept header allows no media type offered'),
+        406: errorResponse('The Accept header (or accept parameter) allows no media type offered'),
       },
     },
   };

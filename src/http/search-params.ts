@@ -30,8 +30,8 @@ export interface SearchRequest {
 
 export class SearchParameterError extends Error {}
 
-/** Parameters that are not attributes. */
-const CONTROL_PARAMETERS = new Set(['includefield', 'fuzzymatching', 'offset', 'limit']);
+/** Parameters that are not attributes (accept picks the media type, mwl-search-route.ts; charset: answers are UTF-8 whatever is asked). */
+const CONTROL_PARAMETERS = new Set(['includefield', 'fuzzymatching', 'offset', 'limit', 'accept', 'charset']);
 
 /** The search, from the parsed query string (a repeated parameter arrives as an array). */
 export function parseSearchParameters(query: Record<string, string | string[] | undefined>): SearchRequest {

@@ -3,7 +3,7 @@
  * http/ knows nothing of the store, SQL or prom-client.
  */
 import type { DicomJson } from '../model/item.js';
-import type { QueryRecord } from '../model/query-record.js';
+import type { AeSetting, QueryRecord } from '../model/query-record.js';
 import type { BridgeMetrics } from '../metrics.js';
 import type { AnswerStream } from '../worklist/find.js';
 import type { MppsResult } from '../worklist/mpps.js';
@@ -12,8 +12,19 @@ import type { ExplainReport, ExplainTarget } from '../worklist/explain.js';
 import type { AccessControl } from './access.js';
 import type { ConsoleServices } from './console/console-services.js';
 
-/** Worklist answers for an identifier, page by page: the same service the C-FIND SCP uses. */
-export type WorklistSearch = (identifier: DicomJson, opts: { maxAnswers: number; wholeItems: boolean }) => AnswerStream;
+/**
+ * Worklist answers for an identifier, page by page: the same service the C-FIND SCP uses. With a
+ * calling AE title, its dicom.callingAeSettings apply as to a C-FIND from it (onlyOwnStation).
+ */
+export type WorklistSearch = (identifier: DicomJson, opts: { maxAnswers: number; wholeItems: boolean; callingAeTitle: string | undefined }) => AnswerStream;
+
+/** The per-client policy a search from a calling AE title is answered under, as a C-FIND from it would be. */
+export interface SearchPolicy {
+  /** Most answers the AE title is given (its maxAnswers, else dicom.maxAnswers); undefined: no limit beyond http.maxResults a page. */
+  maxAnswers: number | undefined;
+  /** Its dicom.callingAeSettings entry, for the query log (null: none). */
+  aeSetting: AeSetting | null;
+}
 
 /** One readiness check: whether it passes, and what it saw. */
 export interface ReadinessCheck {
@@ -171,6 +182,8 @@ export interface HttpServices {
   items: ItemWrites;
   tools: ManagementTools;
   search: WorklistSearch;
+  /** The policy of a calling AE title (undefined: a search without one). */
+  searchPolicy(callingAeTitle: string | undefined): SearchPolicy;
   /** The query log, for DICOMweb searches (kind dicomweb), so that mwl-bridge queries and explain cover them. */
   queryLog: SearchLog;
   /** The checks /ready reports, by name (store, listeners, mirror). */
@@ -198,6 +211,8 @@ export interface HttpServerOptions {
   port: number;
   /** Most results one search returns (http.maxResults). */
   maxResults: number;
+  /** The calling AE title of a search whose token names none (http.callingAeTitle); undefined: none. */
+  callingAeTitle: string | undefined;
   /** The bridge's version, for the OpenAPI document. */
   version: string;
 }

@@ -8,7 +8,7 @@ export interface AeSetting {
   maxAnswers?: number;
 }
 
-/** find: a DIMSE C-FIND; dicomweb: a DICOMweb worklist search (no AE titles: the remote address); association: a rejected association. */
+/** find: a DIMSE C-FIND; dicomweb: a DICOMweb worklist search (the remote address and token; a calling AE title only if its token or http.callingAeTitle names one); association: a rejected association. */
 export type QueryKind = 'find' | 'dicomweb' | 'association';
 
 /** How a query ended: answered in full or cut at the answer limit, cancelled, failed, refused, or the peer left; or an association rejected. */

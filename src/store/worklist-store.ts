@@ -104,6 +104,14 @@ export class WorklistStore {
     return this.conn.unavailableError;
   }
 
+  /**
+   * Looks at the database file now (not only at the next write): the error when it was removed or
+   * replaced, else undefined. For /ready, which must say so before an order fails.
+   */
+  checkWritable(): BridgeError | undefined {
+    return this.conn.checkFile();
+  }
+
   /** Called once when the database file is found removed or replaced. */
   set onUnavailable(handler: ((err: BridgeError) => void) | undefined) {
     this.conn.onUnavailable = handler;

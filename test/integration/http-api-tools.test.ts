@@ -107,7 +107,7 @@ describe('management API tools', { skip }, () => {
     assert.equal(answers.length, 1);
     assert.equal(answers[0]?.values['(0008,0050)'], 'ACC-OLD');
     // The orders counter moved by the reprocessed message.
-    const count = (text: string): number => Number(/mwl_bridge_hl7_messages_total\{type="ORM\^O01",ack="AA"\} (\d+)/.exec(text)?.[1] ?? 0);
+    const count = (text: string): number => Number(/mwl_bridge_hl7_messages_total\{type="ORM\^O01",ack="AA",outcome="stored"\} (\d+)/.exec(text)?.[1] ?? 0);
     assert.equal(count(await (await get('/metrics')).text()), count(metricsBefore) + 1);
 
     // A stored message is not run again; an unknown one is not found; a read token may not.

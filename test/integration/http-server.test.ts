@@ -155,7 +155,7 @@ describe('HTTP server', { skip }, () => {
 
   it('counts orders, searches by protocol and calling AE, and items by status in /metrics', async () => {
     const before = await (await fetch(`${base}/metrics`)).text();
-    assert.equal(sample(before, 'mwl_bridge_hl7_messages_total{type="ORM^O01",ack="AA"}'), 3);
+    assert.equal(sample(before, 'mwl_bridge_hl7_messages_total{type="ORM^O01",ack="AA",outcome="stored"}'), 3);
     assert.equal(sample(before, 'mwl_bridge_hl7_ack_seconds_count'), 3);
     assert.equal(sample(before, 'mwl_bridge_worklist_items{status="SCHEDULED"}'), 3);
     assert.ok((sample(before, 'mwl_bridge_nodejs_eventloop_lag_seconds') ?? -1) >= 0, 'event-loop lag');
