@@ -12,7 +12,7 @@
  */
 import { elementInRepertoire, encodeElement, narrowestCharacterSet, type CharacterSetTerm } from './encoding.js';
 import { itemsOf, type DicomJson, type DicomJsonElement } from './item.js';
-import { isPrivateTag, matchDataset, type MatchOptions } from './match.js';
+import { compileMatcher, isPrivateTag, type MatchOptions } from './match.js';
 import { projectAnswer } from './project.js';
 
 export interface AnswerEncodingContext {
@@ -32,7 +32,13 @@ interface EncodedElement {
 /** One requested key, compiled once per query. */
 type PlannedKey =
   | { tag: string; kind: 'value'; vr: string }
-  | { tag: string; kind: 'sequence'; vr: 'SQ'; queryItems: { query: DicomJson; plan: PlannedKey[] }[]; requested: DicomJsonElement };
+  | {
+      tag: string;
+      kind: 'sequence';
+      vr: 'SQ';
+      queryItems: { matches: (item: DicomJson) => boolean; plan: PlannedKey[] }[];
+      requested: DicomJsonElement;
+    };
 
 export interface EncodedAnswer {
   /** The answer's elements in order; their concatenation is the data set. */
@@ -77,7 +83,7 @@ function sharedEncoding(key: string, make: () => EncodedElement): EncodedElement
   return encoded;
 }
 
-function compile(identifier: DicomJson): PlannedKey[] {
+function compile(identifier: DicomJson, opts: MatchOptions): PlannedKey[] {
   const plan: PlannedKey[] = [];
   for (const [tag, requested] of Object.entries(identifier).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (tag === '00080005' || tag.endsWith('0000') || isPrivateTag(tag)) continue;
@@ -87,7 +93,7 @@ function compile(identifier: DicomJson): PlannedKey[] {
     }
     const queryItems = itemsOf(requested)
       .filter((q) => Object.keys(q).length > 0)
-      .map((query) => ({ query, plan: compile(query) }));
+      .map((query) => ({ matches: compileMatcher(query, opts), plan: compile(query, opts) }));
     plan.push({ tag, kind: 'sequence', vr: 'SQ', queryItems, requested });
   }
   return plan;
@@ -106,7 +112,7 @@ export class AnswerEncoder {
     private readonly opts: MatchOptions,
     private readonly context: AnswerEncodingContext,
   ) {
-    const plan = compile(identifier);
+    const plan = compile(identifier, opts);
     this.before = plan.filter((k) => k.tag < '00080005');
     this.after = plan.filter((k) => k.tag > '00080005');
     this.key = contextKey(context);
@@ -128,7 +134,7 @@ export class AnswerEncoder {
     if (characterSet) parts.splice(at, 0, characterSet.bytes);
     let length = 0;
     for (const part of parts) length += part.length;
-    return { parts, length, replaced: [...new Set(state.replaced)] };
+    return { parts, length, replaced: state.replaced.length ? [...new Set(state.replaced)] : state.replaced };
   }
 
   private characterSet(term: string): EncodedElement {
@@ -184,7 +190,7 @@ export class AnswerEncoder {
       const empty = sharedEncoding(`${this.key}|sequence|${key.tag}`, () => encodeWhole(key.tag, { vr: 'SQ', Value: [] }, this.context)).bytes;
       parts.push(empty.subarray(0, empty.length - 8));
       for (const haveItem of itemsOf(have)) {
-        const queryItem = key.queryItems.find((q) => matchDataset(haveItem, q.query, this.opts));
+        const queryItem = key.queryItems.find((q) => q.matches(haveItem));
         if (!queryItem) continue;
         parts.push(ITEM_START);
         this.encodeDataset(haveItem, queryItem.plan, parts, state);

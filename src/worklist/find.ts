@@ -6,7 +6,7 @@ import type { WorklistStore } from '../store/worklist-store.js';
 import type { StoredItem } from '../store/item-table.js';
 import { Tags, itemsOf, type DicomJson } from '../model/item.js';
 import type { WorklistQuery } from '../model/query.js';
-import { matchWorklistQuery, type MatchOptions } from '../model/match.js';
+import { compileMatcher, type MatchOptions } from '../model/match.js';
 import { projectAnswer, wholeAnswer } from '../model/project.js';
 
 export interface FindResult {
@@ -53,6 +53,7 @@ export function streamWorklistAnswers(
 ): AnswerStream {
   const matchIdentifier = opts.onlyStation ? withStation(identifier, opts.onlyStation) : identifier;
   const query: WorklistQuery = { identifier: matchIdentifier, personNameCaseInsensitive: opts.personNameCaseInsensitive };
+  const matches = compileMatcher(query.identifier, { personNameCaseInsensitive: query.personNameCaseInsensitive });
   const limit = opts.maxAnswers && opts.maxAnswers > 0 ? opts.maxAnswers : Infinity;
   let sent = 0;
   let done = false;
@@ -78,7 +79,7 @@ export function streamWorklistAnswers(
       if (!item) break; // the page is used up
       pageAt++;
       candidates++;
-      if (!matchWorklistQuery(item.dataset, query)) continue;
+      if (!matches(item.dataset)) continue;
       if (sent >= limit) {
         truncated = true;
         done = true;
