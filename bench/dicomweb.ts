@@ -16,7 +16,7 @@ async function search(url: string, retry = true): Promise<number> {
   try {
     response = await fetch(url, { headers: { Accept: 'application/dicom+json' } });
   } catch (err) {
-    if (!retry || !(err instanceof TypeError)) throw err;
+    if (!retry || !(err instanceof TypeError)) throw new Error(`DICOMweb search failed: ${String(err)} (${String((err as { cause?: unknown }).cause)})`);
     return search(url, false);
   }
   const text = await response.text();

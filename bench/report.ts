@@ -74,25 +74,17 @@ export function latencyText(l: LatencyResult | undefined): string {
 }
 
 function printTables(results: SizeResult[], peers: string[]): void {
-  console.log(
-    `\n| N | query | ${peers.map((p) => `${p}: answers, per query (first run)`).join(' | ')} | ${peers
-      .slice(1)
-      .map((p) => `${p} / bridge`)
-      .join(' | ')} |`,
-  );
-  console.log(
-    `| --- | --- | ${peers.map(() => '---').join(' | ')} | ${peers
-      .slice(1)
-      .map(() => '---')
-      .join(' | ')} |`,
-  );
+  const cells = (list: string[]): string => list.map((c) => ` ${c} |`).join('');
+  const ratioPeers = peers.slice(1);
+  console.log(`\n| N | query |${cells(peers.map((p) => `${p}: answers, per query (first run)`))}${cells(ratioPeers.map((p) => `${p} / bridge`))}`);
+  console.log(`| --- | --- |${cells(peers.map(() => '---'))}${cells(ratioPeers.map(() => '---'))}`);
   for (const r of results) {
     for (const [name, timings] of Object.entries(r.queries)) {
-      const cells = peers.map((p) => (timings[p] ? `${timings[p].answers}, ${fmt(timings[p].msPerQuery)} (${fmt(timings[p].firstMs)})` : '-'));
+      const times = peers.map((p) => (timings[p] ? `${timings[p].answers}, ${fmt(timings[p].msPerQuery)} (${fmt(timings[p].firstMs)})` : '-'));
       const ratios = peers
         .slice(1)
         .map((p) => (timings[p] && timings[BRIDGE] ? `${(timings[p].msPerQuery / Math.max(timings[BRIDGE].msPerQuery, 0.01)).toFixed(1)}x` : '-'));
-      console.log(`| ${r.n} | ${name} | ${cells.join(' | ')} | ${ratios.join(' | ')} |`);
+      console.log(`| ${r.n} | ${name} |${cells(times)}${cells(ratios)}`);
     }
   }
   console.log(

@@ -4,8 +4,11 @@
  * read by every modality's poll. An entry is valid while the stored text is the same (compared in
  * full: the text is the item's version, whatever wrote it, this process or another). The data sets
  * handed out are shared: read-only for every caller. What is kept is bounded by an estimate of its
- * bytes, least recently used first out; the SCP's element encodings (model/answer-encoding.ts)
- * are attached to these objects and leave with them.
+ * bytes. When full, an entry makes room only by pushing out one unused for a minute: a universal
+ * query over more items than fit would otherwise push out, in order, every entry the next poll
+ * needs (least-recently-used order has no hit at all on a repeated scan larger than the cache),
+ * where this keeps the items that fit. The SCP's element encodings (model/answer-encoding.ts) are
+ * attached to these objects and leave with them.
  */
 import type { DicomJson } from '../model/item.js';
 
@@ -13,7 +16,11 @@ interface Entry {
   text: string;
   dataset: DicomJson;
   bytes: number;
+  usedAt: number;
 }
+
+/** How long an entry must have gone unused before a new one may push it out. */
+const IDLE_MS = 60_000;
 
 /**
  * Estimated bytes an entry holds per character of its text: the text (one byte a character), the
@@ -26,14 +33,20 @@ export class ParsedItems {
   private readonly entries = new Map<number, Entry>();
   private held = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** The item's parsed data set: the kept one when its text is unchanged, else parsed now (and kept). */
   get(id: number, text: string): DicomJson {
     const entry = this.entries.get(id);
+    const now = this.now();
     if (entry && entry.text === text) {
+      // Least recently used first: moved to the end.
       this.entries.delete(id);
       this.entries.set(id, entry);
+      entry.usedAt = now;
       return entry.dataset;
     }
     const dataset = JSON.parse(text) as DicomJson;
@@ -42,14 +55,14 @@ export class ParsedItems {
       this.held -= entry.bytes;
     }
     const bytes = text.length * BYTES_PER_CHAR;
-    if (bytes > this.maxBytes) return dataset;
-    this.entries.set(id, { text, dataset, bytes });
-    this.held += bytes;
     for (const [oldest, old] of this.entries) {
-      if (this.held <= this.maxBytes) break;
+      if (this.held + bytes <= this.maxBytes || now - old.usedAt < IDLE_MS) break;
       this.entries.delete(oldest);
       this.held -= old.bytes;
     }
+    if (this.held + bytes > this.maxBytes) return dataset;
+    this.entries.set(id, { text, dataset, bytes, usedAt: now });
+    this.held += bytes;
     return dataset;
   }
 

@@ -4,6 +4,7 @@ import { AnswerEncoder } from '../../src/model/answer-encoding.js';
 import { encodeAnswer, encodeDataset, type CharacterSetTerm } from '../../src/model/encoding.js';
 import type { DicomJson } from '../../src/model/item.js';
 import { projectAnswer } from '../../src/model/project.js';
+import { ParsedItems } from '../../src/store/parsed-items.js';
 
 const EXPLICIT = '1.2.840.10008.1.2.1';
 const IMPLICIT = '1.2.840.10008.1.2';
@@ -92,5 +93,29 @@ describe('AnswerEncoder', () => {
       }
     }
     assert.equal(compared, 2 * 4 * identifiers.length * 2 * items.length);
+  });
+});
+
+describe('ParsedItems', () => {
+  it('hands out the kept data set while the text is unchanged, a new one when it changed, and keeps what fits when full', () => {
+    let now = 0;
+    // Room for three entries of this text (41 characters, estimated at 5 bytes each).
+    const cache = new ParsedItems(3 * 5 * 41 + 10, () => now);
+    const text = (n: number): string => JSON.stringify({ '00100020': { vr: 'LO', Value: [`P${String(n).padStart(3, '0')}`] } });
+    assert.equal(text(1).length, 41);
+    const first = cache.get(1, text(1));
+    assert.equal(cache.get(1, text(1)), first, 'same text: the same object');
+    const changed = cache.get(1, text(2));
+    assert.notEqual(changed, first);
+    assert.deepEqual(changed, JSON.parse(text(2)));
+    // Full: a scan over more items than fit keeps the first ones, not the last.
+    for (let id = 1; id <= 10; id++) cache.get(id, text(id));
+    assert.equal(cache.size.entries, 3);
+    assert.equal(cache.get(1, text(1)), cache.get(1, text(1)), 'the first item is still kept');
+    assert.notEqual(cache.get(10, text(10)), cache.get(10, text(10)), 'the last one was not kept');
+    // An entry unused for a minute makes room.
+    now += 61_000;
+    const late = cache.get(99, text(99));
+    assert.equal(cache.get(99, text(99)), late);
   });
 });
