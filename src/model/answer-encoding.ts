@@ -10,7 +10,7 @@
  * What dcmjs writes around sequence items (undefined lengths, item and sequence delimiters) is
  * taken from dcmjs once per sequence tag, so the assembled bytes are dcmjs's.
  */
-import { elementInRepertoire, encodeElement, narrowestCharacterSet, type CharacterSetTerm } from './encoding.js';
+import { elementInRepertoire, encodeElementByContent, narrowestCharacterSet, type CharacterSetTerm } from './encoding.js';
 import { itemsOf, type DicomJson, type DicomJsonElement } from './item.js';
 import { compileMatcher, isPrivateTag, type MatchOptions } from './match.js';
 import { projectAnswer } from './project.js';
@@ -60,14 +60,15 @@ function contextKey(context: AnswerEncodingContext): string {
   return `${context.transferSyntaxUid}|${context.charset ?? ''}`;
 }
 
+/** An element written anew (dcmjs, or the content cache shared with encodeDataset: an item not kept still shares its modality, station, dates...). */
 function encodeWhole(tag: string, element: DicomJsonElement, context: AnswerEncodingContext): EncodedElement {
   if (context.charset) {
     const replaced: string[] = [];
     const converted = elementInRepertoire(tag, element, context.charset, replaced);
-    return { bytes: encodeElement(tag, converted, context.transferSyntaxUid, true), nonAscii: false, replaced: [...new Set(replaced)] };
+    return { bytes: encodeElementByContent(tag, converted, context.transferSyntaxUid, true), nonAscii: false, replaced: [...new Set(replaced)] };
   }
   return {
-    bytes: encodeElement(tag, element, context.transferSyntaxUid, false),
+    bytes: encodeElementByContent(tag, element, context.transferSyntaxUid, false),
     nonAscii: narrowestCharacterSet({ [tag]: element }) !== undefined,
     replaced: [],
   };

@@ -144,16 +144,27 @@ const ELEMENT_STREAM_BYTES = 1024;
 export function encodeDataset(dataset: DicomJson, transferSyntaxUid: string, byteStrings: boolean, writeOptions: Record<string, unknown> = {}): Buffer {
   const parts: Buffer[] = [];
   for (const [tag, element] of Object.entries(dataset).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const key = `${transferSyntaxUid}|${byteStrings ? 'b' : 'u'}|${tag}|${JSON.stringify(element)}`;
-    let bytes = encodedElements.get(key);
-    if (!bytes) {
-      bytes = encodeElement(tag, element, transferSyntaxUid, byteStrings, writeOptions);
-      if (encodedElements.size >= MAX_ENCODED_ELEMENTS) encodedElements.clear();
-      encodedElements.set(key, bytes);
-    }
-    parts.push(bytes);
+    parts.push(encodeElementByContent(tag, element, transferSyntaxUid, byteStrings, writeOptions));
   }
   return Buffer.concat(parts);
+}
+
+/** One element's encoding, reused for an identical element (same tag, VR and values). */
+export function encodeElementByContent(
+  tag: string,
+  element: DicomJsonElement,
+  transferSyntaxUid: string,
+  byteStrings: boolean,
+  writeOptions: Record<string, unknown> = {},
+): Buffer {
+  const key = `${transferSyntaxUid}|${byteStrings ? 'b' : 'u'}|${tag}|${JSON.stringify(element)}`;
+  let bytes = encodedElements.get(key);
+  if (!bytes) {
+    bytes = encodeElement(tag, element, transferSyntaxUid, byteStrings, writeOptions);
+    if (encodedElements.size >= MAX_ENCODED_ELEMENTS) encodedElements.clear();
+    encodedElements.set(key, bytes);
+  }
+  return bytes;
 }
 
 /** One element's encoding, written by dcmjs (not cached). */
