@@ -6,8 +6,19 @@
 import { searchParamsForKeys } from '../test/helpers/dicomweb.js';
 import type { QueryTiming } from './servers.js';
 
-async function search(url: string): Promise<number> {
-  const response = await fetch(url, { headers: { Accept: 'application/dicom+json' } });
+/**
+ * One search. A keep-alive connection left idle while the peers were timed is closed by the
+ * server (its keep-alive timeout) and fetch may still pick it: "fetch failed" on the first request
+ * after the pause (seen in a bench run, twice in a row once). A network error is retried, twice.
+ */
+async function search(url: string, retries = 2): Promise<number> {
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { Accept: 'application/dicom+json' } });
+  } catch (err) {
+    if (retries === 0 || !(err instanceof TypeError)) throw new Error(`DICOMweb search failed: ${String(err)} (${String((err as { cause?: unknown }).cause)})`);
+    return search(url, retries - 1);
+  }
   const text = await response.text();
   if (response.status === 204) return 0;
   if (response.status !== 200) throw new Error(`DICOMweb search failed: ${response.status} ${text.slice(0, 300)}`);

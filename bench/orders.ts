@@ -48,8 +48,8 @@ export function dayOf(index: number): string {
   return new Date(FIRST_DAY + index * 86400000).toISOString().slice(0, 10).replace(/-/g, '');
 }
 
-/** n orders; patients number about n/2, so many have two or more orders. */
-export function syntheticOrders(n: number, seed = 1): SyntheticOrder[] {
+/** n orders; patients number about n/2, so many have two or more orders. Numbers (accession...) start at firstNumber. */
+export function syntheticOrders(n: number, seed = 1, firstNumber = 0): SyntheticOrder[] {
   const rnd = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
   const patients = Math.max(1, Math.floor(n / 2));
@@ -62,7 +62,7 @@ export function syntheticOrders(n: number, seed = 1): SyntheticOrder[] {
     const station = pick(STATIONS);
     const date = dayOf(Math.floor(rnd() * DAYS));
     const time = `${String(7 + Math.floor(rnd() * 11)).padStart(2, '0')}${pick(['00', '15', '30', '45'])}00`;
-    const n8 = String(i).padStart(8, '0');
+    const n8 = String(firstNumber + i).padStart(8, '0');
     const accession = `BA${n8}`;
     const text = [
       `MSH|^~\\&|BENCH_RIS|RADIOLOGY|MWL_BRIDGE|HOSPITAL|20261123090000||ORM^O01|BM${n8}|P|2.5||||||UNICODE UTF-8`,

@@ -187,6 +187,18 @@ export abstract class HookedScp extends Scp {
     association.setMaxPduLength(peerMaxPduLength === 0 ? ownMaxPduLength : peerMaxPduLength);
   }
 
+  /** The presentation context a request arrived on, its transfer syntax, and the peer's largest PDU (0: no limit). */
+  protected framing(request: DimseRequest): { contextId: number; transferSyntaxUid: string; maxPduLength: number } {
+    const context = requestContexts.get(request);
+    const association = (this as unknown as NetworkInternals).association;
+    if (!context || !association) throw new Error('the request has no known presentation context');
+    return {
+      contextId: context.getPresentationContextId(),
+      transferSyntaxUid: context.getAcceptedTransferSyntaxUid(),
+      maxPduLength: association.getMaxPduLength(),
+    };
+  }
+
   protected get currentAssociation(): Association | undefined {
     return (this as unknown as NetworkInternals).association;
   }

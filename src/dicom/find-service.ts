@@ -8,7 +8,8 @@ import type { DicomJson } from '../model/item.js';
 import { describeTag } from '../model/dictionary.js';
 import { printable } from './associate-request.js';
 import { SopClassUid } from './association-policy.js';
-import { encodeAnswer } from '../model/encoding.js';
+import { AnswerEncoder } from '../model/answer-encoding.js';
+import { PDataBatch } from './pdata-batch.js';
 import { AnswerDataset, encodeCommandSet } from './answer-dataset.js';
 import { describeQuery } from '../model/describe.js';
 import { CFindResponse, Status, affectedSopClassOf, datasetReadProblem, useEncodedCommandSet, type CFindRequest, type CFindResponseT } from './dimse-shim.js';
@@ -19,8 +20,8 @@ import { identifierFromNaturalized, identifierProblem } from './identifier.js';
 import type { RequestScope, ScpServices } from './services.js';
 
 /**
- * Answers one C-FIND. Resolves when the final response was handed to `callback` (or the
- * association went away); rejects with AnswerSendError when an answer could not be sent, which
+ * Answers one C-FIND. Resolves when the final response was written (a refusal: handed to
+ * `callback`), or the association went away; rejects with AnswerSendError when an answer could not be sent, which
  * ends the association.
  */
 export async function answerWorklistFind(
@@ -105,12 +106,25 @@ export async function answerWorklistFind(
   const { callingAeTitle } = scope;
   const setting = services.callingAeSettings?.[callingAeTitle];
   const charset = setting?.characterSet && setting.characterSet !== 'ISO_IR 192' ? setting.characterSet : undefined;
-  const transferSyntax = dataset.getTransferSyntaxUid();
   const replaced = new Set<string>();
   const messageId = request.getMessageId();
   const progress = inProgress.begin(messageId);
-  let pendingCommand: Buffer | undefined;
   let sent = 0;
+  /** Answers and the final response, framed here and written many per socket write. */
+  const framing = scope.framing(request);
+  const batch = new PDataBatch(framing.contextId, framing.maxPduLength);
+  const flush = (): void => {
+    const bytes = batch.take();
+    if (bytes) scope.writeBytes(bytes);
+  };
+  /** The final response, in the same write as the last answers (one segment: no wait on the peer's delayed ACK between them). */
+  const finalState = { sent: false };
+  const sendFinal = (): void => {
+    if (finalState.sent) return;
+    finalState.sent = true;
+    batch.add(encodeCommandSet(final.getCommandDataset()));
+    flush();
+  };
   try {
     const stream = services.find(query, {
       callingAeTitle,
@@ -118,6 +132,14 @@ export async function answerWorklistFind(
       maxAnswers: setting?.maxAnswers,
       onlyStation: setting?.onlyOwnStation ? callingAeTitle : undefined,
     });
+    const encoder = new AnswerEncoder(query, stream.matchOptions, { transferSyntaxUid: framing.transferSyntaxUid, charset });
+    // Every pending response of a C-FIND has the same command set: encoded once.
+    const pending = CFindResponse.fromRequest(request);
+    pending.setAffectedSopClassUid(sopClass);
+    pending.setStatus(Status.Pending);
+    // dcmjs-dimse's Command Data Set Type says a data set follows only when the response has one.
+    pending.setDataset(new AnswerDataset({}, framing.transferSyntaxUid));
+    const pendingCommand = encodeCommandSet(pending.getCommandDataset());
     const channel: AnswerChannel = {
       get open() {
         return scope.open;
@@ -125,26 +147,17 @@ export async function answerWorklistFind(
       get cancelled() {
         return progress.cancelled;
       },
-      sendAnswer: (answer) => {
+      sendAnswer: (item) => {
         try {
-          const response = CFindResponse.fromRequest(request);
-          response.setAffectedSopClassUid(sopClass);
-          if (charset) {
-            const encoded = encodeAnswer(answer, charset);
-            encoded.replaced.forEach((tag) => replaced.add(tag));
-            response.setDataset(new AnswerDataset(encoded.answer, transferSyntax, true));
-          } else response.setDataset(new AnswerDataset(answer, transferSyntax));
-          response.setStatus(Status.Pending);
-          // Every pending response of a C-FIND has the same command set: encoded once.
-          pendingCommand ??= encodeCommandSet(response.getCommandDataset());
-          const command = pendingCommand;
-          useEncodedCommandSet(response, () => command);
-          scope.send(request, response);
+          const answer = encoder.encode(item);
+          answer.replaced.forEach((tag) => replaced.add(tag));
+          batch.add(pendingCommand, answer);
           sent++;
         } catch (err) {
           throw new AnswerSendError(`answer ${sent + 1} could not be encoded or sent: ${errorMessage(err)}`);
         }
       },
+      flush,
       writable: () => scope.writable(),
     };
     const result = await streamAnswers(stream, channel);
@@ -169,6 +182,7 @@ export async function answerWorklistFind(
     }
     if (result.outcome === 'cancelled') {
       final.setStatus(Status.Cancel);
+      sendFinal();
       logger.info('dicom.find_cancelled', {
         ...fields,
         keys,
@@ -185,6 +199,7 @@ export async function answerWorklistFind(
         });
       }
       final.setStatus(Status.Success);
+      sendFinal();
       const ms = performance.now() - started;
       services.metrics?.searchAnswered('dimse', callingAeTitle, ms / 1000, result.sent);
       const id = record(stream.truncated ? 'truncated' : 'complete', DimseStatus.success, result.sent, undefined, replacedTags);
@@ -203,6 +218,11 @@ export async function answerWorklistFind(
     // An answer that cannot be sent leaves the association in an unknown state: it ends.
     if (err instanceof AnswerSendError) throw err;
     const message = errorMessage(err);
+    // After the final response (a failure recording the query): nothing more to send.
+    if (finalState.sent) {
+      logger.error('dicom.find_failed', { ...fields, keys, answers_sent: sent, error: message });
+      return;
+    }
     logger.error('dicom.find_failed', {
       ...fields,
       keys,
@@ -212,8 +232,8 @@ export async function answerWorklistFind(
     });
     final.setStatus(DimseStatus.unableToProcess);
     final.setErrorComment(errorComment(message));
+    sendFinal();
   } finally {
     inProgress.end(messageId);
   }
-  callback([final]);
 }

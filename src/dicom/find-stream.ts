@@ -2,6 +2,8 @@
  * Streams the answers of one C-FIND to a channel, page by page, and stops as soon as the request is
  * cancelled or its association is gone: the event loop is given back between pages (so a C-CANCEL
  * can arrive), and a slow reader holds the answers back instead of letting them pile up in memory.
+ * The answers of one turn go out in one write (flush); those of the last turn are left for the
+ * caller to send with the final response.
  */
 import type { DicomJson } from '../model/item.js';
 import type { AnswerStream } from '../worklist/find.js';
@@ -11,27 +13,31 @@ export interface AnswerChannel {
   readonly open: boolean;
   /** True once a C-CANCEL for this request arrived. */
   readonly cancelled: boolean;
-  /** Sends one pending response carrying the answer. */
-  sendAnswer(answer: DicomJson): void;
+  /** Adds one pending response carrying the answer for this matched item (read-only) to the next write. */
+  sendAnswer(item: DicomJson): void;
+  /** Writes what sendAnswer gathered. */
+  flush(): void;
   /** Resolves when the peer has read enough of what was sent, or the association is gone. */
   writable(): Promise<void>;
 }
 
 export type StreamOutcome = { outcome: 'complete' | 'cancelled' | 'gone'; sent: number };
 
-/** Answers written per event-loop turn. */
-const ANSWER_BATCH = 64;
+/** Answers written per event-loop turn (in one write: some 30-60 KB of typical answers). */
+const ANSWER_BATCH = 128;
 
 export async function streamAnswers(stream: AnswerStream, channel: AnswerChannel): Promise<StreamOutcome> {
   let sent = 0;
   for (;;) {
     if (!channel.open) return { outcome: 'gone', sent };
     if (channel.cancelled) return { outcome: 'cancelled', sent };
-    if (stream.done) return { outcome: 'complete', sent };
-    for (const answer of stream.next(ANSWER_BATCH)) {
-      channel.sendAnswer(answer);
+    for (const item of stream.nextItems(ANSWER_BATCH)) {
+      channel.sendAnswer(item);
       sent++;
     }
+    // The last answers are written with the final response, in one write.
+    if (stream.done) return { outcome: 'complete', sent };
+    channel.flush();
     // Let a C-CANCEL or the peer's close arrive, and wait while the peer does not read.
     await new Promise((resolve) => setImmediate(resolve));
     await channel.writable();

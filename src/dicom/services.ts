@@ -61,6 +61,13 @@ export interface RequestScope {
   writable(): Promise<void>;
   /** Sends a response on the presentation context its request came on. */
   send(request: DimseRequest, response: DimseResponse): void;
+  /**
+   * How to frame responses to a request oneself: its presentation context, that context's transfer
+   * syntax, and the largest PDU the peer takes.
+   */
+  framing(request: DimseRequest): { contextId: number; transferSyntaxUid: string; maxPduLength: number };
+  /** Writes bytes (whole PDUs) to the association as they are. */
+  writeBytes(bytes: Buffer): void;
   /** True when the request came on a presentation context of the given SOP class. */
   onOwnContext(request: DimseRequest, sopClassUid: string): boolean;
 }

@@ -83,6 +83,10 @@ export class WorklistScpSession extends HookedScp {
       send: (request: DimseRequest, response: DimseResponse) => {
         this.sendOnRequestContext(request, response);
       },
+      framing: (request: DimseRequest) => this.framing(request),
+      writeBytes: (bytes: Buffer) => {
+        socket.write(bytes);
+      },
       onOwnContext: (request: DimseRequest, sopClassUid: string) => presentationContextOf(request)?.abstractSyntax === sopClassUid,
     };
   }

@@ -46,38 +46,51 @@ export interface EncodedAnswer {
 
 /** Re-encodes the text of an answer into a repertoire; the result must be written with AnswerDataset (byteStrings). */
 export function encodeAnswer(answer: DicomJson, term: CharacterSetTerm): EncodedAnswer {
-  const encoding = REPERTOIRES[term];
-  if (encoding === 'utf-8') return { answer, replaced: [] };
+  if (REPERTOIRES[term] === 'utf-8') return { answer, replaced: [] };
   const replaced: string[] = [];
-  const toBytes = (text: string, tag: string): string => {
+  const out: DicomJson = {};
+  for (const [tag, el] of Object.entries(answer)) out[tag] = elementInRepertoire(tag, el, term, replaced);
+  out['00080005'] = { vr: 'CS', Value: [term] };
+  return { answer: out, replaced: [...new Set(replaced)] };
+}
+
+/**
+ * One element with its text re-encoded into a repertoire (a byte string, one char per byte), its
+ * sequence items too; the tags of text with characters the repertoire lacks are added to replaced.
+ */
+export function elementInRepertoire(tag: string, el: DicomJsonElement, term: CharacterSetTerm, replaced: string[]): DicomJsonElement {
+  const encoding = REPERTOIRES[term];
+  const toBytes = (text: string, at: string): string => {
     const bytes = iconv.encode(text, encoding);
-    if (iconv.decode(bytes, encoding) !== text) replaced.push(tag);
+    if (iconv.decode(bytes, encoding) !== text) replaced.push(at);
     return bytes.toString('latin1');
   };
-  const walk = (dataset: DicomJson): DicomJson => {
-    const out: DicomJson = {};
-    for (const [tag, el] of Object.entries(dataset)) out[tag] = convertElement(tag, el);
-    return out;
-  };
-  const convertElement = (tag: string, el: DicomJsonElement): DicomJsonElement => {
-    if (!el.Value) return el;
-    if (el.vr === 'SQ') return { ...el, Value: el.Value.map((item) => walk(item as DicomJson)) };
-    if (!TEXT_VRS.has(el.vr)) return el;
+  const convert = (at: string, element: DicomJsonElement): DicomJsonElement => {
+    if (!element.Value) return element;
+    if (element.vr === 'SQ') {
+      return {
+        ...element,
+        Value: element.Value.map((item) => {
+          const out: DicomJson = {};
+          for (const [t, e] of Object.entries(item as DicomJson)) out[t] = convert(t, e);
+          return out;
+        }),
+      };
+    }
+    if (!TEXT_VRS.has(element.vr)) return element;
     return {
-      ...el,
-      Value: el.Value.map((v) => {
-        if (typeof v === 'string') return toBytes(v, tag);
-        if (el.vr === 'PN' && v && typeof v === 'object') {
+      ...element,
+      Value: element.Value.map((v) => {
+        if (typeof v === 'string') return toBytes(v, at);
+        if (element.vr === 'PN' && v && typeof v === 'object') {
           const pn = v as PersonNameValue;
-          return Object.fromEntries(Object.entries(pn).map(([k, s]) => [k, typeof s === 'string' ? toBytes(s, tag) : s]));
+          return Object.fromEntries(Object.entries(pn).map(([k, s]) => [k, typeof s === 'string' ? toBytes(s, at) : s]));
         }
         return v;
       }),
     };
   };
-  const out = walk(answer);
-  out['00080005'] = { vr: 'CS', Value: [term] };
-  return { answer: out, replaced: [...new Set(replaced)] };
+  return convert(tag, el);
 }
 
 const { WriteBufferStream } = dcmjs.data;
@@ -131,21 +144,43 @@ const ELEMENT_STREAM_BYTES = 1024;
 export function encodeDataset(dataset: DicomJson, transferSyntaxUid: string, byteStrings: boolean, writeOptions: Record<string, unknown> = {}): Buffer {
   const parts: Buffer[] = [];
   for (const [tag, element] of Object.entries(dataset).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const key = `${transferSyntaxUid}|${byteStrings ? 'b' : 'u'}|${tag}|${JSON.stringify(element)}`;
-    let bytes = encodedElements.get(key);
-    if (!bytes) {
-      const write = (): Buffer => {
-        const stream = new WriteBufferStream(ELEMENT_STREAM_BYTES);
-        dcmjs.data.DicomMessage.write(writableCopy({ [tag]: element }), stream, transferSyntaxUid, writeOptions);
-        return Buffer.from(stream.getBuffer());
-      };
-      bytes = byteStrings ? withByteStringWriter(write) : write();
-      if (encodedElements.size >= MAX_ENCODED_ELEMENTS) encodedElements.clear();
-      encodedElements.set(key, bytes);
-    }
-    parts.push(bytes);
+    parts.push(encodeElementByContent(tag, element, transferSyntaxUid, byteStrings, writeOptions));
   }
   return Buffer.concat(parts);
+}
+
+/** One element's encoding, reused for an identical element (same tag, VR and values). */
+export function encodeElementByContent(
+  tag: string,
+  element: DicomJsonElement,
+  transferSyntaxUid: string,
+  byteStrings: boolean,
+  writeOptions: Record<string, unknown> = {},
+): Buffer {
+  const key = `${transferSyntaxUid}|${byteStrings ? 'b' : 'u'}|${tag}|${JSON.stringify(element)}`;
+  let bytes = encodedElements.get(key);
+  if (!bytes) {
+    bytes = encodeElement(tag, element, transferSyntaxUid, byteStrings, writeOptions);
+    if (encodedElements.size >= MAX_ENCODED_ELEMENTS) encodedElements.clear();
+    encodedElements.set(key, bytes);
+  }
+  return bytes;
+}
+
+/** One element's encoding, written by dcmjs (not cached). */
+export function encodeElement(
+  tag: string,
+  element: DicomJsonElement,
+  transferSyntaxUid: string,
+  byteStrings: boolean,
+  writeOptions: Record<string, unknown> = {},
+): Buffer {
+  const write = (): Buffer => {
+    const stream = new WriteBufferStream(ELEMENT_STREAM_BYTES);
+    dcmjs.data.DicomMessage.write(writableCopy({ [tag]: element }), stream, transferSyntaxUid, writeOptions);
+    return Buffer.from(stream.getBuffer());
+  };
+  return byteStrings ? withByteStringWriter(write) : write();
 }
 
 /**

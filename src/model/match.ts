@@ -26,6 +26,17 @@ export function matchWorklistQuery(item: DicomJson, query: WorklistQuery): boole
 }
 
 export function matchDataset(item: DicomJson, query: DicomJson, opts: MatchOptions): boolean {
+  return compileMatcher(query, opts)(item);
+}
+
+/**
+ * The matcher of one query, for many items: what depends on the query alone (its range pairs, the
+ * keys that match anything, the sequence items with keys) is worked out once, so that a
+ * many-answer query does not redo it per item (profiled: ~16 us of an item's ~20 us). The query
+ * must not change while the matcher is used.
+ */
+export function compileMatcher(query: DicomJson, opts: MatchOptions): (item: DicomJson) => boolean {
+  const checks: Array<(item: DicomJson) => boolean> = [];
   const combined = new Set<string>();
   for (const [dateTag, timeTag] of COMBINED_DATE_TIME) {
     const dates = matchingValues(query[dateTag]);
@@ -34,15 +45,28 @@ export function matchDataset(item: DicomJson, query: DicomJson, opts: MatchOptio
     const date = dates.length === 1 ? dates[0] : undefined;
     const time = times.length === 1 ? times[0] : undefined;
     if (date?.includes('-') && time?.includes('-')) {
-      if (!matchCombinedRange(item, dateTag, timeTag, date, time)) return false;
+      checks.push((item) => matchCombinedRange(item, dateTag, timeTag, date, time));
       combined.add(dateTag).add(timeTag);
     }
   }
   for (const [tag, queryElement] of Object.entries(query)) {
     if (combined.has(tag) || isGroupLength(tag) || isPrivateTag(tag) || tag === '00080005') continue;
-    if (!matchElement(item[tag], queryElement, opts)) return false;
+    if (queryElement.vr === 'SQ') {
+      const keyed = itemsOf(queryElement)
+        .filter((qi) => !isUniversalDataset(qi))
+        .map((qi) => compileMatcher(qi, opts));
+      if (keyed.length === 0) continue;
+      checks.push((item) => {
+        const itemItems = itemsOf(item[tag]);
+        return keyed.every((matches) => itemItems.some(matches));
+      });
+      continue;
+    }
+    // Universal matching: nothing to check.
+    if (matchingValues(queryElement).length === 0) continue;
+    checks.push((item) => matchElement(item[tag], queryElement, opts));
   }
-  return true;
+  return (item) => checks.every((check) => check(item));
 }
 
 export function matchElement(itemElement: DicomJsonElement | undefined, queryElement: DicomJsonElement, opts: MatchOptions): boolean {

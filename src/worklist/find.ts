@@ -6,7 +6,7 @@ import type { WorklistStore } from '../store/worklist-store.js';
 import type { StoredItem } from '../store/item-table.js';
 import { Tags, itemsOf, type DicomJson } from '../model/item.js';
 import type { WorklistQuery } from '../model/query.js';
-import { matchWorklistQuery } from '../model/match.js';
+import { compileMatcher, type MatchOptions } from '../model/match.js';
 import { projectAnswer, wholeAnswer } from '../model/project.js';
 
 export interface FindResult {
@@ -24,6 +24,13 @@ export interface AnswerStream {
    * result does not mean the end, `done` does.
    */
   next(max: number): DicomJson[];
+  /**
+   * As next, but the matched items themselves (shared with later queries: read-only), for a caller
+   * that projects them onto the identifier itself (the SCP assembles answers from cached encodings).
+   */
+  nextItems(max: number): DicomJson[];
+  /** How the identifier is matched (what a caller projecting the items needs). */
+  readonly matchOptions: MatchOptions;
   /** True once every candidate was read (or the answer limit was reached). */
   readonly done: boolean;
   /** True once more items matched than maxAnswers allowed. */
@@ -46,8 +53,8 @@ export function streamWorklistAnswers(
 ): AnswerStream {
   const matchIdentifier = opts.onlyStation ? withStation(identifier, opts.onlyStation) : identifier;
   const query: WorklistQuery = { identifier: matchIdentifier, personNameCaseInsensitive: opts.personNameCaseInsensitive };
+  const matches = compileMatcher(query.identifier, { personNameCaseInsensitive: query.personNameCaseInsensitive });
   const limit = opts.maxAnswers && opts.maxAnswers > 0 ? opts.maxAnswers : Infinity;
-  let afterId = 0;
   let sent = 0;
   let done = false;
   let truncated = false;
@@ -55,8 +62,38 @@ export function streamWorklistAnswers(
   /** Candidates of the current page not yet looked at (a page can yield more answers than one call takes). */
   let page: StoredItem[] = [];
   let pageAt = 0;
-  let lastPage = false;
+  /** Every candidate's id, read at the first call: the answer is that snapshot's items, as they are when their page is read. */
+  let ids: number[] | undefined;
+  let idsAt = 0;
+  const take = (max: number, answerOf: (item: DicomJson) => DicomJson): DicomJson[] => {
+    const out: DicomJson[] = [];
+    if (done) return out;
+    if (pageAt >= page.length) {
+      ids ??= store.candidates.ids(query);
+      page = ids.length ? store.candidates.byIds(ids.slice(idsAt, idsAt + CANDIDATE_PAGE)) : [];
+      pageAt = 0;
+      idsAt += CANDIDATE_PAGE;
+    }
+    while (out.length < max) {
+      const item = page[pageAt];
+      if (!item) break; // the page is used up
+      pageAt++;
+      candidates++;
+      if (!matches(item.dataset)) continue;
+      if (sent >= limit) {
+        truncated = true;
+        done = true;
+        return out;
+      }
+      out.push(answerOf(item.dataset));
+      sent++;
+    }
+    if (pageAt >= page.length && idsAt >= (ids?.length ?? 0)) done = true;
+    return out;
+  };
+  const project = (dataset: DicomJson): DicomJson => (opts.wholeItems ? wholeAnswer(dataset) : projectAnswer(dataset, identifier, opts));
   return {
+    matchOptions: { personNameCaseInsensitive: opts.personNameCaseInsensitive },
     get done() {
       return done;
     },
@@ -67,31 +104,10 @@ export function streamWorklistAnswers(
       return candidates;
     },
     next(max: number): DicomJson[] {
-      const out: DicomJson[] = [];
-      if (done) return out;
-      if (pageAt >= page.length) {
-        page = store.candidates.page(query, afterId, CANDIDATE_PAGE);
-        pageAt = 0;
-        // A short page is the last one: no further query to learn that nothing follows.
-        lastPage = page.length < CANDIDATE_PAGE;
-      }
-      while (out.length < max) {
-        const item = page[pageAt];
-        if (!item) break; // the page is used up
-        pageAt++;
-        afterId = item.id;
-        candidates++;
-        if (!matchWorklistQuery(item.dataset, query)) continue;
-        if (sent >= limit) {
-          truncated = true;
-          done = true;
-          return out;
-        }
-        out.push(opts.wholeItems ? wholeAnswer(item.dataset) : projectAnswer(item.dataset, identifier, opts));
-        sent++;
-      }
-      if (pageAt >= page.length && lastPage) done = true;
-      return out;
+      return take(max, project);
+    },
+    nextItems(max: number): DicomJson[] {
+      return take(max, (dataset) => dataset);
     },
   };
 }

@@ -294,10 +294,10 @@ export class WireClient {
   }
 
   /** Associates (A-ASSOCIATE-RQ, waits for the answer); returns the answer's PDU type (2 accept, 3 reject). */
-  async associate(opts: Parameters<typeof associateRequest>[0]): Promise<ReceivedPdu | undefined> {
+  async associate(opts: Parameters<typeof associateRequest>[0], timeoutMs = 5000): Promise<ReceivedPdu | undefined> {
     const seen = this.pdus.length;
     this.send(associateRequest(opts));
-    await this.waitFor(() => this.pdus.length > seen);
+    await this.waitFor(() => this.pdus.length > seen, timeoutMs);
     return this.pdus[seen];
   }
 

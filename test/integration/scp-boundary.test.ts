@@ -31,6 +31,8 @@ function streamOf(pages: Array<() => DicomJson[]>): AnswerStream {
   let at = 0;
   return {
     next: () => pages[at++]!(),
+    nextItems: () => pages[at++]!(),
+    matchOptions: { personNameCaseInsensitive: false },
     get done() {
       return at >= pages.length;
     },
