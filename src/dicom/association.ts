@@ -11,13 +11,14 @@ import type { Logger, LogFields } from '../log.js';
 import type { ThrottledLogger } from '../log-throttle.js';
 import { errorMessage } from '../errors.js';
 import { MessageFragments, PduFramer, PduProtocolError, PduType, readPresentationDataValues, type UpperLayerState } from './pdu.js';
-import { checkAssociateRequest, peekAeTitles, printable, rejectReasonName, type AssociateRequest } from './associate-request.js';
+import { checkAssociateRequest, peekAeTitles, printable, type AssociateRequest } from './associate-request.js';
+import { reportRejectedAssociation } from './association-report.js';
 import { ContextResult, SopClassUid, decideAssociation, type AssociationPolicy } from './association-policy.js';
 import { LibrarySocket, type Association } from './dimse-shim.js';
 import { WorklistScpSession, type SessionHost } from './session.js';
 import type { ScpServices } from './services.js';
 import { IdleTimer } from './idle-timer.js';
-import { rejectedAssociationRecord } from '../model/query-record.js';
+import { PeerSocket } from './peer-socket.js';
 
 /** Association slots shared by the connections of one SCP. */
 export interface AssociationSlots {
@@ -38,8 +39,6 @@ export interface ConnectionDeps {
 
 /** A-ABORT sources (PS3.8 9.3.8). */
 const AbortSource = { serviceUser: 0, serviceProvider: 2 } as const;
-/** How long a connection may take to close after the SCP ended it (release, reject, abort) before it is destroyed. */
-const CLOSE_GRACE_MS = 1000;
 
 export class AssociationConnection implements SessionHost {
   private state: UpperLayerState = 'awaiting-request';
@@ -54,7 +53,7 @@ export class AssociationConnection implements SessionHost {
   private holdsSlot = false;
   private acseTimer: NodeJS.Timeout | undefined;
   private readonly idle: IdleTimer;
-  private closeTimer: NodeJS.Timeout | undefined;
+  private readonly peer: PeerSocket;
   private acceptedContexts = new Map<number, string>();
   private readonly fragments: MessageFragments;
   private closed = false;
@@ -64,11 +63,14 @@ export class AssociationConnection implements SessionHost {
     private readonly deps: ConnectionDeps,
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`;
+    this.peer = new PeerSocket(socket, () => {
+      this.touch();
+    });
     this.framer = new PduFramer({ state: () => this.state, maxPduLength: () => deps.policy.maxPduLength });
     this.fragments = new MessageFragments(deps.policy.maxMessageBytes);
     this.library = new LibrarySocket(
       (bytes) => {
-        this.write(bytes);
+        this.peer.write(bytes);
       },
       () => {
         this.endConnection();
@@ -238,13 +240,7 @@ export class AssociationConnection implements SessionHost {
   }
 
   private reject(reject: { result: number; source: number; reason: number }, why: string): void {
-    const query = this.deps.services.queryLog?.record(rejectedAssociationRecord(this.remote, this.aeTitles, why));
-    this.deps.noisy.warn('dicom.association_rejected', { ...this.fields(), reason: why, query });
-    this.deps.services.metrics?.associationRejected(rejectReasonName(reject));
-    this.deps.services.onAssociationRejected?.(
-      { remote: this.remote, callingAeTitle: this.aeTitles?.callingAeTitle, calledAeTitle: this.aeTitles?.calledAeTitle },
-      why,
-    );
+    reportRejectedAssociation(this.deps.services, this.deps.noisy, { remote: this.remote, aeTitles: this.aeTitles, fields: this.fields() }, reject, why);
     this.state = 'closed';
     clearTimeout(this.acseTimer);
     this.session.sendAssociationReject(reject.result, reject.source, reject.reason);
@@ -267,24 +263,9 @@ export class AssociationConnection implements SessionHost {
     this.endConnection();
   }
 
-  private write(bytes: Buffer): void {
-    if (this.socket.destroyed || !this.socket.writable) return;
-    this.socket.write(bytes);
-    this.touch();
-  }
-
   /** Resolves once the peer has read what was written (or the connection is gone). */
   writable(): Promise<void> {
-    if (!this.socket.writableNeedDrain || this.socket.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.once('drain', done);
-      this.socket.once('close', done);
-    });
+    return this.peer.writable();
   }
 
   /** Activity on the association (a PDU received whole, or bytes sent) restarts the DIMSE timeout. */
@@ -297,15 +278,12 @@ export class AssociationConnection implements SessionHost {
   private abort(source: number, reason: number): void {
     if (this.closed) return;
     this.state = 'closed';
-    if (!this.socket.destroyed && this.socket.writable) this.socket.write(Buffer.from([PduType.Abort, 0, 0, 0, 0, 4, 0, 0, source, reason]));
+    this.peer.sendAbort(source, reason);
     this.endConnection();
   }
 
-  /** Ends the connection gracefully; destroys it if the peer does not close its side in time. */
   private endConnection(): void {
-    if (this.socket.destroyed || this.closeTimer) return;
-    this.socket.end();
-    this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS);
+    this.peer.end();
   }
 
   private closedSocket(): void {
@@ -314,7 +292,7 @@ export class AssociationConnection implements SessionHost {
     this.state = 'closed';
     clearTimeout(this.acseTimer);
     this.idle.stop();
-    clearTimeout(this.closeTimer);
+    this.peer.closed();
     if (this.holdsSlot) {
       this.holdsSlot = false;
       this.deps.slots.give();
