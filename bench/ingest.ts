@@ -109,7 +109,7 @@ copyFileSync(storeWithItems(items), join(dir, 'worklist.db'));
 const bridge = await startBridge(dir);
 try {
   // Orders after the preloaded ones: new accession numbers and control ids (seed 2 would reuse them).
-  const fresh = syntheticOrders(items + burst + Math.ceil(rate * seconds), 1)
+  const fresh = syntheticOrders(items + 200 + burst + Math.ceil(rate * seconds), 1)
     .slice(items)
     .map((o) => o.text);
   const warm = await ingestOrders(bridge.mllpPort, fresh.splice(0, 200), connections);
