@@ -61,6 +61,35 @@ export async function ingestOrders(port: number, messages: string[], connections
   return { orders: messages.length, seconds: (performance.now() - started) / 1000, latencies, refused };
 }
 
+/**
+ * Orders offered at a fixed rate: order i is due i/rate seconds after the start and is sent by the
+ * next free connection once due; its latency runs from when it was due to its ACK, so time spent
+ * waiting for a free connection (a backlog) counts.
+ */
+export async function ingestAtRate(port: number, messages: string[], connections: number, perSecond: number): Promise<IngestResult> {
+  const latencies: number[] = [];
+  let refused = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const conn = await openConnection(port);
+      for (let i = next++; i < messages.length; i = next++) {
+        const dueAt = started + (i * 1000) / perSecond;
+        const wait = dueAt - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        conn.socket.write(frameMllp(Buffer.from(messages[i]!, 'utf8')));
+        const ack = (await conn.nextFrame()).toString('utf8');
+        latencies.push(performance.now() - dueAt);
+        if (!/\rMSA\|AA\|/.test(ack)) refused++;
+      }
+      conn.socket.end();
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { orders: messages.length, seconds: (performance.now() - started) / 1000, latencies, refused };
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

@@ -24,6 +24,7 @@ export class WalSync {
   private inode = 0;
   private flushing = false;
   private waiting: Waiter[] = [];
+  private idleCallbacks: (() => void)[] = [];
 
   constructor(private readonly walPath: string) {}
 
@@ -33,6 +34,17 @@ export class WalSync {
       this.waiting.push({ resolve, reject });
       if (!this.flushing) void this.flush();
     });
+  }
+
+  /** Whether an fdatasync is in flight. */
+  get busy(): boolean {
+    return this.flushing;
+  }
+
+  /** Calls fn once no fdatasync is in flight (at once when none is). */
+  whenIdle(fn: () => void): void {
+    if (this.flushing) this.idleCallbacks.push(fn);
+    else fn();
   }
 
   async close(): Promise<void> {
@@ -55,6 +67,9 @@ export class WalSync {
       }
     }
     this.flushing = false;
+    const idle = this.idleCallbacks;
+    this.idleCallbacks = [];
+    for (const fn of idle) fn();
   }
 
   /**
