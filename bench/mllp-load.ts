@@ -94,32 +94,3 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
-
-/**
- * Sends orders at an offered rate (orders per second, spread over the connections, each one order
- * at a time), and records each ACK's latency from the moment its order was due: an order waiting
- * for its connection to be free counts that wait (no coordinated omission).
- */
-export async function ingestAtRate(port: number, messages: string[], connections: number, perSecond: number): Promise<IngestResult> {
-  const latencies: number[] = [];
-  let refused = 0;
-  let next = 0;
-  const started = performance.now();
-  const dueAt = (i: number): number => started + (i * 1000) / perSecond;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      const conn = await openConnection(port);
-      for (let i = next++; i < messages.length; i = next++) {
-        const wait = dueAt(i) - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        conn.socket.write(frameMllp(Buffer.from(messages[i]!, 'utf8')));
-        const ack = (await conn.nextFrame()).toString('utf8');
-        latencies.push(performance.now() - dueAt(i));
-        if (!/\rMSA\|AA\|/.test(ack)) refused++;
-      }
-      conn.socket.end();
-    }),
-  );
-  latencies.sort((a, b) => a - b);
-  return { orders: messages.length, seconds: (performance.now() - started) / 1000, latencies, refused };
-}
