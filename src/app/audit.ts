@@ -10,7 +10,8 @@ import { AuditTrail, auditMessage } from '../audit/audit-trail.js';
 import { userInfo } from 'node:os';
 import { Codes, type AuditEvent, type Participant } from '../audit/messages.js';
 import { parseSyslogTarget } from '../audit/syslog-target.js';
-import type { ItemAction, OrderObserver } from '../worklist/orders.js';
+import type { OrderObserver } from '../worklist/orders.js';
+import type { ItemAction } from '../worklist/order-controls.js';
 import type { WorklistStore } from '../store/worklist-store.js';
 import { BridgeError } from '../errors.js';
 

@@ -10,7 +10,7 @@ import type { MappedOrder, MessagePolicies } from '../model/order.js';
 import { valueTable, type Table } from '../mapping/tables.js';
 import type { MappingSet } from '../mapping/select.js';
 import { findSegments, messageHeader, rawComponent, type Hl7Message, type MessageHeader } from '../mapping/message.js';
-import { checkOrderSupported } from '../worklist/orders.js';
+import { checkOrderSupported } from '../worklist/order-controls.js';
 import { buildAck, type AckCode, type AckError, type AckHeaderSource } from './ack.js';
 import type { CharsetMismatchPolicy } from './charset.js';
 import { checkMessageLimits, type MessageLimits } from './limits.js';

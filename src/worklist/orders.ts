@@ -15,21 +15,19 @@
  * refuses the message (AR), as policies.nonImaging says. The policies are the message's own
  * (settings, then the sender's mapping: mapping/policies.ts).
  */
-import { BridgeError } from '../errors.js';
+import { checkOrderSupported, isPatientMessage, targetStatus, unknownOrder, type ItemAction } from './order-controls.js';
 import { Hl7Error } from '../model/hl7-error.js';
 import { messageNotes, type MappedOrder, type MappedProcedure } from '../model/order.js';
 import type { WorklistStore } from '../store/worklist-store.js';
 import type { StoredItem } from '../store/item-table.js';
 import type { MessageRecord } from '../store/message-log.js';
 export type { MessageOrigin } from '../store/message-log.js';
-import { Tags, elementStrings, firstString, sequenceItems, withStepStatus, type DicomJson, type ItemStatus } from '../model/item.js';
+import { Tags, elementStrings, firstString, sequenceItems, withStepStatus, type DicomJson } from '../model/item.js';
 
 export type MessageLogEntry = Omit<MessageRecord, 'itemIds' | 'outcome' | 'action' | 'patientId' | 'accessionNumber'>;
 
 /** What to do with XO, CA, DC, SC, HD or RL for an order the bridge does not know. */
 export type UnknownOrderPolicy = 'reject' | 'apply';
-
-export type ItemAction = 'created' | 'updated' | 'cancelled' | 'discontinued' | 'status' | 'held' | 'released' | 'demographics' | 'merged' | 'ignored';
 
 /** Told of each order durably applied (for the audit trail); never of duplicates or ignored messages. */
 export type OrderObserver = (applied: {
@@ -55,66 +53,6 @@ export interface OrderOutcome {
    * content: this one was applied as a message of its own (a RIS that reuses control ids).
    */
   controlIdReusedFrom?: number;
-}
-
-const CANCEL = new Set(['CA', 'OC']);
-const DISCONTINUE = new Set(['DC', 'OD']);
-const HOLD = new Set(['HD', 'OH']);
-const RELEASE = new Set(['RL', 'OR']);
-const SUPPORTED_CONTROLS = new Set(['NW', 'XO', 'SC', ...CANCEL, ...DISCONTINUE, ...HOLD, ...RELEASE]);
-
-/** ORC-5 order status (HL7 table 0038) -> item status. */
-const ORDER_STATUS: Record<string, ItemStatus> = {
-  SC: 'SCHEDULED',
-  IP: 'STARTED',
-  CM: 'COMPLETED',
-  CA: 'CANCELED',
-  DC: 'DISCONTINUED',
-  HD: 'HELD',
-};
-
-/** Checks, before any store access, that the message asks for something this bridge does. */
-export function checkOrderSupported(order: MappedOrder): void {
-  if (isPatientMessage(order)) {
-    // Patient updates copy their values onto stored items: each must be valid.
-    for (const p of order.procedures) if (p.valueProblem) throw p.valueProblem;
-    return;
-  }
-  for (const [i, p] of order.procedures.entries()) {
-    if (p.nonImaging) {
-      if (order.policies.nonImaging === 'reject') {
-        throw new Hl7Error('HL7_NOT_IMAGING_ORDER', `not an imaging order: ${p.nonImaging.reason}${groupLabel(order, i)}`, {
-          location: p.nonImaging.location,
-          hint: 'this interface takes imaging orders only; route other orders elsewhere, or set orders.nonImaging (policies.nonImaging) to ignore',
-        });
-      }
-      // Ignored: none of its values is stored, so none is checked.
-      continue;
-    }
-    if (!SUPPORTED_CONTROLS.has(p.orderControl)) {
-      throw new Hl7Error('HL7_UNSUPPORTED_ORDER_CONTROL', `order control "${p.orderControl || '(empty)'}" is not supported${groupLabel(order, i)}`, {
-        location: 'ORC-1',
-        hint: `supported: ${[...SUPPORTED_CONTROLS].join(', ')}`,
-      });
-    }
-    // Values its VR does not allow are refused whenever the item is stored (not for cancels and status changes).
-    if ((p.orderControl === 'NW' || p.orderControl === 'XO') && p.valueProblem) throw p.valueProblem;
-    if ((p.orderControl === 'NW' || p.orderControl === 'XO') && p.type1Problem) throw p.type1Problem;
-    if (p.orderControl === 'SC' && !ORDER_STATUS[p.orderStatus]) {
-      throw new Hl7Error('HL7_BAD_VALUE', `order status "${p.orderStatus || '(empty)'}" cannot be applied by SC${groupLabel(order, i)}`, {
-        location: 'ORC-5',
-        hint: `SC needs ORC-5 one of ${Object.keys(ORDER_STATUS).join(', ')}`,
-      });
-    }
-  }
-}
-
-function isPatientMessage(order: MappedOrder): boolean {
-  return order.messageType.startsWith('ADT^');
-}
-
-function groupLabel(order: MappedOrder, i: number): string {
-  return order.procedures.length > 1 ? ` (order group ${i + 1})` : '';
 }
 
 export class OrderService {
@@ -285,30 +223,6 @@ export class OrderService {
       return { action: merge ? ('merged' as const) : ('demographics' as const), itemIds: items.map((i) => i.id) };
     });
   }
-}
-
-function targetStatus(p: MappedProcedure): { status: ItemStatus; action: ItemAction } {
-  const c = p.orderControl;
-  if (CANCEL.has(c)) return { status: 'CANCELED', action: 'cancelled' };
-  if (DISCONTINUE.has(c)) return { status: 'DISCONTINUED', action: 'discontinued' };
-  if (HOLD.has(c)) return { status: 'HELD', action: 'held' };
-  if (RELEASE.has(c)) return { status: 'SCHEDULED', action: 'released' };
-  const status = ORDER_STATUS[p.orderStatus];
-  // checkOrderSupported refused SC with any other order status before the store was touched.
-  if (!status) throw new Hl7Error('HL7_BAD_VALUE', `order status "${p.orderStatus || '(empty)'}" cannot be applied by SC`, { location: 'ORC-5' });
-  return { status, action: 'status' };
-}
-
-function unknownOrder(p: MappedProcedure): BridgeError {
-  const keys = [
-    ['placer order number', firstString(p.item, Tags.PlacerOrderNumberImagingServiceRequest)],
-    ['filler order number', firstString(p.item, Tags.FillerOrderNumberImagingServiceRequest)],
-    ['accession number', firstString(p.item, Tags.AccessionNumber)],
-  ].filter(([, v]) => v);
-  return new Hl7Error('HL7_UNKNOWN_ORDER', `${p.orderControl} for an unknown order (${keys.map(([k, v]) => `${k} ${v}`).join(', ') || 'no order number'})`, {
-    location: 'ORC-2',
-    hint: 'send the NW first, or set orders.unknownOrder to apply',
-  });
 }
 
 function stepValue(item: DicomJson, tag: string): string | undefined {

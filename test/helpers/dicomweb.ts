@@ -98,3 +98,37 @@ export async function dicomwebSearch(port: number, params: URLSearchParams | str
   const results = response.status === 200 ? (JSON.parse(response.text) as DicomJson[]) : [];
   return { status: response.status, headers: response.headers, results };
 }
+
+/**
+ * An MPPS instance as the DICOMweb create takes it (DICOM JSON, PS3.4 F.7.2): the status, the
+ * performing station, the start, and the scheduled step it performs (its accession, step ID,
+ * study, and requested procedure when given).
+ */
+export function mppsCreateJson(step: {
+  status?: string;
+  station: string;
+  accession: string;
+  stepId: string;
+  studyUid: unknown;
+  requestedProcedureId?: string;
+}): DicomJson {
+  return {
+    '00400252': { vr: 'CS', Value: [step.status ?? 'IN PROGRESS'] },
+    '00400253': { vr: 'SH', Value: ['PPS1'] },
+    '00400241': { vr: 'AE', Value: [step.station] },
+    '00400244': { vr: 'DA', Value: ['20261203'] },
+    '00400245': { vr: 'TM', Value: ['101500'] },
+    '00080060': { vr: 'CS', Value: ['MR'] },
+    '00400270': {
+      vr: 'SQ',
+      Value: [
+        {
+          '00080050': { vr: 'SH', Value: [step.accession] },
+          '00400009': { vr: 'SH', Value: [step.stepId] },
+          '0020000D': { vr: 'UI', Value: [step.studyUid] },
+          ...(step.requestedProcedureId ? { '00401001': { vr: 'SH', Value: [step.requestedProcedureId] } } : {}),
+        },
+      ],
+    },
+  } as DicomJson;
+}

@@ -366,3 +366,14 @@ export function dump2dcm(dump: string, out: string): void {
   const r = spawnSync('dump2dcm', ['--write-xfer-little', dump, out], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`dump2dcm ${dump} failed: ${r.stderr}`);
 }
+
+/** Adds HTTP access tokens with `mwl-bridge token NAME --role ROLE`; returns each token as printed, by name. */
+export function addTokens(file: string, holders: ReadonlyArray<readonly [name: string, role: 'read' | 'write']>): Record<string, string> {
+  const tokens: Record<string, string> = {};
+  for (const [name, role] of holders) {
+    const r = runCli(['token', name, '--role', role, '--http-tokens-file', file]);
+    if (r.status !== 0) throw new Error(`mwl-bridge token ${name} failed: ${r.stderr}`);
+    tokens[name] = r.stdout.trim();
+  }
+  return tokens;
+}

@@ -12,8 +12,10 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { after, before, describe, it } from '../helpers/suites.js';
-import { findscu, ifStarted, mllpSendText, projectDir, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { addTokens, findscu, ifStarted, mllpSendText, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { consoleLogin } from '../helpers/console.js';
 import { order } from '../helpers/orders.js';
+import { mppsCreateJson } from '../helpers/dicomweb.js';
 
 const skip = skipWithout('chromium', 'mllp_send', 'findscu');
 
@@ -42,14 +44,12 @@ describe('web console changes in Chromium', { skip }, () => {
   before(async () => {
     mkdirSync(shots, { recursive: true });
     const file = join(dir, 'tokens');
-    for (const [name, role] of [
+    const added = addTokens(file, [
       ['monitor', 'read'],
       ['admin', 'write'],
-    ] as const) {
-      const r = runCli(['token', name, '--role', role, '--http-tokens-file', file]);
-      assert.equal(r.status, 0, r.stderr);
-      tokens[role] = r.stdout.trim();
-    }
+    ]);
+    tokens.read = added.monitor ?? '';
+    tokens.write = added.admin ?? '';
     writeMapping(mapping, true);
     bridge = await startBridge(['--http-tokens-file', file, '--mapping', mapping, '--mirror-dir', mirrorDir, '--mirror-layout', 'flat'], { dir });
     base = `http://127.0.0.1:${bridge.httpPort}`;
@@ -61,16 +61,7 @@ describe('web console changes in Chromium', { skip }, () => {
     if (!process.env.MWL_CONSOLE_SCREENSHOTS) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function loggedIn(role: 'read' | 'write'): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    context.on('request', (request) => requested.push(request.url()));
-    const page = await context.newPage();
-    await page.goto(`${base}/console/login`);
-    await page.getByLabel('Access token').fill(tokens[role]);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Today' }).waitFor();
-    return { context, page };
-  }
+  const loggedIn = (role: 'read' | 'write'): Promise<{ context: BrowserContext; page: Page }> => consoleLogin(browser, base, tokens[role], requested);
 
   const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: join(shots, `console-${name}.png`), fullPage: true });
   const itemIdOf = (page: Page): number => Number(/\/console\/items\/(\d+)$/.exec(page.url())?.[1]);
@@ -182,25 +173,13 @@ describe('web console changes in Chromium', { skip }, () => {
       method: 'POST',
       headers: { Authorization: `Bearer ${tokens.write}`, 'Content-Type': 'application/dicom+json' },
       body: JSON.stringify([
-        {
-          '00400252': { vr: 'CS', Value: ['IN PROGRESS'] },
-          '00400253': { vr: 'SH', Value: ['PPS1'] },
-          '00400241': { vr: 'AE', Value: ['MR_ROOM'] },
-          '00400244': { vr: 'DA', Value: ['20261203'] },
-          '00400245': { vr: 'TM', Value: ['101500'] },
-          '00080060': { vr: 'CS', Value: ['MR'] },
-          '00400270': {
-            vr: 'SQ',
-            Value: [
-              {
-                '00080050': { vr: 'SH', Value: ['ACC-OLD'] },
-                '00400009': { vr: 'SH', Value: ['SPS-ACC-OLD'] },
-                '0020000D': { vr: 'UI', Value: [stored.values['(0020,000d)']] },
-                '00401001': { vr: 'SH', Value: ['RP-ACC-OLD'] },
-              },
-            ],
-          },
-        },
+        mppsCreateJson({
+          station: 'MR_ROOM',
+          accession: 'ACC-OLD',
+          stepId: 'SPS-ACC-OLD',
+          studyUid: stored.values['(0020,000d)'],
+          requestedProcedureId: 'RP-ACC-OLD',
+        }),
       ]),
     });
     assert.equal(mpps.status, 201, await mpps.text());

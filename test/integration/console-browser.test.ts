@@ -13,7 +13,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { after, before, describe, it } from '../helpers/suites.js';
-import { findscu, ifStarted, mllpSendText, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { addTokens, findscu, ifStarted, mllpSendText, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 import { order } from '../helpers/orders.js';
 
 const skip = skipWithout('chromium', 'mllp_send', 'findscu');
@@ -37,14 +37,12 @@ describe('web console in Chromium', { skip }, () => {
   before(async () => {
     mkdirSync(shots, { recursive: true });
     const file = join(dir, 'tokens');
-    for (const [name, role] of [
+    const added = addTokens(file, [
       ['monitor', 'read'],
       ['admin', 'write'],
-    ] as const) {
-      const r = runCli(['token', name, '--role', role, '--http-tokens-file', file]);
-      assert.equal(r.status, 0, r.stderr);
-      tokens[role] = r.stdout.trim();
-    }
+    ]);
+    tokens.read = added.monitor ?? '';
+    tokens.write = added.admin ?? '';
     bridge = await startBridge(['--http-tokens-file', file], { dir });
     base = `http://127.0.0.1:${bridge.httpPort}`;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });

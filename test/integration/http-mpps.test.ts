@@ -6,7 +6,7 @@ import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { freePort, ifStarted, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge } from '../helpers/peers.js';
-import { dicomwebSearch } from '../helpers/dicomweb.js';
+import { dicomwebSearch, mppsCreateJson } from '../helpers/dicomweb.js';
 import { MllpListener } from '../../src/hl7/mllp.js';
 import { silentLogger } from '../../src/log.js';
 
@@ -54,25 +54,7 @@ describe('DICOMweb MPPS', { skip: skipWithout('mllp_send') }, () => {
       (r) => (r['00400100']?.Value?.[0] as Record<string, { Value?: unknown[] }> | undefined)?.['00400020']?.Value?.[0],
     );
   const created = (status: string): unknown => [
-    {
-      '00400252': { vr: 'CS', Value: [status] },
-      '00400253': { vr: 'SH', Value: ['PPS1'] },
-      '00400241': { vr: 'AE', Value: ['WEB_MODALITY'] },
-      '00400244': { vr: 'DA', Value: ['20261203'] },
-      '00400245': { vr: 'TM', Value: ['101500'] },
-      '00080060': { vr: 'CS', Value: ['MR'] },
-      '00400270': {
-        vr: 'SQ',
-        Value: [
-          {
-            '00080050': { vr: 'SH', Value: ['ACC1002'] },
-            '00400009': { vr: 'SH', Value: ['SPS1002'] },
-            '0020000D': { vr: 'UI', Value: [studyUid] },
-            '00401001': { vr: 'SH', Value: ['RP1002'] },
-          },
-        ],
-      },
-    },
+    mppsCreateJson({ status, station: 'WEB_MODALITY', accession: 'ACC1002', stepId: 'SPS1002', studyUid, requestedProcedureId: 'RP1002' }),
   ];
 
   it('create IN PROGRESS marks the step STARTED; a second create is a conflict', async () => {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { ifStarted, mllpSend, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
-import { dicomwebSearch } from '../helpers/dicomweb.js';
+import { dicomwebSearch, mppsCreateJson } from '../helpers/dicomweb.js';
 import { makeLeaf, makeTestCertificates, type TestCertificates } from '../helpers/certs.js';
 import { waitFor } from '../helpers/rsyslog.js';
 
@@ -84,18 +84,7 @@ describe('MPPS status messages to the RIS over TLS (mpps.tls.*)', { skip: skipWi
     mllpSend(bridge.mllpPort, join(projectDir, 'samples', 'orm-mr-knee.hl7'));
     const found = await dicomwebSearch(bridge.httpPort, 'AccessionNumber=ACC1002');
     const studyUid = found.results[0]?.['0020000D']?.Value?.[0];
-    const created = {
-      '00400252': { vr: 'CS', Value: ['IN PROGRESS'] },
-      '00400253': { vr: 'SH', Value: ['PPS1'] },
-      '00400241': { vr: 'AE', Value: ['WEB_MODALITY'] },
-      '00400244': { vr: 'DA', Value: ['20261203'] },
-      '00400245': { vr: 'TM', Value: ['101500'] },
-      '00080060': { vr: 'CS', Value: ['MR'] },
-      '00400270': {
-        vr: 'SQ',
-        Value: [{ '00080050': { vr: 'SH', Value: ['ACC1002'] }, '00400009': { vr: 'SH', Value: ['SPS1002'] }, '0020000D': { vr: 'UI', Value: [studyUid] } }],
-      },
-    };
+    const created = mppsCreateJson({ station: 'WEB_MODALITY', accession: 'ACC1002', stepId: 'SPS1002', studyUid });
     const res = await fetch(`http://127.0.0.1:${bridge.httpPort}/dicom-web/modality-performed-procedure-steps/${MPPS_UID}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/dicom+json' },

@@ -14,7 +14,7 @@ import { decodeHl7Message } from '../../src/hl7/message.js';
 import { evaluateMapping } from '../../src/mapping/evaluate.js';
 import { messageHeader } from '../../src/mapping/message.js';
 import { loadShippedMappings } from '../helpers/mappings.js';
-import { checkOrderSupported } from '../../src/worklist/orders.js';
+import { checkOrderSupported } from '../../src/worklist/order-controls.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const samplesDir = join(root, 'samples');
