@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { findscu, ifStarted, mllpSendText, projectDir, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { addTokens, findscu, ifStarted, mllpSendText, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 import { order } from '../helpers/orders.js';
 import { after, before, describe, it } from '../helpers/suites.js';
 
@@ -42,8 +42,12 @@ describe('management API tools', { skip }, () => {
   const legacy = order({ controlId: 'OLD1', patientId: '', accession: 'ACC-OLD' }).replace('PID|1||', 'PID|1|PAT-OLD|');
 
   before(async () => {
-    readToken = runCli(['token', 'monitor', '--role', 'read', '--http-tokens-file', tokens]).stdout.trim();
-    writeToken = runCli(['token', 'admin', '--role', 'write', '--http-tokens-file', tokens]).stdout.trim();
+    const added = addTokens(tokens, [
+      ['monitor', 'read'],
+      ['admin', 'write'],
+    ]);
+    readToken = added.monitor ?? '';
+    writeToken = added.admin ?? '';
     writeMapping(mapping, true);
     bridge = await startBridge(
       ['--http-tokens-file', tokens, '--mapping', mapping, '--mirror-dir', mirrorDir, '--mirror-layout', 'flat', '--mllp-max-frame-bytes', '8192'],

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { findscu, ifStarted, mllpSendText, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { addTokens, findscu, ifStarted, mllpSendText, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 import { order } from '../helpers/orders.js';
 import { after, before, describe, it } from '../helpers/suites.js';
 
@@ -61,8 +61,12 @@ describe('management API: items by hand', { skip }, () => {
   const tokens = join(dir, 'tokens');
 
   before(async () => {
-    readToken = runCli(['token', 'monitor', '--role', 'read', '--http-tokens-file', tokens]).stdout.trim();
-    writeToken = runCli(['token', 'clerk', '--role', 'write', '--http-tokens-file', tokens]).stdout.trim();
+    const added = addTokens(tokens, [
+      ['monitor', 'read'],
+      ['clerk', 'write'],
+    ]);
+    readToken = added.monitor ?? '';
+    writeToken = added.clerk ?? '';
     assert.match(writeToken, /^mwlb_/);
     bridge = await startBridge(['--http-tokens-file', tokens], { dir });
     base = `http://127.0.0.1:${bridge.httpPort}`;

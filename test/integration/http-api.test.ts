@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { findscu, ifStarted, mllpSendText, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { addTokens, findscu, ifStarted, mllpSendText, runCli, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
 import { order } from '../helpers/orders.js';
 
 const skip = skipWithout('mllp_send', 'findscu');
@@ -35,15 +35,12 @@ describe('management API with tokens', { skip }, () => {
   const tokens = join(dir, 'tokens');
 
   before(async () => {
-    for (const [name, role] of [
+    const added = addTokens(tokens, [
       ['monitor', 'read'],
       ['admin', 'write'],
-    ] as const) {
-      const r = runCli(['token', name, '--role', role, '--http-tokens-file', tokens]);
-      assert.equal(r.status, 0, r.stderr);
-      if (role === 'read') readToken = r.stdout.trim();
-      else writeToken = r.stdout.trim();
-    }
+    ]);
+    readToken = added.monitor ?? '';
+    writeToken = added.admin ?? '';
     assert.match(readToken, /^mwlb_[A-Za-z0-9_-]{43}$/);
     bridge = await startBridge(['--http-tokens-file', tokens], { dir });
     base = `http://127.0.0.1:${bridge.httpPort}`;
