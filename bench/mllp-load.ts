@@ -39,26 +39,9 @@ async function openConnection(port: number): Promise<{ socket: Socket; nextFrame
   };
 }
 
-export async function ingestOrders(port: number, messages: string[], connections: number): Promise<IngestResult> {
-  const latencies: number[] = [];
-  let refused = 0;
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      const conn = await openConnection(port);
-      for (let i = next++; i < messages.length; i = next++) {
-        const sentAt = performance.now();
-        conn.socket.write(frameMllp(Buffer.from(messages[i]!, 'utf8')));
-        const ack = (await conn.nextFrame()).toString('utf8');
-        latencies.push(performance.now() - sentAt);
-        if (!/\rMSA\|AA\|/.test(ack)) refused++;
-      }
-      conn.socket.end();
-    }),
-  );
-  latencies.sort((a, b) => a - b);
-  return { orders: messages.length, seconds: (performance.now() - started) / 1000, latencies, refused };
+/** Orders sent as fast as the ACKs come back, on `connections` connections; latency from each send to its ACK. */
+export function ingestOrders(port: number, messages: string[], connections: number): Promise<IngestResult> {
+  return sendOrders(port, messages, connections);
 }
 
 /**
@@ -66,7 +49,12 @@ export async function ingestOrders(port: number, messages: string[], connections
  * next free connection once due; its latency runs from when it was due to its ACK, so time spent
  * waiting for a free connection (a backlog) counts.
  */
-export async function ingestAtRate(port: number, messages: string[], connections: number, perSecond: number): Promise<IngestResult> {
+export function ingestAtRate(port: number, messages: string[], connections: number, perSecond: number): Promise<IngestResult> {
+  return sendOrders(port, messages, connections, perSecond);
+}
+
+/** Each connection takes the next order, sends it (once due, at an offered rate) and waits for its ACK. */
+async function sendOrders(port: number, messages: string[], connections: number, perSecond?: number): Promise<IngestResult> {
   const latencies: number[] = [];
   let refused = 0;
   let next = 0;
@@ -75,12 +63,15 @@ export async function ingestAtRate(port: number, messages: string[], connections
     Array.from({ length: connections }, async () => {
       const conn = await openConnection(port);
       for (let i = next++; i < messages.length; i = next++) {
-        const dueAt = started + (i * 1000) / perSecond;
-        const wait = dueAt - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        let from = performance.now();
+        if (perSecond !== undefined) {
+          from = started + (i * 1000) / perSecond;
+          const wait = from - performance.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        }
         conn.socket.write(frameMllp(Buffer.from(messages[i]!, 'utf8')));
         const ack = (await conn.nextFrame()).toString('utf8');
-        latencies.push(performance.now() - dueAt);
+        latencies.push(performance.now() - from);
         if (!/\rMSA\|AA\|/.test(ack)) refused++;
       }
       conn.socket.end();
