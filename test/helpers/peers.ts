@@ -326,14 +326,8 @@ function readFindscuAnswers(out: string, opts: FindscuOptions): DicomAnswer[] {
  */
 export function findscu(port: number, aeTitle: string, keys: string[], opts: FindscuOptions = {}): FindscuResult {
   const out = tempDir('mwl-find-');
-  let r: ReturnType<typeof spawnSync>;
-  try {
-    r = spawnSync('findscu', findscuArgs(port, aeTitle, keys, out, opts), { encoding: 'utf8', timeout: 30000 });
-  } catch (err) {
-    rmSync(out, { recursive: true, force: true });
-    throw err;
-  }
-  return { answers: readFindscuAnswers(out, opts), status: r.status ?? -1, stderr: String(r.stderr) };
+  const r = spawnSync('findscu', findscuArgs(port, aeTitle, keys, out, opts), { encoding: 'utf8', timeout: 30000 });
+  return { answers: readFindscuAnswers(out, opts), status: r.status ?? -1, stderr: r.stderr };
 }
 
 /** findscu without blocking this process: for tests that run many queries side by side. */
