@@ -13,6 +13,7 @@ import { OrderService } from '../worklist/orders.js';
 import { warnIfFewDescriptors } from './descriptors.js';
 import type { MappingSet, readMappingSources } from './mappings.js';
 import { pipelineSettings } from './pipeline-settings.js';
+import { tlsListenerSettings } from './tls-listeners.js';
 import type { AuditRecorder } from './audit.js';
 
 /** Where what is started registers its stop. */
@@ -63,7 +64,7 @@ export async function startMllp(
 ): Promise<{ port: number | undefined; listener: MllpListener; listening: () => boolean; connections: () => number } | undefined> {
   const port = config['mllp.port'];
   // mllp.port off with an MLLP TLS listener: the listener serves only what the TLS port hands it.
-  const tlsOnly = port === 'off' && config['mllp.tls.certFile'] !== '' && config['mllp.tls.port'] !== 'off';
+  const tlsOnly = port === 'off' && tlsListenerSettings(config, 'mllp') !== undefined;
   if (port === 'off' && !tlsOnly) {
     logger.info('mllp.disabled', { reason: 'mllp.port is off' });
     return undefined;

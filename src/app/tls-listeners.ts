@@ -19,6 +19,13 @@ export interface TlsListenerSpec {
   onRefused?: (remote: string, reason: string) => void;
 }
 
+/** The area's TLS listener settings when it has one (a certificate, and its port not off); undefined when not. */
+export function tlsListenerSettings(config: BridgeConfig, area: TlsListenerSpec['area']): { certFile: string; port: number } | undefined {
+  const certFile = config[`${area}.tls.certFile`];
+  const port = config[`${area}.tls.port`];
+  return certFile && port !== 'off' ? { certFile, port } : undefined;
+}
+
 /** Starts the area's TLS listener when its certificate is configured; undefined when not. */
 export async function startTlsListener(
   config: BridgeConfig,
@@ -27,9 +34,9 @@ export async function startTlsListener(
   push: (stop: () => void | Promise<void>) => void,
 ): Promise<{ listener: SecureListener; port: number } | undefined> {
   const { area } = spec;
-  const certFile = config[`${area}.tls.certFile`];
-  const port = config[`${area}.tls.port`];
-  if (!certFile || port === 'off') return undefined;
+  const settings = tlsListenerSettings(config, area);
+  if (!settings) return undefined;
+  const { certFile, port } = settings;
   const listener = new SecureListener({
     name: area,
     files: { certFile, keyFile: config[`${area}.tls.keyFile`], caFile: config[`${area}.tls.caFile`] || undefined },
