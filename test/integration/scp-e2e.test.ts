@@ -195,12 +195,13 @@ describe('large answers and C-CANCEL', { skip }, () => {
   });
   it('keeps streaming an answer that lasts longer than dicom.dimseTimeoutSeconds', async (t) => {
     // The modality sends nothing while it receives a long answer; that is not an idle association.
-    // Here a slow modality reads 16 MB of answers in short bursts, 700 ms apart (a 1 s timeout). A
+    // Here a slow modality reads 32 MB of answers in bursts of 50 ms, 250 ms apart (a 1 s timeout:
+    // the SCP must miss several bursts in a row on a busy machine before its writes stop for 1 s). A
     // reader that stops for the whole timeout is aborted: it would hold its slot forever (issue 15).
     const dir = tempDir('mwl-long-answer-');
     const store = WorklistStore.open(join(dir, 'worklist.db'));
     store.transaction(() => {
-      for (let i = 0; i < 2000; i++) {
+      for (let i = 0; i < 4000; i++) {
         store.items.insert({
           source: 'import',
           dataset: {
@@ -234,9 +235,9 @@ describe('large answers and C-CANCEL', { skip }, () => {
       while (!client.closed && !client.messages.some((m) => m.status === 0x0000)) {
         client.socket.pause();
         pauses++;
-        await sleep(700);
+        await sleep(250);
         client.socket.resume();
-        await sleep(20);
+        await sleep(50);
       }
       const final = await client.finalResponse(0, 30_000);
       assert.equal(
@@ -246,11 +247,11 @@ describe('large answers and C-CANCEL', { skip }, () => {
       );
       // Every answer and the final Success arrived: the stream was not aborted (the association, idle
       // from its last write, may be aborted once the reader has caught up; that is after this).
-      assert.equal(client.messages.filter((m) => m.status === 0xff00).length, 2000, 'every answer arrived');
+      assert.equal(client.messages.filter((m) => m.status === 0xff00).length, 4000, 'every answer arrived');
       const log = await bridge.waitForLog(/dicom\.find .*ms=\d+/);
       const ms = Number(/dicom\.find .*ms=(\d+)/.exec(log)![1]);
       assert.ok(ms > 1500, `the answer outlasted the 1 s timeout: ${ms} ms`);
-      t.diagnostic(`2000 answers of 8 KB streamed over ${ms} ms to a reader that paused ${pauses} times for 700 ms, with a 1 s DIMSE timeout`);
+      t.diagnostic(`4000 answers of 8 KB streamed over ${ms} ms to a reader that paused ${pauses} times for 250 ms, with a 1 s DIMSE timeout`);
     } finally {
       client.close();
       await bridge.stop();
