@@ -1,14 +1,15 @@
 // The import rules of the architecture (README "Architecture", ../shared/design.md), checked by
 // `npm run lint`: arrows point one way, cli -> app -> adapters (hl7, dicom, http, mirror) -> services
 // (mapping, worklist) -> store -> model, with config, log, metrics (the interface) and errors usable
-// from every layer. http, like dicom, never reaches the store: app hands it narrow services.
+// from every layer, install-dir from app and http. http, like dicom, never reaches the store: app
+// hands it narrow services.
 /** Every layer and the layers below it that it may import. */
 const layers = {
   cli: ['app', 'config', 'log', 'errors'],
-  app: ['hl7', 'dicom', 'http', 'mirror', 'tls', 'audit', 'mapping', 'worklist', 'store', 'model', 'config', 'log', 'metrics', 'errors'],
+  app: ['hl7', 'dicom', 'http', 'mirror', 'tls', 'audit', 'mapping', 'worklist', 'store', 'model', 'config', 'log', 'metrics', 'errors', 'install-dir'],
   hl7: ['mapping', 'worklist', 'model', 'config', 'log', 'metrics', 'errors'],
   dicom: ['worklist', 'model', 'config', 'log', 'metrics', 'errors'],
-  http: ['worklist', 'model', 'config', 'log', 'metrics', 'errors'],
+  http: ['worklist', 'model', 'config', 'log', 'metrics', 'errors', 'install-dir'],
   mirror: ['worklist', 'model', 'config', 'log', 'metrics', 'errors'],
   tls: ['config', 'log', 'errors'],
   audit: ['config', 'log', 'errors'],
@@ -20,6 +21,8 @@ const layers = {
   log: [],
   metrics: [],
   errors: [],
+  /** Where the installation is (its package.json, mappings/, the console's assets). */
+  'install-dir': [],
 };
 
 /** The layer of a path under src/: its folder, or for a file directly in src/ its name. */

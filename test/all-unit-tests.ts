@@ -1,14 +1,18 @@
 /**
  * Every unit test file (test/unit/*.test.ts) in one process, as `npm test` runs them: each file
- * run on its own costs a Node process with the TypeScript loader (about 1 s of CPU on this
- * 2-core machine, for tests that take milliseconds). `npm run test:unit` still runs them one by one.
+ * run on its own costs a Node process (for tests that take milliseconds). `npm run test:unit`
+ * still runs them one by one. The files are listed from test/unit, so that `npm test`, which runs
+ * the compiled copy in build/test, never runs the leftover copy of a test file since removed; each
+ * is imported beside this module, with its extension (.ts under tsx, .js compiled).
  */
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { projectDir } from './helpers/project-dir.js';
 
-const unitDir = join(import.meta.dirname, 'unit');
-for (const file of readdirSync(unitDir)
+const extension = extname(fileURLToPath(import.meta.url));
+for (const file of readdirSync(join(projectDir, 'test', 'unit'))
   .filter((f) => f.endsWith('.test.ts'))
   .sort()) {
-  await import(join(unitDir, file));
+  await import(join(import.meta.dirname, 'unit', file.replace(/\.ts$/, extension)));
 }

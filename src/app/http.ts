@@ -3,8 +3,10 @@
  * the C-FIND SCP, the readiness checks, and the metrics. http/ sees only these closures.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BridgeConfig } from '../config/schema.js';
 import { BridgeError } from '../errors.js';
+import { installDir } from '../install-dir.js';
 import { HttpServer } from '../http/server.js';
 import type { OrderMessageProcessor } from '../hl7/order-handler.js';
 import type { MirrorView, ReadinessCheck, SearchLog } from '../http/services.js';
@@ -182,10 +184,10 @@ function refuseUnassociableAeTitles(config: BridgeConfig, tokens: Map<string, To
   }
 }
 
-/** The bridge's version, from its package.json (two folders up from src/app and from dist/app alike). */
+/** The bridge's version, from its package.json. */
 function bridgeVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    const pkg = JSON.parse(readFileSync(join(installDir, 'package.json'), 'utf8')) as { version?: unknown };
     return typeof pkg.version === 'string' ? pkg.version : 'unknown';
   } catch {
     return 'unknown';

@@ -3,18 +3,15 @@
  * (the mapping core itself is pure: it compiles texts).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
 import type { BridgeConfig } from '../config/schema.js';
 import { BridgeError, errorMessage } from '../errors.js';
+import { installDir } from '../install-dir.js';
 import { compileMappingSet, type MappingSource } from '../mapping/compile.js';
 import type { MappingSet } from '../mapping/select.js';
 
 export type { MappingSet } from '../mapping/select.js';
 export type { MappingSource } from '../mapping/compile.js';
-
-/** The folder the bridge is installed in (holds mappings/): src/app/ and dist/app/ are two below it. */
-export const installDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** A relative mapping path is looked up in the working folder first, then in the installation. */
 export function resolveMappingPath(path: string): string {

@@ -140,8 +140,9 @@ function failure(bytes: Buffer, reason: string): PipelineResult {
 }
 
 /**
- * The worker runs pipeline-worker.js beside this file. Under the test runner the sources are
- * TypeScript run through tsx, whose loader a worker does not inherit: there it is registered first.
+ * The worker runs pipeline-worker.js beside this file (in dist/, or in build/src/ for `npm test`).
+ * Where the sources are TypeScript run through tsx (one test file run with --import tsx, the
+ * benchmarks), whose loader a worker does not inherit, it is registered first.
  */
 function startWorker(): Worker {
   const url = new URL(import.meta.url.endsWith('.ts') ? './pipeline-worker.ts' : './pipeline-worker.js', import.meta.url);

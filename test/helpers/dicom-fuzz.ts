@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { projectDir } from './project-dir.js';
 import { seededRandom } from './random.js';
 
 export interface CapturedSession {
@@ -14,7 +15,7 @@ export interface CapturedSession {
 }
 
 export function capturedSessions(): CapturedSession[] {
-  const file = join(import.meta.dirname, '..', 'fixtures', 'dicom-pdus.json');
+  const file = join(projectDir, 'test', 'fixtures', 'dicom-pdus.json');
   const json = JSON.parse(readFileSync(file, 'utf8')) as { sessions: Array<{ name: string; pdus: string[] }> };
   return json.sessions.map((s) => ({ name: s.name, pdus: s.pdus.map((h) => Buffer.from(h, 'hex')) }));
 }

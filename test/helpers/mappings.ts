@@ -2,8 +2,7 @@
 import { join } from 'node:path';
 import { MappingSet } from '../../src/mapping/select.js';
 import { loadMappingSet } from '../../src/app/mappings.js';
-
-export const projectRoot = join(import.meta.dirname, '..', '..');
+import { projectDir } from './project-dir.js';
 
 export const SHIPPED_MAPPINGS = [
   'default.yaml',
@@ -17,5 +16,5 @@ export const SHIPPED_MAPPINGS = [
 ];
 
 export function loadShippedMappings(): MappingSet {
-  return loadMappingSet(SHIPPED_MAPPINGS.map((f) => join(projectRoot, 'mappings', f)));
+  return loadMappingSet(SHIPPED_MAPPINGS.map((f) => join(projectDir, 'mappings', f)));
 }

@@ -7,14 +7,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { readDicomFile, type DicomAnswer } from './dicom-file.js';
+import { projectDir } from './project-dir.js';
 
 export { readDicomFile, type DicomAnswer } from './dicom-file.js';
+export { projectDir } from './project-dir.js';
 
-// import.meta.dirname arrived in Node 20.11 (the engines range starts at 20.8.1): undefined before.
-const meta: { dirname?: string } = import.meta;
-export const projectDir = resolve(meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..');
 export const cliPath = join(projectDir, 'dist', 'cli.js');
 
 /** Whether a command is on PATH (looked up here: a shell may itself be missing from a reduced PATH). */

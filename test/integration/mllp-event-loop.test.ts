@@ -14,7 +14,8 @@ import { createOrderMessageHandler, createOversizeReply } from '../../src/hl7/or
 import { silentLogger } from '../../src/log.js';
 import { WorklistStore } from '../../src/store/worklist-store.js';
 import { OrderService } from '../../src/worklist/orders.js';
-import { loadShippedMappings, projectRoot, SHIPPED_MAPPINGS } from '../helpers/mappings.js';
+import { loadShippedMappings, SHIPPED_MAPPINGS } from '../helpers/mappings.js';
+import { projectDir } from '../helpers/project-dir.js';
 import { RawMllpClient, msa } from '../helpers/mllp-client.js';
 import { order } from '../helpers/orders.js';
 import { tempDir } from '../helpers/peers.js';
@@ -52,7 +53,7 @@ describe('MLLP: no message holds the event loop', () => {
     const mappings = loadShippedMappings();
     runner = new PipelineRunner(
       { mappings: () => mappings, uidRoot: '2.25', bridgeApplication: 'MWL', limits: { maxSegments: 1000, maxFieldsPerSegment: 500 } },
-      readMappingSources(SHIPPED_MAPPINGS.map((f) => join(projectRoot, 'mappings', f))),
+      readMappingSources(SHIPPED_MAPPINGS.map((f) => join(projectDir, 'mappings', f))),
     );
     listener = new MllpListener({
       host: '127.0.0.1',

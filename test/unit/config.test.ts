@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { envVarFor, settingsSchema } from '../../src/config/schema.js';
 import { BridgeError } from '../../src/errors.js';
+import { projectDir } from '../helpers/project-dir.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mwl-config-'));
 const file = (name: string, text: string): string => {
@@ -115,7 +116,7 @@ describe('safe names (issue 16, finding 13)', () => {
 describe('documentation', () => {
   it('README documents every setting with its environment variable, flag and default', async () => {
     const { readFileSync } = await import('node:fs');
-    const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+    const readme = readFileSync(join(projectDir, 'README.md'), 'utf8');
     for (const [key, spec] of Object.entries(settingsSchema)) {
       const row = readme.split('\n').find((l) => l.startsWith(`| \`${key}\``));
       assert.ok(row, `README settings table lacks ${key}`);

@@ -15,12 +15,12 @@ import { evaluateMapping } from '../../src/mapping/evaluate.js';
 import { messageHeader } from '../../src/mapping/message.js';
 import { loadShippedMappings } from '../helpers/mappings.js';
 import { seededRandom } from '../helpers/random.js';
+import { projectDir } from '../helpers/project-dir.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const mappings = loadShippedMappings();
-const seeds = readdirSync(join(root, 'samples'))
+const seeds = readdirSync(join(projectDir, 'samples'))
   .filter((f) => f.endsWith('.hl7'))
-  .map((f) => readFileSync(join(root, 'samples', f)));
+  .map((f) => readFileSync(join(projectDir, 'samples', f)));
 const CASES = Number(process.env.FUZZ_CASES ?? 3000);
 
 const rng = seededRandom;

@@ -15,9 +15,9 @@ import { evaluateMapping } from '../../src/mapping/evaluate.js';
 import { messageHeader } from '../../src/mapping/message.js';
 import { loadShippedMappings } from '../helpers/mappings.js';
 import { checkOrderSupported } from '../../src/worklist/order-controls.js';
+import { projectDir } from '../helpers/project-dir.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const samplesDir = join(root, 'samples');
+const samplesDir = join(projectDir, 'samples');
 const expectedDir = join(samplesDir, 'expected');
 const mappings = loadShippedMappings();
 

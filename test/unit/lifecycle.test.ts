@@ -19,10 +19,10 @@ import { openDatabase } from '../../src/store/db.js';
 import { firstString, sequenceItems, Tags } from '../../src/model/item.js';
 import { OrderService, type UnknownOrderPolicy } from '../../src/worklist/orders.js';
 import { purgeExpired } from '../../src/worklist/retention.js';
+import { projectDir } from '../helpers/project-dir.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const mappings = loadMappingSet(['default.yaml', 'omi-o23.yaml', 'adt.yaml'].map((f) => join(root, 'mappings', f)));
-const sample = (name: string): string => readFileSync(join(root, 'samples', name), 'utf8');
+const mappings = loadMappingSet(['default.yaml', 'omi-o23.yaml', 'adt.yaml'].map((f) => join(projectDir, 'mappings', f)));
+const sample = (name: string): string => readFileSync(join(projectDir, 'samples', name), 'utf8');
 
 function setup(opts: { unknownOrder?: UnknownOrderPolicy; showClosedItems?: boolean } = {}) {
   const store = WorklistStore.open(join(mkdtempSync(join(tmpdir(), 'mwl-life-')), 'wl.db'), { showClosedItems: opts.showClosedItems });
@@ -171,7 +171,7 @@ describe('order lifecycle', () => {
 
   it('OMI with two IPC: two items; a CA cancels both', () => {
     const { send, byPatient } = setup();
-    const omi = readFileSync(join(root, 'samples', 'omi-o23-ct-chest-abdomen.hl7'), 'utf8');
+    const omi = readFileSync(join(projectDir, 'samples', 'omi-o23-ct-chest-abdomen.hl7'), 'utf8');
     assert.deepEqual(send(omi).actions, ['created', 'created']);
     assert.equal(byPatient('PAT1005').length, 2);
     assert.deepEqual(send(omi.replace('MSG00005', 'MSG5X')).actions, ['updated', 'updated'], 'resent NW updates each step by SPS ID');

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { compileMapping as parseMapping } from '../../src/mapping/compile.js';
+import { projectDir } from '../helpers/project-dir.js';
 
-const dir = join(import.meta.dirname, '..', '..', 'mappings');
+const dir = join(projectDir, 'mappings');
 const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(dir, 'mapping.schema.json'), 'utf8')));
 const shipped = [
   ...readdirSync(dir).filter((f) => f.endsWith('.yaml')),

@@ -15,12 +15,13 @@ import { parseFieldPath, resolveRepetition } from '../../src/mapping/path.js';
 import { loadShippedMappings } from '../helpers/mappings.js';
 import { applySteps, converters } from '../../src/mapping/transforms.js';
 import { firstString, sequenceItems, Tags } from '../../src/model/item.js';
+import { projectDir } from '../helpers/project-dir.js';
 
-const root = join(import.meta.dirname, '..', '..');
-const defaultMapping = loadMappingFile(join(root, 'mappings', 'default.yaml'));
+const defaultMapping = loadMappingFile(join(projectDir, 'mappings', 'default.yaml'));
 const ctx = { uidRoot: '2.25' };
-const sampleText = (name: string): string => readFileSync(join(root, 'samples', name), 'utf8');
-const mapSample = (name: string): MappedOrder => evaluateMapping(defaultMapping, decodeHl7Message(readFileSync(join(root, 'samples', name))).message, ctx);
+const sampleText = (name: string): string => readFileSync(join(projectDir, 'samples', name), 'utf8');
+const mapSample = (name: string): MappedOrder =>
+  evaluateMapping(defaultMapping, decodeHl7Message(readFileSync(join(projectDir, 'samples', name))).message, ctx);
 const MSH = 'MSH|^~\\&|RIS|RAD|MWL|HOSP|20261123||ORM^O01|C1|P|2.3.1';
 /** A one-off mapping from YAML attribute lines (indented by two). */
 const mappingWith = (attributes: string, extra = ''): ReturnType<typeof parseMapping> =>
@@ -172,8 +173,8 @@ describe('order groups', () => {
 });
 
 function mapOmi(): MappedOrder {
-  const omi = loadMappingFile(join(root, 'mappings', 'omi-o23.yaml'));
-  return evaluateMapping(omi, decodeHl7Message(readFileSync(join(root, 'samples', 'omi-o23-ct-chest-abdomen.hl7'))).message, ctx);
+  const omi = loadMappingFile(join(projectDir, 'mappings', 'omi-o23.yaml'));
+  return evaluateMapping(omi, decodeHl7Message(readFileSync(join(projectDir, 'samples', 'omi-o23-ct-chest-abdomen.hl7'))).message, ctx);
 }
 
 describe('default mapping (IHE RAD-4 / dcm4chee conventions)', () => {
@@ -233,10 +234,10 @@ describe('default mapping (IHE RAD-4 / dcm4chee conventions)', () => {
 
   it('accepts it with type1: accept, or fills a configured default', () => {
     const text = sampleText('orm-missing-patient-id.hl7');
-    const lenient = parseMapping(readFileSync(join(root, 'mappings', 'default.yaml'), 'utf8').replace('type1: reject', 'type1: accept'), 'x.yaml');
+    const lenient = parseMapping(readFileSync(join(projectDir, 'mappings', 'default.yaml'), 'utf8').replace('type1: reject', 'type1: accept'), 'x.yaml');
     assert.equal(evaluateMapping(lenient, parseHl7Text(text), ctx).procedures[0]!.type1Problem, undefined);
     const filling = parseMapping(
-      readFileSync(join(root, 'mappings', 'default.yaml'), 'utf8').replace(
+      readFileSync(join(projectDir, 'mappings', 'default.yaml'), 'utf8').replace(
         'PatientID: { from: ["PID-3[5=MR].1", PID-3.1, PID-2.1, PID-4.1] }',
         'PatientID: { from: ["PID-3[5=MR].1", PID-3.1, PID-2.1, PID-4.1], default: UNKNOWN }',
       ),
@@ -257,7 +258,7 @@ describe('default mapping (IHE RAD-4 / dcm4chee conventions)', () => {
 
 describe('mapping selection', () => {
   const set = loadShippedMappings();
-  const pick = (sample: string) => set.select(messageHeader(decodeHl7Message(readFileSync(join(root, 'samples', sample))).message)).name;
+  const pick = (sample: string) => set.select(messageHeader(decodeHl7Message(readFileSync(join(projectDir, 'samples', sample))).message)).name;
   it('uses the most specific mapping and the default otherwise', () => {
     assert.equal(pick('ris-alpha-orm.hl7'), 'ris-alpha');
     assert.equal(pick('ris-beta-orm.hl7'), 'ris-beta');
@@ -277,7 +278,7 @@ describe('mapping selection', () => {
     );
   });
   it('refuses two mappings with the same criteria', () => {
-    const file = join(root, 'mappings', 'default.yaml');
+    const file = join(projectDir, 'mappings', 'default.yaml');
     assert.throws(() => loadMappingSet([file, file]), /both apply to ORM\^O01 with the same criteria/);
   });
 });

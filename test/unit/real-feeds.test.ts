@@ -19,11 +19,12 @@ import { firstString, sequenceItems, Tags } from '../../src/model/item.js';
 import type { MessagePolicies } from '../../src/model/order.js';
 import { WorklistStore } from '../../src/store/worklist-store.js';
 import { OrderService } from '../../src/worklist/orders.js';
-import { loadShippedMappings, projectRoot } from '../helpers/mappings.js';
+import { loadShippedMappings } from '../helpers/mappings.js';
 import { order } from '../helpers/orders.js';
+import { projectDir } from '../helpers/project-dir.js';
 
 const shipped = loadShippedMappings();
-const sample = (name: string): string => readFileSync(join(projectRoot, 'samples', name), 'utf8');
+const sample = (name: string): string => readFileSync(join(projectDir, 'samples', name), 'utf8');
 
 function mapWith(set: MappingSet, text: string, policies: Partial<MessagePolicies> = {}) {
   const message = parseHl7Text(text);

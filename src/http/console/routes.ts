@@ -4,7 +4,9 @@
  * Content-Security-Policy (scripts and styles from this server only, nothing inline).
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { installDir } from '../../install-dir.js';
 import type { HttpServices, ItemView } from '../services.js';
 import { html, type HtmlPart } from './html.js';
 import { page, type ConsoleUser, type Section } from './layout.js';
@@ -22,12 +24,12 @@ import { idOf, param, params, secured, send } from './respond.js';
 
 export { CONTENT_SECURITY_POLICY } from './respond.js';
 
-/** The assets, from src/http/console/assets (the same path from src/http/console and dist/http/console). */
+/** The assets, from src/http/console/assets in the installation (they are not compiled into dist/). */
 const ASSETS: Readonly<Record<string, string>> = { 'console.css': 'text/css', 'console.js': 'text/javascript', 'favicon.svg': 'image/svg+xml' };
-const assetDir = new URL('../../../src/http/console/assets/', import.meta.url);
+const assetDir = join(installDir, 'src', 'http', 'console', 'assets');
 
 export function registerConsole(app: FastifyInstance, services: HttpServices, version: string): void {
-  const assets = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { type, body: readFileSync(new URL(name, assetDir)) }]));
+  const assets = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { type, body: readFileSync(join(assetDir, name)) }]));
   const reads = services.management;
   const userOf = (request: FastifyRequest): ConsoleUser | undefined => {
     if (!services.access.tokensConfigured) return { name: 'local user', canWrite: true, loggedIn: false };
