@@ -4,7 +4,7 @@
  * chooses; findscu's answers are read in this process (dicom-file.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -276,6 +276,21 @@ export function mllpSendText(port: number, text: string): string[][] {
   writeFileSync(file, text);
   try {
     return mllpSend(port, file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Sends the messages of several files, in order, through one mllp_send (one connection): one
+ * python3 start instead of one per file. The bytes of each file are sent as they are.
+ */
+export function mllpSendFiles(port: number, files: string[]): string[][] {
+  const dir = tempDir('mwl-hl7-');
+  const batch = join(dir, 'batch.hl7');
+  writeFileSync(batch, Buffer.concat(files.flatMap((f) => [readFileSync(f), Buffer.from('\r\n')])));
+  try {
+    return mllpSend(port, batch);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, rena
 import { join } from 'node:path';
 import {
   findscu,
-  mllpSend,
+  mllpSendFiles,
   mllpSendText,
   projectDir,
   readDicomFile,
@@ -172,13 +172,14 @@ describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
     areaDir = join(root, storageAe);
     bridge = await startBridge(['--mirror-dir', root, '--mirror-ae-title', storageAe, '--mirror-retry-seconds', '1']);
     cliArgs = ['--db', bridge.dbPath, '--mirror-dir', root, '--mirror-ae-title', storageAe];
-    for (const f of SAMPLE_ORDERS) mllpSend(bridge.mllpPort, join(samples, f));
     // A name Latin-1 cannot hold, so that one file must be UTF-8.
     const utf8 = readFileSync(join(samples, 'orm-us-abdomen-utf8.hl7'), 'utf8')
       .replace('MÜLLER^JÜRGEN', '山田^太郎')
       .replace(/1003/g, '7003')
       .replace('MSG00003', 'MSGJP001');
-    mllpSendText(bridge.mllpPort, utf8);
+    writeFileSync(join(base, 'utf8-name.hl7'), utf8);
+    // One mllp_send for all of them (a python3 start per sample cost about 4 s of CPU).
+    mllpSendFiles(bridge.mllpPort, [...SAMPLE_ORDERS.map((f) => join(samples, f)), join(base, 'utf8-name.hl7')]);
     await mirrorSettled(cliArgs);
     wlm = await startWlmscpfs(root, storageAe, base);
     // Orthanc reads the same storage area as a flat folder (it ignores the lockfile).
@@ -334,7 +335,10 @@ describe('mwl-bridge mirror --rebuild', { skip }, () => {
     const flat = join(root, 'orthanc');
     const bridge = await startBridge(['--mirror-dir', flat, '--mirror-layout', 'flat'], { dir: root });
     try {
-      for (const f of ['orm-ct-head.hl7', 'orm-mr-knee.hl7', 'orm-latin1.hl7']) mllpSend(bridge.mllpPort, join(samples, f));
+      mllpSendFiles(
+        bridge.mllpPort,
+        ['orm-ct-head.hl7', 'orm-mr-knee.hl7', 'orm-latin1.hl7'].map((f) => join(samples, f)),
+      );
       const args = ['--db', bridge.dbPath, '--mirror-dir', flat, '--mirror-layout', 'flat'];
       await mirrorSettled(args);
       await bridge.stop();
