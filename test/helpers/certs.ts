@@ -102,9 +102,14 @@ function cachedSet(): string {
 }
 
 export function makeTestCertificates(dir: string): TestCertificates {
-  const set = cachedSet();
-  for (const file of SET_FILES) copyFileSync(join(set, file), join(dir, file));
-  for (const file of SET_FILES.filter((f) => f.endsWith('.key'))) chmodSync(join(dir, file), 0o600);
+  try {
+    const set = cachedSet();
+    for (const file of SET_FILES) copyFileSync(join(set, file), join(dir, file));
+    for (const file of SET_FILES.filter((f) => f.endsWith('.key'))) chmodSync(join(dir, file), 0o600);
+  } catch {
+    // A cache that cannot be written or read (another user's folder, files cleaned away): made here.
+    makeSet(dir);
+  }
   const at = (f: string): string => join(dir, f);
   return {
     dir,
