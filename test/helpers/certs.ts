@@ -2,9 +2,16 @@
  * Test certificates made with the openssl command: a CA, a server certificate for 127.0.0.1 and
  * localhost, a client certificate the CA signed, and a client certificate of another CA (a rogue
  * one). RSA 2048 keys, PEM files in one folder.
+ *
+ * The set is made once and copied into each caller's folder: eight openssl runs with RSA key
+ * generation cost about a second of CPU, and ten test files asked for it. A set is reused for an
+ * hour (so a certificate's 30 days stand within a day), and only by the same code (the cache is
+ * named by the source of the functions that make it).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface TestCertificates {
@@ -56,12 +63,53 @@ export function makeLeaf(dir: string, ca: string, name: string, cn: string, days
   chmodSync(join(dir, `${name}.key`), 0o600);
 }
 
-export function makeTestCertificates(dir: string): TestCertificates {
+/** The files of a set, keys included (makeLeaf signs with ca.key in the caller's folder). */
+const SET_FILES = ['ca', 'rogue-ca', 'server', 'client', 'rogue'].flatMap((name) => [`${name}.crt`, `${name}.key`]);
+/** The last file written: a set without it is still being made (or was left half made). */
+const COMPLETE = 'complete';
+const SET_MAX_AGE_MS = 60 * 60 * 1000;
+
+function makeSet(dir: string): void {
   makeCa(dir, 'ca');
   makeCa(dir, 'rogue-ca');
   makeLeaf(dir, 'ca', 'server', 'mwl-bridge-test');
   makeLeaf(dir, 'ca', 'client', 'MODALITY_1');
   makeLeaf(dir, 'rogue-ca', 'rogue', 'ROGUE');
+}
+
+/**
+ * A folder holding a complete set made less than an hour ago, made now if there is none. Sets live
+ * in folders named by their creation time, each written by one process and marked complete last,
+ * so test files running side by side never read a half-made one; old sets are removed.
+ */
+function cachedSet(): string {
+  const source = [makeCa, makeLeaf, makeSet].map(String).join('\n');
+  const root = join(tmpdir(), 'mwl-test-certs', createHash('sha256').update(source).digest('hex').slice(0, 16));
+  mkdirSync(root, { recursive: true });
+  const now = Date.now();
+  let fresh: string | undefined;
+  for (const entry of readdirSync(root).sort()) {
+    const age = now - Number(entry.split('-')[0]);
+    if (!(age < 2 * SET_MAX_AGE_MS)) rmSync(join(root, entry), { recursive: true, force: true });
+    else if (age < SET_MAX_AGE_MS && existsSync(join(root, entry, COMPLETE))) fresh = join(root, entry);
+  }
+  if (fresh) return fresh;
+  const dir = join(root, `${now}-${process.pid}`);
+  mkdirSync(dir);
+  makeSet(dir);
+  writeFileSync(join(dir, COMPLETE), '');
+  return dir;
+}
+
+export function makeTestCertificates(dir: string): TestCertificates {
+  try {
+    const set = cachedSet();
+    for (const file of SET_FILES) copyFileSync(join(set, file), join(dir, file));
+    for (const file of SET_FILES.filter((f) => f.endsWith('.key'))) chmodSync(join(dir, file), 0o600);
+  } catch {
+    // A cache that cannot be written or read (another user's folder, files cleaned away): made here.
+    makeSet(dir);
+  }
   const at = (f: string): string => join(dir, f);
   return {
     dir,

@@ -6,7 +6,7 @@ import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { findscu, mllpSend, projectDir, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
+import { findscu, mllpSendFiles, projectDir, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
 
 const skip = skipWithout('mllp_send', 'findscu', 'echoscu');
 const echo = (port: number, calling: string, called: string) =>
@@ -16,7 +16,10 @@ describe('association policy', { skip }, () => {
   let bridge: RunningBridge;
   before(async () => {
     bridge = await startBridge(['--allowed-calling-ae-titles', 'CT_SCANNER_1,MR_1', '--max-answers', '2']);
-    for (const s of ['orm-ct-head.hl7', 'orm-mr-knee.hl7', 'orm-us-abdomen-utf8.hl7']) mllpSend(bridge.mllpPort, join(projectDir, 'samples', s));
+    mllpSendFiles(
+      bridge.mllpPort,
+      ['orm-ct-head.hl7', 'orm-mr-knee.hl7', 'orm-us-abdomen-utf8.hl7'].map((s) => join(projectDir, 'samples', s)),
+    );
   });
   after(async () => {
     await ifStarted(bridge)?.stop();

@@ -5,7 +5,7 @@
  * reprocessed after a mapping fix (the file changed, SIGHUP), its MPPS on the item page; the mapping
  * workbench; a read-only
  * user without edit controls, refused by the server when it posts anyway. Screenshots as in
- * console-browser.test.ts (MWL_CONSOLE_SCREENSHOTS=dir keeps them).
+ * console-browser.test.ts (saved when MWL_CONSOLE_SCREENSHOTS names a folder).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,12 +37,13 @@ describe('web console changes in Chromium', { skip }, () => {
   const dir = tempDir('mwl-console-e-');
   const mapping = join(dir, 'site.yaml');
   const mirrorDir = join(dir, 'wl');
-  const shots = process.env.MWL_CONSOLE_SCREENSHOTS ?? join(dir, 'screenshots');
+  /** Where the pages' screenshots go, when asked for (each costs the browser a full-page render and a PNG). */
+  const shots = process.env.MWL_CONSOLE_SCREENSHOTS;
   /** Every URL the browser asked for. */
   const requested: string[] = [];
 
   before(async () => {
-    mkdirSync(shots, { recursive: true });
+    if (shots) mkdirSync(shots, { recursive: true });
     const file = join(dir, 'tokens');
     const added = addTokens(file, [
       ['monitor', 'read'],
@@ -58,12 +59,14 @@ describe('web console changes in Chromium', { skip }, () => {
   after(async () => {
     await ifStarted(browser)?.close();
     await ifStarted(bridge)?.stop();
-    if (!process.env.MWL_CONSOLE_SCREENSHOTS) rmSync(dir, { recursive: true, force: true });
+    if (!shots) rmSync(dir, { recursive: true, force: true });
   });
 
   const loggedIn = (role: 'read' | 'write'): Promise<{ context: BrowserContext; page: Page }> => consoleLogin(browser, base, tokens[role], requested);
 
-  const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: join(shots, `console-${name}.png`), fullPage: true });
+  const shot = async (page: Page, name: string): Promise<void> => {
+    if (shots) await page.screenshot({ path: join(shots, `console-${name}.png`), fullPage: true });
+  };
   const itemIdOf = (page: Page): number => Number(/\/console\/items\/(\d+)$/.exec(page.url())?.[1]);
   const findByAccession = (accession: string): ReturnType<typeof findscu>['answers'] =>
     findscu(bridge.dicomPort, bridge.aeTitle, [`AccessionNumber=${accession}`, 'PatientName', 'PatientID', 'RequestedProcedureDescription', 'StudyInstanceUID'])

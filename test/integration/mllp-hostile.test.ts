@@ -131,14 +131,20 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
   });
 
   it('finding 2, as issue 18 changed it: a date the converter cannot read falls through to the next source; the value stored and why are logged', async () => {
-    for (const [start, id, shown] of [
+    const cases = [
       ['2013-08-24 17:00', 'BADDATE1', '2013-08-24 17:00'],
       ['02282020_150014', 'BADDATE2', '02282020_150014'],
       ['20131301', 'BADDATE3', '20131301'],
       ['20261123250000', 'BADTIME1', '20261123250000'],
-    ]) {
-      const [ack] = mllpSendText(bridge.mllpPort, order({ controlId: id, patientId: `PAT${id}`, accession: `ACC${id}`, start }));
-      const text = ack!.join('\r');
+    ] as const;
+    // One mllp_send for the four orders (one python3 start, not four); one ACK each, in order.
+    const acks = mllpSendText(
+      bridge.mllpPort,
+      cases.map(([start, id]) => order({ controlId: id, patientId: `PAT${id}`, accession: `ACC${id}`, start })).join('\r\n'),
+    );
+    assert.equal(acks.length, cases.length);
+    for (const [i, [start, id, shown]] of cases.entries()) {
+      const text = acks[i]?.join('\r') ?? '';
       assert.equal(msa(text)[0], 'AA', `${start}: ${text}`);
       // Never cut into a wrong date: the whole value is refused, and the next source (here MSH-7) read.
       assert.equal(countItems(bridge.dbPath, `patient_id = 'PAT${id}' AND sps_start_date = '20261123' AND sps_start_time = '091500'`), 1);
@@ -155,14 +161,16 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
       [order({ controlId: 'LONGACC', accession: 'A'.repeat(17) }), /OBR-18 "A{17}": SH max 16 characters \(got 17\)/],
       [order({ controlId: 'LONGPID', patientId: 'P'.repeat(65) }), /PID-3[^ ]* "P+\.\.\.": LO max 64 characters \(got 65\)/],
     ];
-    for (const [message, expected] of cases) {
-      const [ack] = mllpSendText(bridge.mllpPort, message);
-      const text = ack!.join('\r');
+    const badUid = order({ controlId: 'BADUID', patientId: 'PATBADUID', extra: ['ZDS|1.2.03.4^RIS^Application^DICOM'] });
+    // One mllp_send for the three orders; one ACK each, in order.
+    const acks = mllpSendText(bridge.mllpPort, [...cases.map(([message]) => message), badUid].join('\r\n'));
+    assert.equal(acks.length, cases.length + 1);
+    for (const [i, [, expected]] of cases.entries()) {
+      const text = acks[i]?.join('\r') ?? '';
       assert.equal(msa(text)[0], 'AE', text);
       assert.match(text, expected);
     }
-    const [ack] = mllpSendText(bridge.mllpPort, order({ controlId: 'BADUID', patientId: 'PATBADUID', extra: ['ZDS|1.2.03.4^RIS^Application^DICOM'] }));
-    assert.equal(msa(ack!.join('\r'))[0], 'AA');
+    assert.equal(msa(acks[cases.length]?.join('\r') ?? '')[0], 'AA');
     assert.equal(countItems(bridge.dbPath, `patient_id = 'PATBADUID' AND study_instance_uid LIKE '2.25.%'`), 1);
     await bridge.waitForLog(
       /hl7\.values_derived control_id=BADUID .*StudyInstanceUID = \\?"2\.25\.\d+\\?" from generated \(last resort\): ZDS-1\.1 \\?"1\.2\.03\.4\\?": UI /,
@@ -170,16 +178,22 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
   });
 
   it('finding 3: control characters reaching a name by any escape (\\.br\\, \\X0D0A\\, \\X1B\\, \\X07\\) are refused', () => {
-    for (const [name, code, id] of [
+    const cases = [
       ['DOE\\.br\\JOHN', 'U+000D', 'CRLF1'],
       ['DOE\\X0D0A\\JOHN', 'U+000D', 'CRLF2'],
       ['DOE\\X1B\\JOHN', 'U+001B', 'ESC1'],
       ['DOE^JO\\X07\\HN', 'U+0007', 'BEL1'],
-    ]) {
-      const [ack] = mllpSendText(bridge.mllpPort, order({ controlId: id, patientId: `PAT${id}`, accession: `ACC${id}`, name }));
-      const text = ack!.join('\r');
+    ] as const;
+    // One mllp_send for the four orders; one ACK each, in order.
+    const acks = mllpSendText(
+      bridge.mllpPort,
+      cases.map(([name, , id]) => order({ controlId: id, patientId: `PAT${id}`, accession: `ACC${id}`, name })).join('\r\n'),
+    );
+    assert.equal(acks.length, cases.length);
+    for (const [i, [, code, id]] of cases.entries()) {
+      const text = acks[i]?.join('\r') ?? '';
       assert.equal(msa(text)[0], 'AE', text);
-      assert.match(text, new RegExp(`PID-5 "[^"]*": PN allows no control character ${code!.replace('+', '\\+')}`));
+      assert.match(text, new RegExp(`PID-5 "[^"]*": PN allows no control character ${code.replace('+', '\\+')}`));
       assert.equal(countItems(bridge.dbPath, `patient_id = 'PAT${id}'`), 0);
     }
   });
