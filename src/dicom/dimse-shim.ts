@@ -14,7 +14,8 @@
  *   was appended to it (seen: C-CANCEL then C-FIND on one association gave one command set with
  *   every element twice); the hook starts the next message on a fresh stream.
  * - `Dataset.prototype._fromElementsBuffer(buffer, transferSyntaxUid, readOptions)` reads every
- *   received data set: wrapped to check its structure first and keep the problem with the data set.
+ *   received data set: wrapped to check its structure first and keep the problem with the data set,
+ *   and to read plain command sets itself (command-set-reader.ts), returning what dcmjs would.
  * - `association.setMaxPduLength` is both what the answer announces and what the library splits
  *   its P-DATA by: the answer announces the SCP's limit, then the peer's own limit is set back.
  * - A request's command element getters return undefined for an element the peer left out (typed
@@ -23,6 +24,8 @@
 import { EventEmitter } from 'node:events';
 import dimse from 'dcmjs-dimse';
 import { encodedDatasetProblem } from './encoded-dataset.js';
+import { readPlainCommandSet } from './command-set-reader.js';
+import { TransferSyntaxUid } from './association-policy.js';
 import { lookupTag } from '../model/dictionary.js';
 
 export const { Scp, Dataset, Implementation } = dimse;
@@ -106,7 +109,9 @@ export function checkReceivedDatasets(): void {
       readProblems.set(this, problem);
       return {};
     }
-    return original.call(this, buffer, transferSyntaxUid, readOptions);
+    // Command sets (implicit VR little endian) are read without dcmjs when they are plain.
+    const plain = transferSyntaxUid === TransferSyntaxUid.ImplicitVrLittleEndian ? readPlainCommandSet(buffer) : undefined;
+    return plain ?? original.call(this, buffer, transferSyntaxUid, readOptions);
   };
   checked.checked = true;
   datasetPrototype._fromElementsBuffer = checked;
