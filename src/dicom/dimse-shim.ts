@@ -92,6 +92,8 @@ export function datasetReadProblem(dataset: DatasetT | undefined): string | unde
 }
 
 function isSequenceTag(tag: number): boolean {
+  // Group 0000 (command sets, read in implicit VR) holds no sequence: no dictionary lookup per element.
+  if (tag >>> 16 === 0) return false;
   return lookupTag(tag.toString(16).toUpperCase().padStart(8, '0'))?.vr === 'SQ';
 }
 
