@@ -11,7 +11,7 @@ const IMPLICIT_LE = '1.2.840.10008.1.2';
 function dcmjsReading(bytes: Buffer): Record<string, unknown> {
   const data = dcmjs.data as unknown as {
     DicomMessage: { _read(stream: unknown, syntax: string, options: unknown): Record<string, unknown> };
-    ReadBufferStream: new (buffer: ArrayBuffer) => unknown;
+    ReadBufferStream: new (buffer: ArrayBufferLike) => unknown;
     DicomMetaDictionary: { naturalizeDataset(dataset: Record<string, unknown>): Record<string, unknown> };
   };
   const stream = new data.ReadBufferStream(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
