@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import dimse from 'dcmjs-dimse';
-import { checkReceivedDatasets, CFindResponse, Status } from '../src/dicom/dimse-shim.js';
+import { checkReceivedDatasets, CFindResponse, Status, plainIdentifierOf } from '../src/dicom/dimse-shim.js';
 import { identifierFromNaturalized, identifierProblem } from '../src/dicom/identifier.js';
 import { AnswerDataset, encodeCommandSet } from '../src/dicom/answer-dataset.js';
 import { describeQuery } from '../src/model/describe.js';
@@ -81,7 +81,8 @@ for (const [i, request] of requests.entries()) {
     return { command: read, identifierDataset: new dimse.Dataset(request.identifier, EXPLICIT_LE) };
   });
   const identifier = step('identifier to DICOM JSON, keys, bounds', () => {
-    const id = identifierFromNaturalized(identifierDataset.getElements());
+    // As find-service.ts: the shim's own reading when it made one, else dcmjs's.
+    const id = plainIdentifierOf(identifierDataset) ?? identifierFromNaturalized(identifierDataset.getElements());
     describeQuery(id);
     identifierProblem(id);
     return id;
