@@ -14,7 +14,10 @@
  *   was appended to it (seen: C-CANCEL then C-FIND on one association gave one command set with
  *   every element twice); the hook starts the next message on a fresh stream.
  * - `Dataset.prototype._fromElementsBuffer(buffer, transferSyntaxUid, readOptions)` reads every
- *   received data set: wrapped to check its structure first and keep the problem with the data set.
+ *   received data set: wrapped to check its structure first and keep the problem with the data set,
+ *   and to read plain command sets itself (command-set-reader.ts), returning what dcmjs would, and
+ *   the usual identifiers into DICOM JSON (identifier-reader.ts, plainIdentifierOf), leaving
+ *   `dataset.elements` to be read by dcmjs when first asked for (the constructor assigns it).
  * - `association.setMaxPduLength` is both what the answer announces and what the library splits
  *   its P-DATA by: the answer announces the SCP's limit, then the peer's own limit is set back.
  * - A request's command element getters return undefined for an element the peer left out (typed
@@ -23,6 +26,10 @@
 import { EventEmitter } from 'node:events';
 import dimse from 'dcmjs-dimse';
 import { encodedDatasetProblem } from './encoded-dataset.js';
+import { readPlainCommandSet } from './command-set-reader.js';
+import { readPlainIdentifier } from './identifier-reader.js';
+import type { DicomJson } from '../model/item.js';
+import { TransferSyntaxUid } from './association-policy.js';
 import { lookupTag } from '../model/dictionary.js';
 
 export const { Scp, Dataset, Implementation } = dimse;
@@ -89,7 +96,45 @@ export function datasetReadProblem(dataset: DatasetT | undefined): string | unde
 }
 
 function isSequenceTag(tag: number): boolean {
+  // Group 0000 (command sets, read in implicit VR) holds no sequence: no dictionary lookup per element.
+  if (tag >>> 16 === 0) return false;
   return lookupTag(tag.toString(16).toUpperCase().padStart(8, '0'))?.vr === 'SQ';
+}
+
+/** Received data sets read as DICOM JSON without dcmjs (identifier-reader.ts). */
+const plainIdentifiers = new WeakMap<object, DicomJson>();
+
+/**
+ * A received data set as DICOM JSON when it was read without dcmjs (a usual C-FIND identifier),
+ * the same as identifierFromNaturalized(dataset.getElements()) would give; else undefined.
+ */
+export function plainIdentifierOf(dataset: DatasetT): DicomJson | undefined {
+  return plainIdentifiers.get(dataset);
+}
+
+/** What _fromElementsBuffer returns for a data set whose elements dcmjs reads only when asked. */
+const NOT_READ_YET = Object.freeze({});
+
+/**
+ * Makes dataset.elements read by dcmjs on first access. The Dataset constructor assigns the return
+ * of _fromElementsBuffer to this.elements: the setter takes any other value as the elements.
+ */
+function readElementsWhenAsked(dataset: DatasetT, read: () => Record<string, unknown>): void {
+  const settle = (elements: unknown): void => {
+    Object.defineProperty(dataset, 'elements', { value: elements, writable: true, enumerable: true, configurable: true });
+  };
+  Object.defineProperty(dataset, 'elements', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      const elements = read();
+      settle(elements);
+      return elements;
+    },
+    set(value: unknown) {
+      if (value !== NOT_READ_YET) settle(value);
+    },
+  });
 }
 
 type FromElementsBuffer = (this: DatasetT, buffer: Buffer, transferSyntaxUid: string, readOptions: unknown) => Record<string, unknown>;
@@ -106,7 +151,15 @@ export function checkReceivedDatasets(): void {
       readProblems.set(this, problem);
       return {};
     }
-    return original.call(this, buffer, transferSyntaxUid, readOptions);
+    // Command sets (implicit VR little endian) are read without dcmjs when they are plain.
+    const plain = transferSyntaxUid === TransferSyntaxUid.ImplicitVrLittleEndian ? readPlainCommandSet(buffer) : undefined;
+    if (plain) return plain;
+    // So are the usual identifiers, into DICOM JSON; dcmjs reads them only if their elements are asked for.
+    const identifier = readPlainIdentifier(buffer, transferSyntaxUid);
+    if (!identifier) return original.call(this, buffer, transferSyntaxUid, readOptions);
+    plainIdentifiers.set(this, identifier);
+    readElementsWhenAsked(this, () => original.call(this, buffer, transferSyntaxUid, readOptions));
+    return NOT_READ_YET;
   };
   checked.checked = true;
   datasetPrototype._fromElementsBuffer = checked;

@@ -12,7 +12,16 @@ import { AnswerEncoder } from '../model/answer-encoding.js';
 import { PDataBatch } from './pdata-batch.js';
 import { AnswerDataset, encodeCommandSet } from './answer-dataset.js';
 import { describeQuery } from '../model/describe.js';
-import { CFindResponse, Status, affectedSopClassOf, datasetReadProblem, useEncodedCommandSet, type CFindRequest, type CFindResponseT } from './dimse-shim.js';
+import {
+  CFindResponse,
+  Status,
+  affectedSopClassOf,
+  datasetReadProblem,
+  plainIdentifierOf,
+  useEncodedCommandSet,
+  type CFindRequest,
+  type CFindResponseT,
+} from './dimse-shim.js';
 import { DimseStatus, errorComment, statusText } from './dimse-status.js';
 import { AnswerSendError, streamAnswers, type AnswerChannel, type FindsInProgress } from './find-stream.js';
 import type { QueryOutcome } from '../model/query-record.js';
@@ -88,7 +97,7 @@ export async function answerWorklistFind(
     return;
   }
   try {
-    identifier = identifierFromNaturalized(dataset.getElements());
+    identifier = plainIdentifierOf(dataset) ?? identifierFromNaturalized(dataset.getElements());
   } catch (err) {
     refuse(DimseStatus.identifierDoesNotMatchSopClass, 'dicom.find_unreadable', `identifier unreadable: ${errorMessage(err)}`);
     return;

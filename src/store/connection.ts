@@ -73,6 +73,21 @@ export class StoreConnection {
     return result;
   }
 
+  /**
+   * Runs fn (a transaction) with synchronous=NORMAL, so that its commit does not wait for the WAL's
+   * fsync on the event loop; for writes nobody is told are durable (the query log). Without a WAL
+   * (in memory) fn runs as it is.
+   */
+  withoutCommitSync<T>(fn: () => T): T {
+    if (!this.walSync || this.db.inTransaction) return fn();
+    this.statement('PRAGMA synchronous = NORMAL').run();
+    try {
+      return fn();
+    } finally {
+      this.statement('PRAGMA synchronous = FULL').run();
+    }
+  }
+
   /** The journal mode and synchronous setting of this connection. */
   durability(): { journalMode: string; synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA' } {
     const journalMode = String(this.db.pragma('journal_mode', { simple: true }));
