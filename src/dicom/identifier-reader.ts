@@ -52,7 +52,9 @@ export function readPlainIdentifier(bytes: Buffer, transferSyntaxUid: string): D
     const reader = { bytes, explicit: transferSyntaxUid !== '1.2.840.10008.1.2' };
     return readItems(reader, 0, bytes.length, false).dataset;
   } catch (err) {
-    if (err instanceof NotPlain) return undefined;
+    // A length that runs past the data set (RangeError from the buffer) is left to dcmjs too, which
+    // reports it as the malformed identifier it is.
+    if (err instanceof NotPlain || err instanceof RangeError) return undefined;
     throw err;
   }
 }

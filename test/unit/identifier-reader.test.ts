@@ -84,6 +84,17 @@ describe('readPlainIdentifier', () => {
     assert.deepEqual(plain, throughDcmjs(bytes, EXPLICIT_LE));
   });
 
+  it('leaves a data set cut anywhere to dcmjs instead of throwing', () => {
+    const bytes = dataset(
+      { '00100020': { vr: 'LO', Value: ['P1'] }, '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] } }] } },
+      EXPLICIT_LE,
+    );
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const read = readPlainIdentifier(bytes.subarray(0, cut), EXPLICIT_LE);
+      if (read !== undefined) assert.deepEqual(read, throughDcmjs(bytes.subarray(0, cut), EXPLICIT_LE), `cut at ${cut}`);
+    }
+  });
+
   it('agrees with dcmjs on random identifiers, or leaves them to dcmjs', () => {
     const random = seededRandom(2323);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
