@@ -7,12 +7,13 @@ import { sqlList, type StoreConnection } from './connection.js';
 import type { ItemRow, StoredItem } from './item-table.js';
 import { ParsedItems } from './parsed-items.js';
 import { compileWorklistQuery } from './query-sql.js';
-import type { ItemStatus } from '../model/item.js';
+import type { DicomJson, ItemStatus } from '../model/item.js';
 
 /**
- * Estimated bytes of parsed items kept between queries (parsed-items.ts): some 5,000 items of a
- * typical size (1.4 KB of JSON). Measured at 10,000 items with room for all of them (72 MB): peak
- * RSS 270 MB during a universal query, against a 150 MB target at 100,000 items.
+ * Estimated bytes of items kept between queries (parsed-items.ts): some 5,000 parsed items of a
+ * typical size (1.4 KB of JSON), or some 17,000 kept as the answer bytes of a repeated query.
+ * Measured at 10,000 items with room for all of them parsed (72 MB): peak RSS 270 MB during a
+ * universal query, against a 150 MB target at 100,000 items.
  */
 const PARSED_ITEMS_BYTES = 36 * 1024 * 1024;
 
@@ -50,12 +51,29 @@ export class CandidateQueries {
       .all(...params) as number[];
   }
 
-  /** The items of these ids (in id order) still in one of the statuses; the second step of a long answer. */
-  byIds(ids: readonly number[], statuses: readonly ItemStatus[] = this.shownStatuses): StoredItem[] {
+  /**
+   * The rows of these ids (in id order) still in one of the statuses, their data sets as stored
+   * (text): the second step of a long answer, which reads each through dataset() or derived().
+   */
+  rowsByIds(ids: readonly number[], statuses: readonly ItemStatus[] = this.shownStatuses): ItemRow[] {
     // "+status": by rowid, in id order, not through the index on status (which read every item with the status, per page).
     const sql = `SELECT id, status, dataset FROM items WHERE id IN (SELECT value FROM json_each(?)) AND +status IN (${sqlList(statuses)}) ORDER BY id`;
-    const rows = this.conn.statement(sql).all(JSON.stringify(ids)) as ItemRow[];
-    return rows.map((row) => ({ id: row.id, status: row.status, dataset: this.parsed.get(row.id, row.dataset) }));
+    return this.conn.statement(sql).all(JSON.stringify(ids)) as ItemRow[];
+  }
+
+  /** The parsed data set of a row (shared between queries: read-only). */
+  dataset(row: ItemRow): DicomJson {
+    return this.parsed.get(row.id, row.dataset);
+  }
+
+  /** What the query of this key derived from the row's item before, while the item is unchanged (parsed-items.ts). */
+  derived(row: ItemRow, key: string): { value: unknown } | undefined {
+    return this.parsed.derived(row.id, row.dataset, key);
+  }
+
+  /** Keeps what the query of this key derived from the row's item (estimated bytes), while it fits. */
+  remember(row: ItemRow, key: string, value: unknown, bytes: number): void {
+    this.parsed.remember(row.id, row.dataset, key, value, bytes);
   }
 
   /** The SQL plan of a query, to check that indexes are used. */
