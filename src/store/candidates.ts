@@ -17,6 +17,15 @@ import type { DicomJson, ItemStatus } from '../model/item.js';
  */
 const PARSED_ITEMS_BYTES = 24 * 1024 * 1024;
 
+/**
+ * A query over more candidates than this reads its items without keeping them (keepsScan): twice
+ * what the bound above holds as answers. Keeping the first 13,000 items of a universal query over
+ * 100,000 cost more than the 13% of hits saved (the kept objects tenured, then traced by every
+ * major GC as the rest streamed through). Measured, bridge CPU and peak RSS per query: kept 7.7-9.3 s,
+ * 201 MB; none kept 4.5 s, 160 MB.
+ */
+const KEPT_SCAN_LIMIT = 25_000;
+
 export class CandidateQueries {
   private readonly parsed = new ParsedItems(PARSED_ITEMS_BYTES);
 
@@ -61,9 +70,14 @@ export class CandidateQueries {
     return this.conn.statement(sql).all(JSON.stringify(ids)) as ItemRow[];
   }
 
-  /** The parsed data set of a row (shared between queries: read-only). */
-  dataset(row: ItemRow): DicomJson {
-    return this.parsed.get(row.id, row.dataset);
+  /** Whether a query over this many candidates keeps the items it reads for the next queries. */
+  keepsScan(candidates: number): boolean {
+    return candidates <= KEPT_SCAN_LIMIT;
+  }
+
+  /** The parsed data set of a row (shared between queries: read-only); kept for the next queries unless keep is false. */
+  dataset(row: ItemRow, keep = true): DicomJson {
+    return keep ? this.parsed.get(row.id, row.dataset) : (this.parsed.peek(row.id, row.dataset) ?? (JSON.parse(row.dataset) as DicomJson));
   }
 
   /** What the query of this key derived from the row's item before, while the item is unchanged (parsed-items.ts). */

@@ -75,6 +75,12 @@ export class ParsedItems {
     return dataset;
   }
 
+  /** The kept parsed data set of the item while its text is unchanged, without keeping anything new (a scan too large to keep). */
+  peek(id: number, text: string): DicomJson | undefined {
+    const entry = this.entries.get(id);
+    return entry?.text === text ? entry.dataset : undefined;
+  }
+
   /** The value the query of this key derived from the item, while its text is unchanged; undefined when none is kept. */
   derived(id: number, text: string, key: string): { value: unknown } | undefined {
     const derived = this.current(id, text, this.now())?.derived?.get(key);

@@ -73,12 +73,17 @@ export function streamWorklistAnswers(
   /** Every candidate's id, read at the first call: the answer is that snapshot's items, as they are when their page is read. */
   let ids: number[] | undefined;
   let idsAt = 0;
+  /** Whether the items read are kept for the next queries (not for a scan larger than the store keeps). */
+  let keep = true;
   /** Up to max answers: answerOf gives a candidate's answer, or undefined when it does not match. */
   const take = <T>(max: number, answerOf: (row: ItemRow) => T | undefined): T[] => {
     const out: T[] = [];
     if (done) return out;
     if (pageAt >= page.length) {
-      ids ??= store.candidates.ids(query);
+      if (!ids) {
+        ids = store.candidates.ids(query);
+        keep = store.candidates.keepsScan(ids.length);
+      }
       page = ids.length ? store.candidates.rowsByIds(ids.slice(idsAt, idsAt + CANDIDATE_PAGE)) : [];
       pageAt = 0;
       idsAt += CANDIDATE_PAGE;
@@ -102,7 +107,7 @@ export function streamWorklistAnswers(
     return out;
   };
   const matched = (row: ItemRow): DicomJson | undefined => {
-    const dataset = store.candidates.dataset(row);
+    const dataset = store.candidates.dataset(row, keep);
     return matches(dataset) ? dataset : undefined;
   };
   const project = (dataset: DicomJson): DicomJson => (opts.wholeItems ? wholeAnswer(dataset) : projectAnswer(dataset, identifier, opts));
@@ -136,11 +141,11 @@ export function streamWorklistAnswers(
         if (kept) return (kept.value as T | null) ?? undefined;
         const dataset = matched(row);
         if (!dataset) {
-          store.candidates.remember(row, fullKey, null, 0);
+          if (keep) store.candidates.remember(row, fullKey, null, 0);
           return undefined;
         }
         const { value, bytes } = derive(dataset);
-        store.candidates.remember(row, fullKey, value, bytes);
+        if (keep) store.candidates.remember(row, fullKey, value, bytes);
         return value;
       });
     },

@@ -142,4 +142,14 @@ describe('ParsedItems', () => {
     assert.deepEqual(cache.derived(2, text, 'e'), { value: 'e' });
     assert.equal(cache.size.entries, 1);
   });
+
+  it('peeks at a kept data set without keeping anything new', () => {
+    const cache = new ParsedItems(100_000, () => 0);
+    const text = JSON.stringify({ '00100020': { vr: 'LO', Value: ['P1'] } });
+    assert.equal(cache.peek(1, text), undefined);
+    assert.equal(cache.size.entries, 0, 'nothing kept by a peek');
+    const kept = cache.get(1, text);
+    assert.equal(cache.peek(1, text), kept);
+    assert.equal(cache.peek(1, JSON.stringify({})), undefined, 'changed text');
+  });
 });
