@@ -8,7 +8,7 @@ import type { DicomJson } from '../model/item.js';
 import { describeTag } from '../model/dictionary.js';
 import { printable } from './associate-request.js';
 import { SopClassUid } from './association-policy.js';
-import { AnswerEncoder } from '../model/answer-encoding.js';
+import { AnswerEncoder, type EncodedAnswer } from '../model/answer-encoding.js';
 import { PDataBatch } from './pdata-batch.js';
 import { AnswerDataset, encodeCommandSet } from './answer-dataset.js';
 import { describeQuery } from '../model/describe.js';
@@ -149,16 +149,28 @@ export async function answerWorklistFind(
     // dcmjs-dimse's Command Data Set Type says a data set follows only when the response has one.
     pending.setDataset(new AnswerDataset({}, framing.transferSyntaxUid));
     const pendingCommand = encodeCommandSet(pending.getCommandDataset());
-    const channel: AnswerChannel = {
+    /** Answers are kept with their items for the next query of the same identifier in the same transfer syntax and character set. */
+    const answerKey = `scp|${framing.transferSyntaxUid}|${charset ?? ''}`;
+    const derive = (item: DicomJson): { value: EncodedAnswer; bytes: number } => {
+      try {
+        const answer = encoder.encode(item);
+        // One buffer: a kept answer holds no references into the item's element encodings.
+        const bytes = Buffer.concat(answer.parts, answer.length);
+        return { value: { parts: [bytes], length: answer.length, replaced: answer.replaced }, bytes: answer.length };
+      } catch (err) {
+        throw new AnswerSendError(`answer ${sent + 1} could not be encoded or sent: ${errorMessage(err)}`);
+      }
+    };
+    const channel: AnswerChannel<EncodedAnswer> = {
       get open() {
         return scope.open;
       },
       get cancelled() {
         return progress.cancelled;
       },
-      sendAnswer: (item) => {
+      next: (max) => stream.nextDerived(max, answerKey, derive),
+      sendAnswer: (answer) => {
         try {
-          const answer = encoder.encode(item);
           answer.replaced.forEach((tag) => replaced.add(tag));
           batch.add(pendingCommand, answer);
           sent++;

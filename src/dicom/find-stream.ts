@@ -5,16 +5,17 @@
  * The answers of one turn go out in one write (flush); those of the last turn are left for the
  * caller to send with the final response.
  */
-import type { DicomJson } from '../model/item.js';
 import type { AnswerStream } from '../worklist/find.js';
 
-export interface AnswerChannel {
+export interface AnswerChannel<A> {
   /** False once the association is gone (closed, aborted, timed out). */
   readonly open: boolean;
   /** True once a C-CANCEL for this request arrived. */
   readonly cancelled: boolean;
-  /** Adds one pending response carrying the answer for this matched item (read-only) to the next write. */
-  sendAnswer(item: DicomJson): void;
+  /** The stream's next answers (up to max), as this channel sends them. */
+  next(max: number): A[];
+  /** Adds one pending response carrying this answer to the next write. */
+  sendAnswer(answer: A): void;
   /** Writes what sendAnswer gathered. */
   flush(): void;
   /** Resolves when the peer has read enough of what was sent, or the association is gone. */
@@ -26,13 +27,13 @@ export type StreamOutcome = { outcome: 'complete' | 'cancelled' | 'gone'; sent: 
 /** Answers written per event-loop turn (in one write: some 30-60 KB of typical answers). */
 const ANSWER_BATCH = 128;
 
-export async function streamAnswers(stream: AnswerStream, channel: AnswerChannel): Promise<StreamOutcome> {
+export async function streamAnswers<A>(stream: Pick<AnswerStream, 'done'>, channel: AnswerChannel<A>): Promise<StreamOutcome> {
   let sent = 0;
   for (;;) {
     if (!channel.open) return { outcome: 'gone', sent };
     if (channel.cancelled) return { outcome: 'cancelled', sent };
-    for (const item of stream.nextItems(ANSWER_BATCH)) {
-      channel.sendAnswer(item);
+    for (const answer of channel.next(ANSWER_BATCH)) {
+      channel.sendAnswer(answer);
       sent++;
     }
     // The last answers are written with the final response, in one write.

@@ -9,6 +9,7 @@
 import iconv from 'iconv-lite';
 import { dcmjs } from './dcmjs.js';
 import type { DicomJson, DicomJsonElement, PersonNameValue } from './item.js';
+import { encodeTextElement } from './text-element.js';
 
 /** DICOM Specific Character Set defined terms (single-byte, no code extensions) -> iconv-lite encodings. */
 export const REPERTOIRES = {
@@ -157,18 +158,40 @@ export function encodeElementByContent(
   byteStrings: boolean,
   writeOptions: Record<string, unknown> = {},
 ): Buffer {
+  // A text element is written faster than it is looked up (the key alone is a JSON.stringify).
+  const text = noOptions(writeOptions) ? encodeTextElement(tag, element, transferSyntaxUid, byteStrings) : undefined;
+  if (text) return text;
   const key = `${transferSyntaxUid}|${byteStrings ? 'b' : 'u'}|${tag}|${JSON.stringify(element)}`;
   let bytes = encodedElements.get(key);
   if (!bytes) {
-    bytes = encodeElement(tag, element, transferSyntaxUid, byteStrings, writeOptions);
+    bytes = encodeElementWithDcmjs(tag, element, transferSyntaxUid, byteStrings, writeOptions);
     if (encodedElements.size >= MAX_ENCODED_ELEMENTS) encodedElements.clear();
     encodedElements.set(key, bytes);
   }
   return bytes;
 }
 
-/** One element's encoding, written by dcmjs (not cached). */
+function noOptions(writeOptions: Record<string, unknown>): boolean {
+  for (const _ in writeOptions) return false;
+  return true;
+}
+
+/** One element's encoding (not cached): a text element by text-element.ts, others by dcmjs. */
 export function encodeElement(
+  tag: string,
+  element: DicomJsonElement,
+  transferSyntaxUid: string,
+  byteStrings: boolean,
+  writeOptions: Record<string, unknown> = {},
+): Buffer {
+  return (
+    (noOptions(writeOptions) ? encodeTextElement(tag, element, transferSyntaxUid, byteStrings) : undefined) ??
+    encodeElementWithDcmjs(tag, element, transferSyntaxUid, byteStrings, writeOptions)
+  );
+}
+
+/** One element's encoding, written by dcmjs (not cached): the reference text-element.ts is checked against. */
+export function encodeElementWithDcmjs(
   tag: string,
   element: DicomJsonElement,
   transferSyntaxUid: string,

@@ -3,7 +3,7 @@
  * indexes narrow the candidates; the exact matcher confirms each; the projection builds answers.
  */
 import type { WorklistStore } from '../store/worklist-store.js';
-import type { StoredItem } from '../store/item-table.js';
+import type { ItemRow } from '../store/item-table.js';
 import { Tags, itemsOf, type DicomJson } from '../model/item.js';
 import type { WorklistQuery } from '../model/query.js';
 import { compileMatcher, type MatchOptions } from '../model/match.js';
@@ -29,6 +29,14 @@ export interface AnswerStream {
    * that projects them onto the identifier itself (the SCP assembles answers from cached encodings).
    */
   nextItems(max: number): DicomJson[];
+  /**
+   * As next, but each answer is what derive makes of a matched item, kept with the item while it is
+   * unchanged (store/parsed-items.ts) and handed out again to a query with the same identifier and
+   * the same key: a repeated query (a modality's poll) neither parses nor matches an item it saw.
+   * The key names everything else the value depends on (for the SCP: transfer syntax and character
+   * set); bytes is the value's estimated size. The values are shared: read-only.
+   */
+  nextDerived<T>(max: number, key: string, derive: (item: DicomJson) => { value: T; bytes: number }): T[];
   /** How the identifier is matched (what a caller projecting the items needs). */
   readonly matchOptions: MatchOptions;
   /** True once every candidate was read (or the answer limit was reached). */
@@ -60,38 +68,51 @@ export function streamWorklistAnswers(
   let truncated = false;
   let candidates = 0;
   /** Candidates of the current page not yet looked at (a page can yield more answers than one call takes). */
-  let page: StoredItem[] = [];
+  let page: ItemRow[] = [];
   let pageAt = 0;
   /** Every candidate's id, read at the first call: the answer is that snapshot's items, as they are when their page is read. */
   let ids: number[] | undefined;
   let idsAt = 0;
-  const take = (max: number, answerOf: (item: DicomJson) => DicomJson): DicomJson[] => {
-    const out: DicomJson[] = [];
+  /** Whether the items read are kept for the next queries (not for a scan larger than the store keeps). */
+  let keep = true;
+  /** Up to max answers: answerOf gives a candidate's answer, or undefined when it does not match. */
+  const take = <T>(max: number, answerOf: (row: ItemRow) => T | undefined): T[] => {
+    const out: T[] = [];
     if (done) return out;
     if (pageAt >= page.length) {
-      ids ??= store.candidates.ids(query);
-      page = ids.length ? store.candidates.byIds(ids.slice(idsAt, idsAt + CANDIDATE_PAGE)) : [];
+      if (!ids) {
+        ids = store.candidates.ids(query);
+        keep = store.candidates.keepsScan(ids.length);
+      }
+      page = ids.length ? store.candidates.rowsByIds(ids.slice(idsAt, idsAt + CANDIDATE_PAGE)) : [];
       pageAt = 0;
       idsAt += CANDIDATE_PAGE;
     }
     while (out.length < max) {
-      const item = page[pageAt];
-      if (!item) break; // the page is used up
+      const row = page[pageAt];
+      if (!row) break; // the page is used up
       pageAt++;
       candidates++;
-      if (!matches(item.dataset)) continue;
+      const answer = answerOf(row);
+      if (answer === undefined) continue;
       if (sent >= limit) {
         truncated = true;
         done = true;
         return out;
       }
-      out.push(answerOf(item.dataset));
+      out.push(answer);
       sent++;
     }
     if (pageAt >= page.length && idsAt >= (ids?.length ?? 0)) done = true;
     return out;
   };
+  const matched = (row: ItemRow): DicomJson | undefined => {
+    const dataset = store.candidates.dataset(row, keep);
+    return matches(dataset) ? dataset : undefined;
+  };
   const project = (dataset: DicomJson): DicomJson => (opts.wholeItems ? wholeAnswer(dataset) : projectAnswer(dataset, identifier, opts));
+  /** What the derived values depend on besides the caller's key: the identifiers matched and projected, and how. */
+  const querySignature = JSON.stringify([matchIdentifier, identifier, opts.personNameCaseInsensitive]);
   return {
     matchOptions: { personNameCaseInsensitive: opts.personNameCaseInsensitive },
     get done() {
@@ -104,10 +125,29 @@ export function streamWorklistAnswers(
       return candidates;
     },
     next(max: number): DicomJson[] {
-      return take(max, project);
+      return take(max, (row) => {
+        const dataset = matched(row);
+        return dataset && project(dataset);
+      });
     },
     nextItems(max: number): DicomJson[] {
-      return take(max, (dataset) => dataset);
+      return take(max, matched);
+    },
+    nextDerived<T>(max: number, key: string, derive: (item: DicomJson) => { value: T; bytes: number }): T[] {
+      const fullKey = `${key}|${querySignature}`;
+      return take(max, (row) => {
+        const kept = store.candidates.derived(row, fullKey);
+        // null: kept as not matching.
+        if (kept) return (kept.value as T | null) ?? undefined;
+        const dataset = matched(row);
+        if (!dataset) {
+          if (keep) store.candidates.remember(row, fullKey, null, 0);
+          return undefined;
+        }
+        const { value, bytes } = derive(dataset);
+        if (keep) store.candidates.remember(row, fullKey, value, bytes);
+        return value;
+      });
     },
   };
 }

@@ -32,6 +32,7 @@ function streamOf(pages: Array<() => DicomJson[]>): AnswerStream {
   return {
     next: () => pages[at++]!(),
     nextItems: () => pages[at++]!(),
+    nextDerived: <T>(_max: number, _key: string, derive: (item: DicomJson) => { value: T }) => pages[at++]!().map((item) => derive(item).value),
     matchOptions: { personNameCaseInsensitive: false },
     get done() {
       return at >= pages.length;

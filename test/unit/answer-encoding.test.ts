@@ -99,8 +99,8 @@ describe('AnswerEncoder', () => {
 describe('ParsedItems', () => {
   it('hands out the kept data set while the text is unchanged, a new one when it changed, and keeps what fits when full', () => {
     let now = 0;
-    // Room for three entries of this text (41 characters, estimated at 5 bytes each).
-    const cache = new ParsedItems(3 * 5 * 41 + 10, () => now);
+    // Room for three entries of this text (41 characters, estimated at 200 bytes and 5 bytes a character each).
+    const cache = new ParsedItems(3 * (200 + 5 * 41) + 10, () => now);
     const text = (n: number): string => JSON.stringify({ '00100020': { vr: 'LO', Value: [`P${String(n).padStart(3, '0')}`] } });
     assert.equal(text(1).length, 41);
     const first = cache.get(1, text(1));
@@ -117,5 +117,39 @@ describe('ParsedItems', () => {
     now += 61_000;
     const late = cache.get(99, text(99));
     assert.equal(cache.get(99, text(99)), late);
+  });
+
+  it('keeps what a query derived from an item while its text is unchanged, and drops the parsed data set for it', () => {
+    const cache = new ParsedItems(100_000, () => 0);
+    const text = JSON.stringify({ '00100020': { vr: 'LO', Value: ['P1'] } });
+    const parsed = cache.get(1, text);
+    const withDataset = cache.size.bytes;
+    assert.equal(cache.derived(1, text, 'q'), undefined);
+    cache.remember(1, text, 'q', 'answer', 6);
+    assert.deepEqual(cache.derived(1, text, 'q'), { value: 'answer' });
+    assert.ok(cache.size.bytes < withDataset, 'the data set is dropped once an answer is kept');
+    assert.notEqual(cache.get(1, text), parsed, 'parsed again');
+    assert.deepEqual(cache.derived(1, text, 'q'), { value: 'answer' }, 'a new parse keeps the derived values');
+    cache.remember(1, text, 'not matched', null, 0);
+    assert.deepEqual(cache.derived(1, text, 'not matched'), { value: null });
+    // Changed text: nothing derived from the old one.
+    const changed = JSON.stringify({ '00100020': { vr: 'LO', Value: ['P2'] } });
+    assert.equal(cache.derived(1, changed, 'q'), undefined);
+    assert.equal(cache.derived(1, text, 'q'), undefined, 'the old entry is gone');
+    // At most four keys an item, the oldest pushed out.
+    for (const key of ['a', 'b', 'c', 'd', 'e']) cache.remember(2, text, key, key, 1);
+    assert.equal(cache.derived(2, text, 'a'), undefined);
+    assert.deepEqual(cache.derived(2, text, 'e'), { value: 'e' });
+    assert.equal(cache.size.entries, 1);
+  });
+
+  it('peeks at a kept data set without keeping anything new', () => {
+    const cache = new ParsedItems(100_000, () => 0);
+    const text = JSON.stringify({ '00100020': { vr: 'LO', Value: ['P1'] } });
+    assert.equal(cache.peek(1, text), undefined);
+    assert.equal(cache.size.entries, 0, 'nothing kept by a peek');
+    const kept = cache.get(1, text);
+    assert.equal(cache.peek(1, text), kept);
+    assert.equal(cache.peek(1, JSON.stringify({})), undefined, 'changed text');
   });
 });
