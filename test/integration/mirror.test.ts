@@ -19,9 +19,10 @@ import {
   runCli,
   skipWithout,
   startBridge,
+  startBridgeProcess,
   tempDir,
   type DicomAnswer,
-  type RunningBridge,
+  type BridgeProcess,
   ifStarted,
 } from '../helpers/peers.js';
 import { orderFile, sendFile } from '../helpers/burst.js';
@@ -157,7 +158,7 @@ const ownFiles = (dir: string): string[] =>
     : [];
 
 describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
-  let bridge: RunningBridge;
+  let bridge: BridgeProcess;
   let wlm: WorklistServer;
   let orthanc: WorklistServer | undefined;
   let base: string;
@@ -170,7 +171,7 @@ describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
     base = tempDir('mwl-mirror-');
     root = join(base, 'worklists');
     areaDir = join(root, storageAe);
-    bridge = await startBridge(['--mirror-dir', root, '--mirror-ae-title', storageAe, '--mirror-retry-seconds', '1']);
+    bridge = await startBridgeProcess(['--mirror-dir', root, '--mirror-ae-title', storageAe, '--mirror-retry-seconds', '1']);
     cliArgs = ['--db', bridge.dbPath, '--mirror-dir', root, '--mirror-ae-title', storageAe];
     for (const f of SAMPLE_ORDERS) mllpSend(bridge.mllpPort, join(samples, f));
     // A name Latin-1 cannot hold, so that one file must be UTF-8.
@@ -390,7 +391,7 @@ describe('mirror after kill -9 in the middle of a burst', { skip }, () => {
     const mirrorArgs = ['--mirror-dir', root, '--mirror-ae-title', 'WLM_AREA'];
     const files = Array.from({ length: 2 }, (_, k) => orderFile(dir, k, 300));
     try {
-      const bridge = await startBridge(mirrorArgs, { dir });
+      const bridge = await startBridgeProcess(mirrorArgs, { dir });
       const killAfter = 100 + Math.floor(Math.random() * 300);
       let acks = 0;
       const results = await Promise.all(
