@@ -126,9 +126,10 @@ export interface BridgeOptions {
 /**
  * Starts a bridge as `mwl-bridge start` would with these flags, with a fresh database on ports the
  * system chooses (port 0; the bridge logs the ports it bound), and waits until its listeners are
- * ready. It runs in this test file's bridge host (bridge-host.ts), which loads the bridge's modules
- * once for all of them; tests about the process itself (signals, exit, stderr, the database's
- * owner lock, which is per process) use startBridgeProcess.
+ * ready. It runs in a bridge host (bridge-host.js: one of the run's, or this test process's own),
+ * which loads the bridge's modules once for all the bridges it runs; tests about the process itself
+ * (signals, exit code, stderr, its pid, the database's owner lock, which is per process) use
+ * startBridgeProcess.
  */
 export async function startBridge(extraArgs: string[] = [], opts: BridgeOptions = {}): Promise<RunningBridge> {
   const dir = opts.dir ?? tempDir();
