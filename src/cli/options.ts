@@ -13,15 +13,18 @@ export const settingOptions = {
   ...Object.fromEntries(settingFlags.map(([, s]) => [s.flag, { type: 'string' }])),
 } as const;
 
-/** The configuration from defaults, the config file (--config or MWL_BRIDGE_CONFIG), the environment and the flags. */
-export function buildConfig(flags: Flags): BridgeConfig {
+/**
+ * The configuration from defaults, the config file (--config or MWL_BRIDGE_CONFIG), the environment
+ * (this process's unless given: the tests' bridge host passes each test's) and the flags.
+ */
+export function buildConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env): BridgeConfig {
   const fromFlags: Partial<Record<SettingKey, string>> = {};
   for (const [key, spec] of settingFlags) {
     const value = flags[spec.flag];
     if (typeof value === 'string') fromFlags[key] = value;
   }
-  const file = typeof flags.config === 'string' ? flags.config : process.env[configFileEnvVar];
-  return loadConfig({ file, env: process.env, flags: fromFlags });
+  const file = typeof flags.config === 'string' ? flags.config : env[configFileEnvVar];
+  return loadConfig({ file, env, flags: fromFlags });
 }
 
 export function settingsHelp(): string {

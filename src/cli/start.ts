@@ -1,7 +1,7 @@
 /** `mwl-bridge start`: runs the bridge until SIGTERM or SIGINT; SIGHUP reloads the mappings and the TLS certificates. */
-import { startBridge } from '../app/bridge.js';
+import { startBridge, type RunningBridge } from '../app/bridge.js';
 import { errorMessage } from '../errors.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { applyHeapPolicy } from './heap-policy.js';
 import { buildConfig, type Flags } from './options.js';
 
@@ -45,8 +45,25 @@ export async function commandStart(flags: Flags): Promise<number> {
   };
   const signal = await stopSignal;
   logger.info('bridge.stopping', { signal });
-  // The stop is bounded: a part that never finishes (a peer that never closes its side) must not
-  // keep a stopped bridge running, so that a service manager's restart is not held up.
+  if (!(await stopWithinDeadline(bridge, logger))) {
+    // What did not stop still holds the event loop: exit here.
+    process.exit(1);
+  }
+  logger.info('bridge.stopped');
+  // Everything is closed; a handle something still holds (a bug) must not keep the process alive.
+  setTimeout(() => {
+    logger.warn('bridge.exit_forced', { waiting_on: process.getActiveResourcesInfo().join(','), effect: 'exited anyway, 2 s after bridge.stopped' });
+    process.exit(0);
+  }, 2000).unref();
+  return 0;
+}
+
+/**
+ * Stops the bridge, bounded: a part that never finishes (a peer that never closes its side) must
+ * not keep a stopped bridge running, so that a service manager's restart is not held up. Resolves
+ * false when the deadline passed first (logged), true otherwise (a failed stop is logged too).
+ */
+export async function stopWithinDeadline(bridge: RunningBridge, logger: Logger, deadlineMs = STOP_DEADLINE_MS): Promise<boolean> {
   let deadline: NodeJS.Timeout | undefined;
   const stopped = await Promise.race([
     bridge.stop().then(
@@ -59,20 +76,10 @@ export async function commandStart(flags: Flags): Promise<number> {
     new Promise<false>((resolve) => {
       deadline = setTimeout(() => {
         resolve(false);
-      }, STOP_DEADLINE_MS);
+      }, deadlineMs);
     }),
   ]);
   clearTimeout(deadline);
-  if (!stopped) {
-    logger.error('bridge.stop_timeout', { seconds: STOP_DEADLINE_MS / 1000, effect: 'exiting without waiting further; stored orders are durable' });
-    // What did not stop still holds the event loop: exit here.
-    process.exit(1);
-  }
-  logger.info('bridge.stopped');
-  // Everything is closed; a handle something still holds (a bug) must not keep the process alive.
-  setTimeout(() => {
-    logger.warn('bridge.exit_forced', { waiting_on: process.getActiveResourcesInfo().join(','), effect: 'exited anyway, 2 s after bridge.stopped' });
-    process.exit(0);
-  }, 2000).unref();
-  return 0;
+  if (!stopped) logger.error('bridge.stop_timeout', { seconds: deadlineMs / 1000, effect: 'exiting without waiting further; stored orders are durable' });
+  return stopped;
 }

@@ -1,16 +1,18 @@
 /**
- * Test helpers that drive the real peers: the bridge's own CLI (as a child process), mllp_send
+ * Test helpers that drive the real peers: the bridge (as `mwl-bridge start` runs it, in a bridge
+ * host or as a child process) and its CLI, mllp_send
  * (python3-hl7), findscu / echoscu / dump2dcm (dcmtk). The bridge listens on ports the system
  * chooses; findscu's answers are read in this process (dicom-file.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { addToken } from '../../src/app/tokens.js';
 import { readDicomFile, type DicomAnswer } from './dicom-file.js';
 import { projectDir } from './project-dir.js';
+import type { HostReady, HostReply, HostRequest } from './bridge-host.js';
 
 export { readDicomFile, type DicomAnswer } from './dicom-file.js';
 export { projectDir } from './project-dir.js';
@@ -100,85 +102,153 @@ export interface RunningBridge {
   aeTitle: string;
   dbPath: string;
   dir: string;
-  process: ChildProcess;
   log(): string;
   /**
    * Resolves with the log once it matches (checked as the bridge's output arrives); fails after
    * timeoutMs (10 s) or when the bridge's output ends without a match.
    */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Stops it as SIGTERM does; resolves with the exit code `mwl-bridge start` ends with. */
   stop(): Promise<number | null>;
 }
 
+/** A bridge that is a `mwl-bridge start` process of its own. */
+export interface BridgeProcess extends RunningBridge {
+  process: ChildProcess;
+}
+
+export interface BridgeOptions {
+  dir?: string;
+  mllp?: boolean;
+  http?: boolean;
+}
+
 /**
- * Starts `mwl-bridge start` with a fresh database on ports the system chooses (port 0; the bridge
- * logs the ports it bound), and waits until both listeners are ready.
+ * Starts a bridge as `mwl-bridge start` would with these flags, with a fresh database on ports the
+ * system chooses (port 0; the bridge logs the ports it bound), and waits until its listeners are
+ * ready. It runs in a bridge host (bridge-host.js: one of the run's, or this test process's own),
+ * which loads the bridge's modules once for all the bridges it runs; tests about the process itself
+ * (signals, exit code, stderr, its pid, the database's owner lock, which is per process) use
+ * startBridgeProcess.
  */
-export async function startBridge(extraArgs: string[] = [], opts: { dir?: string; mllp?: boolean; http?: boolean } = {}): Promise<RunningBridge> {
+export async function startBridge(extraArgs: string[] = [], opts: BridgeOptions = {}): Promise<RunningBridge> {
   const dir = opts.dir ?? tempDir();
-  const dbPath = join(dir, 'worklist.db');
-  const aeTitle = 'MWL_TEST';
-  const child = spawn(
-    process.execPath,
-    [
-      cliPath,
-      'start',
-      '--db',
-      dbPath,
-      '--mllp-port',
-      opts.mllp === false ? 'off' : '0',
-      '--mllp-host',
-      '127.0.0.1',
-      '--dicom-port',
-      '0',
-      '--ae-title',
-      aeTitle,
-      '--http-port',
-      opts.http === false ? 'off' : '0',
-      ...extraArgs,
-    ],
-    { cwd: projectDir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  let closed = false;
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((r) =>
-    child.once('exit', (code) => {
-      r(code);
-    }),
-  );
-  child.once('close', () => (closed = true));
+  const output = (await bridgeHost()).start(startArgs(join(dir, 'worklist.db'), extraArgs, opts));
+  return bridgeOn(output, dir, opts);
+}
+
+/** Starts `mwl-bridge start` as a child process, otherwise as startBridge. */
+export async function startBridgeProcess(extraArgs: string[] = [], opts: BridgeOptions = {}): Promise<BridgeProcess> {
+  const dir = opts.dir ?? tempDir();
+  const child = spawn(process.execPath, [cliPath, ...startArgs(join(dir, 'worklist.db'), extraArgs, opts)], {
+    cwd: projectDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = new BridgeOutput(() => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  });
+  child.stdout.on('data', (d: Buffer) => {
+    output.add(d.toString());
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    output.add(d.toString());
+  });
+  child.once('exit', (code) => {
+    output.exited(code);
+  });
+  child.once('close', () => {
+    output.close();
+  });
+  try {
+    return { ...(await bridgeOn(output, dir, opts)), process: child };
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+}
+
+const AE_TITLE = 'MWL_TEST';
+
+function startArgs(dbPath: string, extraArgs: string[], opts: BridgeOptions): string[] {
+  return [
+    'start',
+    '--db',
+    dbPath,
+    '--mllp-port',
+    opts.mllp === false ? 'off' : '0',
+    '--mllp-host',
+    '127.0.0.1',
+    '--dicom-port',
+    '0',
+    '--ae-title',
+    AE_TITLE,
+    '--http-port',
+    opts.http === false ? 'off' : '0',
+    ...extraArgs,
+  ];
+}
+
+/**
+ * What a bridge wrote (stdout and stderr as they came, or its log lines), and its end: the exit
+ * code once known, then closed once all its output arrived.
+ */
+class BridgeOutput {
+  text = '';
+  code: number | null = null;
+  closed = false;
+  private readonly watchers = new Set<() => void>();
+  private readonly exit: Promise<number | null>;
+  private onExit: (code: number | null) => void = () => undefined;
+
+  /** requestStop: asks the bridge to stop (SIGTERM), once. */
+  constructor(private readonly requestStop: () => void) {
+    this.exit = new Promise((resolveExit) => (this.onExit = resolveExit));
+  }
+
+  add(chunk: string): void {
+    this.text += chunk;
+    for (const watcher of this.watchers) watcher();
+  }
+
+  exited(code: number | null): void {
+    this.code = code;
+    this.onExit(code);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const watcher of this.watchers) watcher();
+  }
+
+  stop(): Promise<number | null> {
+    this.requestStop();
+    return this.exit;
+  }
 
   /** Resolves when the output matches (checked as it arrives), rejects at the deadline or when the bridge's output ends. */
-  const waitForOutput = (matches: () => boolean, timeoutMs: number, what: string): Promise<void> =>
-    new Promise((resolveWait, rejectWait) => {
+  waitFor(matches: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    return new Promise((resolveWait, rejectWait) => {
       const finish = (err?: Error): void => {
         clearTimeout(timer);
-        child.stdout.off('data', check);
-        child.stderr.off('data', check);
-        child.off('close', onClose);
+        this.watchers.delete(check);
         if (err) rejectWait(err);
         else resolveWait();
       };
-      // Registered after the listeners above, so the chunk is already in `output`.
       const check = (): void => {
         if (matches()) finish();
-      };
-      const onClose = (): void => {
-        if (matches()) finish();
-        else finish(new Error(`the bridge exited (code ${String(child.exitCode)}) before ${what}:\n${output}`));
+        else if (this.closed) finish(new Error(`the bridge exited (code ${String(this.code)}) before ${what}:\n${this.text}`));
       };
       const timer = setTimeout(() => {
-        finish(new Error(`${what} not seen within ${timeoutMs / 1000} s:\n${output}`));
+        finish(new Error(`${what} not seen within ${timeoutMs / 1000} s:\n${this.text}`));
       }, timeoutMs);
-      child.stdout.on('data', check);
-      child.stderr.on('data', check);
-      child.on('close', onClose);
-      if (matches()) finish();
-      else if (closed) onClose();
+      this.watchers.add(check);
+      check();
     });
+  }
+}
 
+/** The bridge writing `output`, once its listeners are ready. */
+async function bridgeOn(output: BridgeOutput, dir: string, opts: BridgeOptions): Promise<RunningBridge> {
   // port=off: the plain port is off and the DICOM TLS port serves alone.
   const dicomReady = /dicom\.ready .*port=(\d+|off)/;
   // With mllp false the plain port is off: no listener, or only the MLLP TLS one (mllp.plain_port_off).
@@ -186,34 +256,152 @@ export async function startBridge(extraArgs: string[] = [], opts: { dir?: string
   // Without the plain port, the HTTP server is either off or serves HTTPS only.
   const httpReady = opts.http === false ? /http\.disabled|http\.tls_ready/ : /http\.ready .*port=(\d+)/;
   try {
-    await waitForOutput(() => dicomReady.test(output) && mllpReady.test(output) && httpReady.test(output), 30000, 'every listener ready');
+    await output.waitFor(() => dicomReady.test(output.text) && mllpReady.test(output.text) && httpReady.test(output.text), 30000, 'every listener ready');
   } catch (err) {
-    child.kill('SIGKILL');
+    // The bridge may still be starting (or hung): it is stopped, not left behind.
+    void output.stop();
+    if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  const dicomPort = Number(dicomReady.exec(output)![1]) || 0;
-  const mllpPort = opts.mllp === false ? 0 : Number(mllpReady.exec(output)![1]);
-  const httpPort = opts.http === false ? 0 : Number(httpReady.exec(output)![1]);
   return {
-    mllpPort,
-    dicomPort,
-    httpPort,
-    aeTitle,
-    dbPath,
+    dicomPort: Number(dicomReady.exec(output.text)![1]) || 0,
+    mllpPort: opts.mllp === false ? 0 : Number(mllpReady.exec(output.text)![1]),
+    httpPort: opts.http === false ? 0 : Number(httpReady.exec(output.text)![1]),
+    aeTitle: AE_TITLE,
+    dbPath: join(dir, 'worklist.db'),
     dir,
-    process: child,
-    log: () => output,
+    log: () => output.text,
     async waitForLog(pattern: RegExp, timeoutMs = 10000) {
-      await waitForOutput(() => pattern.test(output), timeoutMs, `log line ${pattern}`);
-      return output;
+      await output.waitFor(() => pattern.test(output.text), timeoutMs, `log line ${pattern}`);
+      return output.text;
     },
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const code = await exited;
+      const code = await output.stop();
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
       return code;
     },
   };
+}
+
+/**
+ * Where this test process's bridges run: a bridge host (bridge-host.js) of the run's (named in
+ * MWL_TEST_BRIDGE_HOSTS by with-bridge-hosts.js) that is free, else one of its own, started on
+ * first use. The connection holds this process's event loop only while a bridge runs, so a test
+ * file that stopped its bridges ends as before.
+ */
+class BridgeHost {
+  private readonly outputs = new Map<number, BridgeOutput>();
+  private nextId = 1;
+
+  private constructor(private readonly socket: Socket) {
+    let buffered = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      const lines = (buffered + chunk).split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) this.receive(parseReply(line));
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      for (const [id, output] of this.outputs) {
+        output.add('the bridge host closed the connection (its stderr is in the test output)\n');
+        this.end(id, output, 1);
+      }
+      connected = undefined;
+    });
+    this.holdEventLoop();
+  }
+
+  /** Connects to the first free host of the run's, or to one of this process's own. */
+  static async connect(): Promise<BridgeHost> {
+    for (const name of (process.env[HOSTS_ENV] ?? '').split(',').filter(Boolean)) {
+      const socket = await greeting(name);
+      if (socket) return new BridgeHost(socket);
+    }
+    const socket = await greeting(await startOwnHost());
+    if (!socket) throw new Error('the bridge host of this test process refused it');
+    return new BridgeHost(socket);
+  }
+
+  start(args: string[]): BridgeOutput {
+    const id = this.nextId++;
+    const output = new BridgeOutput(() => {
+      if (!output.closed) this.send({ type: 'stop', id });
+    });
+    this.outputs.set(id, output);
+    this.holdEventLoop();
+    this.send({ type: 'start', id, args: args.slice(1), env: process.env });
+    return output;
+  }
+
+  private send(request: HostRequest): void {
+    this.socket.write(JSON.stringify(request) + '\n');
+  }
+
+  private receive(reply: HostReply): void {
+    if (reply.type !== 'log' && reply.type !== 'exit') return;
+    const output = this.outputs.get(reply.id);
+    if (!output) return;
+    if (reply.type === 'log') output.add(reply.lines.map((line) => line + '\n').join(''));
+    else this.end(reply.id, output, reply.code);
+  }
+
+  private end(id: number, output: BridgeOutput, code: number): void {
+    this.outputs.delete(id);
+    output.exited(code);
+    output.close();
+    this.holdEventLoop();
+  }
+
+  private holdEventLoop(): void {
+    if (this.outputs.size > 0) this.socket.ref();
+    else this.socket.unref();
+  }
+}
+
+/** The environment variable naming the run's bridge hosts (with-bridge-hosts.js). */
+const HOSTS_ENV = 'MWL_TEST_BRIDGE_HOSTS';
+const parseReply: (line: string) => HostReply = JSON.parse;
+
+/** A connection to the host at `name` once it said hello, or undefined when it serves another test process (or is gone). */
+function greeting(name: string): Promise<Socket | undefined> {
+  return new Promise((resolveGreeting) => {
+    const socket = connect(`\0${name}`);
+    socket.once('error', () => {
+      resolveGreeting(undefined);
+    });
+    socket.once('data', (chunk: Buffer) => {
+      const hello = chunk.toString('utf8').startsWith(JSON.stringify({ type: 'hello' }));
+      if (!hello) socket.destroy();
+      // Anything after the greeting is the host's answer to a request not sent yet: there is none.
+      resolveGreeting(hello ? socket : undefined);
+    });
+  });
+}
+
+/** Starts a bridge host as a child of this process (which it exits with); resolves with its socket's name. */
+function startOwnHost(): Promise<string> {
+  const child = spawn(process.execPath, [join(projectDir, 'test', 'helpers', 'bridge-host.js'), join(projectDir, 'dist')], {
+    cwd: projectDir,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return new Promise((resolveName, rejectName) => {
+    child.once('exit', (code) => {
+      rejectName(new Error(`the bridge host exited (code ${String(code)}) before it was ready (its stderr is in the test output)`));
+    });
+    child.once('message', (ready: HostReady) => {
+      // From now on only the connection holds this process's event loop.
+      child.unref();
+      child.channel?.unref();
+      resolveName(ready.socket);
+    });
+  });
+}
+
+let connected: Promise<BridgeHost> | undefined;
+function bridgeHost(): Promise<BridgeHost> {
+  connected ??= BridgeHost.connect();
+  return connected;
 }
 
 /** Sends the messages of a file with mllp_send (one connection), returns the ACKs (segments split on CR). */

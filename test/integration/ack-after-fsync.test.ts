@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { orderFile, sendFile } from '../helpers/burst.js';
-import { skipWithout, startBridge, tempDir } from '../helpers/peers.js';
+import { skipWithout, startBridgeProcess, tempDir } from '../helpers/peers.js';
 
 type TraceEvent = { kind: 'walWrite'; fd: number } | { kind: 'walSync'; fd: number } | { kind: 'ack'; text: string };
 
@@ -62,7 +62,7 @@ describe('ACK after fsync', { skip: skipWithout('mllp_send', 'strace') }, () => 
   it('every AA is written after the WAL holding its order was synced to disk', async (t) => {
     const dir = tempDir('mwl-fsync-');
     const file = orderFile(dir, 0, 60);
-    const bridge = await startBridge([], { dir });
+    const bridge = await startBridgeProcess([], { dir });
     const pid = bridge.process.pid!;
     const traceFile = join(dir, 'trace');
     const strace = spawn(

@@ -15,6 +15,7 @@ import {
   runCli,
   skipWithout,
   startBridge,
+  startBridgeProcess,
   tempDir,
   type RunningBridge,
   ifStarted,
@@ -176,13 +177,13 @@ describe('bridge end to end (mllp_send -> store -> findscu)', { skip }, () => {
 
 describe('start-up and shutdown', { skip }, () => {
   it('stops cleanly on SIGTERM with exit code 0', async () => {
-    const bridge = await startBridge();
+    const bridge = await startBridgeProcess();
     assert.equal(await bridge.stop(), 0);
     assert.match(bridge.log(), /bridge\.stopped/);
   });
 
   it('goes on serving and still stops on SIGTERM when whatever read its log has gone (EPIPE)', async () => {
-    const bridge = await startBridge([], { mllp: false, http: false });
+    const bridge = await startBridgeProcess([], { mllp: false, http: false });
     // The reader of stdout and stderr goes away, as when a terminal closes or `| tee` is killed.
     bridge.process.stdout?.destroy();
     bridge.process.stderr?.destroy();

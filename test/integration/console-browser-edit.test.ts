@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { after, before, describe, it } from '../helpers/suites.js';
-import { addTokens, findscu, ifStarted, mllpSendText, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { addTokens, findscu, ifStarted, mllpSendText, projectDir, skipWithout, startBridgeProcess, tempDir, type BridgeProcess } from '../helpers/peers.js';
 import { consoleLogin } from '../helpers/console.js';
 import { order } from '../helpers/orders.js';
 import { mppsCreateJson } from '../helpers/dicomweb.js';
@@ -30,7 +30,7 @@ function writeMapping(file: string, strict: boolean): void {
 const MSA = (acks: string[][]): string => acks[0]?.find((s) => s.startsWith('MSA|')) ?? '';
 
 describe('web console changes in Chromium', { skip }, () => {
-  let bridge: RunningBridge;
+  let bridge: BridgeProcess;
   let browser: Browser;
   let base: string;
   const tokens: Record<'read' | 'write', string> = { read: '', write: '' };
@@ -52,7 +52,7 @@ describe('web console changes in Chromium', { skip }, () => {
     tokens.read = added.monitor ?? '';
     tokens.write = added.admin ?? '';
     writeMapping(mapping, true);
-    bridge = await startBridge(['--http-tokens-file', file, '--mapping', mapping, '--mirror-dir', mirrorDir, '--mirror-layout', 'flat'], { dir });
+    bridge = await startBridgeProcess(['--http-tokens-file', file, '--mapping', mapping, '--mirror-dir', mirrorDir, '--mirror-layout', 'flat'], { dir });
     base = `http://127.0.0.1:${bridge.httpPort}`;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { writeWorklistDb } from '../helpers/worklist-db.js';
 import { DicomMutator, capturedSessions, sendSession, withCalledAeTitle } from '../helpers/dicom-fuzz.js';
-import { echoscu, findscu, skipWithout, startBridge, tempDir, type RunningBridge, ifStarted } from '../helpers/peers.js';
+import { echoscu, findscu, skipWithout, startBridgeProcess, tempDir, type BridgeProcess, ifStarted } from '../helpers/peers.js';
 
 const SESSIONS = Number(process.env.FUZZ_DICOM_SESSIONS ?? 3000);
 const BATCH = 250;
@@ -24,7 +24,7 @@ function residentMb(pid: number): number {
 }
 
 describe('DICOM fuzz: mutated and random PDUs against the running SCP', { skip: skipWithout('echoscu', 'findscu') }, () => {
-  let bridge: RunningBridge;
+  let bridge: BridgeProcess;
   before(async () => {
     const dir = tempDir('mwl-dicom-fuzz-');
     writeWorklistDb(
@@ -36,7 +36,7 @@ describe('DICOM fuzz: mutated and random PDUs against the running SCP', { skip: 
         '00400100': { vr: 'SQ', Value: [{ '00080060': { vr: 'CS', Value: ['CT'] }, '00400002': { vr: 'DA', Value: ['20261203'] } }] },
       })),
     );
-    bridge = await startBridge(['--acse-timeout', '1', '--dimse-timeout', '2'], { dir, mllp: false });
+    bridge = await startBridgeProcess(['--acse-timeout', '1', '--dimse-timeout', '2'], { dir, mllp: false });
   });
   after(async () => {
     await ifStarted(bridge)?.stop();

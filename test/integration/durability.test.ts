@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { orderFile, sendFile } from '../helpers/burst.js';
-import { skipWithout, startBridge, tempDir } from '../helpers/peers.js';
+import { skipWithout, startBridge, startBridgeProcess, tempDir } from '../helpers/peers.js';
 
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as typeof BetterSqlite3;
@@ -19,7 +19,7 @@ describe('durability', { skip: skipWithout('mllp_send') }, () => {
   it('every order acknowledged before a kill -9 is stored exactly once after restart', async (t) => {
     const dir = tempDir('mwl-durable-');
     const files = Array.from({ length: CONNECTIONS }, (_, k) => orderFile(dir, k, PER_CONNECTION));
-    const bridge = await startBridge([], { dir });
+    const bridge = await startBridgeProcess([], { dir });
     const killAfter = 200 + Math.floor(Math.random() * 1200); // a random moment, counted in ACKs
     let acks = 0;
     const sends = files.map((f) =>

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { addTokens, findscu, ifStarted, mllpSendText, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { addTokens, findscu, ifStarted, mllpSendText, projectDir, skipWithout, startBridgeProcess, tempDir, type BridgeProcess } from '../helpers/peers.js';
 import { order } from '../helpers/orders.js';
 import { after, before, describe, it } from '../helpers/suites.js';
 
@@ -29,7 +29,7 @@ function writeMapping(file: string, strict: boolean): void {
 }
 
 describe('management API tools', { skip }, () => {
-  let bridge: RunningBridge;
+  let bridge: BridgeProcess;
   let base: string;
   let readToken = '';
   let writeToken = '';
@@ -49,7 +49,7 @@ describe('management API tools', { skip }, () => {
     readToken = added.monitor ?? '';
     writeToken = added.admin ?? '';
     writeMapping(mapping, true);
-    bridge = await startBridge(
+    bridge = await startBridgeProcess(
       ['--http-tokens-file', tokens, '--mapping', mapping, '--mirror-dir', mirrorDir, '--mirror-layout', 'flat', '--mllp-max-frame-bytes', '8192'],
       { dir },
     );

@@ -13,7 +13,17 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { cliPath, ifStarted, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import {
+  cliPath,
+  ifStarted,
+  projectDir,
+  skipWithout,
+  startBridge,
+  startBridgeProcess,
+  tempDir,
+  type BridgeProcess,
+  type RunningBridge,
+} from '../helpers/peers.js';
 import { makeLeaf, makeTestCertificates, tlsPort, type TestCertificates } from '../helpers/certs.js';
 
 const skip = skipWithout('openssl', 'curl');
@@ -74,7 +84,7 @@ function expirySeconds(metrics: string, listener: string): number {
 
 describe('HTTPS with client certificates (http.tls.*)', { skip }, () => {
   let certs: TestCertificates;
-  let bridge: RunningBridge;
+  let bridge: BridgeProcess;
   let port: number;
   let httpCert: string;
   let httpKey: string;
@@ -86,7 +96,7 @@ describe('HTTPS with client certificates (http.tls.*)', { skip }, () => {
     httpKey = join(certs.dir, 'http.key');
     const tokens = join(certs.dir, 'tokens');
     writeFileSync(tokens, `ops write sha256:${createHash('sha256').update(TOKEN).digest('hex')}\n`, { mode: 0o600 });
-    bridge = await startBridge([
+    bridge = await startBridgeProcess([
       '--http-tokens-file',
       tokens,
       '--http-tls-port',

@@ -5,7 +5,19 @@ import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findscu, hl7Field, mllpSend, mllpSendFramed, projectDir, skipWithout, startBridge, tempDir, type RunningBridge, ifStarted } from '../helpers/peers.js';
+import {
+  findscu,
+  hl7Field,
+  mllpSend,
+  mllpSendFramed,
+  projectDir,
+  skipWithout,
+  startBridge,
+  startBridgeProcess,
+  tempDir,
+  type RunningBridge,
+  ifStarted,
+} from '../helpers/peers.js';
 
 const samples = join(projectDir, 'samples');
 const skip = skipWithout('mllp_send', 'findscu');
@@ -73,7 +85,7 @@ describe('mapping reload on SIGHUP', { skip }, () => {
     const dir = tempDir();
     const mapping = join(dir, 'site.yaml');
     copyFileSync(join(projectDir, 'mappings', 'default.yaml'), mapping);
-    const bridge = await startBridge(['--mapping', mapping], { dir });
+    const bridge = await startBridgeProcess(['--mapping', mapping], { dir });
     try {
       const send = (ctrl: string) =>
         mllpSendFramed(bridge.mllpPort, [

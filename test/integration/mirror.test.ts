@@ -19,8 +19,10 @@ import {
   runCli,
   skipWithout,
   startBridge,
+  startBridgeProcess,
   tempDir,
   type DicomAnswer,
+  type BridgeProcess,
   type RunningBridge,
   ifStarted,
 } from '../helpers/peers.js';
@@ -164,7 +166,7 @@ const ownFiles = (dir: string): string[] =>
     : [];
 
 describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
-  let bridge: RunningBridge;
+  let bridge: BridgeProcess;
   let wlm: WorklistServer;
   let orthanc: WorklistServer | undefined;
   let base: string;
@@ -176,7 +178,7 @@ describe('.wl mirror served by DCMTK wlmscpfs', { skip }, () => {
     base = tempDir('mwl-mirror-');
     root = join(base, 'worklists');
     areaDir = join(root, storageAe);
-    bridge = await startBridge(['--mirror-dir', root, '--mirror-ae-title', storageAe, '--mirror-retry-seconds', '1']);
+    bridge = await startBridgeProcess(['--mirror-dir', root, '--mirror-ae-title', storageAe, '--mirror-retry-seconds', '1']);
     // A name Latin-1 cannot hold, so that one file must be UTF-8.
     const utf8 = readFileSync(join(samples, 'orm-us-abdomen-utf8.hl7'), 'utf8')
       .replace('MÜLLER^JÜRGEN', '山田^太郎')
@@ -399,7 +401,7 @@ describe('mirror after kill -9 in the middle of a burst', { skip }, () => {
     const mirrorArgs = ['--mirror-dir', root, '--mirror-ae-title', 'WLM_AREA'];
     const files = Array.from({ length: 2 }, (_, k) => orderFile(dir, k, 300));
     try {
-      const bridge = await startBridge(mirrorArgs, { dir });
+      const bridge = await startBridgeProcess(mirrorArgs, { dir });
       const killAfter = 100 + Math.floor(Math.random() * 300);
       let acks = 0;
       const results = await Promise.all(

@@ -12,7 +12,16 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { RawMllpClient, msa } from '../helpers/mllp-client.js';
 import { ackMessage, order } from '../helpers/orders.js';
 import { spawn } from 'node:child_process';
-import { mllpSendFramed, mllpSendText, skipWithout, startBridge, type RunningBridge, ifStarted } from '../helpers/peers.js';
+import {
+  mllpSendFramed,
+  mllpSendText,
+  skipWithout,
+  startBridge,
+  startBridgeProcess,
+  type BridgeProcess,
+  type RunningBridge,
+  ifStarted,
+} from '../helpers/peers.js';
 
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as typeof BetterSqlite3;
@@ -47,9 +56,9 @@ function rssKb(pid: number): number {
 const occurrences = (text: string, pattern: RegExp): number => (text.match(new RegExp(pattern, 'g')) ?? []).length;
 
 describe('hostile and broken senders: framing and content', { skip }, () => {
-  let bridge: RunningBridge;
+  let bridge: BridgeProcess;
   before(async () => {
-    bridge = await startBridge();
+    bridge = await startBridgeProcess();
   });
   after(async () => {
     await ifStarted(bridge)?.stop();

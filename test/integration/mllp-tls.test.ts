@@ -14,7 +14,7 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type ConnectionOptions } from 'node:tls';
 import { Server as Hl7Server } from 'node-hl7-server';
-import { ifStarted, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { ifStarted, projectDir, skipWithout, startBridge, startBridgeProcess, tempDir, type BridgeProcess } from '../helpers/peers.js';
 import { makeLeaf, makeTestCertificates, type TestCertificates } from '../helpers/certs.js';
 
 const skip = skipWithout('openssl');
@@ -73,12 +73,21 @@ describe('node-hl7-server TLS option (why the bridge has its own)', { skip }, ()
 });
 
 describe('MLLP over TLS', { skip }, () => {
-  let bridge: RunningBridge;
+  let bridge: BridgeProcess;
   let certs: TestCertificates;
   let port: number;
   before(async () => {
     certs = makeTestCertificates(tempDir('mwl-certs-'));
-    bridge = await startBridge(['--mllp-tls-port', '0', '--mllp-tls-cert', certs.serverCert, '--mllp-tls-key', certs.serverKey, '--mllp-tls-ca', certs.caCert]);
+    bridge = await startBridgeProcess([
+      '--mllp-tls-port',
+      '0',
+      '--mllp-tls-cert',
+      certs.serverCert,
+      '--mllp-tls-key',
+      certs.serverKey,
+      '--mllp-tls-ca',
+      certs.caCert,
+    ]);
     const log = await bridge.waitForLog(/mllp\.tls_ready .*port=(\d+)/);
     port = Number(/mllp\.tls_ready .*port=(\d+)/.exec(log)![1]);
   });

@@ -12,7 +12,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type Server, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { ifStarted, mllpSend, projectDir, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { ifStarted, mllpSend, projectDir, skipWithout, startBridgeProcess, tempDir, type BridgeProcess } from '../helpers/peers.js';
 import { dicomwebSearch, mppsCreateJson } from '../helpers/dicomweb.js';
 import { makeLeaf, makeTestCertificates, type TestCertificates } from '../helpers/certs.js';
 import { waitFor } from '../helpers/rsyslog.js';
@@ -27,7 +27,7 @@ interface Received {
 
 describe('MPPS status messages to the RIS over TLS (mpps.tls.*)', { skip: skipWithout('openssl', 'mllp_send') }, () => {
   let certs: TestCertificates;
-  let bridge: RunningBridge;
+  let bridge: BridgeProcess;
   let ris: Server;
   const received: Received[] = [];
 
@@ -59,7 +59,7 @@ describe('MPPS status messages to the RIS over TLS (mpps.tls.*)', { skip: skipWi
     ris.on('tlsClientError', () => undefined);
     await new Promise<void>((resolve) => ris.listen(0, '127.0.0.1', resolve));
     const risPort = (ris.address() as AddressInfo).port;
-    bridge = await startBridge([
+    bridge = await startBridgeProcess([
       '--mpps-hl7-destination',
       `127.0.0.1:${risPort}`,
       '--mpps-hl7-retry-seconds',

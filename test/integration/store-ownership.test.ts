@@ -15,7 +15,7 @@ import type { DicomJson } from '../../src/model/item.js';
 import { orderFile, sendFile } from '../helpers/burst.js';
 import { msa } from '../helpers/mllp-client.js';
 import { order } from '../helpers/orders.js';
-import { cliPath, mllpSendText, projectDir, runCli, skipWithout, startBridge, tempDir } from '../helpers/peers.js';
+import { cliPath, mllpSendText, projectDir, runCli, skipWithout, startBridgeProcess, tempDir } from '../helpers/peers.js';
 
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as typeof BetterSqlite3;
@@ -60,7 +60,7 @@ function itemCount(dbPath: string, where = '1'): number {
 
 describe('one owner of the database', { skip }, () => {
   it('finding 9: a second bridge on the same database exits non-zero, naming the process that owns it', async () => {
-    const bridge = await startBridge();
+    const bridge = await startBridgeProcess();
     try {
       const second = spawnSync(process.execPath, [cliPath, 'start', '--db', bridge.dbPath, '--mllp-port', '0', '--dicom-port', '0'], {
         cwd: projectDir,
@@ -86,7 +86,7 @@ describe('one owner of the database', { skip }, () => {
     const wlDir = join(dir, 'wl');
     writeWorklistFiles(wlDir, 500);
     const files = Array.from({ length: 4 }, (_, k) => orderFile(dir, k, 250));
-    const bridge = await startBridge([], { dir });
+    const bridge = await startBridgeProcess([], { dir });
     try {
       let acks = 0;
       const bursts = files.map((f) => sendFile(bridge.mllpPort, f, () => acks++));
@@ -117,7 +117,7 @@ describe('a database file removed or replaced under the bridge', { skip }, () =>
   for (const how of ['removed', 'replaced'] as const) {
     it(`finding 10: ${how}: orders are answered AE naming the path, logged once, until a restart on a real file`, async () => {
       const dir = tempDir('mwl-unlinked-');
-      const bridge = await startBridge([], { dir });
+      const bridge = await startBridgeProcess([], { dir });
       try {
         const [first] = mllpSendText(bridge.mllpPort, order({ controlId: 'BEFORE', patientId: 'PATBEFORE', accession: 'ACCBEFORE' }));
         assert.deepEqual(msa(first!.join('\r')), ['AA', 'BEFORE']);
@@ -141,7 +141,7 @@ describe('a database file removed or replaced under the bridge', { skip }, () =>
       }
       // Restarted on a real file, it acknowledges again.
       rmSync(bridge.dbPath, { force: true });
-      const restarted = await startBridge([], { dir });
+      const restarted = await startBridgeProcess([], { dir });
       try {
         const [ack] = mllpSendText(restarted.mllpPort, order({ controlId: 'RESTARTED', patientId: 'PATRESTART', accession: 'ACCRESTART' }));
         assert.deepEqual(msa(ack!.join('\r')), ['AA', 'RESTARTED']);
