@@ -159,7 +159,7 @@ export function encodeElementByContent(
   writeOptions: Record<string, unknown> = {},
 ): Buffer {
   // A text element is written faster than it is looked up (the key alone is a JSON.stringify).
-  const text = noOptions(writeOptions) ? encodeTextElement(tag, element, transferSyntaxUid, byteStrings) : undefined;
+  const text = plainTextElement(tag, element, transferSyntaxUid, byteStrings, writeOptions);
   if (text) return text;
   const key = `${transferSyntaxUid}|${byteStrings ? 'b' : 'u'}|${tag}|${JSON.stringify(element)}`;
   let bytes = encodedElements.get(key);
@@ -171,9 +171,16 @@ export function encodeElementByContent(
   return bytes;
 }
 
-function noOptions(writeOptions: Record<string, unknown>): boolean {
-  for (const _ in writeOptions) return false;
-  return true;
+/** A text element written by text-element.ts: only without dcmjs write options, which it does not know. */
+function plainTextElement(
+  tag: string,
+  element: DicomJsonElement,
+  transferSyntaxUid: string,
+  byteStrings: boolean,
+  writeOptions: Record<string, unknown>,
+): Buffer | undefined {
+  for (const _ in writeOptions) return undefined;
+  return encodeTextElement(tag, element, transferSyntaxUid, byteStrings);
 }
 
 /** One element's encoding (not cached): a text element by text-element.ts, others by dcmjs. */
@@ -185,7 +192,7 @@ export function encodeElement(
   writeOptions: Record<string, unknown> = {},
 ): Buffer {
   return (
-    (noOptions(writeOptions) ? encodeTextElement(tag, element, transferSyntaxUid, byteStrings) : undefined) ??
+    plainTextElement(tag, element, transferSyntaxUid, byteStrings, writeOptions) ??
     encodeElementWithDcmjs(tag, element, transferSyntaxUid, byteStrings, writeOptions)
   );
 }
