@@ -12,7 +12,8 @@ import { delimiter, join } from 'node:path';
 import { addToken } from '../../src/app/tokens.js';
 import { readDicomFile, type DicomAnswer } from './dicom-file.js';
 import { projectDir } from './project-dir.js';
-import type { HostReady, HostReply, HostRequest } from './bridge-host.js';
+import type { HostReply, HostRequest } from './bridge-host.js';
+import { startBridgeHost } from './start-bridge-host.js';
 
 export { readDicomFile, type DicomAnswer } from './dicom-file.js';
 export { projectDir } from './project-dir.js';
@@ -318,7 +319,7 @@ class BridgeHost {
       const socket = await greeting(name);
       if (socket) return new BridgeHost(socket);
     }
-    const socket = await greeting(await startOwnHost());
+    const socket = await greeting(await startBridgeHost(projectDir));
     if (!socket) throw new Error('the bridge host of this test process refused it');
     return new BridgeHost(socket);
   }
@@ -375,25 +376,6 @@ function greeting(name: string): Promise<Socket | undefined> {
       if (!hello) socket.destroy();
       // Anything after the greeting is the host's answer to a request not sent yet: there is none.
       resolveGreeting(hello ? socket : undefined);
-    });
-  });
-}
-
-/** Starts a bridge host as a child of this process (which it exits with); resolves with its socket's name. */
-function startOwnHost(): Promise<string> {
-  const child = spawn(process.execPath, [join(projectDir, 'test', 'helpers', 'bridge-host.js'), join(projectDir, 'dist')], {
-    cwd: projectDir,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  return new Promise((resolveName, rejectName) => {
-    child.once('exit', (code) => {
-      rejectName(new Error(`the bridge host exited (code ${String(code)}) before it was ready (its stderr is in the test output)`));
-    });
-    child.once('message', (ready: HostReady) => {
-      // From now on only the connection holds this process's event loop.
-      child.unref();
-      child.channel?.unref();
-      resolveName(ready.socket);
     });
   });
 }

@@ -20,31 +20,11 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
-
-/** @typedef {import('./bridge-host.js').HostReady} HostReady */
+import { startBridgeHost } from './start-bridge-host.js';
 
 const [count, command, ...args] = process.argv.slice(2);
 if (!count || !command) throw new Error('usage: with-bridge-hosts.js COUNT COMMAND [ARGS...]');
 const projectDir = join(fileURLToPath(import.meta.url), '..', '..', '..');
-
-/** @returns {Promise<string>} the name of a new host's socket */
-function startHost() {
-  const host = spawn(process.execPath, [join(projectDir, 'test', 'helpers', 'bridge-host.js'), join(projectDir, 'dist')], {
-    cwd: projectDir,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  return new Promise((resolveName, rejectName) => {
-    host.once('exit', (code) => {
-      rejectName(new Error(`a bridge host exited (code ${String(code)}) before it was ready`));
-    });
-    host.once('message', (/** @type {HostReady} */ ready) => {
-      // The hosts run until this process exits: they hold nothing of its own.
-      host.unref();
-      host.channel?.unref();
-      resolveName(ready.socket);
-    });
-  });
-}
 
 /** @returns {string | undefined} a folder for the run's temporary files in /dev/shm, when it is there */
 function memoryTempDir() {
@@ -62,7 +42,7 @@ if (runTempDir) process.env.TMPDIR = runTempDir;
 process.on('exit', () => {
   if (runTempDir) rmSync(runTempDir, { recursive: true, force: true });
 });
-const names = await Promise.all(Array.from({ length: Number(count) }, startHost));
+const names = await Promise.all(Array.from({ length: Number(count) }, () => startBridgeHost(projectDir)));
 const run = spawn(command, args, { stdio: 'inherit', env: { ...process.env, MWL_TEST_BRIDGE_HOSTS: names.join(',') } });
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
   process.on(signal, () => {
