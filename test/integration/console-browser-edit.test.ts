@@ -8,12 +8,12 @@
  * console-browser.test.ts (saved when MWL_CONSOLE_SCREENSHOTS names a folder).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { after, before, describe, it } from '../helpers/suites.js';
-import { addTokens, findscu, ifStarted, mllpSendText, projectDir, skipWithout, startBridgeProcess, tempDir, type BridgeProcess } from '../helpers/peers.js';
-import { consoleLogin } from '../helpers/console.js';
+import { findscu, ifStarted, mllpSendText, projectDir, skipWithout, startBridgeProcess, tempDir, type BridgeProcess } from '../helpers/peers.js';
+import { consoleLogin, consoleScreenshot, consoleScreenshots, consoleTokens, launchChromium } from '../helpers/console.js';
 import { order } from '../helpers/orders.js';
 import { mppsCreateJson } from '../helpers/dicomweb.js';
 
@@ -37,36 +37,25 @@ describe('web console changes in Chromium', { skip }, () => {
   const dir = tempDir('mwl-console-e-');
   const mapping = join(dir, 'site.yaml');
   const mirrorDir = join(dir, 'wl');
-  /** Where the pages' screenshots go, when asked for (each costs the browser a full-page render and a PNG). */
-  const shots = process.env.MWL_CONSOLE_SCREENSHOTS;
   /** Every URL the browser asked for. */
   const requested: string[] = [];
 
   before(async () => {
-    if (shots) mkdirSync(shots, { recursive: true });
-    const file = join(dir, 'tokens');
-    const added = addTokens(file, [
-      ['monitor', 'read'],
-      ['admin', 'write'],
-    ]);
-    tokens.read = added.monitor ?? '';
-    tokens.write = added.admin ?? '';
+    const { file, tokens: added } = consoleTokens(dir);
+    Object.assign(tokens, added);
     writeMapping(mapping, true);
     bridge = await startBridgeProcess(['--http-tokens-file', file, '--mapping', mapping, '--mirror-dir', mirrorDir, '--mirror-layout', 'flat'], { dir });
     base = `http://127.0.0.1:${bridge.httpPort}`;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
   after(async () => {
     await ifStarted(browser)?.close();
     await ifStarted(bridge)?.stop();
-    if (!shots) rmSync(dir, { recursive: true, force: true });
+    if (!consoleScreenshots) rmSync(dir, { recursive: true, force: true });
   });
 
   const loggedIn = (role: 'read' | 'write'): Promise<{ context: BrowserContext; page: Page }> => consoleLogin(browser, base, tokens[role], requested);
 
-  const shot = async (page: Page, name: string): Promise<void> => {
-    if (shots) await page.screenshot({ path: join(shots, `console-${name}.png`), fullPage: true });
-  };
   const itemIdOf = (page: Page): number => Number(/\/console\/items\/(\d+)$/.exec(page.url())?.[1]);
   const findByAccession = (accession: string): ReturnType<typeof findscu>['answers'] =>
     findscu(bridge.dicomPort, bridge.aeTitle, [`AccessionNumber=${accession}`, 'PatientName', 'PatientID', 'RequestedProcedureDescription', 'StudyInstanceUID'])
@@ -93,7 +82,7 @@ describe('web console changes in Chromium', { skip }, () => {
     assert.match((await fieldError.textContent()) ?? '', /PatientID.*type 1/);
     assert.equal(await page.getByLabel('Patient ID').getAttribute('aria-invalid'), 'true');
     assert.equal(await page.getByLabel('Patient name').inputValue(), 'HAND^ENTERED', 'the values typed are kept');
-    await shot(page, 'new-item');
+    await consoleScreenshot(page, 'new-item');
 
     await page.getByLabel('Patient ID').fill('PAT-HAND');
     await page.getByRole('button', { name: 'Create item' }).click();
@@ -133,7 +122,7 @@ describe('web console changes in Chromium', { skip }, () => {
     await page.getByRole('heading', { level: 1, name: `Item ${id}` }).waitFor();
     await page.getByRole('row').filter({ hasText: 'HTTP item updated' }).waitFor();
     assert.equal(findByAccession('ACC-HAND')[0]?.values['(0032,1060)'], 'CT head with contrast');
-    await shot(page, 'item-manual');
+    await consoleScreenshot(page, 'item-manual');
 
     await page.getByRole('link', { name: 'Cancel item…' }).click();
     await page.getByRole('button', { name: `Cancel item ${id}` }).click();
@@ -164,7 +153,7 @@ describe('web console changes in Chromium', { skip }, () => {
     assert.notEqual(page.url(), rejectedUrl, 'the outcome is a new log entry');
     await page.getByRole('link', { name: /^message \d+$/ }).waitFor();
     assert.match((await page.locator('.summary').first().textContent()) ?? '', /stored[\s\S]*ACK AA[\s\S]*by admin/);
-    await shot(page, 'reprocessed');
+    await consoleScreenshot(page, 'reprocessed');
     await page.getByRole('link', { name: /^item \d+$/ }).click();
     await page.getByRole('heading', { level: 1, name: /^Item \d+$/ }).waitFor();
     assert.match((await page.locator('.summary').first().textContent()) ?? '', /PAT-OLD[\s\S]*ACC-OLD/);
@@ -189,7 +178,7 @@ describe('web console changes in Chromium', { skip }, () => {
     await page.reload();
     await page.getByRole('row').filter({ hasText: '1.2.826.0.1.3680043.10.543.9.21' }).filter({ hasText: 'in progress' }).waitFor();
     await page.locator('.summary .status-started').waitFor();
-    await shot(page, 'item-mpps');
+    await consoleScreenshot(page, 'item-mpps');
     await context.close();
   });
 
@@ -209,7 +198,7 @@ describe('web console changes in Chromium', { skip }, () => {
         .textContent()) ?? '',
       /AA/,
     );
-    await shot(page, 'workbench');
+    await consoleScreenshot(page, 'workbench');
     // Nothing was stored.
     assert.equal(findByAccession('ACC-WB').length, 0);
 
@@ -252,7 +241,7 @@ describe('web console changes in Chromium', { skip }, () => {
     assert.match((await page.locator('[data-figure="database"]').textContent()) ?? '', /worklist\.db: \d/);
     assert.match((await page.locator('[data-figure="free"]').textContent()) ?? '', /\d+(\.\d)? MiB/);
     assert.match((await page.locator('[data-figure="version"]').textContent()) ?? '', /^\d+\.\d+\.\d+/);
-    await shot(page, 'status-figures');
+    await consoleScreenshot(page, 'status-figures');
     await context.close();
   });
 

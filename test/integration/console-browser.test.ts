@@ -9,11 +9,11 @@
  * (docs/console-*.png are from there).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { rmSync } from 'node:fs';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { after, before, describe, it } from '../helpers/suites.js';
-import { addTokens, findscu, ifStarted, mllpSendText, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { findscu, ifStarted, mllpSendText, skipWithout, startBridge, tempDir, type RunningBridge } from '../helpers/peers.js';
+import { consoleLogin, consoleScreenshot, consoleScreenshots, consoleTokens, launchChromium } from '../helpers/console.js';
 import { order } from '../helpers/orders.js';
 
 const skip = skipWithout('chromium', 'mllp_send', 'findscu');
@@ -30,45 +30,24 @@ describe('web console in Chromium', { skip }, () => {
   let base: string;
   const tokens: Record<'read' | 'write', string> = { read: '', write: '' };
   const dir = tempDir('mwl-console-');
-  /** Where the pages' screenshots go, when asked for (each costs the browser a full-page render and a PNG). */
-  const shots = process.env.MWL_CONSOLE_SCREENSHOTS;
   /** Every URL the browser asked for. */
   const requested: string[] = [];
 
   before(async () => {
-    if (shots) mkdirSync(shots, { recursive: true });
-    const file = join(dir, 'tokens');
-    const added = addTokens(file, [
-      ['monitor', 'read'],
-      ['admin', 'write'],
-    ]);
-    tokens.read = added.monitor ?? '';
-    tokens.write = added.admin ?? '';
+    const { file, tokens: added } = consoleTokens(dir);
+    Object.assign(tokens, added);
     bridge = await startBridge(['--http-tokens-file', file], { dir });
     base = `http://127.0.0.1:${bridge.httpPort}`;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
   after(async () => {
     await ifStarted(browser)?.close();
     await ifStarted(bridge)?.stop();
-    if (!shots) rmSync(dir, { recursive: true, force: true });
+    if (!consoleScreenshots) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function loggedIn(role: 'read' | 'write'): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    context.on('request', (request) => requested.push(request.url()));
-    const page = await context.newPage();
-    await page.goto(`${base}/`);
-    assert.match(page.url(), /\/console\/login\?next=%2F$/, 'a browser without a token is sent to the login form');
-    await page.getByLabel('Access token').fill(tokens[role]);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Today' }).waitFor();
-    return { context, page };
-  }
-
-  const shot = async (page: Page, name: string): Promise<void> => {
-    if (shots) await page.screenshot({ path: join(shots, `console-${name}.png`), fullPage: true });
-  };
+  const loggedIn = (role: 'read' | 'write'): Promise<{ context: BrowserContext; page: Page }> =>
+    consoleLogin(browser, base, tokens[role], requested, { fromRoot: true });
 
   it('refuses an unknown token at the login form', async () => {
     const context = await browser.newContext();
@@ -77,7 +56,7 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByLabel('Access token').fill('mwlb_not-a-token');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('alert').filter({ hasText: 'not known' }).waitFor();
-    await shot(page, 'login');
+    await consoleScreenshot(page, 'login');
     await context.close();
   });
 
@@ -109,7 +88,7 @@ describe('web console in Chromium', { skip }, () => {
     assert.equal(await page.locator('main b').count(), 0, 'no element made from the name');
     assert.deepEqual(dialogs, []);
     assert.match((await page.getByRole('status').textContent()) ?? '', /Updated/);
-    await shot(page, 'today');
+    await consoleScreenshot(page, 'today');
 
     // The search narrows the list.
     await page.getByLabel('Patient ID, name or accession').fill('doe');
@@ -122,7 +101,7 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByRole('row').filter({ hasText: 'CON1' }).filter({ hasText: 'ORM^O01' }).waitFor();
     await page.getByRole('rowheader', { name: 'AccessionNumber' }).waitFor();
     assert.equal(await page.locator('[data-edit-controls]').count(), 1, 'a write user sees the edit controls');
-    await shot(page, 'item');
+    await consoleScreenshot(page, 'item');
 
     const messageLink = page.getByRole('row').filter({ hasText: 'CON1' }).getByRole('link');
     await messageLink.click();
@@ -145,7 +124,7 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByRole('heading', { level: 1, name: /^Message \d+$/ }).waitFor();
     await page.locator('.error-location').first().waitFor();
     await page.getByText('error here').or(page.getByText('error in this segment')).first().waitFor();
-    await shot(page, 'message');
+    await consoleScreenshot(page, 'message');
     await context.close();
   });
 
@@ -169,7 +148,7 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByText('not answered').first().waitFor();
     const mismatch = page.locator('tr.mismatch').filter({ hasText: 'Modality' });
     assert.equal(await mismatch.count(), 1, 'the modality key is the one that does not match');
-    await shot(page, 'queries');
+    await consoleScreenshot(page, 'queries');
     // The same report through the API.
     const report = (await (
       await context.request.get(`${base}/api/v1/queries/${page.url().match(/queries\/(\d+)/)?.[1] ?? ''}/explain?accessionNumber=ACC-CON1`)
@@ -185,7 +164,7 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByRole('link', { name: 'Status' }).click();
     await page.getByRole('rowheader', { name: 'mllp' }).waitFor();
     await page.getByText('MLLP connections open').waitFor();
-    await shot(page, 'status');
+    await consoleScreenshot(page, 'status');
     await page.getByRole('link', { name: 'Today' }).click();
     await page.getByRole('link', { name: 'DOE JOHN' }).click();
     await page.getByRole('heading', { level: 1, name: /^Item \d+$/ }).waitFor();
