@@ -75,8 +75,9 @@ export class StoreConnection {
 
   /**
    * Runs fn (a transaction) with synchronous=NORMAL, so that its commit does not wait for the WAL's
-   * fsync on the event loop; for writes nobody is told are durable (the query log). Without a WAL
-   * (in memory) fn runs as it is.
+   * fsync on the event loop: for writes nobody is told are durable (the query log), and for the
+   * group commit, which has walSync make them durable before anyone is answered. Without a WAL (in
+   * memory) fn runs as it is.
    */
   withoutCommitSync<T>(fn: () => T): T {
     if (!this.walSync || this.db.inTransaction) return fn();

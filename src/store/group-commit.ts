@@ -69,30 +69,31 @@ export class GroupCommitter {
     const outcomes: Outcome[] = [];
     // Set inside the transaction's callback, where TypeScript does not follow assignments.
     const attempt = { began: false };
-    // Without the WAL's fsync at commit: WalSync makes it durable before anyone is answered.
-    if (conn.walSync) conn.statement('PRAGMA synchronous = NORMAL').run();
     try {
-      conn.runInTransaction(() => {
-        attempt.began = true;
-        valueIndex.deferred = true;
-        try {
-          for (const { work } of group) {
+      // Without the WAL's fsync at commit: WalSync makes it durable before anyone is answered.
+      conn.withoutCommitSync(() => {
+        conn.runInTransaction(() => {
+          attempt.began = true;
+          valueIndex.deferred = true;
+          try {
+            for (const { work } of group) {
+              try {
+                outcomes.push({ ok: true, value: conn.runInTransaction(work) });
+              } catch (error) {
+                outcomes.push({ ok: false, error });
+              }
+            }
+          } finally {
+            valueIndex.deferred = false;
+          }
+          if (valueIndex.batchDue) {
             try {
-              outcomes.push({ ok: true, value: conn.runInTransaction(work) });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
+              valueIndex.indexPending();
+            } catch {
+              // Left pending (queries still find the items); the run after the burst retries and reports it.
             }
           }
-        } finally {
-          valueIndex.deferred = false;
-        }
-        if (valueIndex.batchDue) {
-          try {
-            valueIndex.indexPending();
-          } catch {
-            // Left pending (queries still find the items); the run after the burst retries and reports it.
-          }
-        }
+        });
       });
     } catch (err) {
       // Another process holds the write lock (an import): nothing of the group ran; try again soon,
@@ -106,8 +107,6 @@ export class GroupCommitter {
       const error = new BridgeError('STORE_WRITE', `the store could not commit: ${errorMessage(err)}`, { cause: err });
       for (const { reject } of group) reject(error);
       return;
-    } finally {
-      if (conn.walSync) conn.statement('PRAGMA synchronous = FULL').run();
     }
     valueIndex.schedule();
     const settle = (): void => {
