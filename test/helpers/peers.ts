@@ -547,6 +547,31 @@ export function dump2dcm(dump: string, out: string): void {
 }
 
 /**
+ * dump2dcm without blocking this process, once per dump: the DICOM file written for `dump` in
+ * `dir`. For tests that serve bridges in this process (a blocking run stops them answering) and
+ * convert the same dumps many times.
+ */
+export function dump2dcmOnce(dump: string, dir: string): Promise<string> {
+  const out = join(dir, `${dump.replace(/[^A-Za-z0-9.]+/g, '_')}.dcm`);
+  let converted = dumpsConverted.get(out);
+  if (!converted) {
+    converted = new Promise((resolveDump, rejectDump) => {
+      const child = spawn('dump2dcm', ['--write-xfer-little', dump, out], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.once('error', rejectDump);
+      child.once('close', (code) => {
+        if (code === 0) resolveDump(out);
+        else rejectDump(new Error(`dump2dcm ${dump} failed: ${stderr}`));
+      });
+    });
+    dumpsConverted.set(out, converted);
+  }
+  return converted;
+}
+const dumpsConverted = new Map<string, Promise<string>>();
+
+/**
  * Adds HTTP access tokens to a tokens file with the function `mwl-bridge token NAME --role ROLE`
  * runs (in this process: a CLI start per token cost 0.35 s of CPU; the command itself is tested in
  * http-calling-ae.test.ts); returns each token, by name.

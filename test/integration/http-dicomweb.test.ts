@@ -7,7 +7,7 @@ import { after, before, describe, it } from '../helpers/suites.js';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { dump2dcm, findscuAsync, ifStarted, projectDir, skipWithout, tempDir } from '../helpers/peers.js';
+import { dump2dcmOnce, findscuAsync, ifStarted, projectDir, skipWithout, tempDir } from '../helpers/peers.js';
 import { importInProcess, startInProcessBridge, type InProcessBridge } from '../helpers/in-process-bridge.js';
 import { answerPathsForKeys, dicomwebSearch, flattenDicomJson, searchParamsForKeys } from '../helpers/dicomweb.js';
 
@@ -42,18 +42,24 @@ function fingerprints(answers: Array<Record<string, string>>, paths: string[]): 
 // each) side by side, and three cases at a time against each bridge.
 describe('DICOMweb search finds what the C-FIND finds (shared conformance cases)', { skip, concurrency: 3 }, () => {
   const groups = skip ? new Map<string, ConformanceCase[]>() : caseGroups();
+  // Each dump converted once for the whole file (many cases share a query file or a worklist).
+  const dumps = tempDir('mwl-dicomweb-dumps-');
+  after(() => {
+    rmSync(dumps, { recursive: true, force: true });
+  });
   for (const [db, cases] of groups) {
     describe(`worklists ${db.slice(0, 120)}`, { concurrency: 3 }, () => {
       let bridge: InProcessBridge;
       const dir = tempDir('mwl-dicomweb-');
       before(async () => {
-        const files = (JSON.parse(db) as string[]).map((f, i) => {
-          const source = join(conformanceDir, 'worklists', f);
-          const target = join(dir, `item${String(i).padStart(3, '0')}.wl`);
-          if (f.endsWith('.dump')) dump2dcm(source, target);
-          else copyFileSync(source, target);
-          return target;
-        });
+        const files = await Promise.all(
+          (JSON.parse(db) as string[]).map(async (f, i) => {
+            const source = join(conformanceDir, 'worklists', f);
+            const target = join(dir, `item${String(i).padStart(3, '0')}.wl`);
+            copyFileSync(f.endsWith('.dump') ? await dump2dcmOnce(source, dumps) : source, target);
+            return target;
+          }),
+        );
         const report = await importInProcess(join(dir, 'worklist.db'), files);
         assert.deepEqual(report.failed, []);
         assert.equal(report.imported.length, files.length);
@@ -66,12 +72,8 @@ describe('DICOMweb search finds what the C-FIND finds (shared conformance cases)
       for (const c of cases) {
         it(c.id, async () => {
           // As the suite's runner asks: the query file when there is one, else the keys.
-          let queryFile: string | undefined;
-          if (c.query.query_file) {
-            // .dump and .query files are DCMTK text dumps alike.
-            queryFile = join(dir, `${c.id}.query.dcm`);
-            dump2dcm(join(conformanceDir, c.query.query_file), queryFile);
-          }
+          // .dump and .query files are DCMTK text dumps alike.
+          const queryFile = c.query.query_file ? await dump2dcmOnce(join(conformanceDir, c.query.query_file), dumps) : undefined;
           const dimse = await findscuAsync(bridge.dicomPort, bridge.aeTitle, queryFile ? [] : c.query.keys, {
             queryFile,
             extra: ['-aet', c.query.aet ?? 'FINDSCU'],
