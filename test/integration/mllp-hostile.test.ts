@@ -10,6 +10,8 @@ import { connect, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { RawMllpClient, msa } from '../helpers/mllp-client.js';
+import { hl7Settings } from '../../src/config/settings-hl7.js';
+import { maxPendingBytes } from '../../src/hl7/mllp-connection.js';
 import { ackMessage, order } from '../helpers/orders.js';
 import { spawn } from 'node:child_process';
 import {
@@ -275,48 +277,76 @@ describe('hostile and broken senders: framing and content', { skip }, () => {
     }
   });
 
-  it('finding 6: giant frames pipelined without reading the ACKs do not grow the bridge (backpressure)', async (t) => {
+  it('finding 6: giant frames pipelined without reading the ACKs are read only as fast as they are answered (backpressure)', async (t) => {
     const frame = Buffer.concat([
       Buffer.from([0x0b]),
       Buffer.from(order({ controlId: 'GIANT', patientId: 'PATGIANT', accession: 'ACCGIANT', extra: [`NTE|1||${'x'.repeat(900 * 1024)}`] })),
       Buffer.from([0x1c, 0x0d]),
     ]);
+    // What may lie between this sender and the bridge's answers while the bridge reads only as it
+    // answers: the kernel's buffers on both sides of the connection (at most tcp_wmem's and
+    // tcp_rmem's largest sizes), the bridge's own bound of unanswered bytes and the frame it is
+    // reading. A bridge that reads on regardless (as it once did: 1,000 such frames grew it from 118
+    // to 846 MB) is ahead by everything sent but not yet answered, which soon exceeds that.
+    const bound = kernelBufferMax('tcp_wmem') + kernelBufferMax('tcp_rmem') + maxPendingBytes(hl7Settings['mllp.maxFrameBytes'].default) + 2 * frame.length;
+    const frames = Math.ceil((2.5 * bound) / frame.length);
     const pid = bridge.process.pid!;
     const before = rssKb(pid);
-    let peak = before;
     const socket: Socket = connect({ host: '127.0.0.1', port: bridge.mllpPort });
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     socket.pause(); // never read the ACKs
-    const sampler = setInterval(() => (peak = Math.max(peak, rssKb(pid))), 50);
     let written = 0;
-    // Enough frames for the 300 MB the check below asks for, with a margin (340 frames, 313 MB):
-    // without backpressure the bridge grew by about 0.7 MB per frame read.
-    const frames = Math.ceil(310e6 / frame.length);
+    let ahead = 0;
+    let peak = before;
+    const sampling = new AbortController();
+    // Taken by the sender (its own unsent bytes excluded) minus answered by the bridge: the answered
+    // count is read after the taken bytes, so it can only make the difference smaller by what was
+    // answered in between (a frame or two against a bound of dozens).
+    const sampler = (async () => {
+      while (!sampling.signal.aborted) {
+        const taken = written * frame.length - socket.writableLength;
+        const answered = await answeredMessages(bridge.httpPort);
+        ahead = Math.max(ahead, taken - answered * frame.length);
+        peak = Math.max(peak, rssKb(pid));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
     try {
-      // Write as fast as the connection takes them. The pace is the bridge's (it reads on as it
-      // stores and answers each 900 KiB order): with other test files running beside this one, 45 s
-      // gave 335 frames. The deadline only ends a bridge that stopped reading altogether.
+      // Write as fast as the connection takes them: the pace is the bridge's. The deadline only
+      // ends a bridge that stopped reading altogether.
       const deadline = Date.now() + 120000;
       while (written < frames && Date.now() < deadline) {
         if (!socket.write(frame)) await new Promise((r) => socket.once('drain', r));
         written++;
       }
     } finally {
-      clearInterval(sampler);
+      sampling.abort();
+      await sampler;
       socket.destroy();
     }
-    const grownMb = (peak - before) / 1024;
+    const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
     t.diagnostic(
-      `bridge RSS ${(before / 1024).toFixed(0)} -> peak ${(peak / 1024).toFixed(0)} MB while ${written} frames of ${(frame.length / 1024).toFixed(0)} KiB were pushed`,
+      `${written} frames of ${(frame.length / 1024).toFixed(0)} KiB pushed; at most ${mb(ahead)} taken and not yet answered (bound ${mb(bound)}); RSS ${(before / 1024).toFixed(0)} -> peak ${(peak / 1024).toFixed(0)} MB`,
     );
-    // Before: everything sent was read at once (1,000 such frames: RSS 118 -> 846 MB).
-    assert.ok(
-      grownMb < 160 && written * frame.length > 300e6,
-      `bridge RSS grew ${grownMb.toFixed(0)} MB while ${written} frames (${((written * frame.length) / 1e6).toFixed(0)} MB) were pushed`,
-    );
+    assert.equal(written, frames, 'every frame was taken before the deadline');
+    assert.ok(ahead <= bound, `the bridge took ${mb(ahead)} more than it answered, beyond ${mb(bound)}`);
+    assert.ok((peak - before) / 1024 < 160, `bridge RSS grew ${((peak - before) / 1024).toFixed(0)} MB`);
     await bridge.waitForLog(/mllp\.reading_paused /);
   });
 });
+
+/** The largest size the kernel lets a TCP socket buffer grow to (the third field of /proc/sys/net/ipv4/NAME). */
+function kernelBufferMax(name: 'tcp_rmem' | 'tcp_wmem'): number {
+  const max = Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8').trim().split(/\s+/)[2]);
+  assert.ok(max > 0, `no ${name} maximum`);
+  return max;
+}
+
+/** HL7 messages the bridge has answered, whatever their outcome (its Prometheus counter). */
+async function answeredMessages(httpPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  return [...text.matchAll(/^mwl_bridge_hl7_messages_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+}
 
 describe('hostile and broken senders: connections', { skip }, () => {
   let bridge: RunningBridge;
@@ -327,49 +357,52 @@ describe('hostile and broken senders: connections', { skip }, () => {
     await ifStarted(bridge)?.stop();
   });
 
-  it('finding 7: an idle connection is closed after mllp.idleTimeoutSeconds, and logged', async () => {
-    const client = await RawMllpClient.connect(bridge.mllpPort);
-    try {
-      client.send(order({ controlId: 'IDLE1', patientId: 'PATIDLE', accession: 'ACCIDLE' }));
-      assert.deepEqual(msa((await client.replies(1, 5000))[0]!), ['AA', 'IDLE1']);
+  // The three timeouts wait side by side (3 of the 5 connections; the limit's own test comes after).
+  describe('timeouts', { concurrency: 3 }, () => {
+    it('finding 7: an idle connection is closed after mllp.idleTimeoutSeconds, and logged', async () => {
+      const client = await RawMllpClient.connect(bridge.mllpPort);
+      try {
+        client.send(order({ controlId: 'IDLE1', patientId: 'PATIDLE', accession: 'ACCIDLE' }));
+        assert.deepEqual(msa((await client.replies(1, 5000))[0]!), ['AA', 'IDLE1']);
+        const started = Date.now();
+        assert.equal(await client.closedByServer(10000), true, 'closed by the bridge');
+        assert.ok(Date.now() - started >= 2000, 'not before the timeout');
+      } finally {
+        client.close();
+      }
+      await bridge.waitForLog(/INFO {2}mllp\.idle_timeout connection=\d+ idle_seconds=3 limit_seconds=3/);
+    });
+
+    it('finding 7: a sender of one byte every 100 ms is cut off by mllp.frameTimeoutSeconds; nothing of its frame is stored', async () => {
+      const client = await RawMllpClient.connect(bridge.mllpPort);
+      const bytes = Buffer.concat([
+        Buffer.from([0x0b]),
+        Buffer.from(order({ controlId: 'SLOW1', patientId: 'PATSLOW', accession: 'ACCSLOW' })),
+        Buffer.from([0x1c, 0x0d]),
+      ]);
       const started = Date.now();
-      assert.equal(await client.closedByServer(10000), true, 'closed by the bridge');
-      assert.ok(Date.now() - started >= 2000, 'not before the timeout');
-    } finally {
-      client.close();
-    }
-    await bridge.waitForLog(/INFO {2}mllp\.idle_timeout connection=\d+ idle_seconds=3 limit_seconds=3/);
-  });
+      let sent = 0;
+      try {
+        while (sent < bytes.length && !(await client.closedByServer(100))) client.write(bytes.subarray(sent, ++sent));
+        assert.ok(sent < bytes.length, 'closed before the frame was complete');
+        assert.ok(Date.now() - started < 8000, `closed after ${Date.now() - started} ms`);
+      } finally {
+        client.close();
+      }
+      await bridge.waitForLog(/WARN {2}mllp\.frame_timeout connection=\d+ bytes=\d+ limit_seconds=2/);
+      assert.equal(countItems(bridge.dbPath, "patient_id = 'PATSLOW'"), 0);
+    });
 
-  it('finding 7: a sender of one byte every 100 ms is cut off by mllp.frameTimeoutSeconds; nothing of its frame is stored', async () => {
-    const client = await RawMllpClient.connect(bridge.mllpPort);
-    const bytes = Buffer.concat([
-      Buffer.from([0x0b]),
-      Buffer.from(order({ controlId: 'SLOW1', patientId: 'PATSLOW', accession: 'ACCSLOW' })),
-      Buffer.from([0x1c, 0x0d]),
-    ]);
-    const started = Date.now();
-    let sent = 0;
-    try {
-      while (sent < bytes.length && !(await client.closedByServer(100))) client.write(bytes.subarray(sent, ++sent));
-      assert.ok(sent < bytes.length, 'closed before the frame was complete');
-      assert.ok(Date.now() - started < 8000, `closed after ${Date.now() - started} ms`);
-    } finally {
-      client.close();
-    }
-    await bridge.waitForLog(/WARN {2}mllp\.frame_timeout connection=\d+ bytes=\d+ limit_seconds=2/);
-    assert.equal(countItems(bridge.dbPath, "patient_id = 'PATSLOW'"), 0);
-  });
-
-  it('finding 7: bytes trickling in outside any frame are cut off the same way', async () => {
-    const client = await RawMllpClient.connect(bridge.mllpPort);
-    const started = Date.now();
-    try {
-      while (!(await client.closedByServer(100)) && Date.now() - started < 10000) client.write('x');
-      assert.ok(Date.now() - started < 8000, `closed after ${Date.now() - started} ms`);
-    } finally {
-      client.close();
-    }
+    it('finding 7: bytes trickling in outside any frame are cut off the same way', async () => {
+      const client = await RawMllpClient.connect(bridge.mllpPort);
+      const started = Date.now();
+      try {
+        while (!(await client.closedByServer(100)) && Date.now() - started < 10000) client.write('x');
+        assert.ok(Date.now() - started < 8000, `closed after ${Date.now() - started} ms`);
+      } finally {
+        client.close();
+      }
+    });
   });
 
   it('finding 7: connections beyond mllp.maxConnections are closed on accept and logged; a freed slot serves orders again', async () => {
