@@ -25,16 +25,19 @@ export function launchChromium(): Promise<Browser> {
 /**
  * Logs in with `token`. Every URL the browser asks for is added to `requested` (the tests check
  * that none leaves the bridge). fromRoot: the login starts at the bridge's root, which must send a
- * browser without a token to the login form.
+ * browser without a token to the login form. fakeClock: the pages' clock is playwright's, moved on
+ * by the test.
  */
 export async function consoleLogin(
   browser: Browser,
   base: string,
   token: string,
   requested: string[],
-  opts: { fromRoot?: boolean } = {},
+  opts: { fromRoot?: boolean; fakeClock?: boolean } = {},
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // The pages' timers then run when the test moves the clock on (context.clock.runFor), not after real seconds.
+  if (opts.fakeClock) await context.clock.install();
   context.on('request', (request) => requested.push(request.url()));
   const page = await context.newPage();
   if (opts.fromRoot) {

@@ -46,8 +46,8 @@ describe('web console in Chromium', { skip }, () => {
     if (!consoleScreenshots) rmSync(dir, { recursive: true, force: true });
   });
 
-  const loggedIn = (role: 'read' | 'write'): Promise<{ context: BrowserContext; page: Page }> =>
-    consoleLogin(browser, base, tokens[role], requested, { fromRoot: true });
+  const loggedIn = (role: 'read' | 'write', fakeClock = false): Promise<{ context: BrowserContext; page: Page }> =>
+    consoleLogin(browser, base, tokens[role], requested, { fromRoot: true, fakeClock });
 
   it('refuses an unknown token at the login form', async () => {
     const context = await browser.newContext();
@@ -64,7 +64,7 @@ describe('web console in Chromium', { skip }, () => {
     const start = `${today()}0930`;
     const acks = mllpSendText(bridge.mllpPort, order({ controlId: 'CON1', accession: 'ACC-CON1', patientId: 'PAT-CON1', name: 'DOE^JOHN', start }));
     assert.equal(acks[0]?.[1], 'MSA|AA|CON1');
-    const { context, page } = await loggedIn('write');
+    const { context, page } = await loggedIn('write', true);
     const row = page.getByRole('row').filter({ hasText: 'ACC-CON1' });
     await row.waitFor();
     assert.match((await row.textContent()) ?? '', /DOE JOHN[\s\S]*PAT-CON1[\s\S]*scheduled/i);
@@ -83,6 +83,9 @@ describe('web console in Chromium', { skip }, () => {
     );
     assert.equal(hostileAcks[0]?.[1], 'MSA|AA|CON2');
     const hostileRow = page.getByRole('row').filter({ hasText: 'ACC-CON2' });
+    assert.equal(await hostileRow.count(), 0, 'not there before the page refreshes');
+    // The page's refresh timer (console.js, every 5 s) fires when its clock passes 5 s.
+    await context.clock.runFor(5000);
     await hostileRow.waitFor({ timeout: 15_000 });
     assert.match((await hostileRow.textContent()) ?? '', /<script>alert\(1\)<\/script><b>bold<\/b> EVIL/);
     assert.equal(await page.locator('main b').count(), 0, 'no element made from the name');
