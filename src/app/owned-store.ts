@@ -17,6 +17,12 @@ import { openStore } from './store.js';
  */
 const BRIDGE_BUSY_TIMEOUT_MS = 20;
 
+/**
+ * The WAL size at which the checkpoint worker starts: 4 MiB, about 1,000 pages, 10% of
+ * wal_autocheckpoint. Below it, a commit's own checkpoint has little to copy.
+ */
+const CHECKPOINTER_START_WAL_BYTES = 4 * 1024 * 1024;
+
 /** Opens the store as the one owner of its database, with its background work (checkpoints, retention). */
 export async function openOwnedStore(config: BridgeConfig, logger: Logger, started: StopStack): Promise<WorklistStore> {
   const dbPath = config['db.path'];
@@ -44,6 +50,7 @@ export async function openOwnedStore(config: BridgeConfig, logger: Logger, start
   if (config['db.checkpointIntervalMs'] > 0 && store.inWalMode) {
     const checkpointer = BackgroundCheckpointer.start(store.path, {
       intervalMs: config['db.checkpointIntervalMs'],
+      startAtWalBytes: CHECKPOINTER_START_WAL_BYTES,
       onError: (message) => {
         logger.warn('store.checkpoint_failed', { error: message, effect: 'the commits checkpoint the WAL themselves meanwhile' });
       },

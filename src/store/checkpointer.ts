@@ -8,12 +8,19 @@
  * to copy; it is what lets the WAL start over from its beginning, since this worker's checkpoints
  * run beside the writes. A failure here loses nothing: the commits' checkpoints do the work then.
  */
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
 
 export interface CheckpointerOptions {
   intervalMs: number;
+  /**
+   * The worker starts once the WAL file has reached this size (checked every intervalMs); 0 starts
+   * it at once. A worker thread costs a V8 isolate (about 70 ms of CPU to start, and its memory),
+   * which a bridge that takes few orders never needs: the commits' own checkpoints are small then.
+   */
+  startAtWalBytes?: number;
   /** Called once per distinct error message (a broken disk would otherwise repeat it every interval). */
   onError: (message: string) => void;
   onReport?: (report: { walFrames: number; checkpointed: number }) => void;
@@ -60,40 +67,79 @@ function checkpointWorkerMain(threads: typeof import('node:worker_threads'), loa
 
 export class BackgroundCheckpointer {
   private lastError = '';
-  private readonly exited: Promise<unknown>;
+  private worker: Worker | undefined;
+  private exited: Promise<unknown> = Promise.resolve();
+  private readonly waiting: NodeJS.Timeout | undefined;
 
   private constructor(
-    private readonly worker: Worker,
-    opts: CheckpointerOptions,
+    private readonly dbPath: string,
+    private readonly opts: CheckpointerOptions,
   ) {
+    const startAt = opts.startAtWalBytes ?? 0;
+    if (startAt <= 0) {
+      this.startWorker();
+      return;
+    }
+    // Until then, a stat of the WAL file every interval on the main thread (microseconds).
+    this.waiting = setInterval(() => {
+      if (walBytes(dbPath) < startAt) return;
+      clearInterval(this.waiting);
+      this.startWorker();
+    }, opts.intervalMs);
+    this.waiting.unref();
+  }
+
+  static start(dbPath: string, opts: CheckpointerOptions): BackgroundCheckpointer {
+    return new BackgroundCheckpointer(dbPath, opts);
+  }
+
+  /** Whether the worker thread runs (it starts once the WAL has grown to startAtWalBytes). */
+  get started(): boolean {
+    return this.worker !== undefined;
+  }
+
+  private startWorker(): void {
+    const workerData: WorkerData = {
+      path: this.dbPath,
+      intervalMs: this.opts.intervalMs,
+      driverPath: createRequire(import.meta.url).resolve('better-sqlite3'),
+    };
+    const source = `(${checkpointWorkerMain.toString()})(require('node:worker_threads'), require)`;
+    const worker = new Worker(source, { eval: true, workerData });
+    this.worker = worker;
     this.exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.on('message', (message: WorkerReport) => {
       if (message.type === 'checkpointed') {
         this.lastError = '';
-        opts.onReport?.(message);
+        this.opts.onReport?.(message);
       } else if (message.message !== this.lastError) {
         this.lastError = message.message;
-        opts.onError(message.message);
+        this.opts.onError(message.message);
       }
     });
     worker.on('error', (err) => {
-      opts.onError(`checkpoint worker stopped: ${err.message}`);
+      this.opts.onError(`checkpoint worker stopped: ${err.message}`);
     });
     // It never keeps the process alive on its own.
     worker.unref();
   }
 
-  static start(dbPath: string, opts: CheckpointerOptions): BackgroundCheckpointer {
-    const workerData: WorkerData = { path: dbPath, intervalMs: opts.intervalMs, driverPath: createRequire(import.meta.url).resolve('better-sqlite3') };
-    const source = `(${checkpointWorkerMain.toString()})(require('node:worker_threads'), require)`;
-    return new BackgroundCheckpointer(new Worker(source, { eval: true, workerData }), opts);
-  }
-
   /** Stops after the running checkpoint, if any. */
   async stop(): Promise<void> {
+    clearInterval(this.waiting);
+    if (!this.worker) return;
     // Held open until it has exited (unref'd, the process could end while we wait).
     this.worker.ref();
     this.worker.postMessage('stop');
     await this.exited;
+  }
+}
+
+/** The size of the database's WAL file, 0 when there is none. */
+function walBytes(dbPath: string): number {
+  try {
+    return statSync(`${dbPath}-wal`).size;
+  } catch {
+    return 0;
   }
 }

@@ -56,6 +56,46 @@ describe('BackgroundCheckpointer', () => {
     store.close();
   });
 
+  it('starts its worker only once the WAL has grown to startAtWalBytes', async () => {
+    const store = WorklistStore.open(join(mkdtempSync(join(tmpdir(), 'mwl-ckpt-')), 'wl.db'));
+    await store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: item(0) }));
+    const wal = `${store.path}-wal`;
+    // The schema's pages are in the WAL already: the worker is to start 256 KiB after them.
+    const startAtWalBytes = statSync(wal).size + 256 * 1024;
+    const reports: { walFrames: number; checkpointed: number }[] = [];
+    const checkpointer = BackgroundCheckpointer.start(store.path, {
+      intervalMs: 10,
+      startAtWalBytes,
+      onError: (message) => {
+        throw new Error(message);
+      },
+      onReport: (r) => reports.push(r),
+    });
+    await store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: item(1) }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(statSync(wal).size < startAtWalBytes);
+    assert.equal(checkpointer.started, false, 'no worker for a small WAL');
+    assert.equal(reports.length, 0);
+    for (let g = 1; statSync(wal).size < startAtWalBytes; g++)
+      await Promise.all(Array.from({ length: 20 }, (_, i) => store.inCommitGroup(() => store.items.insert({ source: 'hl7', dataset: item(g * 20 + i) }))));
+    await until('the worker', () => (checkpointer.started ? true : undefined));
+    await until('a checkpoint', () => reports.find((r) => r.checkpointed > 0));
+    await checkpointer.stop();
+    store.close();
+  });
+
+  it('stops before its worker has started', async () => {
+    const checkpointer = BackgroundCheckpointer.start(join(mkdtempSync(join(tmpdir(), 'mwl-ckpt-')), 'none.db'), {
+      intervalMs: 10,
+      startAtWalBytes: 1024,
+      onError: (message) => {
+        throw new Error(message);
+      },
+    });
+    await checkpointer.stop();
+    assert.equal(checkpointer.started, false);
+  });
+
   it('reports a database it cannot open once, and still stops', async () => {
     const errors: string[] = [];
     const checkpointer = BackgroundCheckpointer.start(join(mkdtempSync(join(tmpdir(), 'mwl-ckpt-')), 'missing.db'), {
