@@ -15,7 +15,7 @@ import type { DicomJson } from '../../src/model/item.js';
 import { orderFile, sendFile } from '../helpers/burst.js';
 import { msa } from '../helpers/mllp-client.js';
 import { order } from '../helpers/orders.js';
-import { cliPath, mllpSendText, projectDir, runCli, skipWithout, startBridgeProcess, tempDir } from '../helpers/peers.js';
+import { cliPath, mllpSendText, projectDir, runCli, skipWithout, startBridge, startBridgeProcess, tempDir } from '../helpers/peers.js';
 
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as typeof BetterSqlite3;
@@ -86,7 +86,8 @@ describe('one owner of the database', { skip }, () => {
     const wlDir = join(dir, 'wl');
     writeWorklistFiles(wlDir, 500);
     const files = Array.from({ length: 4 }, (_, k) => orderFile(dir, k, 250));
-    const bridge = await startBridgeProcess([], { dir });
+    // In a bridge host: the import is still another process beside the bridge's.
+    const bridge = await startBridge([], { dir });
     try {
       let acks = 0;
       const bursts = files.map((f) => sendFile(bridge.mllpPort, f, () => acks++));
@@ -113,11 +114,12 @@ describe('one owner of the database', { skip }, () => {
   });
 });
 
-describe('a database file removed or replaced under the bridge', { skip }, () => {
+// In bridge hosts (as `mwl-bridge start` runs, without a process start each), both cases side by side.
+describe('a database file removed or replaced under the bridge', { skip, concurrency: 2 }, () => {
   for (const how of ['removed', 'replaced'] as const) {
     it(`finding 10: ${how}: orders are answered AE naming the path, logged once, until a restart on a real file`, async () => {
       const dir = tempDir('mwl-unlinked-');
-      const bridge = await startBridgeProcess([], { dir });
+      const bridge = await startBridge([], { dir });
       try {
         const [first] = mllpSendText(bridge.mllpPort, order({ controlId: 'BEFORE', patientId: 'PATBEFORE', accession: 'ACCBEFORE' }));
         assert.deepEqual(msa(first!.join('\r')), ['AA', 'BEFORE']);
@@ -141,7 +143,7 @@ describe('a database file removed or replaced under the bridge', { skip }, () =>
       }
       // Restarted on a real file, it acknowledges again.
       rmSync(bridge.dbPath, { force: true });
-      const restarted = await startBridgeProcess([], { dir });
+      const restarted = await startBridge([], { dir });
       try {
         const [ack] = mllpSendText(restarted.mllpPort, order({ controlId: 'RESTARTED', patientId: 'PATRESTART', accession: 'ACCRESTART' }));
         assert.deepEqual(msa(ack!.join('\r')), ['AA', 'RESTARTED']);
