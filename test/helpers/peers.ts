@@ -473,7 +473,7 @@ export function hl7Field(segment: string, n: number): string {
 }
 
 type FindscuOptions = { queryFile?: string; extra?: string[]; asSent?: boolean };
-type FindscuResult = { answers: DicomAnswer[]; status: number; stderr: string };
+export type FindscuResult = { answers: DicomAnswer[]; status: number; stderr: string };
 
 function findscuArgs(port: number, aeTitle: string, keys: string[], out: string, opts: FindscuOptions): string[] {
   return [
@@ -531,6 +531,51 @@ export function findscuAsync(port: number, aeTitle: string, keys: string[], opts
         resolveFind({ answers: readFindscuAnswers(out, opts), status: code ?? -1, stderr });
       } catch (err) {
         rejectFind(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  });
+}
+
+/**
+ * Several query files over one association (one findscu run instead of one per query): a result
+ * per file, in order. findscu numbers the answer files of all queries in one sequence, so each
+ * query's answers are the numbers its -v log lists ("Received Find Response N (Pending)"); its
+ * status is 0 when its final response says Success.
+ */
+export function findscuBatchAsync(port: number, aeTitle: string, queryFiles: string[], opts: Omit<FindscuOptions, 'queryFile'> = {}): Promise<FindscuResult[]> {
+  const out = tempDir('mwl-find-');
+  const args = ['-v', ...findscuArgs(port, aeTitle, [], out, opts), ...queryFiles];
+  return new Promise((resolveFind, rejectFind) => {
+    const child = spawn('findscu', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000 });
+    let log = '';
+    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    child.once('error', (err) => {
+      rmSync(out, { recursive: true, force: true });
+      rejectFind(err);
+    });
+    child.once('close', (code) => {
+      try {
+        const results: FindscuResult[] = [];
+        let answers: number[] | undefined;
+        for (const line of log.split('\n')) {
+          if (/Sending Find Request/.test(line)) answers = [];
+          const pending = /Received Find Response (\d+) \(Pending/.exec(line);
+          if (pending && answers) answers.push(Number(pending[1]));
+          const final = /Received Final Find Response \((.*)\)/.exec(line);
+          if (final && answers) {
+            const files = answers.map((n) => join(out, `rsp${String(n).padStart(4, '0')}.dcm`));
+            results.push({ answers: files.map((f) => readDicomFile(f, { utf8: !opts.asSent })), status: final[1] === 'Success' ? 0 : 1, stderr: log });
+            answers = undefined;
+          }
+        }
+        if (code !== 0 || results.length !== queryFiles.length)
+          throw new Error(`findscu exited ${String(code)} with ${results.length} of ${queryFiles.length} final responses: ${log.slice(-2000)}`);
+        resolveFind(results);
+      } catch (err) {
+        rejectFind(err instanceof Error ? err : new Error(String(err)));
+      } finally {
+        rmSync(out, { recursive: true, force: true });
       }
     });
   });
