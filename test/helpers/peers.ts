@@ -515,25 +515,32 @@ export function findscu(port: number, aeTitle: string, keys: string[], opts: Fin
   return { answers: readFindscuAnswers(out, opts), status: r.status ?? -1, stderr: r.stderr };
 }
 
-/** findscu without blocking this process: for tests that run many queries side by side. */
-export function findscuAsync(port: number, aeTitle: string, keys: string[], opts: FindscuOptions = {}): Promise<FindscuResult> {
-  const out = tempDir('mwl-find-');
-  return new Promise((resolveFind, rejectFind) => {
-    const child = spawn('findscu', findscuArgs(port, aeTitle, keys, out, opts), { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30000 });
+/** A peer tool run without blocking this process: its exit code and what it wrote (stdout, then stderr). */
+function runToolAsync(command: string, args: string[], timeoutMs: number): Promise<{ code: number; output: string; stderr: string }> {
+  return new Promise((resolveRun, rejectRun) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', (err) => {
-      rmSync(out, { recursive: true, force: true });
-      rejectFind(err);
-    });
+    child.once('error', rejectRun);
     child.once('close', (code) => {
-      try {
-        resolveFind({ answers: readFindscuAnswers(out, opts), status: code ?? -1, stderr });
-      } catch (err) {
-        rejectFind(err instanceof Error ? err : new Error(String(err)));
-      }
+      resolveRun({ code: code ?? -1, output: stdout + stderr, stderr });
     });
   });
+}
+
+/** findscu without blocking this process: for tests that run many queries side by side. */
+export async function findscuAsync(port: number, aeTitle: string, keys: string[], opts: FindscuOptions = {}): Promise<FindscuResult> {
+  const out = tempDir('mwl-find-');
+  let run: { code: number; stderr: string };
+  try {
+    run = await runToolAsync('findscu', findscuArgs(port, aeTitle, keys, out, opts), 30000);
+  } catch (err) {
+    rmSync(out, { recursive: true, force: true });
+    throw err;
+  }
+  return { answers: readFindscuAnswers(out, opts), status: run.code, stderr: run.stderr };
 }
 
 /**
@@ -542,43 +549,34 @@ export function findscuAsync(port: number, aeTitle: string, keys: string[], opts
  * query's answers are the numbers its -v log lists ("Received Find Response N (Pending)"); its
  * status is 0 when its final response says Success.
  */
-export function findscuBatchAsync(port: number, aeTitle: string, queryFiles: string[], opts: Omit<FindscuOptions, 'queryFile'> = {}): Promise<FindscuResult[]> {
+export async function findscuBatchAsync(
+  port: number,
+  aeTitle: string,
+  queryFiles: string[],
+  opts: Omit<FindscuOptions, 'queryFile'> = {},
+): Promise<FindscuResult[]> {
   const out = tempDir('mwl-find-');
-  const args = ['-v', ...findscuArgs(port, aeTitle, [], out, opts), ...queryFiles];
-  return new Promise((resolveFind, rejectFind) => {
-    const child = spawn('findscu', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60000 });
-    let log = '';
-    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-    child.once('error', (err) => {
-      rmSync(out, { recursive: true, force: true });
-      rejectFind(err);
-    });
-    child.once('close', (code) => {
-      try {
-        const results: FindscuResult[] = [];
-        let answers: number[] | undefined;
-        for (const line of log.split('\n')) {
-          if (/Sending Find Request/.test(line)) answers = [];
-          const pending = /Received Find Response (\d+) \(Pending/.exec(line);
-          if (pending && answers) answers.push(Number(pending[1]));
-          const final = /Received Final Find Response \((.*)\)/.exec(line);
-          if (final && answers) {
-            const files = answers.map((n) => join(out, `rsp${String(n).padStart(4, '0')}.dcm`));
-            results.push({ answers: files.map((f) => readDicomFile(f, { utf8: !opts.asSent })), status: final[1] === 'Success' ? 0 : 1, stderr: log });
-            answers = undefined;
-          }
-        }
-        if (code !== 0 || results.length !== queryFiles.length)
-          throw new Error(`findscu exited ${String(code)} with ${results.length} of ${queryFiles.length} final responses: ${log.slice(-2000)}`);
-        resolveFind(results);
-      } catch (err) {
-        rejectFind(err instanceof Error ? err : new Error(String(err)));
-      } finally {
-        rmSync(out, { recursive: true, force: true });
+  try {
+    const { code, output } = await runToolAsync('findscu', ['-v', ...findscuArgs(port, aeTitle, [], out, opts), ...queryFiles], 60000);
+    const results: FindscuResult[] = [];
+    let answers: number[] | undefined;
+    for (const line of output.split('\n')) {
+      if (/Sending Find Request/.test(line)) answers = [];
+      const pending = /Received Find Response (\d+) \(Pending/.exec(line);
+      if (pending && answers) answers.push(Number(pending[1]));
+      const final = /Received Final Find Response \((.*)\)/.exec(line);
+      if (final && answers) {
+        const files = answers.map((n) => join(out, `rsp${String(n).padStart(4, '0')}.dcm`));
+        results.push({ answers: files.map((f) => readDicomFile(f, { utf8: !opts.asSent })), status: final[1] === 'Success' ? 0 : 1, stderr: output });
+        answers = undefined;
       }
-    });
-  });
+    }
+    if (code !== 0 || results.length !== queryFiles.length)
+      throw new Error(`findscu exited ${code} with ${results.length} of ${queryFiles.length} final responses: ${output.slice(-2000)}`);
+    return results;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
 
 export function echoscu(port: number, aeTitle: string): number {
@@ -600,15 +598,9 @@ export function dump2dcmOnce(dump: string, dir: string): Promise<string> {
   const out = join(dir, `${dump.replace(/[^A-Za-z0-9.]+/g, '_')}.dcm`);
   let converted = dumpsConverted.get(out);
   if (!converted) {
-    converted = new Promise((resolveDump, rejectDump) => {
-      const child = spawn('dump2dcm', ['--write-xfer-little', dump, out], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.once('error', rejectDump);
-      child.once('close', (code) => {
-        if (code === 0) resolveDump(out);
-        else rejectDump(new Error(`dump2dcm ${dump} failed: ${stderr}`));
-      });
+    converted = runToolAsync('dump2dcm', ['--write-xfer-little', dump, out], 30000).then(({ code, stderr }) => {
+      if (code !== 0) throw new Error(`dump2dcm ${dump} failed: ${stderr}`);
+      return out;
     });
     dumpsConverted.set(out, converted);
   }
