@@ -38,6 +38,17 @@ describe('HTTP server', { skip }, () => {
     await ifStarted(bridge)?.stop();
   });
 
+  it('sends /console and /console/ to the Today page of the console', async () => {
+    for (const path of ['/console', '/console/']) {
+      const response = await fetch(`http://127.0.0.1:${bridge.httpPort}${path}`, { redirect: 'manual' });
+      assert.equal(response.status, 302, path);
+      assert.equal(response.headers.get('location'), '/', path);
+    }
+    const today = await fetch(`http://127.0.0.1:${bridge.httpPort}/console/`);
+    assert.equal(today.status, 200);
+    assert.match(await today.text(), /<h1[^>]*>Today<\/h1>/);
+  });
+
   it('answers /health and /ready with every check passing', async () => {
     const health = await fetch(`${base}/health`);
     assert.equal(health.status, 200);

@@ -49,6 +49,8 @@ export function registerConsole(app: FastifyInstance, services: HttpServices, ve
 
   const pages: ConsolePages = { userOf, show, notFound };
 
+  // The console's own folder has no page of its own: a typed or bookmarked /console goes to Today.
+  for (const path of ['/console', '/console/']) app.get(path, (_request, reply) => reply.redirect(CONSOLE.today));
   app.get(CONSOLE.today, (request, reply) => {
     const newLink = userOf(request)?.canWrite ? html`<p class="actions"><a class="button" href="${CONSOLE.newItem}">New item</a></p>` : '';
     return show(request, reply, 'today', 'Today', html`${newLink}${todayBody(reads, params(request.query, ['q', 'date', 'status']))}`);
