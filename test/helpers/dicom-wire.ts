@@ -5,11 +5,26 @@
  * decodes response command sets, so a test can check what went over the wire.
  */
 import { connect, type Socket } from 'node:net';
+import { dcmjs } from '../../src/model/dcmjs.js';
 import { encodeDataset } from '../../src/model/encoding.js';
 import type { DicomJson } from '../../src/model/item.js';
 
 export const IMPLICIT_LE = '1.2.840.10008.1.2';
 export const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+
+/**
+ * What dcmjs-dimse 0.3.3's Dataset holds after dcmjs read the bytes (the body of its
+ * _fromElementsBuffer): the reference the plain command-set and identifier readers are held to.
+ */
+export function dcmjsDimseReading(bytes: Buffer, transferSyntaxUid: string): Record<string, unknown> {
+  const data = dcmjs.data as unknown as {
+    DicomMessage: { _read(stream: unknown, syntax: string, options: unknown): Record<string, unknown> };
+    ReadBufferStream: new (buffer: ArrayBufferLike) => unknown;
+    DicomMetaDictionary: { naturalizeDataset(dataset: Record<string, unknown>): Record<string, unknown> };
+  };
+  const stream = new data.ReadBufferStream(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return data.DicomMetaDictionary.naturalizeDataset(data.DicomMessage._read(stream, transferSyntaxUid, { ignoreErrors: true }));
+}
 export const VERIFICATION = '1.2.840.10008.1.1';
 export const MWL_FIND = '1.2.840.10008.5.1.4.31';
 export const MPPS = '1.2.840.10008.3.1.2.3.3';

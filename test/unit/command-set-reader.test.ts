@@ -1,22 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { dcmjs } from '../../src/model/dcmjs.js';
 import { readPlainCommandSet } from '../../src/dicom/command-set-reader.js';
-import { cCancel, cEcho, cFind, commandSet } from '../helpers/dicom-wire.js';
+import { IMPLICIT_LE, cCancel, cEcho, cFind, commandSet, dcmjsDimseReading } from '../helpers/dicom-wire.js';
 import { seededRandom } from '../helpers/random.js';
-
-const IMPLICIT_LE = '1.2.840.10008.1.2';
-
-/** What dcmjs-dimse 0.3.3's Dataset holds after dcmjs read the bytes (the body of its _fromElementsBuffer). */
-function dcmjsReading(bytes: Buffer): Record<string, unknown> {
-  const data = dcmjs.data as unknown as {
-    DicomMessage: { _read(stream: unknown, syntax: string, options: unknown): Record<string, unknown> };
-    ReadBufferStream: new (buffer: ArrayBufferLike) => unknown;
-    DicomMetaDictionary: { naturalizeDataset(dataset: Record<string, unknown>): Record<string, unknown> };
-  };
-  const stream = new data.ReadBufferStream(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  return data.DicomMetaDictionary.naturalizeDataset(data.DicomMessage._read(stream, IMPLICIT_LE, { ignoreErrors: true }));
-}
 
 type Element = { vr: string; value: string | number };
 
@@ -38,7 +24,7 @@ describe('readPlainCommandSet', () => {
     for (const bytes of sets) {
       const plain = readPlainCommandSet(bytes);
       assert.ok(plain, 'read here');
-      assert.deepEqual(plain, dcmjsReading(bytes));
+      assert.deepEqual(plain, dcmjsDimseReading(bytes, IMPLICIT_LE));
     }
   });
 
@@ -83,7 +69,7 @@ describe('readPlainCommandSet', () => {
       const plain = readPlainCommandSet(bytes);
       if (!plain) continue;
       readHere++;
-      assert.deepEqual(plain, dcmjsReading(bytes), JSON.stringify(elements));
+      assert.deepEqual(plain, dcmjsDimseReading(bytes, IMPLICIT_LE), JSON.stringify(elements));
     }
     assert.ok(readHere > 500, `${readHere} of 2,000 read here`);
   });

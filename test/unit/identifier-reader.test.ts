@@ -4,25 +4,13 @@ import dimse from 'dcmjs-dimse';
 import { readPlainIdentifier } from '../../src/dicom/identifier-reader.js';
 import { checkReceivedDatasets, plainIdentifierOf } from '../../src/dicom/dimse-shim.js';
 import { identifierFromNaturalized } from '../../src/dicom/identifier.js';
-import { dcmjs } from '../../src/model/dcmjs.js';
 import type { DicomJson, DicomJsonElement } from '../../src/model/item.js';
-import { EXPLICIT_LE, IMPLICIT_LE, dataset } from '../helpers/dicom-wire.js';
+import { EXPLICIT_LE, IMPLICIT_LE, dataset, dcmjsDimseReading } from '../helpers/dicom-wire.js';
 import { seededRandom } from '../helpers/random.js';
-
-/** What dcmjs-dimse 0.3.3's Dataset holds after dcmjs read the bytes (the body of its _fromElementsBuffer). */
-function dcmjsElements(bytes: Buffer, transferSyntaxUid: string): Record<string, unknown> {
-  const data = dcmjs.data as unknown as {
-    DicomMessage: { _read(stream: unknown, syntax: string, options: unknown): Record<string, unknown> };
-    ReadBufferStream: new (buffer: ArrayBufferLike) => unknown;
-    DicomMetaDictionary: { naturalizeDataset(dataset: Record<string, unknown>): Record<string, unknown> };
-  };
-  const stream = new data.ReadBufferStream(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  return data.DicomMetaDictionary.naturalizeDataset(data.DicomMessage._read(stream, transferSyntaxUid, { ignoreErrors: true }));
-}
 
 /** The identifier as the SCP gets it through dcmjs (dcmjs-dimse 0.3.3's _fromElementsBuffer, then identifier.ts). */
 function throughDcmjs(bytes: Buffer, transferSyntaxUid: string): DicomJson {
-  return identifierFromNaturalized(dcmjsElements(bytes, transferSyntaxUid));
+  return identifierFromNaturalized(dcmjsDimseReading(bytes, transferSyntaxUid));
 }
 
 const SYNTAXES = [EXPLICIT_LE, IMPLICIT_LE];
@@ -179,7 +167,7 @@ describe('readPlainIdentifier', () => {
       const bytes = dataset(identifier, ts);
       const received = new dimse.Dataset(bytes, ts);
       assert.deepEqual(plainIdentifierOf(received), throughDcmjs(bytes, ts));
-      assert.deepEqual(received.getElements(), dcmjsElements(bytes, ts));
+      assert.deepEqual(received.getElements(), dcmjsDimseReading(bytes, ts));
       received.setElement('PatientID', 'P2');
       assert.equal(received.getElement('PatientID'), 'P2');
       // A data set left to dcmjs (a value list) has no plain reading and its elements at once.
