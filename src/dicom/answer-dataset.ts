@@ -6,6 +6,8 @@ import dimse from 'dcmjs-dimse';
 import { dcmjs } from '../model/dcmjs.js';
 import type { DicomJson, DicomJsonElement } from '../model/item.js';
 import { encodeDataset } from '../model/encoding.js';
+import { TransferSyntaxUid } from './association-policy.js';
+import { SINGLE_PRINTABLE_VALUE, UID_CHARS } from './plain-values.js';
 
 /**
  * A C-FIND answer for dcmjs-dimse, written straight from DICOM JSON. dcmjs-dimse's own Dataset
@@ -31,8 +33,6 @@ export class AnswerDataset extends dimse.Dataset {
   }
 }
 
-const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
-
 /**
  * A DIMSE command set, as dcmjs-dimse's getDenaturalizedCommandDataset writes it (its elements in
  * implicit VR little endian after their group length), but element by element, the plain ones
@@ -47,15 +47,15 @@ export function encodeCommandSet(command: { getElements(): Record<string, unknow
   for (const tag of tags) {
     const element = elements[tag];
     if (!element) continue;
-    parts.push(plainCommandElement(tag, element) ?? encodeDataset({ [tag]: element }, IMPLICIT_VR_LITTLE_ENDIAN, false));
+    parts.push(plainCommandElement(tag, element) ?? encodeDataset({ [tag]: element }, TransferSyntaxUid.ImplicitVrLittleEndian, false));
   }
   const body = Buffer.concat(parts);
   const groupLength = plainCommandElement('00000000', { vr: 'UL', Value: [body.length] });
-  return Buffer.concat([groupLength ?? encodeDataset({ '00000000': { vr: 'UL', Value: [body.length] } }, IMPLICIT_VR_LITTLE_ENDIAN, false), body]);
+  return Buffer.concat([
+    groupLength ?? encodeDataset({ '00000000': { vr: 'UL', Value: [body.length] } }, TransferSyntaxUid.ImplicitVrLittleEndian, false),
+    body,
+  ]);
 }
-
-const PLAIN_TEXT = /^[\x20-\x5b\x5d-\x7e]*$/;
-const PLAIN_UID = /^[0-9.]+$/;
 
 /**
  * A command element (implicit VR little endian) written here as dcmjs writes it, for the plain
@@ -84,7 +84,7 @@ function plainCommandElement(tag: string, element: DicomJsonElement): Buffer | u
     case 'CS':
     case 'SH':
     case 'LO': {
-      if (typeof value !== 'string' || value === '' || !(element.vr === 'UI' ? PLAIN_UID : PLAIN_TEXT).test(value)) return undefined;
+      if (typeof value !== 'string' || value === '' || !(element.vr === 'UI' ? UID_CHARS : SINGLE_PRINTABLE_VALUE).test(value)) return undefined;
       // Padded to an even length: UI with NUL, text with a space (PS3.5 6.2).
       const padded = value.length % 2 ? value + (element.vr === 'UI' ? '\0' : ' ') : value;
       content = Buffer.from(padded, 'latin1');

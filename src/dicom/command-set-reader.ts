@@ -9,6 +9,8 @@
  * test/unit/command-set-reader.test.ts checks that both readings agree.
  */
 
+import { SINGLE_PRINTABLE_VALUE, UID_CHARS } from './plain-values.js';
+
 type CommandVr = 'UL' | 'US' | 'UI' | 'AE' | 'LO';
 
 /** The command elements of PS3.7 E.1 read here, by tag (group 0000): keyword and VR. */
@@ -36,10 +38,6 @@ const COMMAND_ELEMENTS = new Map<number, readonly [string, CommandVr]>([
   [0x1030, ['MoveOriginatorApplicationEntityTitle', 'AE']],
   [0x1031, ['MoveOriginatorMessageID', 'US']],
 ]);
-
-const UID_CHARS = /^[0-9.]+$/;
-/** Printable ASCII without the value delimiter (a backslash makes several values). */
-const TEXT_CHARS = /^[\x20-\x5b\x5d-\x7e]+$/;
 
 /**
  * A command set (implicit VR little endian) as dcmjs-dimse's Dataset holds it after dcmjs read it,
@@ -82,7 +80,7 @@ function valueOf(bytes: Buffer, vr: CommandVr, start: number, length: number): n
       // dcmjs trims leading and trailing spaces (significant in neither VR).
       const text = bytes.toString('latin1', start, start + length);
       const trimmed = text.trim();
-      return TEXT_CHARS.test(text) && trimmed.length > 0 ? trimmed : undefined;
+      return SINGLE_PRINTABLE_VALUE.test(text) && trimmed.length > 0 ? trimmed : undefined;
     }
   }
 }

@@ -11,6 +11,8 @@
  */
 import type { DicomJson, DicomJsonElement } from '../model/item.js';
 import { lookupTag } from '../model/dictionary.js';
+import { TransferSyntaxUid } from './association-policy.js';
+import { SINGLE_PRINTABLE_VALUE, UID_CHARS } from './plain-values.js';
 
 const SHORT_VRS = new Set(['AE', 'CS', 'DA', 'LO', 'PN', 'SH', 'TM', 'UI']);
 const UNDEFINED_LENGTH = 0xffffffff;
@@ -49,7 +51,7 @@ interface Reader {
 /** The identifier as DICOM JSON, or undefined when it is not one of the plain cases read here. */
 export function readPlainIdentifier(bytes: Buffer, transferSyntaxUid: string): DicomJson | undefined {
   try {
-    const reader = { bytes, explicit: transferSyntaxUid !== '1.2.840.10008.1.2' };
+    const reader = { bytes, explicit: transferSyntaxUid !== TransferSyntaxUid.ImplicitVrLittleEndian };
     return readItems(reader, 0, bytes.length, false).dataset;
   } catch (err) {
     // A length that runs past the data set (RangeError from the buffer) is left to dcmjs too, which
@@ -126,11 +128,11 @@ function valueOf(vr: string, bytes: Buffer, start: number, end: number): DicomJs
   if (vr === 'UI') {
     // One trailing NUL is padding.
     if (text.endsWith('\0')) text = text.slice(0, -1);
-    if (!/^[0-9.]+$/.test(text)) throw new NotPlain();
+    if (!UID_CHARS.test(text)) throw new NotPlain();
     return { vr, Value: [text] };
   }
   // Printable ASCII, one value (a backslash would make several), one PN component group.
-  if (!/^[\x20-\x5b\x5d-\x7e]+$/.test(text) || (vr === 'PN' && text.includes('='))) throw new NotPlain();
+  if (!SINGLE_PRINTABLE_VALUE.test(text) || (vr === 'PN' && text.includes('='))) throw new NotPlain();
   switch (vr) {
     case 'DA':
       // dcmjs keeps a DA as it came, padding included.
