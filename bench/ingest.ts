@@ -13,26 +13,13 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { numberFlags } from './flags.js';
 import { ingestOrders, ingestAtRate, percentile } from './mllp-load.js';
 import { startBridge } from './servers.js';
 import { syntheticOrders } from './orders.js';
 import { cpuPer, processCpu, storeWithItems } from './preload.js';
 
-const { values } = parseArgs({
-  options: {
-    items: { type: 'string', default: '100000' },
-    connections: { type: 'string', default: '8' },
-    burst: { type: 'string', default: '6000' },
-    rate: { type: 'string', default: '500' },
-    seconds: { type: 'string', default: '10' },
-  },
-});
-const items = Number(values.items);
-const connections = Number(values.connections);
-const burst = Number(values.burst);
-const rate = Number(values.rate);
-const seconds = Number(values.seconds);
+const { items, connections, burst, rate, seconds } = numberFlags({ items: 100000, connections: 8, burst: 6000, rate: 500, seconds: 10 });
 
 const load = (): string => loadavg()[0]!.toFixed(1);
 const ms = (v: number): string => `${v.toFixed(1)} ms`;

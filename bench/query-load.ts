@@ -11,7 +11,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { numberFlags } from './flags.js';
 import { patientIdQuery, queryLatencies } from './latency.js';
 import { syntheticOrders } from './orders.js';
 import { cpuPer, processCpu, storeWithItems } from './preload.js';
@@ -19,18 +19,7 @@ import { latencyText } from './report.js';
 import { startBridge } from './servers.js';
 import { seededRandom } from '../test/helpers/random.js';
 
-const { values } = parseArgs({
-  options: {
-    items: { type: 'string', default: '100000' },
-    associations: { type: 'string', default: '100' },
-    queries: { type: 'string', default: '20' },
-    rounds: { type: 'string', default: '3' },
-  },
-});
-const items = Number(values.items);
-const associations = Number(values.associations);
-const queries = Number(values.queries);
-const rounds = Number(values.rounds);
+const { items, associations, queries, rounds } = numberFlags({ items: 100000, associations: 100, queries: 20, rounds: 3 });
 
 const patients = syntheticOrders(items, 1).map((o) => o.patientId);
 const dir = mkdtempSync(join(tmpdir(), 'mwl-query-load-'));
